@@ -1,0 +1,464 @@
+//! Claim policy (RFC 7519 §4.1 plus the checks token systems rely on: lifetime caps, token
+//! types, tenant binding). A `Policy` is validated once when built and reused for every token.
+
+use crate::alg::Alg;
+use crate::error::{err, Error, ErrorCode, Result};
+use crate::keys::printable;
+use crate::token::Limits;
+use serde::Deserialize;
+use serde_json::{Map, Value};
+
+/// Latest accepted NumericDate: 9999-12-31T23:59:59Z. Later values are garbage, not dates.
+pub const MAX_NUMERIC_DATE: f64 = 253_402_300_799.0;
+/// Default clock leeway in seconds.
+pub const DEFAULT_LEEWAY: u64 = 60;
+/// Default maximum lifetime `exp - iat`: 30 days.
+pub const DEFAULT_MAX_LIFETIME: u64 = 30 * 24 * 3600;
+
+/// Accepts `"x"` or `["x", "y"]`.
+#[derive(Debug, Clone, Deserialize, Default)]
+#[serde(untagged)]
+pub enum OneOrMany {
+    #[default]
+    None,
+    One(String),
+    Many(Vec<String>),
+}
+
+impl OneOrMany {
+    fn into_vec(self) -> Vec<String> {
+        match self {
+            OneOrMany::None => vec![],
+            OneOrMany::One(s) => vec![s],
+            OneOrMany::Many(v) => v,
+        }
+    }
+}
+
+/// The JSON form of a policy (camelCase, as the JS API and CLI pass it). Unknown fields are
+/// an error so a typo never silently disables a check.
+#[derive(Debug, Clone, Deserialize, Default)]
+#[serde(rename_all = "camelCase", deny_unknown_fields, default)]
+pub struct PolicyInput {
+    pub algorithms: Option<Vec<String>>,
+    pub issuer: OneOrMany,
+    pub audience: OneOrMany,
+    pub subject: Option<String>,
+    pub typ: OneOrMany,
+    pub token_type_claim: Option<String>,
+    pub token_types: OneOrMany,
+    pub require_exp: Option<bool>,
+    pub leeway: Option<u64>,
+    /// Seconds; `null` in JSON is the same as absent (default 30 days). Use `0` to disable.
+    pub max_lifetime: Option<u64>,
+    pub max_age: Option<u64>,
+    pub required_claims: Vec<String>,
+    pub claim_values: Map<String, Value>,
+    pub require_jti: Option<bool>,
+    pub max_token_bytes: Option<usize>,
+    pub max_json_depth: Option<usize>,
+    pub crit: Vec<String>,
+    /// Scope requirement expression, e.g. `users:read and (billing:read or admin)`.
+    pub scope: Option<String>,
+    /// Claims scopes are read from, in order (default `scope`, `scp`, `scopes`).
+    pub scope_claims: Option<Vec<String>>,
+    /// Maximum age of the revocation list in seconds; older fails closed.
+    pub max_revocation_age: Option<u64>,
+}
+
+/// A validated, reusable claim policy.
+#[derive(Debug, Clone)]
+pub struct Policy {
+    pub algorithms: Vec<Alg>,
+    pub issuers: Vec<String>,
+    pub audiences: Vec<String>,
+    pub subject: Option<String>,
+    pub typ: Vec<String>,
+    pub token_type_claim: String,
+    pub token_types: Vec<String>,
+    pub require_exp: bool,
+    pub leeway: u64,
+    /// `None`: no cap.
+    pub max_lifetime: Option<u64>,
+    pub max_age: Option<u64>,
+    pub required_claims: Vec<String>,
+    pub claim_values: Map<String, Value>,
+    pub require_jti: bool,
+    pub limits: Limits,
+    pub crit: Vec<String>,
+    pub scope: Option<crate::scope::Requirement>,
+    pub scope_claims: Vec<String>,
+    pub max_revocation_age: Option<u64>,
+}
+
+impl Default for Policy {
+    fn default() -> Self {
+        Policy {
+            algorithms: vec![],
+            issuers: vec![],
+            audiences: vec![],
+            subject: None,
+            typ: vec![],
+            token_type_claim: "type".into(),
+            token_types: vec![],
+            require_exp: true,
+            leeway: DEFAULT_LEEWAY,
+            max_lifetime: Some(DEFAULT_MAX_LIFETIME),
+            max_age: None,
+            required_claims: vec![],
+            claim_values: Map::new(),
+            require_jti: false,
+            limits: Limits::default(),
+            crit: vec![],
+            scope: None,
+            scope_claims: crate::scope::DEFAULT_SCOPE_CLAIMS
+                .iter()
+                .map(|s| (*s).to_owned())
+                .collect(),
+            max_revocation_age: None,
+        }
+    }
+}
+
+fn invalid(message: impl Into<String>) -> Error {
+    Error::new(ErrorCode::OptionsInvalid, message)
+}
+
+impl Policy {
+    /// Parses and validates the JSON form.
+    pub fn from_json(text: &str) -> Result<Policy> {
+        let input: PolicyInput =
+            serde_json::from_str(if text.trim().is_empty() { "{}" } else { text })
+                .map_err(|e| invalid(format!("options: {e}")))?;
+        Policy::from_input(input)
+    }
+
+    pub fn from_input(input: PolicyInput) -> Result<Policy> {
+        let d = Policy::default();
+        let algorithms = match input.algorithms {
+            None => vec![],
+            Some(list) if list.is_empty() => {
+                return Err(invalid("algorithms: empty list would reject everything"))
+            }
+            Some(list) => list
+                .iter()
+                .map(|n| {
+                    Alg::from_name(n)
+                        .ok_or_else(|| invalid(format!("algorithms: unknown algorithm \"{n}\"")))
+                })
+                .collect::<Result<_>>()?,
+        };
+        let nonempty = |what: &str, v: Vec<String>| -> Result<Vec<String>> {
+            if v.iter().any(String::is_empty) {
+                Err(invalid(format!("{what}: empty string")))
+            } else {
+                Ok(v)
+            }
+        };
+        let leeway = input.leeway.unwrap_or(d.leeway);
+        if leeway > 86_400 {
+            return Err(invalid("leeway: more than one day is not a clock skew"));
+        }
+        let limits = Limits {
+            max_token_bytes: input.max_token_bytes.unwrap_or(d.limits.max_token_bytes),
+            max_json_depth: input.max_json_depth.unwrap_or(d.limits.max_json_depth),
+        };
+        if limits.max_token_bytes == 0 || limits.max_token_bytes > 1 << 20 {
+            return Err(invalid("maxTokenBytes: must be 1 ..= 1048576"));
+        }
+        if limits.max_json_depth < 2 || limits.max_json_depth > 64 {
+            return Err(invalid("maxJsonDepth: must be 2 ..= 64"));
+        }
+        let scope = input
+            .scope
+            .as_deref()
+            .map(crate::scope::Requirement::parse)
+            .transpose()?;
+        let scope_claims = input.scope_claims.unwrap_or(d.scope_claims);
+        if scope_claims.is_empty() {
+            return Err(invalid("scopeClaims: empty list"));
+        }
+        Ok(Policy {
+            algorithms,
+            issuers: nonempty("issuer", input.issuer.into_vec())?,
+            audiences: nonempty("audience", input.audience.into_vec())?,
+            subject: input.subject,
+            typ: nonempty("typ", input.typ.into_vec())?,
+            token_type_claim: input.token_type_claim.unwrap_or(d.token_type_claim),
+            token_types: nonempty("tokenTypes", input.token_types.into_vec())?,
+            require_exp: input.require_exp.unwrap_or(true),
+            leeway,
+            max_lifetime: match input.max_lifetime {
+                Some(0) => None,
+                Some(s) => Some(s),
+                None => d.max_lifetime,
+            },
+            max_age: input.max_age,
+            required_claims: input.required_claims,
+            claim_values: input.claim_values,
+            require_jti: input.require_jti.unwrap_or(false),
+            limits,
+            crit: input.crit,
+            scope,
+            scope_claims,
+            max_revocation_age: input.max_revocation_age,
+        })
+    }
+}
+
+/// Reads a NumericDate claim: absent is `None`; anything but a finite JSON number in
+/// `0 ..= 9999-12-31` is `claim_invalid` (never treated as absent).
+pub fn numeric_date(claims: &Map<String, Value>, name: &str) -> Result<Option<f64>> {
+    match claims.get(name) {
+        None => Ok(None),
+        Some(Value::Number(n)) => match n.as_f64() {
+            Some(v) if v.is_finite() && (0.0..=MAX_NUMERIC_DATE).contains(&v) => Ok(Some(v)),
+            _ => err(
+                ErrorCode::ClaimInvalid,
+                format!("\"{name}\" is out of the NumericDate range"),
+            ),
+        },
+        Some(_) => err(
+            ErrorCode::ClaimInvalid,
+            format!("\"{name}\" must be a NumericDate (a JSON number of seconds)"),
+        ),
+    }
+}
+
+/// A string claim: absent is `None`, any other JSON type is `claim_invalid`.
+pub fn string_claim<'a>(claims: &'a Map<String, Value>, name: &str) -> Result<Option<&'a str>> {
+    match claims.get(name) {
+        None => Ok(None),
+        Some(Value::String(s)) => Ok(Some(s)),
+        Some(_) => err(
+            ErrorCode::ClaimInvalid,
+            format!("\"{name}\" must be a string"),
+        ),
+    }
+}
+
+/// `aud` as a list: a string or an array of strings (RFC 7519 §4.1.3).
+pub fn audiences(claims: &Map<String, Value>) -> Result<Option<Vec<&str>>> {
+    match claims.get("aud") {
+        None => Ok(None),
+        Some(Value::String(s)) => Ok(Some(vec![s.as_str()])),
+        Some(Value::Array(a)) => a
+            .iter()
+            .map(|v| {
+                v.as_str().ok_or_else(|| {
+                    Error::new(ErrorCode::ClaimInvalid, "\"aud\" array must hold strings")
+                })
+            })
+            .collect::<Result<Vec<_>>>()
+            .map(Some),
+        Some(_) => err(
+            ErrorCode::ClaimInvalid,
+            "\"aud\" must be a string or an array of strings",
+        ),
+    }
+}
+
+/// Times read from a token, in whole seconds (fractions floored).
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct Times {
+    pub exp: Option<i64>,
+    pub nbf: Option<i64>,
+    pub iat: Option<i64>,
+}
+
+/// `typ` values compare case-insensitively, and `application/` may be left out (RFC 7515 §4.1.9).
+fn typ_matches(got: &str, want: &str) -> bool {
+    let strip = |s: &str| -> String {
+        let l = s.to_ascii_lowercase();
+        l.strip_prefix("application/")
+            .map(str::to_owned)
+            .unwrap_or(l)
+    };
+    strip(got) == strip(want)
+}
+
+/// Checks the time claims only (also used on cache hits).
+pub fn check_times(policy: &Policy, claims: &Map<String, Value>, now: i64) -> Result<Times> {
+    let now_f = now as f64;
+    let leeway = policy.leeway as f64;
+    let exp = numeric_date(claims, "exp")?;
+    let nbf = numeric_date(claims, "nbf")?;
+    let iat = numeric_date(claims, "iat")?;
+    match exp {
+        None if policy.require_exp => {
+            return err(
+                ErrorCode::ClaimMissing,
+                "token has no \"exp\" (expiry is required)",
+            )
+        }
+        Some(e) if e <= now_f - leeway => {
+            return err(
+                ErrorCode::TokenExpired,
+                format!("token expired {} s ago", (now_f - e) as i64),
+            )
+        }
+        _ => {}
+    }
+    if let Some(n) = nbf {
+        if n > now_f + leeway {
+            return err(
+                ErrorCode::TokenNotYetValid,
+                format!("token is not valid for another {} s", (n - now_f) as i64),
+            );
+        }
+    }
+    if let Some(i) = iat {
+        if i > now_f + leeway {
+            return err(
+                ErrorCode::TokenIssuedInFuture,
+                format!("\"iat\" is {} s in the future", (i - now_f) as i64),
+            );
+        }
+    }
+    if let (Some(max), Some(e)) = (policy.max_lifetime, exp) {
+        let max = max as f64;
+        match iat {
+            Some(i) if e - i > max => {
+                return err(
+                    ErrorCode::LifetimeExceeded,
+                    format!(
+                        "token lifetime {} s exceeds the maximum {} s",
+                        (e - i) as i64,
+                        max as i64
+                    ),
+                )
+            }
+            None if e - now_f > max + leeway => {
+                return err(
+                    ErrorCode::LifetimeExceeded,
+                    format!(
+                    "token without \"iat\" is valid for {} s more; the maximum lifetime is {} s",
+                    (e - now_f) as i64,
+                    max as i64
+                ),
+                )
+            }
+            _ => {}
+        }
+    }
+    if let Some(max) = policy.max_age {
+        let Some(i) = iat else {
+            return err(
+                ErrorCode::ClaimMissing,
+                "token has no \"iat\" and a maximum age is set",
+            );
+        };
+        if now_f - i > max as f64 + leeway {
+            return err(
+                ErrorCode::TokenTooOld,
+                format!(
+                    "token was issued {} s ago; the maximum age is {max} s",
+                    (now_f - i) as i64
+                ),
+            );
+        }
+    }
+    let floor = |v: Option<f64>| v.map(|x| x.floor() as i64);
+    Ok(Times {
+        exp: floor(exp),
+        nbf: floor(nbf),
+        iat: floor(iat),
+    })
+}
+
+/// Every claim check, in a fixed order so the same token always gets the same code.
+pub fn check(
+    policy: &Policy,
+    header: &Map<String, Value>,
+    claims: &Map<String, Value>,
+    now: i64,
+) -> Result<Times> {
+    let times = check_times(policy, claims, now)?;
+    let iss = string_claim(claims, "iss")?;
+    let sub = string_claim(claims, "sub")?;
+    let jti = string_claim(claims, "jti")?;
+    let aud = audiences(claims)?;
+    if !policy.issuers.is_empty() {
+        let iss = iss.ok_or_else(|| Error::new(ErrorCode::ClaimMissing, "token has no \"iss\""))?;
+        if !policy.issuers.iter().any(|i| i == iss) {
+            return err(
+                ErrorCode::IssuerNotAllowed,
+                format!("issuer \"{}\" is not allowed", printable(iss)),
+            );
+        }
+    }
+    if !policy.audiences.is_empty() {
+        let aud = aud.ok_or_else(|| Error::new(ErrorCode::ClaimMissing, "token has no \"aud\""))?;
+        if !aud.iter().any(|a| policy.audiences.iter().any(|p| p == a)) {
+            return err(
+                ErrorCode::AudienceNotAllowed,
+                "no audience of the token is allowed here",
+            );
+        }
+    }
+    if !policy.typ.is_empty() {
+        let typ = header.get("typ").and_then(Value::as_str).unwrap_or("");
+        if !policy.typ.iter().any(|t| typ_matches(typ, t)) {
+            return err(
+                ErrorCode::TypNotAllowed,
+                format!("typ \"{}\" is not allowed", printable(typ)),
+            );
+        }
+    }
+    if !policy.token_types.is_empty() {
+        let name = &policy.token_type_claim;
+        let got = string_claim(claims, name)?.ok_or_else(|| {
+            Error::new(
+                ErrorCode::ClaimMissing,
+                format!("token has no \"{name}\" (token type)"),
+            )
+        })?;
+        if !policy.token_types.iter().any(|t| t == got) {
+            return err(
+                ErrorCode::TokenTypeNotAllowed,
+                format!("a {} token is not accepted here", printable(got)),
+            );
+        }
+    }
+    for name in &policy.required_claims {
+        if claims.get(name).is_none_or(Value::is_null) {
+            return err(
+                ErrorCode::ClaimMissing,
+                format!("token has no \"{}\"", printable(name)),
+            );
+        }
+    }
+    if policy.require_jti && jti.is_none() {
+        return err(
+            ErrorCode::ClaimMissing,
+            "token has no \"jti\", so it cannot be revoked",
+        );
+    }
+    if let Some(want) = &policy.subject {
+        let sub = sub.ok_or_else(|| Error::new(ErrorCode::ClaimMissing, "token has no \"sub\""))?;
+        if sub != want {
+            return err(
+                ErrorCode::SubjectMismatch,
+                "token belongs to another subject",
+            );
+        }
+    }
+    for (name, want) in &policy.claim_values {
+        match claims.get(name) {
+            None | Some(Value::Null) => {
+                return err(
+                    ErrorCode::ClaimMissing,
+                    format!("token has no \"{}\"", printable(name)),
+                )
+            }
+            Some(got) if got != want => {
+                return err(
+                    ErrorCode::ClaimMismatch,
+                    format!("\"{}\" does not have the required value", printable(name)),
+                )
+            }
+            _ => {}
+        }
+    }
+    Ok(times)
+}

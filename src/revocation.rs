@@ -1,0 +1,278 @@
+//! Revocation list: revoked `(iss, jti)` pairs, subject cut-offs (every token of a subject issued
+//! before T) and revoked API-key hashes. Entries are keyed by identifiers, never by token bytes:
+//! ECDSA signatures are malleable, so a hash of the token would miss a re-encoded copy.
+
+use crate::error::{err, Error, ErrorCode, Result};
+use crate::validate::Verified;
+use serde::{Deserialize, Serialize};
+use std::collections::HashMap;
+
+/// Format version written in `schema`.
+pub const SCHEMA: u32 = 1;
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct JtiEntry {
+    pub iss: String,
+    pub jti: String,
+    /// Unix time after which the entry may be pruned (the token's own `exp`).
+    pub until: i64,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct SubjectEntry {
+    pub iss: String,
+    pub sub: String,
+    /// Tokens of this subject with `iat` strictly before this time are revoked.
+    pub before: i64,
+    pub until: i64,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ApiKeyEntry {
+    /// Lowercase hex SHA-256 of the raw key.
+    pub hash: String,
+    pub until: i64,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct Wire {
+    schema: u32,
+    version: u64,
+    generated_at: i64,
+    #[serde(default)]
+    jti: Vec<JtiEntry>,
+    #[serde(default)]
+    subjects: Vec<SubjectEntry>,
+    #[serde(default)]
+    apikeys: Vec<ApiKeyEntry>,
+}
+
+/// A loaded revocation list with O(1) lookups.
+#[derive(Debug, Clone, Default)]
+pub struct RevocationList {
+    pub version: u64,
+    pub generated_at: i64,
+    jti: HashMap<String, HashMap<String, i64>>,
+    subjects: HashMap<String, HashMap<String, (i64, i64)>>,
+    apikeys: HashMap<String, i64>,
+}
+
+fn invalid(msg: impl Into<String>) -> Error {
+    Error::new(ErrorCode::RevocationInvalid, msg)
+}
+
+impl RevocationList {
+    pub fn new(version: u64, generated_at: i64) -> Self {
+        RevocationList {
+            version,
+            generated_at,
+            ..Default::default()
+        }
+    }
+
+    /// Parses the JSON form (see README "Revocation list format").
+    pub fn from_json(text: &str) -> Result<RevocationList> {
+        let wire: Wire =
+            serde_json::from_str(text).map_err(|e| invalid(format!("revocation list: {e}")))?;
+        if wire.schema != SCHEMA {
+            return Err(invalid(format!(
+                "revocation list schema {} is not supported (expected {SCHEMA})",
+                wire.schema
+            )));
+        }
+        let mut list = RevocationList::new(wire.version, wire.generated_at);
+        for e in wire.jti {
+            list.revoke_jti(&e.iss, &e.jti, e.until);
+        }
+        for e in wire.subjects {
+            list.cut_off_subject(&e.iss, &e.sub, e.before, e.until);
+        }
+        for e in wire.apikeys {
+            if e.hash.len() != 64
+                || !e
+                    .hash
+                    .bytes()
+                    .all(|b| b.is_ascii_digit() || (b'a'..=b'f').contains(&b))
+            {
+                return Err(invalid(
+                    "revocation list: apikey hash must be 64 lowercase hex characters",
+                ));
+            }
+            list.revoke_apikey(&e.hash, e.until);
+        }
+        Ok(list)
+    }
+
+    /// Canonical JSON: entries sorted, so equal lists serialize identically.
+    pub fn to_json(&self) -> String {
+        let mut jti: Vec<JtiEntry> = self
+            .jti
+            .iter()
+            .flat_map(|(iss, m)| {
+                m.iter().map(move |(jti, until)| JtiEntry {
+                    iss: iss.clone(),
+                    jti: jti.clone(),
+                    until: *until,
+                })
+            })
+            .collect();
+        jti.sort_by(|a, b| (&a.iss, &a.jti).cmp(&(&b.iss, &b.jti)));
+        let mut subjects: Vec<SubjectEntry> = self
+            .subjects
+            .iter()
+            .flat_map(|(iss, m)| {
+                m.iter().map(move |(sub, (before, until))| SubjectEntry {
+                    iss: iss.clone(),
+                    sub: sub.clone(),
+                    before: *before,
+                    until: *until,
+                })
+            })
+            .collect();
+        subjects.sort_by(|a, b| (&a.iss, &a.sub).cmp(&(&b.iss, &b.sub)));
+        let mut apikeys: Vec<ApiKeyEntry> = self
+            .apikeys
+            .iter()
+            .map(|(h, u)| ApiKeyEntry {
+                hash: h.clone(),
+                until: *u,
+            })
+            .collect();
+        apikeys.sort_by(|a, b| a.hash.cmp(&b.hash));
+        let wire = Wire {
+            schema: SCHEMA,
+            version: self.version,
+            generated_at: self.generated_at,
+            jti,
+            subjects,
+            apikeys,
+        };
+        serde_json::to_string(&wire).unwrap_or_default()
+    }
+
+    pub fn revoke_jti(&mut self, iss: &str, jti: &str, until: i64) {
+        let slot = self
+            .jti
+            .entry(iss.to_owned())
+            .or_default()
+            .entry(jti.to_owned())
+            .or_insert(until);
+        *slot = (*slot).max(until);
+    }
+
+    /// Revokes every token of `sub` issued before `before`. A later cut-off replaces an earlier.
+    pub fn cut_off_subject(&mut self, iss: &str, sub: &str, before: i64, until: i64) {
+        let slot = self
+            .subjects
+            .entry(iss.to_owned())
+            .or_default()
+            .entry(sub.to_owned())
+            .or_insert((before, until));
+        *slot = (slot.0.max(before), slot.1.max(until));
+    }
+
+    pub fn revoke_apikey(&mut self, hash: &str, until: i64) {
+        let slot = self.apikeys.entry(hash.to_owned()).or_insert(until);
+        *slot = (*slot).max(until);
+    }
+
+    /// Drops entries whose `until` has passed; returns how many.
+    pub fn prune(&mut self, now: i64) -> usize {
+        let before = self.len();
+        for m in self.jti.values_mut() {
+            m.retain(|_, until| *until > now);
+        }
+        self.jti.retain(|_, m| !m.is_empty());
+        for m in self.subjects.values_mut() {
+            m.retain(|_, (_, until)| *until > now);
+        }
+        self.subjects.retain(|_, m| !m.is_empty());
+        self.apikeys.retain(|_, until| *until > now);
+        before - self.len()
+    }
+
+    pub fn len(&self) -> usize {
+        self.jti.values().map(HashMap::len).sum::<usize>()
+            + self.subjects.values().map(HashMap::len).sum::<usize>()
+            + self.apikeys.len()
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.len() == 0
+    }
+
+    /// Counts by kind: (jti, subjects, apikeys).
+    pub fn counts(&self) -> (usize, usize, usize) {
+        (
+            self.jti.values().map(HashMap::len).sum(),
+            self.subjects.values().map(HashMap::len).sum(),
+            self.apikeys.len(),
+        )
+    }
+
+    /// Fails closed when the list is older than `max_age` seconds.
+    pub fn check_fresh(&self, now: i64, max_age: Option<u64>) -> Result<()> {
+        if let Some(max) = max_age {
+            let age = now.saturating_sub(self.generated_at);
+            if age > i64::try_from(max).unwrap_or(i64::MAX) {
+                return err(
+                    ErrorCode::RevocationDataStale,
+                    format!("revocation list is {age} s old; the limit is {max} s"),
+                );
+            }
+        }
+        Ok(())
+    }
+
+    pub fn is_jti_revoked(&self, iss: &str, jti: &str) -> bool {
+        self.jti.get(iss).is_some_and(|m| m.contains_key(jti))
+    }
+
+    /// The cut-off for a subject, if any.
+    pub fn subject_cut_off(&self, iss: &str, sub: &str) -> Option<i64> {
+        self.subjects
+            .get(iss)
+            .and_then(|m| m.get(sub))
+            .map(|(before, _)| *before)
+    }
+
+    pub fn is_apikey_revoked(&self, hash: &str) -> bool {
+        self.apikeys.contains_key(hash)
+    }
+
+    /// Checks a verified JWT. A token issued exactly at the cut-off stays valid: "one active
+    /// token per user" sets the cut-off to the new token's `iat`. A token without `iat` under
+    /// a cut-off cannot prove it is newer and is rejected.
+    pub fn check_token(&self, token: &Verified) -> Result<()> {
+        let iss = token.issuer.as_deref().unwrap_or("");
+        if let Some(jti) = &token.token_id {
+            if self.is_jti_revoked(iss, jti) {
+                return err(ErrorCode::TokenRevoked, "token was revoked");
+            }
+        }
+        if let Some(sub) = &token.subject {
+            if let Some(before) = self.subject_cut_off(iss, sub) {
+                match token.issued_at {
+                    Some(iat) if iat >= before => {}
+                    Some(_) => {
+                        return err(
+                            ErrorCode::TokenRevoked,
+                            "every token of this subject issued before the cut-off was revoked",
+                        )
+                    }
+                    None => {
+                        return err(
+                            ErrorCode::TokenRevoked,
+                            "subject has a revocation cut-off and the token has no \"iat\"",
+                        )
+                    }
+                }
+            }
+        }
+        Ok(())
+    }
+}

@@ -1,0 +1,242 @@
+//! Compact JWS parsing (RFC 7515 §7.1) and signature verification against a key set.
+//! Parsing is split from the signature check so a binding can run the primitive natively
+//! (WebCrypto / node:crypto) while every decision stays here.
+
+use crate::alg::Alg;
+use crate::b64;
+use crate::error::{err, Error, ErrorCode, Result};
+use crate::keys::{printable, KeySet};
+use serde_json::{Map, Value};
+
+/// Size limits, checked before any decoding.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Limits {
+    /// Longest accepted token in bytes (default 16 KiB).
+    pub max_token_bytes: usize,
+    /// Deepest accepted JSON nesting in header and claims (default 16; the object is level 1).
+    pub max_json_depth: usize,
+}
+
+impl Default for Limits {
+    fn default() -> Self {
+        Limits {
+            max_token_bytes: 16 * 1024,
+            max_json_depth: 16,
+        }
+    }
+}
+
+/// Header parameters that never select a key: a verifier that trusted them would let the token
+/// choose its own key (RFC 8725 §3.10).
+pub const KEY_REFERENCE_HEADERS: [&str; 4] = ["jwk", "jku", "x5u", "x5c"];
+
+/// A parsed, not yet verified, compact JWS.
+#[derive(Debug, Clone)]
+pub struct Jws<'a> {
+    pub alg: Alg,
+    pub kid: Option<String>,
+    pub header: Map<String, Value>,
+    /// `BASE64URL(header) "." BASE64URL(payload)`: the bytes the signature covers.
+    pub signing_input: &'a str,
+    pub payload: Vec<u8>,
+    pub signature: Vec<u8>,
+}
+
+fn malformed(part: &str, detail: impl std::fmt::Display) -> Error {
+    Error::new(ErrorCode::TokenMalformed, format!("{part}: {detail}"))
+}
+
+/// Splits a compact serialization into exactly three parts.
+pub fn split<'a>(token: &'a str, limits: &Limits) -> Result<[&'a str; 3]> {
+    if token.len() > limits.max_token_bytes {
+        return err(
+            ErrorCode::TokenTooLarge,
+            format!(
+                "token is {} bytes; the limit is {}",
+                token.len(),
+                limits.max_token_bytes
+            ),
+        );
+    }
+    let mut parts = token.split('.');
+    match (parts.next(), parts.next(), parts.next(), parts.next()) {
+        (Some(h), Some(p), Some(s), None) => Ok([h, p, s]),
+        _ => err(
+            ErrorCode::TokenMalformed,
+            format!(
+                "a compact JWS has 3 dot-separated parts; this has {}",
+                token.split('.').count()
+            ),
+        ),
+    }
+}
+
+/// Decodes one base64url part, naming the part and the character at fault.
+pub fn decode_part(part: &str, text: &str, offset: usize) -> Result<Vec<u8>> {
+    b64::decode(text).map_err(|pos| {
+        if pos < text.len() {
+            malformed(
+                part,
+                format_args!("not valid base64url at character {}", offset + pos),
+            )
+        } else {
+            malformed(
+                part,
+                "not valid base64url (bad length or non-canonical final character)",
+            )
+        }
+    })
+}
+
+/// Reads `alg`; `none` in any casing, unknown and non-string values are `alg_not_allowed`.
+pub fn header_alg(header: &Map<String, Value>) -> Result<Alg> {
+    match header.get("alg") {
+        Some(Value::String(name)) => {
+            if name.eq_ignore_ascii_case("none") {
+                return err(
+                    ErrorCode::AlgNotAllowed,
+                    "alg \"none\" (unsecured JWS) is never accepted",
+                );
+            }
+            Alg::from_name(name).ok_or_else(|| {
+                Error::new(
+                    ErrorCode::AlgNotAllowed,
+                    format!("unsupported alg \"{}\"", printable(name)),
+                )
+            })
+        }
+        Some(_) => err(
+            ErrorCode::TokenMalformed,
+            "header: \"alg\" must be a string",
+        ),
+        None => err(ErrorCode::TokenMalformed, "header: \"alg\" is missing"),
+    }
+}
+
+/// Parses a compact JWS without verifying it.
+pub fn parse<'a>(token: &'a str, limits: &Limits, understood_crit: &[String]) -> Result<Jws<'a>> {
+    let [h, p, s] = split(token, limits)?;
+    if h.is_empty() {
+        return err(ErrorCode::TokenMalformed, "header: empty");
+    }
+    let header_bytes = decode_part("header", h, 0)?;
+    let header = crate::json::parse_object(&header_bytes, limits.max_json_depth)
+        .map_err(|e| malformed("header", e))?;
+    let alg = header_alg(&header)?;
+    let kid = match header.get("kid") {
+        None => None,
+        Some(Value::String(k)) => Some(k.clone()),
+        Some(_) => {
+            return err(
+                ErrorCode::TokenMalformed,
+                "header: \"kid\" must be a string",
+            )
+        }
+    };
+    if let Some(typ) = header.get("typ") {
+        if !typ.is_string() {
+            return err(
+                ErrorCode::TokenMalformed,
+                "header: \"typ\" must be a string",
+            );
+        }
+    }
+    check_crit(&header, understood_crit)?;
+    let payload = decode_part("payload", p, h.len() + 1)?;
+    let signature = decode_part("signature", s, h.len() + p.len() + 2)?;
+    if signature.is_empty() {
+        return err(ErrorCode::SignatureInvalid, "signature is empty");
+    }
+    let signing_input = token.get(..h.len() + 1 + p.len()).unwrap_or_default();
+    Ok(Jws {
+        alg,
+        kid,
+        header,
+        signing_input,
+        payload,
+        signature,
+    })
+}
+
+/// RFC 7515 §4.1.11: `crit` is a non-empty array of extension names; any name this validator
+/// does not understand makes the token invalid.
+fn check_crit(header: &Map<String, Value>, understood: &[String]) -> Result<()> {
+    let Some(crit) = header.get("crit") else {
+        return Ok(());
+    };
+    let list = crit
+        .as_array()
+        .filter(|a| !a.is_empty())
+        .ok_or_else(|| malformed("header", "\"crit\" must be a non-empty array"))?;
+    for name in list {
+        let name = name
+            .as_str()
+            .ok_or_else(|| malformed("header", "\"crit\" entries must be strings"))?;
+        if !understood.iter().any(|u| u == name) {
+            return err(
+                ErrorCode::CritUnsupported,
+                format!("crit extension \"{}\" is not understood", printable(name)),
+            );
+        }
+        if !header.contains_key(name) {
+            return err(
+                ErrorCode::TokenMalformed,
+                format!("crit names \"{}\" but the header lacks it", printable(name)),
+            );
+        }
+    }
+    Ok(())
+}
+
+impl<'a> Jws<'a> {
+    /// Checks the signature with the key(s) `keys` selects by `kid` or `alg`. `allowed` is the
+    /// policy's algorithm allow-list (empty: whatever the keys allow). Returns the index of the
+    /// key that verified.
+    pub fn verify(&self, keys: &KeySet, allowed: &[Alg]) -> Result<usize> {
+        self.verify_with(keys, allowed, |i, alg, input, sig| {
+            keys.keys()
+                .get(i)
+                .is_some_and(|k| k.verify(alg, input, sig))
+        })
+    }
+
+    /// Like [`Jws::verify`], with the primitive supplied by the caller (`key index, alg,
+    /// signing input, signature → valid`).
+    pub fn verify_with(
+        &self,
+        keys: &KeySet,
+        allowed: &[Alg],
+        mut primitive: impl FnMut(usize, Alg, &[u8], &[u8]) -> bool,
+    ) -> Result<usize> {
+        let candidates = self.candidates(keys, allowed)?;
+        for i in candidates {
+            if primitive(i, self.alg, self.signing_input.as_bytes(), &self.signature) {
+                return Ok(i);
+            }
+        }
+        err(ErrorCode::SignatureInvalid, "signature does not verify")
+    }
+
+    /// The keys a signature check may use, after the allow-list and ECDSA length rules.
+    pub fn candidates(&self, keys: &KeySet, allowed: &[Alg]) -> Result<Vec<usize>> {
+        if !allowed.is_empty() && !allowed.contains(&self.alg) {
+            return err(
+                ErrorCode::AlgNotAllowed,
+                format!("alg {} is not in the allowed list", self.alg),
+            );
+        }
+        if let Some(len) = self.alg.signature_len() {
+            if self.signature.len() != len {
+                return err(
+                    ErrorCode::SignatureInvalid,
+                    format!(
+                        "{} signature must be {len} bytes; got {}",
+                        self.alg,
+                        self.signature.len()
+                    ),
+                );
+            }
+        }
+        keys.candidates(self.alg, self.kid.as_deref())
+    }
+}

@@ -1,0 +1,176 @@
+//! The validator: key set + policy (+ revocation list and grants), built once, applied per token.
+
+use crate::alg::Alg;
+use crate::claims::{self, Policy};
+use crate::error::{err, ErrorCode, Result};
+use crate::keys::KeySet;
+use crate::revocation::RevocationList;
+use crate::scope::ScopeSet;
+use crate::token::{self, Jws};
+use serde::Serialize;
+use serde_json::{Map, Value};
+
+/// What a validated credential (JWT or API key) tells the caller.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct Verified {
+    /// `jwt` or `apikey`.
+    pub kind: &'static str,
+    pub header: Map<String, Value>,
+    pub claims: Map<String, Value>,
+    pub subject: Option<String>,
+    pub issuer: Option<String>,
+    /// Granted scopes after any grant intersection.
+    pub scopes: Vec<String>,
+    /// `jti` (JWT) or the API key's id.
+    pub token_id: Option<String>,
+    pub expires_at: Option<i64>,
+    pub issued_at: Option<i64>,
+    pub token_type: Option<String>,
+    pub alg: Option<String>,
+    pub kid: Option<String>,
+}
+
+/// Everything a token is checked against.
+#[derive(Debug, Clone)]
+pub struct Validator {
+    pub keys: KeySet,
+    pub policy: Policy,
+}
+
+/// The state a signature check needs, kept between the two halves of a native-primitive
+/// validation ([`Validator::prepare`] → primitive → [`Validator::finish`]).
+#[derive(Debug, Clone)]
+pub struct Prepared {
+    pub alg: Alg,
+    pub candidates: Vec<usize>,
+    pub signing_input: String,
+    pub signature: Vec<u8>,
+    header: Map<String, Value>,
+    kid: Option<String>,
+    payload: Vec<u8>,
+}
+
+impl Validator {
+    pub fn new(keys: KeySet, policy: Policy) -> Validator {
+        Validator { keys, policy }
+    }
+
+    /// Full validation with the pure-Rust primitives.
+    pub fn validate(&self, token: &str, now: i64, ctx: &Context<'_>) -> Result<Verified> {
+        let prepared = self.prepare(token)?;
+        let ok = prepared
+            .candidates
+            .iter()
+            .find(|&&i| {
+                self.keys.keys().get(i).is_some_and(|k| {
+                    k.verify(
+                        prepared.alg,
+                        prepared.signing_input.as_bytes(),
+                        &prepared.signature,
+                    )
+                })
+            })
+            .copied();
+        self.finish(prepared, ok, now, ctx)
+    }
+
+    /// Parses the token and picks candidate keys, before any signature work.
+    pub fn prepare(&self, token: &str) -> Result<Prepared> {
+        let jws: Jws<'_> = token::parse(token, &self.policy.limits, &self.policy.crit)?;
+        let candidates = jws.candidates(&self.keys, &self.policy.algorithms)?;
+        Ok(Prepared {
+            alg: jws.alg,
+            candidates,
+            signing_input: jws.signing_input.to_owned(),
+            signature: jws.signature,
+            header: jws.header,
+            kid: jws.kid,
+            payload: jws.payload,
+        })
+    }
+
+    /// Completes validation once the signature was checked (`verified_key` is the index of the
+    /// key that verified, or `None`).
+    pub fn finish(
+        &self,
+        prepared: Prepared,
+        verified_key: Option<usize>,
+        now: i64,
+        ctx: &Context<'_>,
+    ) -> Result<Verified> {
+        if !verified_key.is_some_and(|i| prepared.candidates.contains(&i)) {
+            return err(ErrorCode::SignatureInvalid, "signature does not verify");
+        }
+        let claims =
+            crate::json::parse_object(&prepared.payload, self.policy.limits.max_json_depth)
+                .map_err(|e| {
+                    crate::Error::new(ErrorCode::TokenMalformed, format!("claims: {e}"))
+                })?;
+        let times = claims::check(&self.policy, &prepared.header, &claims, now)?;
+        let mut verified = Verified {
+            kind: "jwt",
+            subject: claims::string_claim(&claims, "sub")?.map(str::to_owned),
+            issuer: claims::string_claim(&claims, "iss")?.map(str::to_owned),
+            token_id: claims::string_claim(&claims, "jti")?.map(str::to_owned),
+            token_type: claims
+                .get(&self.policy.token_type_claim)
+                .and_then(Value::as_str)
+                .map(str::to_owned),
+            expires_at: times.exp,
+            issued_at: times.iat,
+            alg: Some(prepared.alg.name().to_owned()),
+            kid: prepared.kid,
+            scopes: vec![],
+            header: prepared.header,
+            claims,
+        };
+        if let Some(list) = ctx.revocations {
+            list.check_fresh(now, self.policy.max_revocation_age)?;
+            list.check_token(&verified)?;
+        }
+        let granted = ScopeSet::from_claims(&verified.claims, &self.policy.scope_claims)?;
+        self.authorize(&mut verified, granted, ctx)?;
+        Ok(verified)
+    }
+
+    /// Scope check shared by JWTs and API keys: narrows by grants, then applies the requirement.
+    pub fn authorize(
+        &self,
+        verified: &mut Verified,
+        granted: ScopeSet,
+        ctx: &Context<'_>,
+    ) -> Result<()> {
+        let requirement = ctx.scope.or(self.policy.scope.as_ref());
+        if let Some(req) = requirement {
+            req.check(&granted, ctx.grants)?;
+        }
+        verified.scopes = match ctx.grants {
+            Some(g) => granted.intersect(g),
+            None => granted,
+        }
+        .as_slice()
+        .to_vec();
+        Ok(())
+    }
+}
+
+/// Per-call inputs that change more often than the validator: revocation data, grants, and a
+/// route's scope requirement.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct Context<'a> {
+    pub revocations: Option<&'a RevocationList>,
+    pub grants: Option<&'a ScopeSet>,
+    pub scope: Option<&'a crate::scope::Requirement>,
+}
+
+/// Verifies a JWS whose payload is arbitrary bytes (no claim checks). Returns header and payload.
+pub fn verify_jws(
+    token: &str,
+    keys: &KeySet,
+    policy: &Policy,
+) -> Result<(Map<String, Value>, Vec<u8>)> {
+    let jws = token::parse(token, &policy.limits, &policy.crit)?;
+    jws.verify(keys, &policy.algorithms)?;
+    Ok((jws.header, jws.payload))
+}

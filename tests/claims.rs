@@ -1,0 +1,269 @@
+#![allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::panic,
+    clippy::indexing_slicing
+)]
+//! Claim policy: what a user configures is what gets enforced.
+
+mod common;
+use common::*;
+use serde_json::{json, Value};
+use tokengate::{Alg, ErrorCode, Policy};
+
+fn with(k: &tokengate::SigningKey, changes: Value) -> String {
+    let mut c = claims();
+    for (name, v) in changes.as_object().unwrap() {
+        if v.is_null() {
+            c.remove(name);
+        } else {
+            c.insert(name.clone(), v.clone());
+        }
+    }
+    k.mint(&c).unwrap()
+}
+
+#[test]
+fn time_claims_with_leeway() {
+    let k = key(Alg::HS256);
+    let v = validator(&k, json!({}));
+    assert_eq!(
+        code(&v, &with(&k, json!({"exp": NOW - 59}))),
+        Ok(()),
+        "inside the 60 s leeway"
+    );
+    assert_eq!(
+        code(&v, &with(&k, json!({"exp": NOW - 60}))),
+        Err(ErrorCode::TokenExpired)
+    );
+    assert_eq!(code(&v, &with(&k, json!({"nbf": NOW + 60}))), Ok(()));
+    assert_eq!(
+        code(&v, &with(&k, json!({"nbf": NOW + 61}))),
+        Err(ErrorCode::TokenNotYetValid)
+    );
+    assert_eq!(
+        code(&v, &with(&k, json!({"iat": NOW + 61}))),
+        Err(ErrorCode::TokenIssuedInFuture)
+    );
+    assert_eq!(
+        code(&v, &with(&k, json!({"exp": null}))),
+        Err(ErrorCode::ClaimMissing)
+    );
+    let strict = validator(&k, json!({"leeway": 0}));
+    assert_eq!(
+        code(&strict, &with(&k, json!({"exp": NOW}))),
+        Err(ErrorCode::TokenExpired)
+    );
+    assert_eq!(
+        code(&strict, &with(&k, json!({"exp": NOW as f64 + 0.5}))),
+        Ok(()),
+        "fractional NumericDate"
+    );
+    let optional = validator(&k, json!({"requireExp": false}));
+    assert_eq!(code(&optional, &with(&k, json!({"exp": null}))), Ok(()));
+}
+
+#[test]
+fn lifetime_and_age_caps() {
+    let k = key(Alg::HS256);
+    let v = validator(&k, json!({}));
+    let day = 86_400;
+    assert_eq!(
+        code(
+            &v,
+            &with(&k, json!({"iat": NOW - 10, "exp": NOW - 10 + 30 * day}))
+        ),
+        Ok(())
+    );
+    assert_eq!(
+        code(
+            &v,
+            &with(&k, json!({"iat": NOW - 10, "exp": NOW - 10 + 30 * day + 1}))
+        ),
+        Err(ErrorCode::LifetimeExceeded)
+    );
+    assert_eq!(
+        code(&v, &with(&k, json!({"iat": null, "exp": NOW + 31 * day}))),
+        Err(ErrorCode::LifetimeExceeded),
+        "no iat: judged from now"
+    );
+    let uncapped = validator(&k, json!({"maxLifetime": 0}));
+    assert_eq!(
+        code(&uncapped, &with(&k, json!({"exp": NOW + 365 * day}))),
+        Ok(())
+    );
+    let aged = validator(&k, json!({"maxAge": 300}));
+    assert_eq!(
+        code(&aged, &with(&k, json!({"iat": NOW - 400}))),
+        Err(ErrorCode::TokenTooOld)
+    );
+    assert_eq!(
+        code(&aged, &with(&k, json!({"iat": null}))),
+        Err(ErrorCode::ClaimMissing)
+    );
+}
+
+#[test]
+fn issuer_audience_subject_and_typ() {
+    let k = key(Alg::ES256);
+    let v = validator(
+        &k,
+        json!({"issuer": ["https://a.example", "https://issuer.example"], "audience": ["other", "api"]}),
+    );
+    assert_eq!(code(&v, &with(&k, json!({}))), Ok(()));
+    assert_eq!(
+        code(&v, &with(&k, json!({"aud": ["x", "api"]}))),
+        Ok(()),
+        "any-of over an array claim"
+    );
+    assert_eq!(
+        code(&v, &with(&k, json!({"iss": "https://evil.example"}))),
+        Err(ErrorCode::IssuerNotAllowed)
+    );
+    assert_eq!(
+        code(&v, &with(&k, json!({"iss": null}))),
+        Err(ErrorCode::ClaimMissing)
+    );
+    assert_eq!(
+        code(&v, &with(&k, json!({"aud": "web"}))),
+        Err(ErrorCode::AudienceNotAllowed)
+    );
+    assert_eq!(
+        code(&v, &with(&k, json!({"aud": [1]}))),
+        Err(ErrorCode::ClaimInvalid)
+    );
+    let bound = validator(&k, json!({"subject": "user-2"}));
+    let e = bound
+        .validate(&with(&k, json!({})), NOW, &Default::default())
+        .unwrap_err();
+    assert_eq!((e.code(), e.status()), (ErrorCode::SubjectMismatch, 403));
+    let typed = validator(&k, json!({"typ": "at+jwt"}));
+    assert_eq!(
+        code(&typed, &with(&k, json!({}))),
+        Err(ErrorCode::TypNotAllowed),
+        "minted with typ JWT"
+    );
+    let jwt = validator(&k, json!({"typ": "application/JWT"}));
+    assert_eq!(
+        code(&jwt, &with(&k, json!({}))),
+        Ok(()),
+        "typ compares case-insensitively without application/"
+    );
+}
+
+#[test]
+fn token_types_keep_refresh_tokens_out() {
+    let k = key(Alg::HS256);
+    let v = validator(&k, json!({"tokenTypes": ["access"]}));
+    assert_eq!(code(&v, &with(&k, json!({"type": "access"}))), Ok(()));
+    assert_eq!(
+        code(&v, &with(&k, json!({"type": "refresh"}))),
+        Err(ErrorCode::TokenTypeNotAllowed)
+    );
+    assert_eq!(code(&v, &with(&k, json!({}))), Err(ErrorCode::ClaimMissing));
+    let custom = validator(
+        &k,
+        json!({"tokenTypes": "service", "tokenTypeClaim": "token_use"}),
+    );
+    assert_eq!(
+        code(&custom, &with(&k, json!({"token_use": "service"}))),
+        Ok(())
+    );
+}
+
+#[test]
+fn required_claims_and_tenant_binding() {
+    let k = key(Alg::HS256);
+    let v = validator(
+        &k,
+        json!({"requiredClaims": ["community_id"], "claimValues": {"community_id": "c-7", "module_name": "billing"}}),
+    );
+    assert_eq!(
+        code(
+            &v,
+            &with(&k, json!({"community_id": "c-7", "module_name": "billing"}))
+        ),
+        Ok(())
+    );
+    let e = v
+        .validate(
+            &with(&k, json!({"community_id": "c-8", "module_name": "billing"})),
+            NOW,
+            &Default::default(),
+        )
+        .unwrap_err();
+    assert_eq!((e.code(), e.status()), (ErrorCode::ClaimMismatch, 403));
+    assert_eq!(
+        code(&v, &with(&k, json!({"module_name": "billing"}))),
+        Err(ErrorCode::ClaimMissing)
+    );
+    let jti = validator(&k, json!({"requireJti": true}));
+    assert_eq!(
+        code(&jti, &with(&k, json!({"jti": null}))),
+        Err(ErrorCode::ClaimMissing)
+    );
+}
+
+#[test]
+fn options_are_validated_once() {
+    for bad in [
+        r#"{"leeway": 999999}"#,
+        r#"{"algorithms": []}"#,
+        r#"{"algorithms": ["none"]}"#,
+        r#"{"isuer": "typo"}"#,
+        r#"{"scope": "users:*"}"#,
+        r#"{"maxJsonDepth": 1}"#,
+        r#"{"issuer": ""}"#,
+    ] {
+        let e = Policy::from_json(bad).unwrap_err();
+        assert!(
+            matches!(
+                e.code(),
+                ErrorCode::OptionsInvalid | ErrorCode::ScopeInvalid
+            ),
+            "{bad}: {e}"
+        );
+    }
+    let p = Policy::from_json("{}").unwrap();
+    assert_eq!(
+        (p.leeway, p.max_lifetime, p.require_exp),
+        (60, Some(30 * 86_400), true)
+    );
+}
+
+#[test]
+fn errors_carry_status_and_www_authenticate() {
+    let k = key(Alg::HS256);
+    let v = validator(&k, json!({"scope": "admin"}));
+    let e = v
+        .validate(&with(&k, json!({})), NOW, &Default::default())
+        .unwrap_err();
+    assert_eq!(e.code(), ErrorCode::InsufficientScope);
+    assert_eq!(e.status(), 403);
+    assert_eq!(
+        e.www_authenticate("api"),
+        r#"Bearer realm="api", error="insufficient_scope", error_description="requires admin; missing admin", scope="admin""#
+    );
+    let e = v.validate("garbage", NOW, &Default::default()).unwrap_err();
+    assert_eq!(
+        (e.code().as_str(), e.status(), e.code().oauth_error()),
+        ("token_malformed", 401, "invalid_token")
+    );
+    for c in ErrorCode::ALL {
+        assert_eq!(ErrorCode::from_name(c.as_str()), Some(*c));
+        assert!(matches!(c.status(), 400 | 401 | 403 | 500 | 503));
+    }
+}
+
+#[test]
+fn readme_documents_every_error_code() {
+    let readme =
+        std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/README.md")).unwrap();
+    for c in ErrorCode::ALL {
+        assert!(
+            readme.contains(&format!("| `{}` | {} |", c.as_str(), c.status())),
+            "README lacks {}",
+            c.as_str()
+        );
+    }
+}

@@ -1,0 +1,55 @@
+#![allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::panic,
+    clippy::indexing_slicing
+)]
+//! Property tests: no input reaches a panic (a wasm panic aborts the edge worker).
+
+mod common;
+use common::*;
+use proptest::prelude::*;
+use serde_json::json;
+use tokengate::{Alg, KeySet, Requirement, RevocationList, ScopeSet};
+
+proptest! {
+    #![proptest_config(ProptestConfig { cases: 2000, .. ProptestConfig::default() })]
+
+    #[test]
+    fn validate_never_panics_on_random_text(s in "\\PC{0,400}") {
+        let k = key(Alg::HS256);
+        let v = validator(&k, json!({}));
+        let _ = v.validate(&s, NOW, &Default::default());
+    }
+
+    #[test]
+    fn validate_never_panics_on_dotted_base64(a in "[A-Za-z0-9_-]{0,80}", b in "[A-Za-z0-9_-]{0,80}", c in "[A-Za-z0-9_-]{0,90}") {
+        let k = key(Alg::ES256);
+        let v = validator(&k, json!({}));
+        let _ = v.validate(&format!("{a}.{b}.{c}"), NOW, &Default::default());
+    }
+
+    #[test]
+    fn mutated_valid_tokens_are_rejected_without_panic(pos in 0usize..400, byte in 0u8..128, cut in 0usize..400) {
+        let k = key(Alg::EdDSA);
+        let v = validator(&k, json!({}));
+        let token = k.mint(&claims()).unwrap();
+        let mut bytes = token.clone().into_bytes();
+        let i = pos % bytes.len();
+        let changed = bytes[i] != byte;
+        bytes[i] = byte;
+        let mutated = String::from_utf8_lossy(&bytes).into_owned();
+        let r = v.validate(&mutated, NOW, &Default::default());
+        if changed { prop_assert!(r.is_err()); }
+        let _ = v.validate(&token[..cut.min(token.len())], NOW, &Default::default());
+    }
+
+    #[test]
+    fn json_parsers_never_panic(s in "\\PC{0,300}") {
+        let _ = KeySet::from_json(&s);
+        let _ = RevocationList::from_json(&s);
+        let _ = tokengate::Policy::from_json(&s);
+        let _ = Requirement::parse(&s);
+        let _ = ScopeSet::parse(&s);
+    }
+}
