@@ -10,4 +10,11 @@ cargo fmt --check
 echo "== cargo clippy --all-targets -D warnings"
 cargo clippy --quiet --all-targets -- -D warnings
 echo "== cargo test"
-cargo test --quiet -- --nocapture 2>&1 | grep -v '^$'
+log=$(mktemp)
+cargo test --quiet --tests -- --nocapture 2>&1 | tee "$log" | grep -v '^$'
+status=${PIPESTATUS[0]}
+passed=$(grep -Eo '[0-9]+ passed' "$log" | awk '{s+=$1} END {print s+0}')
+failed=$(grep -Eo '[0-9]+ failed' "$log" | awk '{s+=$1} END {print s+0}')
+rm -f "$log"
+echo "rust: $passed passed, $failed failed"
+exit "$status"

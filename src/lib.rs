@@ -13,9 +13,11 @@
 )]
 
 pub mod alg;
+pub mod apikey;
 pub mod b64;
 pub mod claims;
 pub mod error;
+pub mod inspect;
 mod json;
 pub mod keys;
 pub mod revocation;

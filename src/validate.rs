@@ -174,3 +174,27 @@ pub fn verify_jws(
     jws.verify(keys, &policy.algorithms)?;
     Ok((jws.header, jws.payload))
 }
+
+impl Validator {
+    /// Validates an API key against its stored record (looked up by `apikey::parse`'s hash;
+    /// `None` when the store has none), the revocation list and the scope requirement. The
+    /// result has the same shape as a validated JWT.
+    pub fn validate_apikey(
+        &self,
+        raw: &str,
+        record: Option<&crate::apikey::Record>,
+        now: i64,
+        ctx: &Context<'_>,
+    ) -> Result<Verified> {
+        let mut verified = crate::apikey::Record::check(raw, record, now)?;
+        if let Some(list) = ctx.revocations {
+            list.check_fresh(now, self.policy.max_revocation_age)?;
+            if list.is_apikey_revoked(&crate::apikey::hash(raw)) {
+                return err(ErrorCode::ApikeyRevoked, "API key was revoked");
+            }
+        }
+        let granted = ScopeSet::new(&verified.scopes)?;
+        self.authorize(&mut verified, granted, ctx)?;
+        Ok(verified)
+    }
+}

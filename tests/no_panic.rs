@@ -53,3 +53,24 @@ proptest! {
         let _ = ScopeSet::parse(&s);
     }
 }
+
+proptest! {
+    #![proptest_config(ProptestConfig { cases: 2000, .. ProptestConfig::default() })]
+
+    #[test]
+    fn inspect_never_panics(s in "\\PC{0,300}", a in "[A-Za-z0-9_-]{0,60}", b in "[A-Za-z0-9_-]{0,60}") {
+        let opts = tokengate::inspect::Options::at(NOW);
+        let _ = tokengate::inspect::inspect(&s, &opts);
+        let _ = tokengate::inspect::inspect(&format!("{a}.{b}.{a}"), &opts);
+        let _ = tokengate::inspect::inspect(&format!("tgk_{a}{b}"), &opts);
+        let _ = tokengate::apikey::parse(&s);
+    }
+
+    #[test]
+    fn revocation_loader_never_panics(version in 0u64..10, entries in proptest::collection::vec(("\\PC{0,10}", "\\PC{0,10}", -5i64..5), 0..20)) {
+        let jti: Vec<_> = entries.iter().map(|(i, j, u)| json!({"iss": i, "jti": j, "until": u})).collect();
+        let text = json!({"schema": 1, "version": version, "generated_at": 0, "jti": jti}).to_string();
+        let list = RevocationList::from_json(&text).unwrap();
+        prop_assert_eq!(RevocationList::from_json(&list.to_json()).unwrap().to_json(), list.to_json());
+    }
+}

@@ -1,0 +1,263 @@
+//! Opaque API keys (seeds 000/001): `tgk_` + 43 base62 characters of randomness (32 bytes) + a
+//! 6-character base62 checksum (first 4 bytes of SHA-256 over prefix and body). The checksum
+//! rejects typos and garbage before any store lookup, as GitHub's token format does; base62
+//! keeps the key one "word" for double-click selection. Only the SHA-256 of the raw key is stored.
+
+use crate::error::{err, Error, ErrorCode, Result};
+use crate::scope::ScopeSet;
+use crate::validate::Verified;
+use rand_core::{OsRng, RngCore};
+use serde::{Deserialize, Serialize};
+use sha2::{Digest, Sha256};
+use subtle::ConstantTimeEq;
+
+pub const PREFIX: &str = "tgk_";
+const BODY_LEN: usize = 43;
+const CHECK_LEN: usize = 6;
+/// Total length of a raw key.
+pub const KEY_LEN: usize = PREFIX.len() + BODY_LEN + CHECK_LEN;
+/// Default lifetime of a new key: 90 days.
+pub const DEFAULT_TTL: i64 = 90 * 86_400;
+/// Default ceiling on a key's lifetime: 365 days.
+pub const DEFAULT_MAX_TTL: i64 = 365 * 86_400;
+
+const ALPHABET: &[u8; 62] = b"0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz";
+
+/// Big-endian bytes to a fixed-width base62 string.
+fn base62(bytes: &[u8], width: usize) -> String {
+    let mut digits = Vec::with_capacity(width);
+    let mut num = bytes.to_vec();
+    for _ in 0..width {
+        let mut rem = 0u32;
+        for b in num.iter_mut() {
+            let acc = (rem << 8) | u32::from(*b);
+            *b = (acc / 62) as u8;
+            rem = acc % 62;
+        }
+        digits.push(ALPHABET.get(rem as usize).copied().unwrap_or(b'0'));
+    }
+    digits.reverse();
+    String::from_utf8(digits).unwrap_or_default()
+}
+
+fn checksum(prefix_and_body: &str) -> String {
+    let digest = Sha256::digest(prefix_and_body.as_bytes());
+    base62(digest.get(..4).unwrap_or_default(), CHECK_LEN)
+}
+
+/// Lowercase hex SHA-256 of the raw key: the stored form and the KV lookup key.
+pub fn hash(raw: &str) -> String {
+    Sha256::digest(raw.as_bytes())
+        .iter()
+        .map(|b| format!("{b:02x}"))
+        .collect()
+}
+
+/// A new raw key (shown once, never stored).
+pub fn generate() -> Result<String> {
+    let mut bytes = [0u8; 32];
+    OsRng
+        .try_fill_bytes(&mut bytes)
+        .map_err(|e| Error::new(ErrorCode::ApikeyMalformed, format!("no randomness: {e}")))?;
+    let head = format!("{PREFIX}{}", base62(&bytes, BODY_LEN));
+    let check = checksum(&head);
+    Ok(format!("{head}{check}"))
+}
+
+/// Whether a string looks like a tokengate API key at all (prefix), before the full check.
+pub fn has_prefix(text: &str) -> bool {
+    text.starts_with(PREFIX)
+}
+
+/// Checks prefix, length, alphabet and checksum. Returns the hash to look up.
+pub fn parse(raw: &str) -> Result<String> {
+    if !raw.starts_with(PREFIX) {
+        return err(
+            ErrorCode::ApikeyMalformed,
+            format!("API keys start with \"{PREFIX}\""),
+        );
+    }
+    if raw.len() != KEY_LEN {
+        return err(
+            ErrorCode::ApikeyMalformed,
+            format!("API keys are {KEY_LEN} characters; this is {}", raw.len()),
+        );
+    }
+    if let Some(pos) = raw
+        .bytes()
+        .skip(PREFIX.len())
+        .position(|b| !b.is_ascii_alphanumeric())
+    {
+        return err(
+            ErrorCode::ApikeyMalformed,
+            format!(
+                "API key has a non-alphanumeric character at {}",
+                pos + PREFIX.len()
+            ),
+        );
+    }
+    let (head, check) = raw.split_at(KEY_LEN - CHECK_LEN);
+    if checksum(head)
+        .as_bytes()
+        .ct_eq(check.as_bytes())
+        .unwrap_u8()
+        != 1
+    {
+        return err(
+            ErrorCode::ApikeyMalformed,
+            "API key checksum does not match (typo or truncated key?)",
+        );
+    }
+    Ok(hash(raw))
+}
+
+/// Lifecycle state of a key record.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum State {
+    Active,
+    Revoked,
+    Purged,
+}
+
+/// What the store keeps for a key (never the raw key).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Record {
+    pub id: String,
+    /// Lowercase hex SHA-256 of the current raw key.
+    pub hash: String,
+    pub name: String,
+    #[serde(default)]
+    pub description: String,
+    pub owner: String,
+    #[serde(default)]
+    pub scopes: Vec<String>,
+    pub created_at: i64,
+    pub expires_at: i64,
+    pub state: State,
+    #[serde(default)]
+    pub rotated_at: Option<i64>,
+    #[serde(default)]
+    pub revoked_at: Option<i64>,
+}
+
+/// Inputs for a new key.
+#[derive(Debug, Clone, Default)]
+pub struct NewKey {
+    pub name: String,
+    pub description: String,
+    pub owner: String,
+    pub scopes: Vec<String>,
+    /// Lifetime in seconds (default 90 days); capped by `max_ttl` (default 365 days).
+    pub ttl: Option<i64>,
+    pub max_ttl: Option<i64>,
+}
+
+fn new_id() -> Result<String> {
+    let mut bytes = [0u8; 12];
+    OsRng
+        .try_fill_bytes(&mut bytes)
+        .map_err(|e| Error::new(ErrorCode::ApikeyMalformed, format!("no randomness: {e}")))?;
+    Ok(format!("ak_{}", base62(&bytes, 17)))
+}
+
+impl Record {
+    /// Creates a key: returns the raw key (show it once) and the record to store.
+    pub fn create(spec: NewKey, now: i64) -> Result<(String, Record)> {
+        let invalid = |m: &str| Error::new(ErrorCode::OptionsInvalid, m.to_owned());
+        if spec.name.trim().is_empty() || spec.owner.trim().is_empty() {
+            return Err(invalid("an API key needs a name and an owner"));
+        }
+        ScopeSet::new(&spec.scopes)?;
+        let max = spec.max_ttl.unwrap_or(DEFAULT_MAX_TTL);
+        let ttl = spec.ttl.unwrap_or(DEFAULT_TTL);
+        if ttl <= 0 || ttl > max {
+            return Err(invalid(&format!(
+                "API key lifetime must be 1 ..= {max} seconds"
+            )));
+        }
+        let raw = generate()?;
+        let record = Record {
+            id: new_id()?,
+            hash: hash(&raw),
+            name: spec.name,
+            description: spec.description,
+            owner: spec.owner,
+            scopes: spec.scopes,
+            created_at: now,
+            expires_at: now.saturating_add(ttl),
+            state: State::Active,
+            rotated_at: None,
+            revoked_at: None,
+        };
+        Ok((raw, record))
+    }
+
+    /// New secret, same id and metadata; the old secret stops matching at once.
+    pub fn rotate(&mut self, now: i64) -> Result<String> {
+        if self.state != State::Active {
+            return err(
+                ErrorCode::ApikeyRevoked,
+                "only an active key can be rotated",
+            );
+        }
+        let raw = generate()?;
+        self.hash = hash(&raw);
+        self.rotated_at = Some(now);
+        Ok(raw)
+    }
+
+    pub fn revoke(&mut self, now: i64, purge: bool) {
+        if self.revoked_at.is_none() {
+            self.revoked_at = Some(now);
+        }
+        self.state = if purge { State::Purged } else { State::Revoked };
+    }
+
+    /// Validates a presented raw key against this record (found by its hash, or `None`).
+    pub fn check(raw: &str, record: Option<&Record>, now: i64) -> Result<Verified> {
+        let h = parse(raw)?;
+        let Some(r) = record else {
+            return err(ErrorCode::ApikeyUnknown, "no such API key");
+        };
+        if r.hash.as_bytes().ct_eq(h.as_bytes()).unwrap_u8() != 1 {
+            return err(ErrorCode::ApikeyUnknown, "no such API key");
+        }
+        match r.state {
+            State::Revoked => {
+                return err(
+                    ErrorCode::ApikeyRevoked,
+                    format!("API key {} was revoked", r.id),
+                )
+            }
+            State::Purged => {
+                return err(
+                    ErrorCode::ApikeyPurged,
+                    format!("API key {} was revoked and purged", r.id),
+                )
+            }
+            State::Active => {}
+        }
+        if r.expires_at <= now {
+            return err(
+                ErrorCode::ApikeyExpired,
+                format!("API key {} expired", r.id),
+            );
+        }
+        Ok(Verified {
+            kind: "apikey",
+            header: Default::default(),
+            claims: Default::default(),
+            subject: Some(r.owner.clone()),
+            issuer: None,
+            scopes: r.scopes.clone(),
+            token_id: Some(r.id.clone()),
+            expires_at: Some(r.expires_at),
+            issued_at: Some(r.rotated_at.unwrap_or(r.created_at)),
+            token_type: Some("apikey".into()),
+            alg: None,
+            kid: None,
+        })
+    }
+}

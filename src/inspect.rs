@@ -1,0 +1,602 @@
+//! Inspection without verification: what a pasted string is, what it says, what is wrong with
+//! it. One serializable structure that the inspector page and the CLI render.
+
+use crate::apikey;
+use crate::claims::MAX_NUMERIC_DATE;
+use crate::error::ErrorCode;
+use crate::scope::ScopeSet;
+use crate::token::{self, Limits, KEY_REFERENCE_HEADERS};
+use serde::Serialize;
+use serde_json::{Map, Value};
+use std::collections::BTreeMap;
+
+/// Options for inspection.
+#[derive(Debug, Clone)]
+pub struct Options {
+    pub now: i64,
+    /// Seconds before `exp` at which a client should refresh (default 60).
+    pub refresh_threshold: i64,
+    /// Lifetime above which `lifetime_over_max` is raised (default 30 days).
+    pub max_lifetime: i64,
+    pub token_type_claim: String,
+    pub scope_claims: Vec<String>,
+}
+
+impl Options {
+    pub fn at(now: i64) -> Options {
+        Options {
+            now,
+            refresh_threshold: 60,
+            max_lifetime: crate::claims::DEFAULT_MAX_LIFETIME as i64,
+            token_type_claim: "type".into(),
+            scope_claims: crate::scope::DEFAULT_SCOPE_CLAIMS
+                .iter()
+                .map(|s| (*s).to_owned())
+                .collect(),
+        }
+    }
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Part {
+    pub name: &'static str,
+    pub ok: bool,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub error: Option<String>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Time {
+    pub unix: i64,
+    pub iso: String,
+    pub relative: String,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Lint {
+    pub code: &'static str,
+    /// `error`, `warning` or `info`.
+    pub severity: &'static str,
+    pub message: String,
+    pub advice: &'static str,
+    pub reference: &'static str,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct ApiKeyInfo {
+    pub prefix: &'static str,
+    pub checksum_valid: bool,
+    /// SHA-256 (hex) to look the key up by; present when the checksum is valid.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub hash: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub error: Option<String>,
+}
+
+/// Everything inspection found.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct Inspection {
+    /// `jwt`, `jwe`, `apikey` or `unknown`.
+    pub kind: &'static str,
+    pub size: usize,
+    pub parts: Vec<Part>,
+    pub header: Option<Map<String, Value>>,
+    pub claims: Option<Map<String, Value>>,
+    /// Payload as text when it is not a JSON object.
+    pub payload_text: Option<String>,
+    pub alg: Option<String>,
+    pub times: BTreeMap<&'static str, Time>,
+    /// `not_yet_valid`, `active`, `expiring_soon`, `expired` or `unknown`.
+    pub status: &'static str,
+    pub needs_refresh: bool,
+    pub expires_in: Option<i64>,
+    pub lifetime: Option<i64>,
+    pub scopes: Vec<String>,
+    pub scopes_by_resource: BTreeMap<String, Vec<String>>,
+    pub lints: Vec<Lint>,
+    pub apikey: Option<ApiKeyInfo>,
+    /// First structural problem, as a validation error code and message.
+    pub error: Option<(String, String)>,
+}
+
+const RFC8725_NONE: &str = "https://www.rfc-editor.org/rfc/rfc8725#section-3.1";
+
+fn lint(
+    code: &'static str,
+    severity: &'static str,
+    message: impl Into<String>,
+    advice: &'static str,
+    reference: &'static str,
+) -> Lint {
+    Lint {
+        code,
+        severity,
+        message: message.into(),
+        advice,
+        reference,
+    }
+}
+
+/// Inspects any pasted string. Never fails: problems are reported inside the result.
+pub fn inspect(text: &str, opts: &Options) -> Inspection {
+    let text = text.trim();
+    let mut out = Inspection {
+        kind: "unknown",
+        size: text.len(),
+        parts: vec![],
+        header: None,
+        claims: None,
+        payload_text: None,
+        alg: None,
+        times: BTreeMap::new(),
+        status: "unknown",
+        needs_refresh: false,
+        expires_in: None,
+        lifetime: None,
+        scopes: vec![],
+        scopes_by_resource: BTreeMap::new(),
+        lints: vec![],
+        apikey: None,
+        error: None,
+    };
+    let text = text.strip_prefix("Bearer ").unwrap_or(text).trim();
+    if apikey::has_prefix(text) {
+        out.kind = "apikey";
+        out.apikey = Some(match apikey::parse(text) {
+            Ok(h) => ApiKeyInfo {
+                prefix: apikey::PREFIX,
+                checksum_valid: true,
+                hash: Some(h),
+                error: None,
+            },
+            Err(e) => ApiKeyInfo {
+                prefix: apikey::PREFIX,
+                checksum_valid: false,
+                hash: None,
+                error: Some(e.message().to_owned()),
+            },
+        });
+        return out;
+    }
+    let dots = text.matches('.').count();
+    if dots == 4 {
+        out.kind = "jwe";
+        out.error = Some((
+            ErrorCode::TokenMalformed.as_str().into(),
+            "five parts: an encrypted JWE; only its header can be read without the key".into(),
+        ));
+        inspect_header(text.split('.').next().unwrap_or(""), &mut out, opts);
+        return out;
+    }
+    if dots != 2 {
+        out.error = Some((
+            ErrorCode::TokenMalformed.as_str().into(),
+            format!("not a JWT: a compact JWS has 3 dot-separated parts, this has {}; not a tokengate API key (\"{}\" prefix) either", dots + 1, apikey::PREFIX),
+        ));
+        return out;
+    }
+    out.kind = "jwt";
+    let mut parts = text.split('.');
+    let (h, p, s) = (
+        parts.next().unwrap_or(""),
+        parts.next().unwrap_or(""),
+        parts.next().unwrap_or(""),
+    );
+    inspect_header(h, &mut out, opts);
+    inspect_payload(p, h.len() + 1, &mut out, opts);
+    match token::decode_part("signature", s, h.len() + p.len() + 2) {
+        Ok(sig) if sig.is_empty() => out.parts.push(Part {
+            name: "signature",
+            ok: false,
+            error: Some("signature: empty (unsecured token)".into()),
+        }),
+        Ok(_) => out.parts.push(Part {
+            name: "signature",
+            ok: true,
+            error: None,
+        }),
+        Err(e) => out.parts.push(Part {
+            name: "signature",
+            ok: false,
+            error: Some(e.message().to_owned()),
+        }),
+    }
+    if out.error.is_none() {
+        if let Some(bad) = out.parts.iter().find(|p| !p.ok) {
+            out.error = Some((
+                ErrorCode::TokenMalformed.as_str().into(),
+                bad.error.clone().unwrap_or_default(),
+            ));
+        }
+    }
+    if text.len() > 4096 {
+        out.lints.push(lint("large_token", "warning", format!("token is {} bytes", text.len()), "Headers over 8 KB are dropped by many proxies; keep claims small or use a reference token.", "https://www.rfc-editor.org/rfc/rfc9110#section-5.4"));
+    }
+    let limits = Limits::default();
+    if text.len() > limits.max_token_bytes {
+        out.lints.push(lint(
+            "token_too_large",
+            "error",
+            format!(
+                "token exceeds the default {} byte limit",
+                limits.max_token_bytes
+            ),
+            "Validators reject it before decoding; shrink the claims.",
+            "https://www.rfc-editor.org/rfc/rfc8725#section-3.1",
+        ));
+    }
+    out
+}
+
+/// Parses JSON leniently to still show content when strict parsing fails, noting why.
+fn object(bytes: &[u8], part: &'static str, out: &mut Inspection) -> Option<Map<String, Value>> {
+    match crate::json::parse_object(bytes, Limits::default().max_json_depth) {
+        Ok(m) => {
+            out.parts.push(Part {
+                name: part,
+                ok: true,
+                error: None,
+            });
+            Some(m)
+        }
+        Err(e) => {
+            if e.contains("duplicate member") {
+                out.lints.push(lint(
+                    "duplicate_claim",
+                    "error",
+                    format!("{part}: {e}"),
+                    "Parsers disagree on which value wins; validators reject duplicate names.",
+                    "https://www.rfc-editor.org/rfc/rfc7515#section-4",
+                ));
+            }
+            out.parts.push(Part {
+                name: part,
+                ok: false,
+                error: Some(format!("{part}: {e}")),
+            });
+            serde_json::from_slice::<Map<String, Value>>(bytes).ok()
+        }
+    }
+}
+
+fn inspect_header(h: &str, out: &mut Inspection, _opts: &Options) {
+    let bytes = match token::decode_part("header", h, 0) {
+        Ok(b) => b,
+        Err(e) => {
+            out.parts.push(Part {
+                name: "header",
+                ok: false,
+                error: Some(e.message().to_owned()),
+            });
+            return;
+        }
+    };
+    let Some(header) = object(&bytes, "header", out) else {
+        return;
+    };
+    match header.get("alg").and_then(Value::as_str) {
+        Some(a) if a.eq_ignore_ascii_case("none") => out.lints.push(lint(
+            "alg_none",
+            "error",
+            "alg is \"none\": the token is not signed",
+            "Never accept unsecured tokens; sign with a real algorithm.",
+            RFC8725_NONE,
+        )),
+        Some(a) if crate::Alg::from_name(a).is_none() => out.lints.push(lint(
+            "unknown_alg",
+            "error",
+            format!("alg \"{a}\" is not a supported JWS algorithm"),
+            "Use one of HS256/384/512, RS*, PS*, ES256/384/512, ES256K, EdDSA.",
+            "https://www.rfc-editor.org/rfc/rfc7518#section-3.1",
+        )),
+        Some(_) => {}
+        None => out.lints.push(lint(
+            "no_alg",
+            "error",
+            "header has no string \"alg\"",
+            "Every JWS header names its algorithm.",
+            "https://www.rfc-editor.org/rfc/rfc7515#section-4.1.1",
+        )),
+    }
+    out.alg = header.get("alg").and_then(Value::as_str).map(str::to_owned);
+    let refs: Vec<&str> = KEY_REFERENCE_HEADERS
+        .iter()
+        .copied()
+        .filter(|k| header.contains_key(*k))
+        .collect();
+    if !refs.is_empty() {
+        out.lints.push(lint(
+            "header_key_reference",
+            "warning",
+            format!("header carries {}", refs.join(", ")),
+            "A verifier must never take its key from the token itself; tokengate ignores these.",
+            "https://www.rfc-editor.org/rfc/rfc8725#section-3.10",
+        ));
+    }
+    if header.contains_key("crit") {
+        out.lints.push(lint(
+            "crit_present",
+            "info",
+            "header has \"crit\"",
+            "Validators that do not understand every listed extension reject the token.",
+            "https://www.rfc-editor.org/rfc/rfc7515#section-4.1.11",
+        ));
+    }
+    let asymmetric = out
+        .alg
+        .as_deref()
+        .and_then(crate::Alg::from_name)
+        .is_some_and(|a| a.hmac_len().is_none());
+    if asymmetric && !header.contains_key("kid") {
+        out.lints.push(lint(
+            "no_kid",
+            "info",
+            "no \"kid\" in the header",
+            "Without kid, verifiers must try several keys during rotation; add the key id.",
+            "https://www.rfc-editor.org/rfc/rfc7515#section-4.1.4",
+        ));
+    }
+    out.header = Some(header);
+}
+
+fn inspect_payload(p: &str, offset: usize, out: &mut Inspection, opts: &Options) {
+    let bytes = match token::decode_part("payload", p, offset) {
+        Ok(b) => b,
+        Err(e) => {
+            out.parts.push(Part {
+                name: "payload",
+                ok: false,
+                error: Some(e.message().to_owned()),
+            });
+            return;
+        }
+    };
+    if bytes.first() != Some(&b'{') {
+        out.parts.push(Part {
+            name: "payload",
+            ok: true,
+            error: None,
+        });
+        out.payload_text = Some(String::from_utf8_lossy(&bytes).into_owned());
+        return;
+    }
+    let Some(claims) = object(&bytes, "payload", out) else {
+        return;
+    };
+    analyse_claims(&claims, out, opts);
+    out.claims = Some(claims);
+}
+
+fn date(
+    claims: &Map<String, Value>,
+    name: &'static str,
+    out: &mut Inspection,
+    now: i64,
+) -> Option<i64> {
+    match claims.get(name)? {
+        Value::Number(n) => match n.as_f64() {
+            Some(v) if (0.0..=MAX_NUMERIC_DATE).contains(&v) => {
+                let unix = v.floor() as i64;
+                out.times.insert(
+                    name,
+                    Time {
+                        unix,
+                        iso: iso8601(unix),
+                        relative: relative(unix - now),
+                    },
+                );
+                Some(unix)
+            }
+            _ => {
+                out.lints.push(lint(
+                    "numeric_date_invalid",
+                    "error",
+                    format!("\"{name}\" is out of the NumericDate range"),
+                    "Use seconds since 1970 as a JSON number.",
+                    "https://www.rfc-editor.org/rfc/rfc7519#section-2",
+                ));
+                None
+            }
+        },
+        _ => {
+            out.lints.push(lint(
+                "numeric_date_invalid",
+                "error",
+                format!("\"{name}\" is not a JSON number"),
+                "NumericDate is a number of seconds; strict validators reject strings.",
+                "https://www.rfc-editor.org/rfc/rfc7519#section-2",
+            ));
+            None
+        }
+    }
+}
+
+fn analyse_claims(claims: &Map<String, Value>, out: &mut Inspection, opts: &Options) {
+    let now = opts.now;
+    let exp = date(claims, "exp", out, now);
+    let nbf = date(claims, "nbf", out, now);
+    let iat = date(claims, "iat", out, now);
+    out.status = match (exp, nbf) {
+        (_, Some(n)) if n > now => "not_yet_valid",
+        (Some(e), _) if e <= now => "expired",
+        (Some(e), _) if e - now <= opts.refresh_threshold => "expiring_soon",
+        (Some(_), _) | (None, _) => "active",
+    };
+    out.expires_in = exp.map(|e| e - now);
+    out.needs_refresh = exp.is_some_and(|e| e - now <= opts.refresh_threshold);
+    if exp.is_none() && !claims.contains_key("exp") {
+        out.lints.push(lint(
+            "no_exp",
+            "warning",
+            "token never expires",
+            "Set exp; a stolen token without expiry works forever.",
+            "https://www.rfc-editor.org/rfc/rfc7519#section-4.1.4",
+        ));
+    }
+    if let (Some(e), Some(i)) = (exp, iat) {
+        out.lifetime = Some(e - i);
+        if e - i > opts.max_lifetime {
+            out.lints.push(lint(
+                "lifetime_over_max",
+                "warning",
+                format!(
+                    "lifetime {} exceeds {}",
+                    duration(e - i),
+                    duration(opts.max_lifetime)
+                ),
+                "Mint shorter-lived tokens and refresh them; validators cap lifetime.",
+                "https://www.rfc-editor.org/rfc/rfc8725#section-3.10",
+            ));
+        }
+    }
+    if iat.is_some_and(|i| i > now + 60) {
+        out.lints.push(lint(
+            "iat_in_future",
+            "warning",
+            "\"iat\" is in the future",
+            "Check the issuer's clock; validators reject tokens issued in the future.",
+            "https://www.rfc-editor.org/rfc/rfc7519#section-4.1.6",
+        ));
+    }
+    if let (Some(n), Some(e)) = (nbf, exp) {
+        if n >= e {
+            out.lints.push(lint(
+                "nbf_after_exp",
+                "error",
+                "\"nbf\" is not before \"exp\": the token is never valid",
+                "Fix the issuer's time computation.",
+                "https://www.rfc-editor.org/rfc/rfc7519#section-4.1.5",
+            ));
+        }
+    }
+    if !claims.contains_key("jti") {
+        out.lints.push(lint(
+            "no_jti",
+            "info",
+            "no \"jti\": this token cannot be revoked individually",
+            "Add a unique jti so a leaked token can be revoked.",
+            "https://www.rfc-editor.org/rfc/rfc7519#section-4.1.7",
+        ));
+    }
+    if !claims.contains_key("aud") {
+        out.lints.push(lint(
+            "no_aud",
+            "warning",
+            "no \"aud\": any service trusting the issuer accepts it",
+            "Name the intended audience and check it.",
+            "https://www.rfc-editor.org/rfc/rfc8725#section-3.9",
+        ));
+    }
+    let ttype = claims
+        .get(&opts.token_type_claim)
+        .and_then(Value::as_str)
+        .unwrap_or("");
+    let typ = out
+        .header
+        .as_ref()
+        .and_then(|h| h.get("typ"))
+        .and_then(Value::as_str)
+        .unwrap_or("");
+    if ttype.eq_ignore_ascii_case("refresh") || typ.to_ascii_lowercase().contains("refresh") {
+        out.lints.push(lint(
+            "refresh_token_as_bearer",
+            "warning",
+            "this is a refresh token",
+            "Refresh tokens go to the token endpoint only; APIs must reject them as bearer tokens.",
+            "https://www.rfc-editor.org/rfc/rfc6749#section-1.5",
+        ));
+    }
+    let hs = out.alg.as_deref().is_some_and(|a| a.starts_with("HS"));
+    let iss = claims.get("iss").and_then(Value::as_str).unwrap_or("");
+    if hs && (iss.starts_with("https://") || iss.starts_with("http://")) {
+        out.lints.push(lint("hs_alg_public_issuer", "warning", format!("HMAC-signed token from a public issuer URL ({iss})"), "A shared secret means every verifier can also mint tokens; public issuers should sign with RS/PS/ES/EdDSA.", "https://www.rfc-editor.org/rfc/rfc8725#section-3.5"));
+    }
+    let sensitive: Vec<&str> = claims
+        .keys()
+        .map(String::as_str)
+        .filter(|k| {
+            [
+                "password",
+                "passwd",
+                "secret",
+                "ssn",
+                "credit_card",
+                "card_number",
+                "private_key",
+            ]
+            .contains(&k.to_ascii_lowercase().as_str())
+        })
+        .collect();
+    if !sensitive.is_empty() {
+        out.lints.push(lint(
+            "sensitive_claim",
+            "warning",
+            format!(
+                "claims named {} are readable by anyone holding the token",
+                sensitive.join(", ")
+            ),
+            "JWS payloads are only encoded, not encrypted; never put secrets in them.",
+            "https://www.rfc-editor.org/rfc/rfc8725#section-3.6",
+        ));
+    }
+    match ScopeSet::from_claims(claims, &opts.scope_claims) {
+        Ok(set) => {
+            out.scopes_by_resource = set.grouped();
+            out.scopes = set.as_slice().to_vec();
+        }
+        Err(e) => out.lints.push(lint(
+            "scope_invalid",
+            "error",
+            e.message().to_owned(),
+            "Scopes are space-separated resource:action names.",
+            "https://www.rfc-editor.org/rfc/rfc6749#section-3.3",
+        )),
+    }
+}
+
+/// "4 min 10 s", "3 d 2 h".
+pub fn duration(secs: i64) -> String {
+    let s = secs.unsigned_abs();
+    let (d, h, m, sec) = (s / 86_400, s % 86_400 / 3600, s % 3600 / 60, s % 60);
+    let parts: Vec<String> = [(d, "d"), (h, "h"), (m, "min"), (sec, "s")]
+        .iter()
+        .filter(|(n, _)| *n > 0)
+        .take(2)
+        .map(|(n, u)| format!("{n} {u}"))
+        .collect();
+    if parts.is_empty() {
+        "0 s".into()
+    } else {
+        parts.join(" ")
+    }
+}
+
+/// "in 4 min 10 s" / "4 min 10 s ago" / "now".
+pub fn relative(delta: i64) -> String {
+    match delta {
+        0 => "now".into(),
+        d if d > 0 => format!("in {}", duration(d)),
+        d => format!("{} ago", duration(d)),
+    }
+}
+
+/// RFC 3339 UTC timestamp (days-from-civil, valid for 0000–9999).
+pub fn iso8601(unix: i64) -> String {
+    let days = unix.div_euclid(86_400);
+    let secs = unix.rem_euclid(86_400);
+    let z = days + 719_468;
+    let era = z.div_euclid(146_097);
+    let doe = z - era * 146_097;
+    let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
+    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
+    let mp = (5 * doy + 2) / 153;
+    let day = doy - (153 * mp + 2) / 5 + 1;
+    let month = if mp < 10 { mp + 3 } else { mp - 9 };
+    let year = yoe + era * 400 + i64::from(month <= 2);
+    format!(
+        "{year:04}-{month:02}-{day:02}T{:02}:{:02}:{:02}Z",
+        secs / 3600,
+        secs % 3600 / 60,
+        secs % 60
+    )
+}

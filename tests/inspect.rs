@@ -1,0 +1,160 @@
+#![allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::panic,
+    clippy::indexing_slicing
+)]
+//! Inspection of whatever a user pastes.
+
+mod common;
+use common::*;
+use serde_json::json;
+use tokengate::inspect::{inspect, iso8601, relative, Options};
+use tokengate::Alg;
+
+fn codes(i: &tokengate::inspect::Inspection) -> Vec<&str> {
+    i.lints.iter().map(|l| l.code).collect()
+}
+
+#[test]
+fn jwt_header_claims_times_and_status() {
+    let k = key(Alg::ES256);
+    let t = k.mint(&claims()).unwrap();
+    let i = inspect(&t, &Options::at(NOW));
+    assert_eq!(
+        (i.kind, i.status, i.needs_refresh, i.expires_in),
+        ("jwt", "active", false, Some(600))
+    );
+    assert_eq!(i.header.as_ref().unwrap()["alg"], "ES256");
+    assert_eq!(i.claims.as_ref().unwrap()["sub"], "user-1");
+    assert_eq!(i.times["exp"].relative, "in 10 min");
+    assert_eq!(i.times["iat"].relative, "10 s ago");
+    assert_eq!(i.scopes_by_resource["users"], ["read"]);
+    assert!(i.error.is_none());
+    assert!(i.parts.iter().all(|p| p.ok));
+    let soon = inspect(&t, &Options::at(NOW + 550));
+    assert_eq!((soon.status, soon.needs_refresh), ("expiring_soon", true));
+    assert_eq!(inspect(&t, &Options::at(NOW + 600)).status, "expired");
+    let mut c = claims();
+    c.insert("nbf".into(), json!(NOW + 100));
+    assert_eq!(
+        inspect(&k.mint(&c).unwrap(), &Options::at(NOW)).status,
+        "not_yet_valid"
+    );
+    // "Bearer " prefixes and surrounding whitespace are tolerated.
+    assert_eq!(
+        inspect(&format!("  Bearer {t}\n"), &Options::at(NOW)).kind,
+        "jwt"
+    );
+}
+
+#[test]
+fn lints_flag_what_a_reviewer_would() {
+    let k = key(Alg::HS256);
+    let c = json!({"iss": "https://auth.example.com", "exp": NOW + 40 * 86_400, "iat": NOW, "type": "refresh", "password": "x"});
+    let i = inspect(&k.mint(&obj(c)).unwrap(), &Options::at(NOW));
+    for want in [
+        "lifetime_over_max",
+        "no_jti",
+        "no_aud",
+        "refresh_token_as_bearer",
+        "hs_alg_public_issuer",
+        "sensitive_claim",
+    ] {
+        assert!(
+            codes(&i).contains(&want),
+            "{want} missing from {:?}",
+            codes(&i)
+        );
+    }
+    let none = forge(
+        r#"{"alg":"none","jku":"https://x"}"#,
+        r#"{"nbf":10,"exp":5,"iat":99999999999}"#,
+        "",
+    );
+    let i = inspect(&none, &Options::at(NOW));
+    for want in [
+        "alg_none",
+        "header_key_reference",
+        "nbf_after_exp",
+        "iat_in_future",
+    ] {
+        assert!(
+            codes(&i).contains(&want),
+            "{want} missing from {:?}",
+            codes(&i)
+        );
+    }
+    let i = inspect(
+        &forge(r#"{"alg":"RS256"}"#, r#"{"sub":"a","sub":"b"}"#, "c2ln"),
+        &Options::at(NOW),
+    );
+    assert!(codes(&i).contains(&"duplicate_claim"));
+    assert!(codes(&i).contains(&"no_exp"));
+    assert!(codes(&i).contains(&"no_kid"));
+    assert!(i.claims.is_some(), "content is still shown");
+    let i = inspect(
+        &forge(r#"{"alg":"HS256"}"#, r#"{"exp":"soon"}"#, "c2ln"),
+        &Options::at(NOW),
+    );
+    assert!(codes(&i).contains(&"numeric_date_invalid"));
+    for l in &i.lints {
+        assert!(l.reference.starts_with("https://www.rfc-editor.org/rfc/"));
+        assert!(matches!(l.severity, "error" | "warning" | "info"));
+    }
+}
+
+#[test]
+fn broken_parts_are_pointed_at() {
+    let t = key(Alg::HS256).mint(&claims()).unwrap();
+    let (h, rest) = t.split_once('.').unwrap();
+    let bad = format!("{h}.{}!{}", &rest[..20], &rest[20..]);
+    let i = inspect(&bad, &Options::at(NOW));
+    let payload = i.parts.iter().find(|p| p.name == "payload").unwrap();
+    assert_eq!(
+        payload.error.as_deref(),
+        Some(
+            format!(
+                "payload: not valid base64url at character {}",
+                h.len() + 1 + 20
+            )
+            .as_str()
+        )
+    );
+    assert_eq!(i.error.as_ref().unwrap().0, "token_malformed");
+    assert!(i.header.is_some(), "the intact header is still decoded");
+    let truncated = inspect(&t[..t.len() / 2], &Options::at(NOW));
+    assert_eq!(truncated.kind, "unknown");
+    assert!(truncated.error.unwrap().1.contains("3 dot-separated parts"));
+    let garbage = inspect("hello world", &Options::at(NOW));
+    assert_eq!(garbage.kind, "unknown");
+    let jwe = inspect(
+        "eyJhbGciOiJSU0EtT0FFUCIsImVuYyI6IkEyNTZHQ00ifQ.a.b.c.d",
+        &Options::at(NOW),
+    );
+    assert_eq!(jwe.kind, "jwe");
+    assert_eq!(jwe.alg.as_deref(), Some("RSA-OAEP"));
+}
+
+#[test]
+fn api_keys_are_recognised() {
+    let raw = tokengate::apikey::generate().unwrap();
+    let i = inspect(&raw, &Options::at(NOW));
+    assert_eq!(i.kind, "apikey");
+    let info = i.apikey.unwrap();
+    assert!(info.checksum_valid);
+    assert_eq!(info.hash.unwrap(), tokengate::apikey::hash(&raw));
+    let bad = inspect(&format!("{}0", &raw[..raw.len() - 1]), &Options::at(NOW));
+    let bad_info = bad.apikey.unwrap();
+    assert!(!bad_info.checksum_valid || raw.ends_with('0'));
+}
+
+#[test]
+fn time_rendering() {
+    assert_eq!(iso8601(0), "1970-01-01T00:00:00Z");
+    assert_eq!(iso8601(1_300_819_380), "2011-03-22T18:43:00Z");
+    assert_eq!(iso8601(253_402_300_799), "9999-12-31T23:59:59Z");
+    assert_eq!(relative(250), "in 4 min 10 s");
+    assert_eq!(relative(-3 * 86_400 - 7200), "3 d 2 h ago");
+    assert_eq!(relative(0), "now");
+}
