@@ -99,15 +99,37 @@ pub struct Inspection {
     pub error: Option<(String, String)>,
 }
 
-const RFC8725_NONE: &str = "https://www.rfc-editor.org/rfc/rfc8725#section-3.1";
+/// Every lint: code, severity, one line of advice, reference. One table, so the page, the CLI
+/// and the README list the same thing.
+pub const LINTS: &[(&str, &str, &str, &str)] = &[
+    ("large_token", "warning", "Headers over 8 KB are dropped by many proxies; keep claims small or use a reference token.", "https://www.rfc-editor.org/rfc/rfc9110#section-5.4"),
+    ("token_too_large", "error", "Validators reject it before decoding; shrink the claims.", "https://www.rfc-editor.org/rfc/rfc8725#section-3.1"),
+    ("duplicate_claim", "error", "Parsers disagree on which value wins; validators reject duplicate names.", "https://www.rfc-editor.org/rfc/rfc7515#section-4"),
+    ("alg_none", "error", "Never accept unsecured tokens; sign with a real algorithm.", "https://www.rfc-editor.org/rfc/rfc8725#section-3.1"),
+    ("unknown_alg", "error", "Use one of HS256/384/512, RS*, PS*, ES256/384/512, ES256K, EdDSA.", "https://www.rfc-editor.org/rfc/rfc7518#section-3.1"),
+    ("no_alg", "error", "Every JWS header names its algorithm.", "https://www.rfc-editor.org/rfc/rfc7515#section-4.1.1"),
+    ("header_key_reference", "warning", "A verifier must never take its key from the token itself; tokengate ignores these.", "https://www.rfc-editor.org/rfc/rfc8725#section-3.10"),
+    ("crit_present", "info", "Validators that do not understand every listed extension reject the token.", "https://www.rfc-editor.org/rfc/rfc7515#section-4.1.11"),
+    ("no_kid", "info", "Without kid, verifiers must try several keys during rotation; add the key id.", "https://www.rfc-editor.org/rfc/rfc7515#section-4.1.4"),
+    ("numeric_date_invalid", "error", "NumericDate is a number of seconds; strict validators reject strings.", "https://www.rfc-editor.org/rfc/rfc7519#section-2"),
+    ("no_exp", "warning", "Set exp; a stolen token without expiry works forever.", "https://www.rfc-editor.org/rfc/rfc7519#section-4.1.4"),
+    ("lifetime_over_max", "warning", "Mint shorter-lived tokens and refresh them; validators cap lifetime.", "https://www.rfc-editor.org/rfc/rfc8725#section-3.10"),
+    ("iat_in_future", "warning", "Check the issuer's clock; validators reject tokens issued in the future.", "https://www.rfc-editor.org/rfc/rfc7519#section-4.1.6"),
+    ("nbf_after_exp", "error", "Fix the issuer's time computation.", "https://www.rfc-editor.org/rfc/rfc7519#section-4.1.5"),
+    ("no_jti", "info", "Add a unique jti so a leaked token can be revoked.", "https://www.rfc-editor.org/rfc/rfc7519#section-4.1.7"),
+    ("no_aud", "warning", "Name the intended audience and check it.", "https://www.rfc-editor.org/rfc/rfc8725#section-3.9"),
+    ("refresh_token_as_bearer", "warning", "Refresh tokens go to the token endpoint only; APIs must reject them as bearer tokens.", "https://www.rfc-editor.org/rfc/rfc6749#section-1.5"),
+    ("hs_alg_public_issuer", "warning", "A shared secret means every verifier can also mint tokens; public issuers should sign with RS/PS/ES/EdDSA.", "https://www.rfc-editor.org/rfc/rfc8725#section-3.5"),
+    ("sensitive_claim", "warning", "JWS payloads are only encoded, not encrypted; never put secrets in them.", "https://www.rfc-editor.org/rfc/rfc8725#section-3.6"),
+    ("scope_invalid", "error", "Scopes are space-separated resource:action names.", "https://www.rfc-editor.org/rfc/rfc6749#section-3.3"),
+];
 
-fn lint(
-    code: &'static str,
-    severity: &'static str,
-    message: impl Into<String>,
-    advice: &'static str,
-    reference: &'static str,
-) -> Lint {
+fn lint(code: &'static str, message: impl Into<String>) -> Lint {
+    let (severity, advice, reference) = LINTS
+        .iter()
+        .find(|l| l.0 == code)
+        .map(|l| (l.1, l.2, l.3))
+        .unwrap_or(("warning", "", ""));
     Lint {
         code,
         severity,
@@ -210,19 +232,19 @@ pub fn inspect(text: &str, opts: &Options) -> Inspection {
         }
     }
     if text.len() > 4096 {
-        out.lints.push(lint("large_token", "warning", format!("token is {} bytes", text.len()), "Headers over 8 KB are dropped by many proxies; keep claims small or use a reference token.", "https://www.rfc-editor.org/rfc/rfc9110#section-5.4"));
+        out.lints.push(lint(
+            "large_token",
+            format!("token is {} bytes", text.len()),
+        ));
     }
     let limits = Limits::default();
     if text.len() > limits.max_token_bytes {
         out.lints.push(lint(
             "token_too_large",
-            "error",
             format!(
                 "token exceeds the default {} byte limit",
                 limits.max_token_bytes
             ),
-            "Validators reject it before decoding; shrink the claims.",
-            "https://www.rfc-editor.org/rfc/rfc8725#section-3.1",
         ));
     }
     out
@@ -241,13 +263,8 @@ fn object(bytes: &[u8], part: &'static str, out: &mut Inspection) -> Option<Map<
         }
         Err(e) => {
             if e.contains("duplicate member") {
-                out.lints.push(lint(
-                    "duplicate_claim",
-                    "error",
-                    format!("{part}: {e}"),
-                    "Parsers disagree on which value wins; validators reject duplicate names.",
-                    "https://www.rfc-editor.org/rfc/rfc7515#section-4",
-                ));
+                out.lints
+                    .push(lint("duplicate_claim", format!("{part}: {e}")));
             }
             out.parts.push(Part {
                 name: part,
@@ -275,28 +292,17 @@ fn inspect_header(h: &str, out: &mut Inspection, _opts: &Options) {
         return;
     };
     match header.get("alg").and_then(Value::as_str) {
-        Some(a) if a.eq_ignore_ascii_case("none") => out.lints.push(lint(
-            "alg_none",
-            "error",
-            "alg is \"none\": the token is not signed",
-            "Never accept unsecured tokens; sign with a real algorithm.",
-            RFC8725_NONE,
-        )),
+        Some(a) if a.eq_ignore_ascii_case("none") => out
+            .lints
+            .push(lint("alg_none", "alg is \"none\": the token is not signed")),
         Some(a) if crate::Alg::from_name(a).is_none() => out.lints.push(lint(
             "unknown_alg",
-            "error",
             format!("alg \"{a}\" is not a supported JWS algorithm"),
-            "Use one of HS256/384/512, RS*, PS*, ES256/384/512, ES256K, EdDSA.",
-            "https://www.rfc-editor.org/rfc/rfc7518#section-3.1",
         )),
         Some(_) => {}
-        None => out.lints.push(lint(
-            "no_alg",
-            "error",
-            "header has no string \"alg\"",
-            "Every JWS header names its algorithm.",
-            "https://www.rfc-editor.org/rfc/rfc7515#section-4.1.1",
-        )),
+        None => out
+            .lints
+            .push(lint("no_alg", "header has no string \"alg\"")),
     }
     out.alg = header.get("alg").and_then(Value::as_str).map(str::to_owned);
     let refs: Vec<&str> = KEY_REFERENCE_HEADERS
@@ -307,20 +313,11 @@ fn inspect_header(h: &str, out: &mut Inspection, _opts: &Options) {
     if !refs.is_empty() {
         out.lints.push(lint(
             "header_key_reference",
-            "warning",
             format!("header carries {}", refs.join(", ")),
-            "A verifier must never take its key from the token itself; tokengate ignores these.",
-            "https://www.rfc-editor.org/rfc/rfc8725#section-3.10",
         ));
     }
     if header.contains_key("crit") {
-        out.lints.push(lint(
-            "crit_present",
-            "info",
-            "header has \"crit\"",
-            "Validators that do not understand every listed extension reject the token.",
-            "https://www.rfc-editor.org/rfc/rfc7515#section-4.1.11",
-        ));
+        out.lints.push(lint("crit_present", "header has \"crit\""));
     }
     let asymmetric = out
         .alg
@@ -328,13 +325,7 @@ fn inspect_header(h: &str, out: &mut Inspection, _opts: &Options) {
         .and_then(crate::Alg::from_name)
         .is_some_and(|a| a.hmac_len().is_none());
     if asymmetric && !header.contains_key("kid") {
-        out.lints.push(lint(
-            "no_kid",
-            "info",
-            "no \"kid\" in the header",
-            "Without kid, verifiers must try several keys during rotation; add the key id.",
-            "https://www.rfc-editor.org/rfc/rfc7515#section-4.1.4",
-        ));
+        out.lints.push(lint("no_kid", "no \"kid\" in the header"));
     }
     out.header = Some(header);
 }
@@ -390,10 +381,7 @@ fn date(
             _ => {
                 out.lints.push(lint(
                     "numeric_date_invalid",
-                    "error",
                     format!("\"{name}\" is out of the NumericDate range"),
-                    "Use seconds since 1970 as a JSON number.",
-                    "https://www.rfc-editor.org/rfc/rfc7519#section-2",
                 ));
                 None
             }
@@ -401,10 +389,7 @@ fn date(
         _ => {
             out.lints.push(lint(
                 "numeric_date_invalid",
-                "error",
                 format!("\"{name}\" is not a JSON number"),
-                "NumericDate is a number of seconds; strict validators reject strings.",
-                "https://www.rfc-editor.org/rfc/rfc7519#section-2",
             ));
             None
         }
@@ -425,66 +410,43 @@ fn analyse_claims(claims: &Map<String, Value>, out: &mut Inspection, opts: &Opti
     out.expires_in = exp.map(|e| e - now);
     out.needs_refresh = exp.is_some_and(|e| e - now <= opts.refresh_threshold);
     if exp.is_none() && !claims.contains_key("exp") {
-        out.lints.push(lint(
-            "no_exp",
-            "warning",
-            "token never expires",
-            "Set exp; a stolen token without expiry works forever.",
-            "https://www.rfc-editor.org/rfc/rfc7519#section-4.1.4",
-        ));
+        out.lints.push(lint("no_exp", "token never expires"));
     }
     if let (Some(e), Some(i)) = (exp, iat) {
         out.lifetime = Some(e - i);
         if e - i > opts.max_lifetime {
             out.lints.push(lint(
                 "lifetime_over_max",
-                "warning",
                 format!(
                     "lifetime {} exceeds {}",
                     duration(e - i),
                     duration(opts.max_lifetime)
                 ),
-                "Mint shorter-lived tokens and refresh them; validators cap lifetime.",
-                "https://www.rfc-editor.org/rfc/rfc8725#section-3.10",
             ));
         }
     }
     if iat.is_some_and(|i| i > now + 60) {
-        out.lints.push(lint(
-            "iat_in_future",
-            "warning",
-            "\"iat\" is in the future",
-            "Check the issuer's clock; validators reject tokens issued in the future.",
-            "https://www.rfc-editor.org/rfc/rfc7519#section-4.1.6",
-        ));
+        out.lints
+            .push(lint("iat_in_future", "\"iat\" is in the future"));
     }
     if let (Some(n), Some(e)) = (nbf, exp) {
         if n >= e {
             out.lints.push(lint(
                 "nbf_after_exp",
-                "error",
                 "\"nbf\" is not before \"exp\": the token is never valid",
-                "Fix the issuer's time computation.",
-                "https://www.rfc-editor.org/rfc/rfc7519#section-4.1.5",
             ));
         }
     }
     if !claims.contains_key("jti") {
         out.lints.push(lint(
             "no_jti",
-            "info",
             "no \"jti\": this token cannot be revoked individually",
-            "Add a unique jti so a leaked token can be revoked.",
-            "https://www.rfc-editor.org/rfc/rfc7519#section-4.1.7",
         ));
     }
     if !claims.contains_key("aud") {
         out.lints.push(lint(
             "no_aud",
-            "warning",
             "no \"aud\": any service trusting the issuer accepts it",
-            "Name the intended audience and check it.",
-            "https://www.rfc-editor.org/rfc/rfc8725#section-3.9",
         ));
     }
     let ttype = claims
@@ -498,18 +460,16 @@ fn analyse_claims(claims: &Map<String, Value>, out: &mut Inspection, opts: &Opti
         .and_then(Value::as_str)
         .unwrap_or("");
     if ttype.eq_ignore_ascii_case("refresh") || typ.to_ascii_lowercase().contains("refresh") {
-        out.lints.push(lint(
-            "refresh_token_as_bearer",
-            "warning",
-            "this is a refresh token",
-            "Refresh tokens go to the token endpoint only; APIs must reject them as bearer tokens.",
-            "https://www.rfc-editor.org/rfc/rfc6749#section-1.5",
-        ));
+        out.lints
+            .push(lint("refresh_token_as_bearer", "this is a refresh token"));
     }
     let hs = out.alg.as_deref().is_some_and(|a| a.starts_with("HS"));
     let iss = claims.get("iss").and_then(Value::as_str).unwrap_or("");
     if hs && (iss.starts_with("https://") || iss.starts_with("http://")) {
-        out.lints.push(lint("hs_alg_public_issuer", "warning", format!("HMAC-signed token from a public issuer URL ({iss})"), "A shared secret means every verifier can also mint tokens; public issuers should sign with RS/PS/ES/EdDSA.", "https://www.rfc-editor.org/rfc/rfc8725#section-3.5"));
+        out.lints.push(lint(
+            "hs_alg_public_issuer",
+            format!("HMAC-signed token from a public issuer URL ({iss})"),
+        ));
     }
     let sensitive: Vec<&str> = claims
         .keys()
@@ -530,13 +490,10 @@ fn analyse_claims(claims: &Map<String, Value>, out: &mut Inspection, opts: &Opti
     if !sensitive.is_empty() {
         out.lints.push(lint(
             "sensitive_claim",
-            "warning",
             format!(
                 "claims named {} are readable by anyone holding the token",
                 sensitive.join(", ")
             ),
-            "JWS payloads are only encoded, not encrypted; never put secrets in them.",
-            "https://www.rfc-editor.org/rfc/rfc8725#section-3.6",
         ));
     }
     match ScopeSet::from_claims(claims, &opts.scope_claims) {
@@ -544,13 +501,9 @@ fn analyse_claims(claims: &Map<String, Value>, out: &mut Inspection, opts: &Opti
             out.scopes_by_resource = set.grouped();
             out.scopes = set.as_slice().to_vec();
         }
-        Err(e) => out.lints.push(lint(
-            "scope_invalid",
-            "error",
-            e.message().to_owned(),
-            "Scopes are space-separated resource:action names.",
-            "https://www.rfc-editor.org/rfc/rfc6749#section-3.3",
-        )),
+        Err(e) => out
+            .lints
+            .push(lint("scope_invalid", e.message().to_owned())),
     }
 }
 

@@ -12,15 +12,7 @@ use serde_json::{json, Value};
 use tokengate::{Alg, ErrorCode, Policy};
 
 fn with(k: &tokengate::SigningKey, changes: Value) -> String {
-    let mut c = claims();
-    for (name, v) in changes.as_object().unwrap() {
-        if v.is_null() {
-            c.remove(name);
-        } else {
-            c.insert(name.clone(), v.clone());
-        }
-    }
-    k.mint(&c).unwrap()
+    k.mint(&claims_with(&changes)).unwrap()
 }
 
 #[test]

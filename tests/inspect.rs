@@ -158,3 +158,20 @@ fn time_rendering() {
     assert_eq!(relative(-3 * 86_400 - 7200), "3 d 2 h ago");
     assert_eq!(relative(0), "now");
 }
+
+#[test]
+fn readme_documents_every_lint() {
+    let readme =
+        std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/README.md")).unwrap();
+    for (code, severity, advice, reference) in tokengate::inspect::LINTS {
+        assert!(
+            readme.contains(&format!("`{code}`")),
+            "README lacks lint {code}"
+        );
+        assert!(
+            matches!(*severity, "error" | "warning" | "info")
+                && !advice.is_empty()
+                && reference.starts_with("https://")
+        );
+    }
+}

@@ -20,14 +20,7 @@ fn check(
 ) -> Result<(), ErrorCode> {
     let k = key(Alg::HS256);
     let v = validator(&k, policy);
-    let mut c = claims();
-    for (n, val) in changes.as_object().unwrap() {
-        if val.is_null() {
-            c.remove(n);
-        } else {
-            c.insert(n.clone(), val.clone());
-        }
-    }
+    let c = claims_with(&changes);
     v.validate(
         &k.mint(&c).unwrap(),
         NOW,

@@ -73,3 +73,16 @@ pub fn sign_raw(k: &SigningKey, header: &str, payload: &str) -> String {
     let sig = k.sign_bytes(input.as_bytes());
     format!("{input}.{}", b64(&sig))
 }
+
+/// Standard claims with changes applied (`null` removes a claim).
+pub fn claims_with(changes: &Value) -> Map<String, Value> {
+    let mut c = claims();
+    for (name, v) in changes.as_object().unwrap() {
+        if v.is_null() {
+            c.remove(name);
+        } else {
+            c.insert(name.clone(), v.clone());
+        }
+    }
+    c
+}
