@@ -3,7 +3,7 @@
 
 use crate::alg::{Alg, Es384, Es512, Family};
 use crate::b64;
-use crate::error::{err, Error, ErrorCode, Result};
+use crate::error::{Error, ErrorCode, Result};
 use crate::keys::{rsa_alg, thumbprint_of, Key};
 use jwt_compact::alg::{Ed25519, Es256, Es256k, Hs256, Hs256Key, Hs384, Hs384Key, Hs512, Hs512Key};
 use jwt_compact::{Algorithm, AlgorithmSignature};
@@ -360,10 +360,4 @@ fn ec_json(crv: &str, sec1: &[u8]) -> Value {
 /// Builds a verification key set from signing keys (tests, CLI `public-jwk --jwks`).
 pub fn public_jwks(keys: &[&SigningKey]) -> Value {
     json!({"keys": keys.iter().map(|k| Value::Object(k.public_jwk())).collect::<Vec<_>>()})
-}
-
-/// An error for `err` users in this module.
-#[allow(dead_code)]
-fn unsupported<T>(what: &str) -> Result<T> {
-    err(ErrorCode::KeyInvalid, what.to_owned())
 }
