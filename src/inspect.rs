@@ -187,7 +187,7 @@ pub fn inspect(text: &str, opts: &Options) -> Inspection {
             ErrorCode::TokenMalformed.as_str().into(),
             "five parts: an encrypted JWE; only its header can be read without the key".into(),
         ));
-        inspect_header(text.split('.').next().unwrap_or(""), &mut out, opts);
+        inspect_header(text.split('.').next().unwrap_or(""), &mut out);
         return out;
     }
     if dots != 2 {
@@ -204,24 +204,15 @@ pub fn inspect(text: &str, opts: &Options) -> Inspection {
         parts.next().unwrap_or(""),
         parts.next().unwrap_or(""),
     );
-    inspect_header(h, &mut out, opts);
+    inspect_header(h, &mut out);
     inspect_payload(p, h.len() + 1, &mut out, opts);
-    match token::decode_part("signature", s, h.len() + p.len() + 2) {
-        Ok(sig) if sig.is_empty() => out.parts.push(Part {
+    if let Some(sig) = decode("signature", s, h.len() + p.len() + 2, &mut out) {
+        let empty = sig.is_empty();
+        out.parts.push(Part {
             name: "signature",
-            ok: false,
-            error: Some("signature: empty (unsecured token)".into()),
-        }),
-        Ok(_) => out.parts.push(Part {
-            name: "signature",
-            ok: true,
-            error: None,
-        }),
-        Err(e) => out.parts.push(Part {
-            name: "signature",
-            ok: false,
-            error: Some(e.message().to_owned()),
-        }),
+            ok: !empty,
+            error: empty.then(|| "signature: empty (unsecured token)".to_owned()),
+        });
     }
     if out.error.is_none() {
         if let Some(bad) = out.parts.iter().find(|p| !p.ok) {
@@ -276,17 +267,24 @@ fn object(bytes: &[u8], part: &'static str, out: &mut Inspection) -> Option<Map<
     }
 }
 
-fn inspect_header(h: &str, out: &mut Inspection, _opts: &Options) {
-    let bytes = match token::decode_part("header", h, 0) {
-        Ok(b) => b,
+/// Decodes one part, recording it as broken (with the precise reason) when it does not decode.
+fn decode(part: &'static str, text: &str, offset: usize, out: &mut Inspection) -> Option<Vec<u8>> {
+    match token::decode_part(part, text, offset) {
+        Ok(b) => Some(b),
         Err(e) => {
             out.parts.push(Part {
-                name: "header",
+                name: part,
                 ok: false,
                 error: Some(e.message().to_owned()),
             });
-            return;
+            None
         }
+    }
+}
+
+fn inspect_header(h: &str, out: &mut Inspection) {
+    let Some(bytes) = decode("header", h, 0, out) else {
+        return;
     };
     let Some(header) = object(&bytes, "header", out) else {
         return;
@@ -331,16 +329,8 @@ fn inspect_header(h: &str, out: &mut Inspection, _opts: &Options) {
 }
 
 fn inspect_payload(p: &str, offset: usize, out: &mut Inspection, opts: &Options) {
-    let bytes = match token::decode_part("payload", p, offset) {
-        Ok(b) => b,
-        Err(e) => {
-            out.parts.push(Part {
-                name: "payload",
-                ok: false,
-                error: Some(e.message().to_owned()),
-            });
-            return;
-        }
+    let Some(bytes) = decode("payload", p, offset, out) else {
+        return;
     };
     if bytes.first() != Some(&b'{') {
         out.parts.push(Part {
