@@ -4,3 +4,12 @@ if ! command -v cargo >/dev/null 2>&1; then
   echo "tokengate: cargo not found; install Rust from rustup first" >&2
   exit 2
 fi
+rustup target list --installed 2>/dev/null | grep -q '^wasm32-unknown-unknown$' || rustup target add wasm32-unknown-unknown
+# wasm-bindgen-cli must match the crate version in Cargo.lock exactly; cached per machine.
+WB_VERSION=$(grep -A1 '^name = "wasm-bindgen"$' Cargo.lock | sed -n 's/^version = "\(.*\)"/\1/p')
+WB_ROOT="${XDG_CACHE_HOME:-$HOME/.cache}/tokengate/wasm-bindgen-$WB_VERSION"
+export PATH="$WB_ROOT/bin:$PATH"
+if ! wasm-bindgen --version 2>/dev/null | grep -q " $WB_VERSION\$"; then
+  echo "tokengate: installing wasm-bindgen-cli $WB_VERSION (about 4 minutes, once per machine)"
+  cargo install --quiet --root "$WB_ROOT" wasm-bindgen-cli --version "$WB_VERSION"
+fi

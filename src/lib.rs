@@ -25,6 +25,8 @@ pub mod scope;
 pub mod sign;
 pub mod token;
 pub mod validate;
+#[cfg(target_arch = "wasm32")]
+mod wasm;
 
 pub use alg::Alg;
 pub use claims::Policy;

@@ -1,0 +1,477 @@
+//! The wasm binding: thin handles over the core. Keys, policies, revocation lists, grants and
+//! scope requirements are parsed once into wasm-side objects and reused; nothing here decides.
+
+use crate::error::Error;
+use crate::inspect;
+use serde::Serialize;
+use std::rc::Rc;
+use wasm_bindgen::prelude::*;
+
+fn set(o: &js_sys::Object, k: &str, v: JsValue) {
+    let _ = js_sys::Reflect::set(o, &JsValue::from_str(k), &v);
+}
+
+/// Errors cross as plain objects; the JS layer wraps them in `TokengateError`.
+fn js_error(e: &Error, realm: &str) -> JsValue {
+    let o = js_sys::Object::new();
+    set(&o, "code", e.code().as_str().into());
+    set(&o, "status", e.status().into());
+    set(&o, "message", e.message().into());
+    set(&o, "oauthError", e.code().oauth_error().into());
+    set(&o, "wwwAuthenticate", e.www_authenticate(realm).into());
+    if let Some(scope) = e.scope() {
+        set(&o, "scope", scope.into());
+    }
+    o.into()
+}
+
+fn to_js<T: Serialize>(v: &T) -> Result<JsValue, JsValue> {
+    v.serialize(&serde_wasm_bindgen::Serializer::json_compatible())
+        .map_err(|e| JsValue::from_str(&e.to_string()))
+}
+
+fn now_secs(now: f64) -> i64 {
+    if now.is_finite() {
+        now.floor() as i64
+    } else {
+        0
+    }
+}
+
+/// A parsed revocation list.
+#[wasm_bindgen]
+pub struct RevocationList(Rc<crate::RevocationList>);
+
+#[wasm_bindgen]
+impl RevocationList {
+    #[wasm_bindgen(constructor)]
+    pub fn new(json: &str) -> Result<RevocationList, JsValue> {
+        crate::RevocationList::from_json(json)
+            .map(|l| RevocationList(Rc::new(l)))
+            .map_err(|e| js_error(&e, ""))
+    }
+    #[wasm_bindgen(getter)]
+    pub fn version(&self) -> f64 {
+        self.0.version as f64
+    }
+    #[wasm_bindgen(getter, js_name = generatedAt)]
+    pub fn generated_at(&self) -> f64 {
+        self.0.generated_at as f64
+    }
+    #[wasm_bindgen(getter)]
+    pub fn size(&self) -> u32 {
+        self.0.len() as u32
+    }
+    /// Canonical JSON after dropping entries past their `until`.
+    pub fn pruned(&self, now: f64) -> String {
+        let mut l = (*self.0).clone();
+        l.prune(now_secs(now));
+        l.to_json()
+    }
+    #[wasm_bindgen(js_name = toJSON)]
+    pub fn to_json(&self) -> String {
+        self.0.to_json()
+    }
+}
+
+/// A parsed scope requirement.
+#[wasm_bindgen]
+pub struct ScopeRequirement(Rc<crate::Requirement>);
+
+#[wasm_bindgen]
+impl ScopeRequirement {
+    #[wasm_bindgen(constructor)]
+    pub fn new(expr: &str) -> Result<ScopeRequirement, JsValue> {
+        crate::Requirement::parse(expr)
+            .map(|r| ScopeRequirement(Rc::new(r)))
+            .map_err(|e| js_error(&e, ""))
+    }
+    #[wasm_bindgen(getter)]
+    pub fn text(&self) -> String {
+        self.0.text().to_owned()
+    }
+    /// Checks space-separated granted scopes (optionally narrowed by grants); throws
+    /// `insufficient_scope` naming what is missing.
+    pub fn check(&self, granted: &str, grants: Option<String>) -> Result<(), JsValue> {
+        let g = crate::ScopeSet::parse(granted).map_err(|e| js_error(&e, ""))?;
+        let grants = grants
+            .map(|s| crate::ScopeSet::parse(&s))
+            .transpose()
+            .map_err(|e| js_error(&e, ""))?;
+        self.0
+            .check(&g, grants.as_ref())
+            .map_err(|e| js_error(&e, ""))
+    }
+}
+
+/// Per-call inputs: revocation data, grants, a route's scope requirement.
+#[wasm_bindgen]
+#[derive(Default)]
+pub struct Context {
+    revocations: Option<Rc<crate::RevocationList>>,
+    grants: Option<Rc<crate::ScopeSet>>,
+    scope: Option<Rc<crate::Requirement>>,
+}
+
+#[wasm_bindgen]
+impl Context {
+    #[wasm_bindgen(constructor)]
+    pub fn new() -> Context {
+        Context::default()
+    }
+    #[wasm_bindgen(js_name = setRevocations)]
+    pub fn set_revocations(&mut self, list: &RevocationList) {
+        self.revocations = Some(list.0.clone());
+    }
+    /// Space-separated granted scopes that narrow every token (seed 003's grants).
+    #[wasm_bindgen(js_name = setGrants)]
+    pub fn set_grants(&mut self, grants: &str) -> Result<(), JsValue> {
+        self.grants = Some(Rc::new(
+            crate::ScopeSet::parse(grants).map_err(|e| js_error(&e, ""))?,
+        ));
+        Ok(())
+    }
+    #[wasm_bindgen(js_name = setScope)]
+    pub fn set_scope(&mut self, req: &ScopeRequirement) {
+        self.scope = Some(req.0.clone());
+    }
+    fn borrow(&self) -> crate::Context<'_> {
+        crate::Context {
+            revocations: self.revocations.as_deref(),
+            grants: self.grants.as_deref(),
+            scope: self.scope.as_deref(),
+        }
+    }
+}
+
+/// A token parsed and matched to candidate keys, awaiting a signature check.
+#[wasm_bindgen]
+pub struct Prepared(crate::validate::Prepared);
+
+#[wasm_bindgen]
+impl Prepared {
+    #[wasm_bindgen(getter)]
+    pub fn alg(&self) -> String {
+        self.0.alg.name().to_owned()
+    }
+    #[wasm_bindgen(getter)]
+    pub fn candidates(&self) -> Vec<u32> {
+        self.0.candidates.iter().map(|i| *i as u32).collect()
+    }
+    #[wasm_bindgen(getter, js_name = signingInput)]
+    pub fn signing_input(&self) -> Vec<u8> {
+        self.0.signing_input.as_bytes().to_vec()
+    }
+    #[wasm_bindgen(getter)]
+    pub fn signature(&self) -> Vec<u8> {
+        self.0.signature.clone()
+    }
+}
+
+/// Key set + policy, built once.
+#[wasm_bindgen]
+pub struct Validator {
+    inner: crate::Validator,
+    realm: String,
+    empty: Context,
+}
+
+#[wasm_bindgen]
+impl Validator {
+    /// `jwks`: a JWKS or single JWK (JSON text); `options`: policy JSON; `realm` for
+    /// `WWW-Authenticate`.
+    #[wasm_bindgen(constructor)]
+    pub fn new(jwks: &str, options: &str, realm: &str) -> Result<Validator, JsValue> {
+        let keys = crate::KeySet::from_json(jwks).map_err(|e| js_error(&e, realm))?;
+        let policy = crate::Policy::from_json(options).map_err(|e| js_error(&e, realm))?;
+        Ok(Validator {
+            inner: crate::Validator::new(keys, policy),
+            realm: realm.to_owned(),
+            empty: Context::default(),
+        })
+    }
+
+    /// Public key descriptions for importing into native crypto once:
+    /// `[{index, kid, algs, jwk, native}]` (HMAC secrets never leave wasm: `native: false`).
+    pub fn keys(&self) -> Result<JsValue, JsValue> {
+        #[derive(Serialize)]
+        struct K<'a> {
+            index: usize,
+            kid: Option<&'a str>,
+            algs: Vec<&'static str>,
+            jwk: &'a serde_json::Map<String, serde_json::Value>,
+            thumbprint: &'a str,
+        }
+        let list: Vec<K<'_>> = self
+            .inner
+            .keys
+            .keys()
+            .iter()
+            .enumerate()
+            .map(|(index, k)| K {
+                index,
+                kid: k.kid(),
+                algs: k.algs().iter().map(|a| a.name()).collect(),
+                jwk: k.public_jwk(),
+                thumbprint: k.thumbprint(),
+            })
+            .collect();
+        to_js(&list)
+    }
+
+    /// Keys that could not be loaded, with reasons.
+    pub fn skipped(&self) -> Result<JsValue, JsValue> {
+        let list: Vec<(Option<String>, String)> = self
+            .inner
+            .keys
+            .skipped()
+            .iter()
+            .map(|s| (s.kid.clone(), s.reason.clone()))
+            .collect();
+        to_js(&list)
+    }
+
+    /// Full validation with the pure-wasm primitives.
+    pub fn validate(
+        &self,
+        token: &str,
+        now: f64,
+        ctx: Option<Context>,
+    ) -> Result<JsValue, JsValue> {
+        let c = ctx.unwrap_or_default();
+        self.validate_with(token, now, &c)
+    }
+
+    /// Same, with a reusable context handle (not consumed).
+    #[wasm_bindgen(js_name = validateWith)]
+    pub fn validate_with(&self, token: &str, now: f64, ctx: &Context) -> Result<JsValue, JsValue> {
+        let v = self
+            .inner
+            .validate(token, now_secs(now), &ctx.borrow())
+            .map_err(|e| js_error(&e, &self.realm))?;
+        to_js(&v)
+    }
+
+    /// First half of a native-primitive validation: parse and choose candidate keys.
+    pub fn prepare(&self, token: &str) -> Result<Prepared, JsValue> {
+        self.inner
+            .prepare(token)
+            .map(Prepared)
+            .map_err(|e| js_error(&e, &self.realm))
+    }
+
+    /// Checks one candidate's signature in wasm (for keys the runtime cannot import, and HMAC).
+    #[wasm_bindgen(js_name = verifyCandidate)]
+    pub fn verify_candidate(&self, prepared: &Prepared, index: u32) -> bool {
+        let p = &prepared.0;
+        p.candidates.contains(&(index as usize))
+            && self
+                .inner
+                .keys
+                .keys()
+                .get(index as usize)
+                .is_some_and(|k| k.verify(p.alg, p.signing_input.as_bytes(), &p.signature))
+    }
+
+    /// Second half: `verified` is the index of the key whose signature verified, or undefined.
+    pub fn finish(
+        &self,
+        prepared: Prepared,
+        verified: Option<u32>,
+        now: f64,
+        ctx: &Context,
+    ) -> Result<JsValue, JsValue> {
+        let v = self
+            .inner
+            .finish(
+                prepared.0,
+                verified.map(|i| i as usize),
+                now_secs(now),
+                &ctx.borrow(),
+            )
+            .map_err(|e| js_error(&e, &self.realm))?;
+        to_js(&v)
+    }
+
+    /// Validates an API key against its record (JSON, or undefined when the store has none).
+    #[wasm_bindgen(js_name = validateApiKey)]
+    pub fn validate_apikey(
+        &self,
+        raw: &str,
+        record: Option<String>,
+        now: f64,
+        ctx: &Context,
+    ) -> Result<JsValue, JsValue> {
+        let record = record
+            .map(|r| serde_json::from_str::<crate::apikey::Record>(&r))
+            .transpose()
+            .map_err(|e| {
+                js_error(
+                    &Error::new(
+                        crate::ErrorCode::ApikeyUnknown,
+                        format!("stored API key record is invalid: {e}"),
+                    ),
+                    &self.realm,
+                )
+            })?;
+        let v = self
+            .inner
+            .validate_apikey(raw, record.as_ref(), now_secs(now), &ctx.borrow())
+            .map_err(|e| js_error(&e, &self.realm))?;
+        to_js(&v)
+    }
+
+    /// An empty context, for callers with none.
+    #[wasm_bindgen(getter, js_name = emptyContext)]
+    pub fn empty_context(&self) -> Context {
+        Context {
+            revocations: self.empty.revocations.clone(),
+            grants: None,
+            scope: None,
+        }
+    }
+}
+
+/// Verifies a JWS with an arbitrary payload; returns `{header, payload}` (payload bytes).
+#[wasm_bindgen(js_name = verifyJws)]
+pub fn verify_jws(token: &str, jwks: &str, options: &str) -> Result<JsValue, JsValue> {
+    let keys = crate::KeySet::from_json(jwks).map_err(|e| js_error(&e, ""))?;
+    let policy = crate::Policy::from_json(options).map_err(|e| js_error(&e, ""))?;
+    let (header, payload) =
+        crate::verify_jws(token, &keys, &policy).map_err(|e| js_error(&e, ""))?;
+    let o = js_sys::Object::new();
+    set(&o, "header", to_js(&header)?);
+    set(
+        &o,
+        "payload",
+        js_sys::Uint8Array::from(payload.as_slice()).into(),
+    );
+    Ok(o.into())
+}
+
+/// Inspects any string (never throws).
+#[wasm_bindgen]
+pub fn inspect(text: &str, now: f64, refresh_threshold: Option<f64>) -> Result<JsValue, JsValue> {
+    let mut opts = inspect::Options::at(now_secs(now));
+    if let Some(t) = refresh_threshold {
+        opts.refresh_threshold = now_secs(t);
+    }
+    to_js(&inspect::inspect(text, &opts))
+}
+
+/// Mints a compact JWS/JWT with a private JWK. `header` (JSON object text) adds members.
+#[wasm_bindgen]
+pub fn mint(private_jwk: &str, claims: &str, header: Option<String>) -> Result<String, JsValue> {
+    let key = crate::SigningKey::from_jwk(private_jwk, None).map_err(|e| js_error(&e, ""))?;
+    let claims: serde_json::Map<String, serde_json::Value> =
+        serde_json::from_str(claims).map_err(|e| {
+            js_error(
+                &Error::new(crate::ErrorCode::OptionsInvalid, format!("claims: {e}")),
+                "",
+            )
+        })?;
+    let mut h = serde_json::Map::new();
+    h.insert("typ".into(), "JWT".into());
+    if let Some(extra) = header {
+        let extra: serde_json::Map<String, serde_json::Value> = serde_json::from_str(&extra)
+            .map_err(|e| {
+                js_error(
+                    &Error::new(crate::ErrorCode::OptionsInvalid, format!("header: {e}")),
+                    "",
+                )
+            })?;
+        h.extend(extra);
+    }
+    let payload = serde_json::to_vec(&claims).map_err(|e| JsValue::from_str(&e.to_string()))?;
+    key.sign_jws(&payload, &h).map_err(|e| js_error(&e, ""))
+}
+
+/// A new private JWK (JSON text) for `alg`; `kid` defaults to the RFC 7638 thumbprint.
+#[wasm_bindgen(js_name = generateKey)]
+pub fn generate_key(
+    alg: &str,
+    kid: Option<String>,
+    rsa_bits: Option<u32>,
+) -> Result<String, JsValue> {
+    let a = crate::Alg::from_name(alg).ok_or_else(|| {
+        js_error(
+            &Error::new(
+                crate::ErrorCode::AlgNotAllowed,
+                format!("unsupported alg \"{alg}\""),
+            ),
+            "",
+        )
+    })?;
+    let key = crate::SigningKey::generate(a, kid, rsa_bits.map(|b| b as usize))
+        .map_err(|e| js_error(&e, ""))?;
+    serde_json::to_string(&key.private_jwk()).map_err(|e| JsValue::from_str(&e.to_string()))
+}
+
+/// The public JWK (JSON text) of a private JWK.
+#[wasm_bindgen(js_name = publicJwk)]
+pub fn public_jwk(private_jwk: &str) -> Result<String, JsValue> {
+    let key = crate::SigningKey::from_jwk(private_jwk, None).map_err(|e| js_error(&e, ""))?;
+    serde_json::to_string(&key.public_jwk()).map_err(|e| JsValue::from_str(&e.to_string()))
+}
+
+#[wasm_bindgen(js_name = apiKeyGenerate)]
+pub fn apikey_generate() -> Result<String, JsValue> {
+    crate::apikey::generate().map_err(|e| js_error(&e, ""))
+}
+
+#[wasm_bindgen(js_name = apiKeyHash)]
+pub fn apikey_hash(raw: &str) -> String {
+    crate::apikey::hash(raw)
+}
+
+/// Checks format and checksum; returns the hash to look up.
+#[wasm_bindgen(js_name = apiKeyParse)]
+pub fn apikey_parse(raw: &str) -> Result<String, JsValue> {
+    crate::apikey::parse(raw).map_err(|e| js_error(&e, ""))
+}
+
+/// Creates a key record: `{raw, record}` (show `raw` once; store `record` by `record.hash`).
+#[wasm_bindgen(js_name = apiKeyCreate)]
+pub fn apikey_create(
+    name: &str,
+    owner: &str,
+    scopes: &str,
+    ttl: Option<f64>,
+    max_ttl: Option<f64>,
+    now: f64,
+    description: Option<String>,
+) -> Result<JsValue, JsValue> {
+    let spec = crate::apikey::NewKey {
+        name: name.into(),
+        owner: owner.into(),
+        description: description.unwrap_or_default(),
+        scopes: scopes
+            .split(' ')
+            .filter(|s| !s.is_empty())
+            .map(str::to_owned)
+            .collect(),
+        ttl: ttl.map(now_secs),
+        max_ttl: max_ttl.map(now_secs),
+    };
+    let (raw, record) =
+        crate::apikey::Record::create(spec, now_secs(now)).map_err(|e| js_error(&e, ""))?;
+    let o = js_sys::Object::new();
+    set(&o, "raw", raw.into());
+    set(&o, "record", to_js(&record)?);
+    Ok(o.into())
+}
+
+/// Every error code with status, OAuth error and description.
+#[wasm_bindgen(js_name = errorCodes)]
+pub fn error_codes() -> Result<JsValue, JsValue> {
+    let list: Vec<(&str, u16, &str, &str)> = crate::ErrorCode::ALL
+        .iter()
+        .map(|c| (c.as_str(), c.status(), c.oauth_error(), c.description()))
+        .collect();
+    to_js(&list)
+}
+
+#[wasm_bindgen]
+pub fn version() -> String {
+    env!("CARGO_PKG_VERSION").to_owned()
+}
