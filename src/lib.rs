@@ -15,6 +15,7 @@
 pub mod alg;
 pub mod apikey;
 pub mod b64;
+pub mod cache;
 pub mod claims;
 pub mod error;
 pub mod inspect;

@@ -1,6 +1,7 @@
 //! The validator: key set + policy (+ revocation list and grants), built once, applied per token.
 
 use crate::alg::Alg;
+use crate::cache::{self, Cache, Outcome, TokenHash};
 use crate::claims::{self, Policy};
 use crate::error::{err, ErrorCode, Result};
 use crate::keys::KeySet;
@@ -196,5 +197,112 @@ impl Validator {
         let granted = ScopeSet::new(&verified.scopes)?;
         self.authorize(&mut verified, granted, ctx)?;
         Ok(verified)
+    }
+}
+
+impl Validator {
+    /// A cached outcome for `key`, re-checked for this call: `Ok(Some(slot))` on a valid hit,
+    /// `Ok(None)` on a miss (or an entry that no longer applies), `Err` for a cached intrinsic
+    /// failure or a re-check that fails now (expired, stale revocation data, missing scope).
+    /// A cache belongs to one validator: its key set and policy are fixed.
+    pub fn lookup(
+        &self,
+        cache: &mut Cache,
+        key: &TokenHash,
+        now: i64,
+        ctx: &Context<'_>,
+    ) -> Result<Option<usize>> {
+        let ttl = cache.failure_ttl();
+        let (slot, reuse) = match cache.get(key) {
+            None => return Ok(None),
+            Some((slot, Outcome::Invalid { error, stored_at })) => {
+                if now >= *stored_at && now - *stored_at < ttl {
+                    return Err(error.clone());
+                }
+                (slot, false)
+            }
+            Some((
+                slot,
+                Outcome::Valid {
+                    verified,
+                    granted,
+                    revocations,
+                    grants,
+                },
+            )) => {
+                if *revocations != ctx.revocations.map(|l| (l.version, l.generated_at))
+                    || grants.as_ref() != ctx.grants
+                {
+                    return Ok(None);
+                }
+                claims::check_times(&self.policy, &verified.claims, now)?;
+                if let Some(list) = ctx.revocations {
+                    list.check_fresh(now, self.policy.max_revocation_age)?;
+                }
+                if let Some(req) = ctx.scope.or(self.policy.scope.as_ref()) {
+                    req.check(granted, ctx.grants)?;
+                }
+                (slot, true)
+            }
+        };
+        if reuse {
+            Ok(Some(slot))
+        } else {
+            cache.remove(key);
+            Ok(None)
+        }
+    }
+
+    /// Records an outcome: every success, and intrinsic failures (for the cache's short bound).
+    /// Returns the slot of a stored success.
+    pub fn remember(
+        &self,
+        cache: &mut Cache,
+        key: TokenHash,
+        result: &Result<Verified>,
+        now: i64,
+        ctx: &Context<'_>,
+    ) -> Option<usize> {
+        match result {
+            Ok(v) => {
+                let granted = ScopeSet::from_claims(&v.claims, &self.policy.scope_claims).ok()?;
+                let outcome = Outcome::Valid {
+                    verified: Box::new(v.clone()),
+                    granted,
+                    revocations: ctx.revocations.map(|l| (l.version, l.generated_at)),
+                    grants: ctx.grants.cloned(),
+                };
+                Some(cache.put(key, outcome))
+            }
+            Err(e) if cache::is_intrinsic(e.code()) && cache.failure_ttl() > 0 => {
+                cache.put(
+                    key,
+                    Outcome::Invalid {
+                        error: e.clone(),
+                        stored_at: now,
+                    },
+                );
+                None
+            }
+            Err(_) => None,
+        }
+    }
+
+    /// [`Validator::validate`] through a cache: `Ok((slot, None))` on a hit, `Ok((slot,
+    /// Some(verified)))` after a full validation (`slot` is `None` if it was not stored).
+    pub fn validate_cached(
+        &self,
+        cache: &mut Cache,
+        token: &str,
+        now: i64,
+        ctx: &Context<'_>,
+    ) -> Result<(Option<usize>, Option<Verified>)> {
+        let key = cache::hash(token);
+        if let Some(slot) = self.lookup(cache, &key, now, ctx)? {
+            return Ok((Some(slot), None));
+        }
+        let result = self.validate(token, now, ctx);
+        let slot = self.remember(cache, key, &result, now, ctx);
+        Ok((slot, Some(result?)))
     }
 }

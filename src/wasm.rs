@@ -1,9 +1,11 @@
 //! The wasm binding: thin handles over the core. Keys, policies, revocation lists, grants and
 //! scope requirements are parsed once into wasm-side objects and reused; nothing here decides.
 
+use crate::cache::{Cache, TokenHash};
 use crate::error::Error;
 use crate::inspect;
 use serde::Serialize;
+use std::cell::RefCell;
 use std::rc::Rc;
 use wasm_bindgen::prelude::*;
 
@@ -135,6 +137,17 @@ impl Context {
     pub fn set_scope(&mut self, req: &ScopeRequirement) {
         self.scope = Some(req.0.clone());
     }
+    /// Copies another context's settings (a per-call context starts from the validator's).
+    #[wasm_bindgen(js_name = copyFrom)]
+    pub fn copy_from(&mut self, other: &Context) {
+        self.revocations = other.revocations.clone();
+        self.grants = other.grants.clone();
+        self.scope = other.scope.clone();
+    }
+    #[wasm_bindgen(js_name = clearScope)]
+    pub fn clear_scope(&mut self) {
+        self.scope = None;
+    }
     fn borrow(&self) -> crate::Context<'_> {
         crate::Context {
             revocations: self.revocations.as_deref(),
@@ -146,25 +159,29 @@ impl Context {
 
 /// A token parsed and matched to candidate keys, awaiting a signature check.
 #[wasm_bindgen]
-pub struct Prepared(crate::validate::Prepared);
+pub struct Prepared {
+    inner: crate::validate::Prepared,
+    /// Set when the validator caches: the outcome is remembered under it.
+    key: Option<TokenHash>,
+}
 
 #[wasm_bindgen]
 impl Prepared {
     #[wasm_bindgen(getter)]
     pub fn alg(&self) -> String {
-        self.0.alg.name().to_owned()
+        self.inner.alg.name().to_owned()
     }
     #[wasm_bindgen(getter)]
     pub fn candidates(&self) -> Vec<u32> {
-        self.0.candidates.iter().map(|i| *i as u32).collect()
+        self.inner.candidates.iter().map(|i| *i as u32).collect()
     }
     #[wasm_bindgen(getter, js_name = signingInput)]
     pub fn signing_input(&self) -> Vec<u8> {
-        self.0.signing_input.as_bytes().to_vec()
+        self.inner.signing_input.as_bytes().to_vec()
     }
     #[wasm_bindgen(getter)]
     pub fn signature(&self) -> Vec<u8> {
-        self.0.signature.clone()
+        self.inner.signature.clone()
     }
 }
 
@@ -174,6 +191,7 @@ pub struct Validator {
     inner: crate::Validator,
     realm: String,
     empty: Context,
+    cache: RefCell<Option<Cache>>,
 }
 
 #[wasm_bindgen]
@@ -188,7 +206,37 @@ impl Validator {
             inner: crate::Validator::new(keys, policy),
             realm: realm.to_owned(),
             empty: Context::default(),
+            cache: RefCell::new(None),
         })
+    }
+
+    /// Turns on the verified-token cache (bounded LRU; failures kept at most `failure_ttl` s).
+    #[wasm_bindgen(js_name = enableCache)]
+    pub fn enable_cache(&self, capacity: u32, failure_ttl: f64) {
+        *self.cache.borrow_mut() = Some(Cache::new(capacity as usize, now_secs(failure_ttl)));
+    }
+
+    /// `[entries, hits, misses]` of the cache (zeros without one).
+    #[wasm_bindgen(js_name = cacheStats)]
+    pub fn cache_stats(&self) -> Vec<f64> {
+        match &*self.cache.borrow() {
+            Some(c) => vec![c.len() as f64, c.hits as f64, c.misses as f64],
+            None => vec![0.0, 0.0, 0.0],
+        }
+    }
+
+    fn err(&self, e: &Error) -> JsValue {
+        js_error(e, &self.realm)
+    }
+
+    /// A success crosses as an object; with a cache it carries its `slot`, and a later hit
+    /// returns just that slot number so the binding can hand back the object it already built.
+    fn verified_js(&self, v: &crate::Verified, slot: Option<usize>) -> Result<JsValue, JsValue> {
+        let o = to_js(v)?;
+        if let Some(slot) = slot {
+            set(o.unchecked_ref(), "slot", (slot as f64).into());
+        }
+        Ok(o)
     }
 
     /// Public key descriptions for importing into native crypto once:
@@ -244,26 +292,66 @@ impl Validator {
 
     /// Same, with a reusable context handle (not consumed).
     #[wasm_bindgen(js_name = validateWith)]
+    /// With a cache, a hit returns the slot number of the earlier result instead of an object.
     pub fn validate_with(&self, token: &str, now: f64, ctx: &Context) -> Result<JsValue, JsValue> {
+        let (now, c) = (now_secs(now), ctx.borrow());
+        if let Some(cache) = self.cache.borrow_mut().as_mut() {
+            return match self.inner.validate_cached(cache, token, now, &c) {
+                Ok((Some(slot), None)) => Ok((slot as f64).into()),
+                Ok((slot, Some(v))) => self.verified_js(&v, slot),
+                Ok((None, None)) => Err(JsValue::from_str("cache returned nothing")),
+                Err(e) => Err(self.err(&e)),
+            };
+        }
         let v = self
             .inner
-            .validate(token, now_secs(now), &ctx.borrow())
-            .map_err(|e| js_error(&e, &self.realm))?;
-        to_js(&v)
+            .validate(token, now, &c)
+            .map_err(|e| self.err(&e))?;
+        self.verified_js(&v, None)
     }
 
     /// First half of a native-primitive validation: parse and choose candidate keys.
     pub fn prepare(&self, token: &str) -> Result<Prepared, JsValue> {
         self.inner
             .prepare(token)
-            .map(Prepared)
-            .map_err(|e| js_error(&e, &self.realm))
+            .map(|inner| Prepared { inner, key: None })
+            .map_err(|e| self.err(&e))
+    }
+
+    /// `prepare` through the cache: a valid hit returns its slot number, otherwise a `Prepared`
+    /// whose outcome `finish` will remember.
+    #[wasm_bindgen(js_name = prepareWith)]
+    pub fn prepare_with(&self, token: &str, now: f64, ctx: &Context) -> Result<JsValue, JsValue> {
+        let mut guard = self.cache.borrow_mut();
+        let Some(cache) = guard.as_mut() else {
+            return self.prepare(token).map(JsValue::from);
+        };
+        let (now, c) = (now_secs(now), ctx.borrow());
+        let key = crate::cache::hash(token);
+        if let Some(slot) = self
+            .inner
+            .lookup(cache, &key, now, &c)
+            .map_err(|e| self.err(&e))?
+        {
+            return Ok((slot as f64).into());
+        }
+        match self.inner.prepare(token) {
+            Ok(inner) => Ok(Prepared {
+                inner,
+                key: Some(key),
+            }
+            .into()),
+            Err(e) => {
+                self.inner.remember(cache, key, &Err(e.clone()), now, &c);
+                Err(self.err(&e))
+            }
+        }
     }
 
     /// Checks one candidate's signature in wasm (for keys the runtime cannot import, and HMAC).
     #[wasm_bindgen(js_name = verifyCandidate)]
     pub fn verify_candidate(&self, prepared: &Prepared, index: u32) -> bool {
-        let p = &prepared.0;
+        let p = &prepared.inner;
         p.candidates.contains(&(index as usize))
             && self
                 .inner
@@ -281,16 +369,17 @@ impl Validator {
         now: f64,
         ctx: &Context,
     ) -> Result<JsValue, JsValue> {
-        let v = self
+        let (now, c) = (now_secs(now), ctx.borrow());
+        let key = prepared.key;
+        let result = self
             .inner
-            .finish(
-                prepared.0,
-                verified.map(|i| i as usize),
-                now_secs(now),
-                &ctx.borrow(),
-            )
-            .map_err(|e| js_error(&e, &self.realm))?;
-        to_js(&v)
+            .finish(prepared.inner, verified.map(|i| i as usize), now, &c);
+        let slot = match (key, self.cache.borrow_mut().as_mut()) {
+            (Some(key), Some(cache)) => self.inner.remember(cache, key, &result, now, &c),
+            _ => None,
+        };
+        let v = result.map_err(|e| self.err(&e))?;
+        self.verified_js(&v, slot)
     }
 
     /// Validates an API key against its record (JSON, or undefined when the store has none).
