@@ -13,3 +13,10 @@ if ! wasm-bindgen --version 2>/dev/null | grep -q " $WB_VERSION\$"; then
   echo "tokengate: installing wasm-bindgen-cli $WB_VERSION (about 4 minutes, once per machine)"
   cargo install --quiet --root "$WB_ROOT" wasm-bindgen-cli --version "$WB_VERSION"
 fi
+# npm dependencies: installed when missing or when package-lock.json changed since the last install.
+if [ ! -f node_modules/.package-lock.json ] || [ package-lock.json -nt node_modules/.package-lock.json ]; then
+  echo "tokengate: installing npm dependencies"
+  npm install --no-audit --no-fund --loglevel=error
+fi
+# wrangler/Miniflare keep their state inside the project, never in the user's home.
+export XDG_CONFIG_HOME="$PWD/.config"

@@ -132,13 +132,10 @@ impl Cache {
         }
     }
 
-    /// The entry for `key`, marked most recently used, with its slot.
+    /// The entry for `key`, marked most recently used, with its slot. (Hits and misses are
+    /// counted by the caller, which knows whether the entry still applied.)
     pub fn get(&mut self, key: &TokenHash) -> Option<(usize, &Outcome)> {
-        let Some(&i) = self.map.get(key) else {
-            self.misses += 1;
-            return None;
-        };
-        self.hits += 1;
+        let &i = self.map.get(key)?;
         self.unlink(i);
         self.push_front(i);
         self.nodes.get(i).map(|n| (i, &n.outcome))

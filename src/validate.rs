@@ -213,13 +213,14 @@ impl Validator {
         ctx: &Context<'_>,
     ) -> Result<Option<usize>> {
         let ttl = cache.failure_ttl();
-        let (slot, reuse) = match cache.get(key) {
-            None => return Ok(None),
-            Some((slot, Outcome::Invalid { error, stored_at })) => {
+        let applies = match cache.get(key) {
+            None => None,
+            Some((_, Outcome::Invalid { error, stored_at })) => {
                 if now >= *stored_at && now - *stored_at < ttl {
-                    return Err(error.clone());
+                    Some(Err(error.clone()))
+                } else {
+                    None
                 }
-                (slot, false)
             }
             Some((
                 slot,
@@ -233,24 +234,41 @@ impl Validator {
                 if *revocations != ctx.revocations.map(|l| (l.version, l.generated_at))
                     || grants.as_ref() != ctx.grants
                 {
-                    return Ok(None);
+                    None
+                } else {
+                    Some(self.recheck(verified, granted, now, ctx).map(|()| slot))
                 }
-                claims::check_times(&self.policy, &verified.claims, now)?;
-                if let Some(list) = ctx.revocations {
-                    list.check_fresh(now, self.policy.max_revocation_age)?;
-                }
-                if let Some(req) = ctx.scope.or(self.policy.scope.as_ref()) {
-                    req.check(granted, ctx.grants)?;
-                }
-                (slot, true)
             }
         };
-        if reuse {
-            Ok(Some(slot))
-        } else {
-            cache.remove(key);
-            Ok(None)
+        match applies {
+            Some(result) => {
+                cache.hits += 1;
+                result.map(Some)
+            }
+            None => {
+                cache.misses += 1;
+                cache.remove(key);
+                Ok(None)
+            }
         }
+    }
+
+    /// What a cache hit re-decides: times, revocation freshness, this call's scope requirement.
+    fn recheck(
+        &self,
+        verified: &Verified,
+        granted: &ScopeSet,
+        now: i64,
+        ctx: &Context<'_>,
+    ) -> Result<()> {
+        claims::check_times(&self.policy, &verified.claims, now)?;
+        if let Some(list) = ctx.revocations {
+            list.check_fresh(now, self.policy.max_revocation_age)?;
+        }
+        if let Some(req) = ctx.scope.or(self.policy.scope.as_ref()) {
+            req.check(granted, ctx.grants)?;
+        }
+        Ok(())
     }
 
     /// Records an outcome: every success, and intrinsic failures (for the cache's short bound).

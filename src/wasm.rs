@@ -391,18 +391,7 @@ impl Validator {
         now: f64,
         ctx: &Context,
     ) -> Result<JsValue, JsValue> {
-        let record = record
-            .map(|r| serde_json::from_str::<crate::apikey::Record>(&r))
-            .transpose()
-            .map_err(|e| {
-                js_error(
-                    &Error::new(
-                        crate::ErrorCode::ApikeyUnknown,
-                        format!("stored API key record is invalid: {e}"),
-                    ),
-                    &self.realm,
-                )
-            })?;
+        let record = parse_record(record, &self.realm)?;
         let v = self
             .inner
             .validate_apikey(raw, record.as_ref(), now_secs(now), &ctx.borrow())
@@ -517,6 +506,34 @@ pub fn apikey_hash(raw: &str) -> String {
 #[wasm_bindgen(js_name = apiKeyParse)]
 pub fn apikey_parse(raw: &str) -> Result<String, JsValue> {
     crate::apikey::parse(raw).map_err(|e| js_error(&e, ""))
+}
+
+/// Checks an API key against its record (JSON, or undefined) without a validator: format,
+/// checksum, hash match, state and expiry. Returns the same shape as a validated JWT.
+#[wasm_bindgen(js_name = apiKeyCheck)]
+pub fn apikey_check(raw: &str, record: Option<String>, now: f64) -> Result<JsValue, JsValue> {
+    let record = parse_record(record, "")?;
+    let v = crate::apikey::Record::check(raw, record.as_ref(), now_secs(now))
+        .map_err(|e| js_error(&e, ""))?;
+    to_js(&v)
+}
+
+fn parse_record(
+    record: Option<String>,
+    realm: &str,
+) -> Result<Option<crate::apikey::Record>, JsValue> {
+    record
+        .map(|r| serde_json::from_str::<crate::apikey::Record>(&r))
+        .transpose()
+        .map_err(|e| {
+            js_error(
+                &Error::new(
+                    crate::ErrorCode::ApikeyUnknown,
+                    format!("stored API key record is invalid: {e}"),
+                ),
+                realm,
+            )
+        })
 }
 
 /// Creates a key record: `{raw, record}` (show `raw` once; store `record` by `record.hash`).

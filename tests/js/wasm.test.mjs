@@ -28,12 +28,24 @@ test('mint and validate in wasm for every algorithm family', () => {
 test('rejections cross the binding as coded errors with WWW-Authenticate', () => {
   const { priv, v } = setup('ES256');
   const expired = tg.mint(priv, JSON.stringify({ ...claims, exp: NOW - 3600, iat: NOW - 7200 }));
-  assert.throws(() => v.validate(expired, NOW), (e) => e.code === 'token_expired' && e.status === 401 && e.wwwAuthenticate.startsWith('Bearer realm="api", error="invalid_token"'));
-  assert.throws(() => v.validate('not.a.token', NOW), (e) => e.code === 'token_malformed');
+  assert.throws(
+    () => v.validate(expired, NOW),
+    (e) => e.code === 'token_expired' && e.status === 401 && e.wwwAuthenticate.startsWith('Bearer realm="api", error="invalid_token"'),
+  );
+  assert.throws(
+    () => v.validate('not.a.token', NOW),
+    (e) => e.code === 'token_malformed',
+  );
   const ctx = new tg.Context();
   ctx.setScope(new tg.ScopeRequirement('admin'));
-  assert.throws(() => v.validateWith(tg.mint(priv, JSON.stringify(claims)), NOW, ctx), (e) => e.code === 'insufficient_scope' && e.status === 403 && e.scope === 'admin');
-  assert.throws(() => new tg.Validator('{"keys":[]}', '{}', 'api'), (e) => e.code === 'key_invalid');
+  assert.throws(
+    () => v.validateWith(tg.mint(priv, JSON.stringify(claims)), NOW, ctx),
+    (e) => e.code === 'insufficient_scope' && e.status === 403 && e.scope === 'admin',
+  );
+  assert.throws(
+    () => new tg.Validator('{"keys":[]}', '{}', 'api'),
+    (e) => e.code === 'key_invalid',
+  );
 });
 
 test('prepare/finish lets the signature run outside wasm with the same decision', () => {
@@ -46,20 +58,31 @@ test('prepare/finish lets the signature run outside wasm with the same decision'
   assert.equal(v.verifyCandidate(p, 0), true);
   assert.equal(v.finish(p, 0, NOW, new tg.Context()).subject, 'user-1');
   // A primitive that says "no" yields signature_invalid; claims are never read first.
-  assert.throws(() => v.finish(v.prepare(token), undefined, NOW, new tg.Context()), (e) => e.code === 'signature_invalid');
+  assert.throws(
+    () => v.finish(v.prepare(token), undefined, NOW, new tg.Context()),
+    (e) => e.code === 'signature_invalid',
+  );
 });
 
 test('revocation handle, API keys and inspection', () => {
   const { priv, v } = setup('HS256');
-  const list = new tg.RevocationList(JSON.stringify({ schema: 1, version: 7, generated_at: NOW, jti: [{ iss: 'https://issuer.example', jti: 't-1', until: NOW + 600 }] }));
+  const list = new tg.RevocationList(
+    JSON.stringify({ schema: 1, version: 7, generated_at: NOW, jti: [{ iss: 'https://issuer.example', jti: 't-1', until: NOW + 600 }] }),
+  );
   const ctx = new tg.Context();
   ctx.setRevocations(list);
-  assert.throws(() => v.validateWith(tg.mint(priv, JSON.stringify(claims)), NOW, ctx), (e) => e.code === 'token_revoked');
+  assert.throws(
+    () => v.validateWith(tg.mint(priv, JSON.stringify(claims)), NOW, ctx),
+    (e) => e.code === 'token_revoked',
+  );
   assert.equal(list.version, 7);
   const { raw, record } = tg.apiKeyCreate('svc', 'user-9', 'users:read', undefined, undefined, NOW);
   assert.equal(tg.apiKeyParse(raw), record.hash);
   assert.equal(v.validateApiKey(raw, JSON.stringify(record), NOW, new tg.Context()).subject, 'user-9');
-  assert.throws(() => v.validateApiKey(raw, undefined, NOW, new tg.Context()), (e) => e.code === 'apikey_unknown');
+  assert.throws(
+    () => v.validateApiKey(raw, undefined, NOW, new tg.Context()),
+    (e) => e.code === 'apikey_unknown',
+  );
   const i = tg.inspect(tg.mint(priv, JSON.stringify(claims)), NOW);
   assert.equal(i.kind, 'jwt');
   assert.equal(i.status, 'active');

@@ -1,0 +1,206 @@
+// Types for the tokengate JS API (the same in Node, browsers and workerd).
+
+export type Jwk = { kty: string; kid?: string; alg?: string; [member: string]: unknown };
+export type Jwks = { keys: Jwk[] };
+export type Json = null | boolean | number | string | Json[] | { [k: string]: Json };
+/** Space-separated scopes, or an array of them. */
+export type Scopes = string | string[];
+
+/** A stable machine code (see `errorCodes()` and the README table). */
+export type ErrorCode =
+  | 'token_malformed'
+  | 'token_too_large'
+  | 'alg_not_allowed'
+  | 'crit_unsupported'
+  | 'key_not_found'
+  | 'signature_invalid'
+  | 'token_expired'
+  | 'token_not_yet_valid'
+  | 'token_issued_in_future'
+  | 'lifetime_exceeded'
+  | 'token_too_old'
+  | 'issuer_not_allowed'
+  | 'audience_not_allowed'
+  | 'typ_not_allowed'
+  | 'token_type_not_allowed'
+  | 'claim_missing'
+  | 'claim_invalid'
+  | 'subject_mismatch'
+  | 'claim_mismatch'
+  | 'insufficient_scope'
+  | 'token_revoked'
+  | 'revocation_data_stale'
+  | 'apikey_malformed'
+  | 'apikey_unknown'
+  | 'apikey_revoked'
+  | 'apikey_purged'
+  | 'apikey_expired'
+  | 'invalid_request'
+  | 'key_invalid'
+  | 'options_invalid'
+  | 'scope_invalid'
+  | 'revocation_invalid';
+
+export class TokengateError extends Error {
+  readonly name: 'TokengateError';
+  readonly code: ErrorCode;
+  /** 401, 403, 400, 503 (stale revocation data) or 500 (configuration). */
+  readonly status: number;
+  /** RFC 6750 `error` attribute. */
+  readonly oauthError: string;
+  /** A ready `WWW-Authenticate` header value. */
+  readonly wwwAuthenticate: string;
+  /** For `insufficient_scope`: scopes that would suffice. */
+  readonly scope?: string;
+}
+
+/** Claim policy; unknown fields are rejected with `options_invalid`. */
+export interface Policy {
+  algorithms?: string[];
+  issuer?: string | string[];
+  audience?: string | string[];
+  subject?: string;
+  typ?: string | string[];
+  tokenTypeClaim?: string;
+  tokenTypes?: string | string[];
+  requireExp?: boolean;
+  /** Clock skew in seconds (default 60). */
+  leeway?: number;
+  /** Seconds (default 30 days); 0 disables. */
+  maxLifetime?: number;
+  maxAge?: number;
+  requiredClaims?: string[];
+  claimValues?: Record<string, Json>;
+  requireJti?: boolean;
+  maxTokenBytes?: number;
+  maxJsonDepth?: number;
+  crit?: string[];
+  /** Scope requirement, e.g. `users:read and (billing:read or admin)`. */
+  scope?: string;
+  scopeClaims?: string[];
+  /** Seconds; an older revocation list fails closed (`revocation_data_stale`). */
+  maxRevocationAge?: number;
+}
+
+export interface ValidatorOptions extends Policy {
+  keys: Jwks | Jwk | string;
+  revocations?: RevocationList | RevocationListJson | string;
+  grants?: Scopes;
+  /** `realm` of `WWW-Authenticate` (default `api`). */
+  realm?: string;
+  /** Verified-token cache: `true` or `{ size, failureTtl }` (defaults 10000 and 5 s; failures ≤ 60 s). */
+  cache?: boolean | { size?: number; failureTtl?: number };
+  /** Use the runtime's signature primitives where it has them (default true). */
+  native?: boolean;
+}
+
+export interface CallOptions {
+  /** Unix seconds (default: the clock). */
+  now?: number;
+  /** A scope requirement for this call; `null` drops the validator's. */
+  scope?: string | string[] | null;
+  grants?: Scopes;
+  revocations?: RevocationList | RevocationListJson | string;
+}
+
+export interface Verified {
+  kind: 'jwt' | 'apikey';
+  header: Record<string, Json>;
+  claims: Record<string, Json>;
+  subject: string | null;
+  issuer: string | null;
+  scopes: string[];
+  tokenId: string | null;
+  expiresAt: number | null;
+  issuedAt: number | null;
+  tokenType: string | null;
+  alg: string | null;
+  kid: string | null;
+}
+
+export interface KeyDescription {
+  index: number;
+  kid: string | null;
+  algs: string[];
+  jwk: Jwk;
+  thumbprint: string;
+}
+
+export class Validator {
+  constructor(options: ValidatorOptions);
+  readonly keys: KeyDescription[];
+  readonly skipped: [string | null, string][];
+  setKeys(keys: Jwks | Jwk | string): void;
+  setRevocations(list: RevocationList | RevocationListJson | string): void;
+  setGrants(grants: Scopes): void;
+  cacheStats(): { entries: number; hits: number; misses: number };
+  /** Throws `TokengateError`. */
+  validate(token: string, opts?: CallOptions): Verified;
+  /** Same decision; signature by WebCrypto where available. Rejects with `TokengateError`. */
+  validateAsync(token: string, opts?: CallOptions): Promise<Verified>;
+  validateApiKey(raw: string, record: ApiKeyRecord | string | undefined | null, opts?: CallOptions): Verified;
+}
+
+export interface RevocationListJson {
+  schema: 1;
+  version: number;
+  generated_at: number;
+  jti?: { iss: string; jti: string; until: number }[];
+  subjects?: { iss: string; sub: string; before: number; until: number }[];
+  apikeys?: { hash: string; until: number }[];
+}
+
+export class RevocationList {
+  constructor(list: RevocationListJson | string);
+  readonly version: number;
+  readonly generatedAt: number;
+  readonly size: number;
+  pruned(now?: number): string;
+  toJSON(): RevocationListJson;
+}
+
+/** What a store keeps for an API key (never the raw key); stored under `hash`. */
+export interface ApiKeyRecord {
+  id: string;
+  /** Lowercase hex SHA-256 of the raw key. */
+  hash: string;
+  name: string;
+  description?: string;
+  owner: string;
+  scopes: string[];
+  created_at: number;
+  expires_at: number;
+  state: 'active' | 'revoked' | 'purged';
+  rotated_at?: number | null;
+  revoked_at?: number | null;
+}
+
+export const apiKey: {
+  generate(): string;
+  hash(raw: string): string;
+  parse(raw: string): string;
+  create(spec: { name: string; owner: string; scopes?: Scopes; ttl?: number; maxTtl?: number; description?: string; now?: number }): {
+    raw: string;
+    record: ApiKeyRecord;
+  };
+  validate(raw: string, record: ApiKeyRecord | string | undefined | null, opts?: { now?: number }): Verified;
+};
+
+export interface Inspection {
+  kind: 'jwt' | 'jwe' | 'apikey' | 'unknown';
+  status?: string;
+  [field: string]: unknown;
+}
+
+export function inspect(text: string, opts?: { now?: number; refreshThreshold?: number }): Inspection;
+export function checkScopes(granted: Scopes, requirement: string, grants?: Scopes): true;
+export function verifyJws(
+  token: string,
+  keys: Jwks | Jwk | string,
+  options?: Policy,
+): { header: Record<string, Json>; payload: Uint8Array };
+export function mint(privateJwk: Jwk | string, claims: Record<string, Json> | string, opts?: { header?: Record<string, Json> }): string;
+export function generateKey(alg: string, opts?: { kid?: string; rsaBits?: number }): Jwk;
+export function publicJwk(privateJwk: Jwk | string): Jwk;
+export function errorCodes(): { code: ErrorCode; status: number; oauthError: string; description: string }[];
+export function version(): string;

@@ -1,0 +1,7 @@
+// workerd entry: workerd will not compile wasm from bytes, so the module is imported precompiled.
+import module from '../pkg/tokengate_bg.wasm';
+import { initSync } from '../pkg/tokengate.js';
+
+initSync({ module });
+
+export * from './core.js';

@@ -1,0 +1,27 @@
+// Compiled by `tsc --noEmit` in `npm test`: the declarations describe the API as users call it.
+import { Validator, TokengateError, apiKey, checkScopes, generateKey, inspect, mint, publicJwk, type Verified } from 'tokengate';
+
+const priv = generateKey('ES256', { kid: 'k1' });
+const v = new Validator({ keys: { keys: [publicJwk(priv)] }, issuer: 'https://issuer.example', audience: 'api', cache: { size: 100 } });
+const token: string = mint(priv, { sub: 'user-1', exp: 2_000_000_000 });
+
+try {
+  const r: Verified = v.validate(token, { scope: 'users:read' });
+  const sub: string | null = r.subject;
+  const scopes: string[] = r.scopes;
+  void [sub, scopes, r.expiresAt, r.tokenId, r.claims, r.header];
+} catch (e) {
+  if (e instanceof TokengateError) {
+    const header: string = e.wwwAuthenticate;
+    const status: number = e.status;
+    void [header, status, e.code === 'token_expired'];
+  }
+}
+void v.validateAsync(token).then((r) => r.kind);
+const { raw, record } = apiKey.create({ name: 'ci', owner: 'user-9', scopes: ['deploy:write'] });
+apiKey.validate(raw, record);
+checkScopes(['users:*'], 'users:read');
+const kind: 'jwt' | 'jwe' | 'apikey' | 'unknown' = inspect(token).kind;
+void kind;
+// @ts-expect-error: a policy typo is a type error (and options_invalid at run time)
+new Validator({ keys: { keys: [] }, isuer: 'x' });
