@@ -1,6 +1,8 @@
 #!/usr/bin/env bash
-# Every test, from a fresh clone: formatting, lints, the Rust suite (Wycheproof, RFC vectors,
-# attack classes, property tests). Installs what is missing first.
+# Every test, from a fresh clone: formatting and lints (Rust and JS), the Rust suite (Wycheproof,
+# RFC vectors, attack classes, property tests, cache), the TypeScript declarations, then the
+# wasm build and the shared JS suite in Node, workerd and Chromium, plus the CLI.
+# Installs what is missing first.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 source scripts/setup.sh
@@ -20,6 +22,17 @@ rm -f "$log"
 echo "rust: $passed passed, $failed failed"
 [ "$status" = 0 ] || exit "$status"
 
-echo "== wasm build + Node tests"
+echo "== prettier --check, tsc"
+node_modules/.bin/prettier --check --log-level warn .
+node_modules/.bin/tsc -p tests/types
+
+echo "== wasm build"
 bash scripts/build.sh
-node --test tests/js/
+# Headless Chromium for the browser run of the suite (Debian's package).
+if [ ! -x "${CHROMIUM_PATH:-/usr/bin/chromium}" ]; then
+  echo "tokengate: installing Debian chromium for the browser tests"
+  SUDO=$([ "$(id -u)" = 0 ] || echo sudo)
+  $SUDO apt-get install -y -q chromium >/dev/null || { $SUDO apt-get update -q >/dev/null && $SUDO apt-get install -y -q chromium >/dev/null; }
+fi
+echo "== JS: shared suite in Node, workerd and Chromium; CLI; binding"
+node --test --test-concurrency=1 tests/js/
