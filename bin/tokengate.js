@@ -1,0 +1,274 @@
+#!/usr/bin/env node
+// tokengate CLI: inspect, verify, mint, keygen, public-jwk. Exit codes: 0 valid, 1 rejected,
+// 2 usage or input error. Every decision is the wasm core's, as in the worker and the browser.
+import { readFileSync } from 'node:fs';
+import { randomUUID } from 'node:crypto';
+import { parseArgs } from 'node:util';
+import * as tg from '../js/node.js';
+
+const USAGE = `usage:
+  tokengate inspect <token|-> [--json] [--now UNIX]
+  tokengate verify <token|-> (--jwks FILE | --jwk FILE | --secret TEXT | --secret-b64 B64URL)
+                   [--alg A]... [--iss I]... [--aud A]... [--sub S] [--scope EXPR] [--type T]...
+                   [--now UNIX] [--leeway S] [--max-lifetime S|none] [--jws] [--json]
+  tokengate mint --key FILE (--claims JSON | [--sub S] [--scope S] [--ttl DURATION] [--type T]
+                 [--iss I] [--aud A]) [--now UNIX]
+  tokengate keygen --alg ALG [--kid K]
+  tokengate public-jwk FILE [--jwks]
+
+exit codes: 0 valid, 1 rejected, 2 usage or input error`;
+
+/** A usage or input problem: exit code 2. */
+class InputError extends Error {}
+
+const OPTIONS = {
+  json: { type: 'boolean' },
+  now: { type: 'string' },
+  jwks: { type: 'string' },
+  jwk: { type: 'string' },
+  secret: { type: 'string' },
+  'secret-b64': { type: 'string' },
+  alg: { type: 'string', multiple: true },
+  iss: { type: 'string', multiple: true },
+  aud: { type: 'string', multiple: true },
+  sub: { type: 'string' },
+  scope: { type: 'string' },
+  type: { type: 'string', multiple: true },
+  leeway: { type: 'string' },
+  'max-lifetime': { type: 'string' },
+  jws: { type: 'boolean' },
+  key: { type: 'string' },
+  claims: { type: 'string' },
+  ttl: { type: 'string' },
+  kid: { type: 'string' },
+  help: { type: 'boolean', short: 'h' },
+};
+
+function readText(file, what) {
+  try {
+    return file === '-' ? readFileSync(0, 'utf8') : readFileSync(file, 'utf8');
+  } catch (e) {
+    throw new InputError(`cannot read ${what} ${file}: ${e.code ?? e.message}`);
+  }
+}
+
+function readJson(file, what) {
+  const text = readText(file, what);
+  try {
+    return JSON.parse(text);
+  } catch (e) {
+    throw new InputError(`${what} ${file} is not JSON: ${e.message}`);
+  }
+}
+
+function integer(text, what, { min = 0 } = {}) {
+  if (text === undefined) return undefined;
+  if (!/^\d+$/.test(text) || Number(text) < min) throw new InputError(`${what} must be a whole number of seconds, got "${text}"`);
+  return Number(text);
+}
+
+const UNITS = { s: 1, m: 60, h: 3600, d: 86400 };
+
+/** `90`, `90s`, `15m`, `12h`, `30d`. */
+function duration(text, what) {
+  const m = /^(\d+)([smhd]?)$/.exec(text ?? '');
+  if (!m) throw new InputError(`${what} must look like 3600, 15m, 12h or 30d, got "${text}"`);
+  return Number(m[1]) * UNITS[m[2] || 's'];
+}
+
+function tokenArg(positionals) {
+  const [arg] = positionals;
+  if (arg === undefined) throw new InputError('missing token (give it as an argument, or - to read stdin)');
+  const token = (arg === '-' ? readText('-', 'stdin') : arg).trim();
+  if (token === '') throw new InputError('the token is empty');
+  return token;
+}
+
+function keysFrom(v) {
+  const given = ['jwks', 'jwk', 'secret', 'secret-b64'].filter((k) => v[k] !== undefined);
+  if (given.length !== 1) throw new InputError('give exactly one of --jwks FILE, --jwk FILE, --secret TEXT, --secret-b64 B64URL');
+  if (v.jwks !== undefined) return readJson(v.jwks, 'JWKS');
+  if (v.jwk !== undefined) return readJson(v.jwk, 'JWK');
+  if (v['secret-b64'] !== undefined) {
+    if (!/^[A-Za-z0-9_-]+$/.test(v['secret-b64'])) throw new InputError('--secret-b64 must be base64url without padding');
+    return { kty: 'oct', k: v['secret-b64'] };
+  }
+  return { kty: 'oct', k: Buffer.from(v.secret, 'utf8').toString('base64url') };
+}
+
+/** Configuration problems (keys, options) are input errors; the token's are rejections. */
+const CONFIG_CODES = new Set(['key_invalid', 'options_invalid', 'scope_invalid', 'revocation_invalid']);
+
+function print(out, v) {
+  process.stdout.write(typeof out === 'string' ? `${out}\n` : `${JSON.stringify(out, null, v.json ? undefined : 2)}\n`);
+}
+
+function reject(e, v) {
+  if (!(e instanceof tg.TokengateError)) throw e;
+  if (CONFIG_CODES.has(e.code)) throw new InputError(`${e.code}: ${e.message}`);
+  if (v.json) print({ valid: false, error: { code: e.code, message: e.message, status: e.status } }, v);
+  else process.stdout.write(`rejected: ${e.code} (${e.status}): ${e.message}\n`);
+  return 1;
+}
+
+function verify(v, positionals) {
+  const token = tokenArg(positionals);
+  const keys = keysFrom(v);
+  const policy = {};
+  if (v.alg) policy.algorithms = v.alg;
+  if (v.iss) policy.issuer = v.iss;
+  if (v.aud) policy.audience = v.aud;
+  if (v.sub !== undefined) policy.subject = v.sub;
+  if (v.scope !== undefined) policy.scope = v.scope;
+  if (v.type) policy.tokenTypes = v.type;
+  if (v.leeway !== undefined) policy.leeway = integer(v.leeway, '--leeway');
+  if (v['max-lifetime'] !== undefined) policy.maxLifetime = v['max-lifetime'] === 'none' ? 0 : integer(v['max-lifetime'], '--max-lifetime');
+  const now = integer(v.now, '--now');
+  if (v.jws) {
+    let out;
+    try {
+      out = tg.verifyJws(token, keys, policy.algorithms ? { algorithms: policy.algorithms } : {});
+    } catch (e) {
+      return reject(e, v);
+    }
+    const payload = Buffer.from(out.payload);
+    let text = null;
+    try {
+      text = new TextDecoder('utf-8', { fatal: true }).decode(payload);
+    } catch {
+      // not UTF-8: base64url only
+    }
+    if (v.json) print({ valid: true, header: out.header, payload: payload.toString('base64url'), payloadText: text }, v);
+    else
+      print(
+        `valid JWS (${out.header.alg})\npayload (base64url): ${payload.toString('base64url')}${text === null ? '' : `\npayload (text): ${text}`}`,
+        v,
+      );
+    return 0;
+  }
+  let validator;
+  try {
+    validator = new tg.Validator({ keys, ...policy });
+  } catch (e) {
+    return reject(e, v);
+  }
+  let r;
+  try {
+    r = validator.validate(token, { now });
+  } catch (e) {
+    return reject(e, v);
+  }
+  if (v.json) print({ valid: true, header: r.header, claims: r.claims }, v);
+  else {
+    const exp = r.expiresAt === null ? 'never' : new Date(r.expiresAt * 1000).toISOString();
+    print(`valid ${r.alg} token for ${r.subject ?? '(no sub)'}; scopes: ${r.scopes.join(' ') || '(none)'}; expires: ${exp}`, v);
+    print({ header: r.header, claims: r.claims }, v);
+  }
+  return 0;
+}
+
+function inspect(v, positionals) {
+  const token = tokenArg(positionals);
+  const r = tg.inspect(token, { now: integer(v.now, '--now') });
+  if (v.json) print(r, v);
+  else {
+    const lines = [`kind: ${r.kind}   status: ${r.status}   size: ${r.size} bytes`];
+    if (r.error) lines.push(`error: ${r.error[0]}: ${r.error[1]}`);
+    if (r.header) lines.push(`header: ${JSON.stringify(r.header, null, 2)}`);
+    if (r.claims) lines.push(`claims: ${JSON.stringify(r.claims, null, 2)}`);
+    for (const [name, t] of Object.entries(r.times ?? {})) lines.push(`${name}: ${t.iso} (${t.relative})`);
+    if (r.scopes?.length) lines.push(`scopes: ${r.scopes.join(' ')}`);
+    for (const l of r.lints ?? []) lines.push(`${l.severity}: ${l.message} — ${l.advice}`);
+    print(lines.join('\n'), v);
+  }
+  return r.error === null ? 0 : 1;
+}
+
+function mint(v) {
+  if (v.key === undefined) throw new InputError('mint needs --key FILE (a private JWK)');
+  const key = readJson(v.key, 'private key');
+  const now = integer(v.now, '--now') ?? Math.floor(Date.now() / 1000);
+  let claims;
+  if (v.claims !== undefined) {
+    try {
+      claims = JSON.parse(v.claims);
+    } catch (e) {
+      throw new InputError(`--claims is not JSON: ${e.message}`);
+    }
+    if (claims === null || typeof claims !== 'object' || Array.isArray(claims)) throw new InputError('--claims must be a JSON object');
+  } else {
+    claims = { iat: now, exp: now + duration(v.ttl ?? '15m', '--ttl'), jti: randomUUID() };
+    if (v.sub !== undefined) claims.sub = v.sub;
+    if (v.scope !== undefined) claims.scope = v.scope;
+    if (v.iss) claims.iss = v.iss.length === 1 ? v.iss[0] : v.iss;
+    if (v.aud) claims.aud = v.aud.length === 1 ? v.aud[0] : v.aud;
+    if (v.type) claims.type = v.type[0];
+  }
+  try {
+    print(tg.mint(key, claims), v);
+  } catch (e) {
+    if (e instanceof tg.TokengateError) throw new InputError(`${e.code}: ${e.message}`);
+    throw e;
+  }
+  return 0;
+}
+
+function keygen(v) {
+  if (!v.alg || v.alg.length !== 1) throw new InputError('keygen needs exactly one --alg (HS256 … EdDSA)');
+  try {
+    print(tg.generateKey(v.alg[0], { kid: v.kid }), v);
+  } catch (e) {
+    if (e instanceof tg.TokengateError) throw new InputError(`${e.code}: ${e.message}`);
+    throw e;
+  }
+  return 0;
+}
+
+function publicJwk(v, positionals) {
+  const [file] = positionals;
+  if (file === undefined) throw new InputError('public-jwk needs FILE (a private JWK)');
+  let pub;
+  try {
+    pub = tg.publicJwk(readJson(file, 'private key'));
+  } catch (e) {
+    if (e instanceof tg.TokengateError) throw new InputError(`${e.code}: ${e.message}`);
+    throw e;
+  }
+  print(v.jwks === true ? { keys: [pub] } : pub, v);
+  return 0;
+}
+
+const COMMANDS = { inspect, verify, mint, keygen, 'public-jwk': publicJwk };
+
+function main(argv) {
+  const [command, ...rest] = argv;
+  if (command === undefined || command === '--help' || command === '-h' || command === 'help') {
+    process.stdout.write(`${USAGE}\n`);
+    return command === undefined ? 2 : 0;
+  }
+  const run = COMMANDS[command];
+  if (!run) throw new InputError(`unknown command "${command}"`);
+  const extra = command === 'public-jwk' ? { jwks: { type: 'boolean' } } : {};
+  let parsed;
+  try {
+    parsed = parseArgs({ args: rest, options: { ...OPTIONS, ...extra }, allowPositionals: true, strict: true });
+  } catch (e) {
+    throw new InputError(e.message);
+  }
+  if (parsed.values.help) {
+    process.stdout.write(`${USAGE}\n`);
+    return 0;
+  }
+  if (parsed.positionals.length > 1) throw new InputError(`unexpected argument "${parsed.positionals[1]}"`);
+  return run(parsed.values, parsed.positionals);
+}
+
+try {
+  process.exitCode = main(process.argv.slice(2));
+} catch (e) {
+  if (!(e instanceof InputError)) throw e;
+  process.stderr.write(
+    `tokengate: ${e.message}\n${e.message.startsWith('unknown') || e.message.includes('Unknown option') ? `\n${USAGE}\n` : ''}`,
+  );
+  process.exitCode = 2;
+}
