@@ -106,7 +106,7 @@ export class Validator {
 
   constructor(options = {}) {
     const { keys, revocations, grants, realm = 'api', cache, native = true, ...policy } = options;
-    this.#config = { policy: JSON.stringify(policy), realm, cache: cache === true ? {} : cache };
+    this.#config = { policy, realm, cache: cache === true ? {} : cache };
     this.#ctx = new wasm.Context();
     this.#scratch = new wasm.Context();
     this.#native = native;
@@ -297,7 +297,7 @@ export function checkScopes(granted, requirement, grants) {
 
 /** Verifies a JWS with an arbitrary payload (no claim checks): `{ header, payload: Uint8Array }`. */
 export function verifyJws(token, keys, options = {}) {
-  return call(() => wasm.verifyJws(token, json(keys), JSON.stringify(options)));
+  return call(() => wasm.verifyJws(token, json(keys), options));
 }
 
 /** Signs claims with a private JWK into a compact JWT (`typ: JWT`, `kid` from the key). */

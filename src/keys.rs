@@ -132,7 +132,7 @@ fn str_member<'a>(jwk: &'a Map<String, Value>, name: &str) -> Result<Option<&'a 
 fn bytes_member(jwk: &Map<String, Value>, name: &str) -> Result<Vec<u8>> {
     let text = str_member(jwk, name)?
         .ok_or_else(|| crate::Error::new(ErrorCode::KeyInvalid, format!("JWK lacks \"{name}\"")))?;
-    b64::decode(text).map_err(|pos| {
+    b64::decode_secret(text).map_err(|pos| {
         crate::Error::new(
             ErrorCode::KeyInvalid,
             format!("JWK member \"{name}\" is not base64url (at character {pos})"),

@@ -48,7 +48,8 @@ fn member_bytes(jwk: &Map<String, Value>, name: &str) -> Result<Vec<u8>> {
         .get(name)
         .and_then(Value::as_str)
         .ok_or_else(|| key_err(format!("private JWK lacks \"{name}\"")))?;
-    b64::decode(s).map_err(|_| key_err(format!("private JWK member \"{name}\" is not base64url")))
+    b64::decode_secret(s)
+        .map_err(|_| key_err(format!("private JWK member \"{name}\" is not base64url")))
 }
 
 fn big(bytes: &[u8]) -> String {

@@ -12,7 +12,7 @@ const claims = { iss: 'https://issuer.example', sub: 'user-1', aud: 'api', iat: 
 function setup(alg) {
   const priv = tg.generateKey(alg, 'k1');
   const jwks = JSON.stringify({ keys: [JSON.parse(tg.publicJwk(priv))] });
-  return { priv, v: new tg.Validator(jwks, JSON.stringify({ issuer: 'https://issuer.example', audience: 'api' }), 'api') };
+  return { priv, v: new tg.Validator(jwks, { issuer: 'https://issuer.example', audience: 'api' }, 'api') };
 }
 
 test('mint and validate in wasm for every algorithm family', () => {
@@ -43,7 +43,7 @@ test('rejections cross the binding as coded errors with WWW-Authenticate', () =>
     (e) => e.code === 'insufficient_scope' && e.status === 403 && e.scope === 'admin',
   );
   assert.throws(
-    () => new tg.Validator('{"keys":[]}', '{}', 'api'),
+    () => new tg.Validator('{"keys":[]}', {}, 'api'),
     (e) => e.code === 'key_invalid',
   );
 });

@@ -241,6 +241,13 @@ export default [
       ok(codes.length >= 30 && codes.every((c) => typeof c.code === 'string' && c.status >= 400));
       ok(/^\d+\.\d+\.\d+/.test(tg.version()));
       await rejects(() => new tg.Validator({ keys: jwks(fx.algs.HS256.publicJwk), isuser: 'typo' }), 'options_invalid');
+      await rejects(() => new tg.Validator({ keys: jwks(fx.algs.HS256.publicJwk), leeway: '60' }), 'options_invalid');
+      // Options left undefined are the same as absent.
+      eq(
+        new tg.Validator({ keys: jwks(fx.algs.HS256.publicJwk), audience: undefined }).validate(fx.algs.HS256.token, { now: fx.NOW })
+          .subject,
+        'user-1',
+      );
       await rejects(() => new tg.Validator({ keys: { keys: [] } }), 'key_invalid');
     },
   ],
