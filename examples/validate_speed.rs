@@ -5,7 +5,7 @@ use tokengate::{Alg, Context, KeySet, Policy, SigningKey, Validator};
 fn main() -> Result<(), Box<dyn std::error::Error>> {
     let now = 1_800_000_000;
     let claims = serde_json::json!({"iss": "https://issuer.example", "aud": "api", "sub": "user-1", "iat": now, "exp": now + 7200, "jti": "bench-1", "scope": "users:read billing:read"});
-    for alg in [Alg::HS256, Alg::ES256, Alg::EdDSA] {
+    for alg in [Alg::HS256, Alg::ES256, Alg::EdDSA, Alg::RS256] {
         let k = SigningKey::generate(alg, Some("b".into()), None)?;
         let set = if alg == Alg::HS256 {
             serde_json::json!({"keys": [k.private_jwk()]})

@@ -101,6 +101,7 @@ export class Validator {
   #native;
   #keys;
   #sync = null;
+  #syncNone = false;
   #async = null;
   #config;
 
@@ -198,6 +199,7 @@ export class Validator {
     if (this.#sync === null) {
       const prim = syncPrimitive();
       this.#sync = this.keys.map((k) => (k.jwk.kty === 'oct' ? null : prim.importKey(k.jwk)));
+      this.#syncNone = this.#sync.every((h) => h === null);
     }
     return this.#sync;
   }
@@ -211,7 +213,9 @@ export class Validator {
     const now = opts?.now ?? nowSecs();
     const ctx = this.#context(opts);
     const prim = syncPrimitive();
-    if (!this.#native || prim === null) {
+    if (this.#native && prim !== null) this.#syncHandles();
+    // One call into wasm when no key can use the native primitive (HMAC secrets stay in wasm).
+    if (!this.#native || prim === null || this.#syncNone) {
       return this.#result(call(() => this.#v.validateWith(token, now, ctx)));
     }
     const p = call(() => this.#v.prepareWith(token, now, ctx));
