@@ -41,19 +41,21 @@ export async function workerdBench(m) {
   try {
     await mf.ready;
     const names = await (await mf.dispatchFetch('http://localhost/setup', { method: 'POST', body: JSON.stringify(m) })).json();
-    const overhead = median(await Promise.all([0, 1, 2, 3, 4].map(() => timed(mf, 'n=0'))));
+    // Sequential empty requests: the fixed cost of one dispatch, removed from every timing.
+    const empty = [];
+    for (let i = 0; i < 9; i++) empty.push(await timed(mf, 'n=0'));
+    const overhead = median(empty);
     for (const alg of ALGS) {
       out[alg] = {};
       for (const impl of names) {
         const q = (n) => `alg=${alg}&impl=${encodeURIComponent(impl)}&n=${n}`;
-        // Calibrate n to ~150 ms a request, then take the median of 5.
-        let n = 20;
-        while ((await timed(mf, q(n))) < 50 && n < 1e6) n *= 4;
-        const per = (await timed(mf, q(n))) / n;
-        n = Math.max(20, Math.round(150 / per));
+        await timed(mf, q(50)); // warm up
+        // Grow n until the work (minus dispatch) takes at least 100 ms, then take the median of 5.
+        let n = 50;
+        while ((await timed(mf, q(n))) - overhead < 100 && n < 1e7) n *= 2;
         const runs = [];
-        for (let i = 0; i < 5; i++) runs.push(await timed(mf, q(n)));
-        out[alg][impl] = (n / Math.max(median(runs) - overhead, 0.001)) * 1000;
+        for (let i = 0; i < 5; i++) runs.push((await timed(mf, q(n))) - overhead);
+        out[alg][impl] = (n / median(runs)) * 1000;
         process.stderr.write(`  workerd ${alg} ${impl}: ${Math.round(out[alg][impl])} ops/s\n`);
       }
     }

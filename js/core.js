@@ -280,6 +280,14 @@ export class Validator {
   }
 }
 
+/**
+ * The unverified `iss` of a token, or undefined: only for choosing which issuer's validator to
+ * apply (which then checks `iss` and the signature).
+ */
+export function peekIssuer(token) {
+  return wasm.peekIssuer(token);
+}
+
 /** Decodes any string for display (JWT, JWS, API key or garbage); never throws. */
 export function inspect(text, opts = {}) {
   return wasm.inspect(String(text), opts.now ?? nowSecs(), opts.refreshThreshold);

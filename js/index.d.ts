@@ -192,6 +192,8 @@ export interface Inspection {
   [field: string]: unknown;
 }
 
+/** The unverified `iss` (for routing to a per-issuer validator only). */
+export function peekIssuer(token: string): string | undefined;
 export function inspect(text: string, opts?: { now?: number; refreshThreshold?: number }): Inspection;
 export function checkScopes(granted: Scopes, requirement: string, grants?: Scopes): true;
 export function verifyJws(

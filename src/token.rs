@@ -240,3 +240,13 @@ impl<'a> Jws<'a> {
         keys.candidates(self.alg, self.kid.as_deref())
     }
 }
+
+/// The unverified `iss` of a token, for choosing which issuer's validator to apply (that
+/// validator then checks `iss` and the signature like any other claim). `None` when the token
+/// does not parse far enough.
+pub fn peek_issuer(token: &str, limits: &Limits) -> Option<String> {
+    let [_, payload, _] = split(token, limits).ok()?;
+    let bytes = b64::decode(payload).ok()?;
+    let claims = crate::json::parse_object(&bytes, limits.max_json_depth).ok()?;
+    claims.get("iss")?.as_str().map(str::to_owned)
+}

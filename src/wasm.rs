@@ -445,6 +445,12 @@ pub fn verify_jws(token: &str, jwks: &str, options: JsValue) -> Result<JsValue, 
     Ok(o.into())
 }
 
+/// The unverified `iss` of a token (for routing to a per-issuer validator), or undefined.
+#[wasm_bindgen(js_name = peekIssuer)]
+pub fn peek_issuer(token: &str) -> Option<String> {
+    crate::token::peek_issuer(token, &crate::Limits::default())
+}
+
 /// Inspects any string (never throws).
 #[wasm_bindgen]
 pub fn inspect(text: &str, now: f64, refresh_threshold: Option<f64>) -> Result<JsValue, JsValue> {

@@ -1,0 +1,339 @@
+// The edge worker in real workerd (Miniflare) with its real local KV: every request path, key
+// rotation, kid flooding, single-flight loading, KV failure, health and the scheduled handler.
+import { test, after } from 'node:test';
+import assert from 'node:assert/strict';
+import { copyFileSync, mkdirSync } from 'node:fs';
+import { build } from 'esbuild';
+import { Miniflare } from 'miniflare';
+import * as tg from 'tokengate';
+
+const root = new URL('../../', import.meta.url);
+const script = new URL('artifacts/worker/index.js', root).pathname;
+mkdirSync(new URL('artifacts/pkg/', root), { recursive: true });
+copyFileSync(new URL('pkg/tokengate_bg.wasm', root), new URL('artifacts/pkg/tokengate_bg.wasm', root));
+await build({
+  entryPoints: [new URL('worker/index.js', root).pathname],
+  outfile: script,
+  bundle: true,
+  format: 'esm',
+  platform: 'neutral',
+  conditions: ['workerd', 'worker', 'browser'],
+  external: ['*.wasm'],
+  logLevel: 'error',
+});
+
+const ISS = 'https://issuer.test';
+const OTHER_ISS = 'https://tenant-b.test';
+const AUD = 'api';
+const sleep = (s) => new Promise((r) => setTimeout(r, s * 1000));
+const now = () => Math.floor(Date.now() / 1000);
+
+const keyA = tg.generateKey('ES256', { kid: 'a' });
+const keyB = tg.generateKey('EdDSA', { kid: 'b' });
+const keyT = tg.generateKey('RS256', { kid: 't' }); // tenant B's issuer
+const entry = (k, status = 'active', created = now()) => ({ status, created_at: created, jwk: tg.publicJwk(k) });
+
+function config(overrides = {}) {
+  return {
+    realm: 'test',
+    credentials: { cookie: 'sess', query: 'access_token' },
+    claimHeaders: { tenant: 'X-Auth-Tenant' },
+    issuers: [
+      { issuer: ISS, audience: AUD, jwks: 'jwks:main', tokenTypes: ['access'] },
+      { issuer: OTHER_ISS, audience: 'b-api', jwks: 'jwks:b' },
+    ],
+    routes: [
+      { method: 'GET', path: '/api/public/*', anonymous: true },
+      { method: 'GET', path: '/api/users*', scope: 'users:read' },
+      { method: 'POST', path: '/api/users*', scope: 'users:write' },
+      { method: '*', path: '/api/refresh', tokenTypes: ['refresh'] },
+    ],
+    cacheTtl: 60,
+    kidCooldown: 30,
+    keysMaxStale: 3600,
+    maxRevocationAge: 600,
+    ...overrides,
+  };
+}
+
+const instances = [];
+after(async () => Promise.all(instances.map((m) => m.dispose())));
+
+/** A fresh workerd with seeded KV. */
+async function start(overrides, seed = {}) {
+  const mf = new Miniflare({
+    modules: true,
+    scriptPath: script,
+    modulesRules: [{ type: 'CompiledWasm', include: ['**/*.wasm'] }],
+    compatibilityDate: '2026-04-01',
+    kvNamespaces: ['TOKENGATE'],
+    bindings: { TOKENGATE_CONFIG: JSON.stringify(config(overrides)) },
+    host: '127.0.0.1',
+  });
+  instances.push(mf);
+  try {
+    await mf.ready;
+  } catch (e) {
+    await mf.dispose();
+    throw e;
+  }
+  const kv = await mf.getKVNamespace('TOKENGATE');
+  const data = {
+    'jwks:main': { schema: 1, version: 1, keys: [entry(keyA), entry(keyB, 'retired')] },
+    'jwks:b': { schema: 1, version: 1, keys: [entry(keyT)] },
+    revocations: { schema: 1, version: 1, generated_at: now(), jti: [{ iss: ISS, jti: 'revoked-1', until: now() + 3600 }], subjects: [] },
+    grants: { schema: 1, version: 1, issuers: {} },
+    ...seed,
+  };
+  for (const [k, v] of Object.entries(data)) await kv.put(k, JSON.stringify(v));
+  const fetch = (path, init) => mf.dispatchFetch(`http://localhost${path}`, init);
+  const health = async () => (await fetch('/.well-known/tokengate/health')).json();
+  return { mf, kv, fetch, health };
+}
+
+const mint = (key, claims = {}, header) =>
+  tg.mint(
+    key,
+    {
+      iss: ISS,
+      aud: AUD,
+      sub: 'user-1',
+      type: 'access',
+      iat: now() - 5,
+      exp: now() + 600,
+      jti: crypto.randomUUID(),
+      scope: 'users:read',
+      tenant: 'acme',
+      ...claims,
+    },
+    header ? { header } : {},
+  );
+const bearer = (t) => ({ headers: { Authorization: `Bearer ${t}` } });
+
+async function expectError(res, status, code) {
+  const body = await res.json();
+  assert.equal(res.status, status, JSON.stringify(body));
+  assert.equal(body.code ?? body.error, code);
+  return { body, www: res.headers.get('WWW-Authenticate') };
+}
+
+const w = await start();
+
+test('a valid JWT is forwarded with identity headers; spoofed ones are stripped', async () => {
+  const res = await w.fetch('/api/users/7', {
+    headers: { Authorization: `Bearer ${mint(keyA)}`, 'X-Auth-Subject': 'admin', 'X-Auth-Scopes': '*', 'X-Auth-Tenant': 'evil' },
+  });
+  const body = await res.json();
+  assert.equal(res.status, 200, JSON.stringify(body));
+  assert.equal(body.identity['x-auth-subject'], 'user-1');
+  assert.equal(body.identity['x-auth-scopes'], 'users:read');
+  assert.equal(body.identity['x-auth-issuer'], ISS);
+  assert.equal(body.identity['x-auth-tenant'], 'acme');
+  assert.match(body.identity['x-auth-token-id'], /^[0-9a-f-]{36}$/);
+  assert.equal(body.authorization, false, 'Authorization is stripped by default');
+  // A retired key still verifies; a second issuer has its own keys and audience.
+  assert.equal((await w.fetch('/api/users', bearer(mint(keyB)))).status, 200);
+  assert.equal((await w.fetch('/api/users', bearer(mint(keyT, { iss: OTHER_ISS, aud: 'b-api' })))).status, 200);
+  await expectError(await w.fetch('/api/users', bearer(mint(keyT, { iss: OTHER_ISS, aud: AUD }))), 401, 'audience_not_allowed');
+});
+
+test('credentials from cookie and query parameter; API keys by prefix', async () => {
+  assert.equal((await w.fetch('/api/users', { headers: { Cookie: `a=b; sess=${mint(keyA)}` } })).status, 200);
+  assert.equal((await w.fetch(`/api/users?access_token=${mint(keyA)}`)).status, 200);
+  const { raw, record } = tg.apiKey.create({ name: 'ci', owner: 'svc-ci', scopes: ['users:read'], now: now() });
+  await w.kv.put(`apikey:${record.hash}`, JSON.stringify(record));
+  for (const headers of [{ 'X-API-Key': raw }, { Authorization: `Bearer ${raw}` }]) {
+    const res = await w.fetch('/api/users', { headers });
+    const body = await res.json();
+    assert.equal(res.status, 200, JSON.stringify(body));
+    assert.deepEqual([body.identity['x-auth-subject'], body.identity['x-auth-kind']], ['svc-ci', 'apikey']);
+  }
+  await expectError(await w.fetch('/api/users', { method: 'POST', headers: { 'X-API-Key': raw } }), 403, 'insufficient_scope');
+  // Revoked, purged, expired and unknown keys.
+  const states = [
+    [{ ...record, state: 'revoked', revoked_at: now() - 1 }, 'apikey_revoked'],
+    [{ ...record, state: 'purged', revoked_at: now() - 1 }, 'apikey_purged'],
+    [{ ...record, expires_at: now() - 1 }, 'apikey_expired'],
+  ];
+  for (const [rec, code] of states) {
+    await w.kv.put(`apikey:${record.hash}`, JSON.stringify(rec));
+    await expectError(await w.fetch('/api/users', { headers: { 'X-API-Key': raw } }), 401, code);
+  }
+  await expectError(await w.fetch('/api/users', { headers: { 'X-API-Key': tg.apiKey.generate() } }), 401, 'apikey_unknown');
+  await expectError(await w.fetch('/api/users', { headers: { 'X-API-Key': `${raw.slice(0, -1)}0` } }), 401, 'apikey_malformed');
+});
+
+test('rejections: 401 with the code and RFC 6750 header, 403 with scope, 400 for the request shape', async () => {
+  const cases = [
+    [mint(keyA, { exp: now() - 3600, iat: now() - 7200 }), 401, 'token_expired'],
+    [mint(keyA, { nbf: now() + 3600 }), 401, 'token_not_yet_valid'],
+    [mint(keyA, { iss: 'https://evil.test' }), 401, 'issuer_not_allowed'],
+    [mint(keyA, { aud: 'other' }), 401, 'audience_not_allowed'],
+    [mint(keyA, { type: 'refresh' }), 401, 'token_type_not_allowed'],
+    [mint(keyA, { jti: 'revoked-1' }), 401, 'token_revoked'],
+    [`${mint(keyA).slice(0, -6)}AAAAAA`, 401, 'signature_invalid'],
+    ['not-a-jwt', 401, 'token_malformed'],
+  ];
+  for (const [token, status, code] of cases) {
+    const { body, www } = await expectError(await w.fetch('/api/users', bearer(token)), status, code);
+    assert.equal(body.error, 'invalid_token');
+    assert.equal(typeof body.error_description, 'string');
+    assert.match(www, /^Bearer realm="test", error="invalid_token", error_description="/);
+  }
+  const { body, www } = await expectError(
+    await w.fetch('/api/users', { method: 'POST', ...bearer(mint(keyA)) }),
+    403,
+    'insufficient_scope',
+  );
+  assert.equal(body.scope, 'users:write');
+  assert.match(www, /error="insufficient_scope".*scope="users:write"/);
+  // A refresh-only route takes refresh tokens and refuses access tokens.
+  assert.equal((await w.fetch('/api/refresh', bearer(mint(keyA, { type: 'refresh' })))).status, 200);
+  await expectError(await w.fetch('/api/refresh', bearer(mint(keyA))), 401, 'token_type_not_allowed');
+  // No credential: 401 with a bare challenge (RFC 6750 §3.1: no error attribute).
+  const none = await w.fetch('/api/users');
+  assert.equal(none.status, 401);
+  assert.equal(none.headers.get('WWW-Authenticate'), 'Bearer realm="test"');
+  for (const init of [
+    { headers: { Authorization: 'Basic dXNlcjpwYXNz' } },
+    { headers: { Authorization: `Bearer ${mint(keyA)}`, 'X-API-Key': tg.apiKey.generate() } },
+    { headers: { Authorization: `Bearer ${mint(keyA)}`, Cookie: `sess=${mint(keyA)}` } },
+    { headers: { Authorization: 'Bearer a b' } },
+  ]) {
+    await expectError(await w.fetch('/api/users', init), 400, 'invalid_request');
+  }
+  await expectError(await w.fetch(`/api/users?access_token=a&access_token=b`), 400, 'invalid_request');
+  // Anonymous routes pass without a credential, still stripped of spoofed identity.
+  const pub = await (await w.fetch('/api/public/x', { headers: { 'X-Auth-Subject': 'admin' } })).json();
+  assert.deepEqual(pub.identity, {});
+});
+
+test('key rotation: a new kid is picked up by one forced reload; a removed key stops after the TTL', async () => {
+  const r = await start({ cacheTtl: 1, kidCooldown: 30 });
+  const old = mint(keyA);
+  assert.equal((await r.fetch('/api/users', bearer(old))).status, 200);
+  const next = tg.generateKey('ES256', { kid: 'next' });
+  await r.kv.put('jwks:main', JSON.stringify({ schema: 1, version: 2, keys: [entry(next), entry(keyA, 'retired')] }));
+  assert.equal((await r.fetch('/api/users', bearer(mint(next)))).status, 200, 'unknown kid → reload → accepted');
+  await r.kv.put('jwks:main', JSON.stringify({ schema: 1, version: 3, keys: [entry(next)] }));
+  assert.equal((await r.fetch('/api/users', bearer(old))).status, 200, 'still cached within the TTL');
+  await sleep(1.2);
+  await expectError(await r.fetch('/api/users', bearer(old)), 401, 'key_not_found');
+});
+
+test('kid flooding causes at most one KV reload per cooldown', async () => {
+  const r = await start();
+  assert.equal((await r.fetch('/api/users', bearer(mint(keyA)))).status, 200);
+  const before = (await r.health()).kv.reads;
+  for (let i = 0; i < 25; i++) {
+    const stranger = tg.generateKey('ES256', { kid: `random-${i}` });
+    await expectError(await r.fetch('/api/users', bearer(mint(stranger))), 401, 'key_not_found');
+  }
+  assert.equal((await r.health()).kv.reads - before, 1);
+});
+
+test('concurrent requests in one isolate cause one KV read per document (single flight)', async () => {
+  const r = await start();
+  const token = mint(keyA);
+  const responses = await Promise.all(Array.from({ length: 12 }, () => r.fetch('/api/users', bearer(token))));
+  assert.deepEqual(
+    responses.map((x) => x.status),
+    Array(12).fill(200),
+  );
+  // config + jwks:main + revocations + grants
+  assert.equal((await r.health()).kv.reads, 4);
+});
+
+test('KV failure: keys served last-known-good up to the bound, then 503; stale revocations fail closed', async () => {
+  const r = await start({ cacheTtl: 1, keysMaxStale: 3 });
+  const token = mint(keyA);
+  assert.equal((await r.fetch('/api/users', bearer(token))).status, 200);
+  await r.kv.put('jwks:main', '{not json');
+  await sleep(1.2);
+  assert.equal((await r.fetch('/api/users', bearer(token))).status, 200, 'last known good');
+  await sleep(2.2);
+  const res = await r.fetch('/api/users', bearer(token));
+  assert.equal(res.status, 503);
+  assert.equal(res.headers.get('Retry-After'), '30');
+  assert.equal((await res.json()).error, 'temporarily_unavailable');
+  // Revocation data older than its maximum staleness: 503, never an accept.
+  const s = await start({ maxRevocationAge: 60 }, { revocations: { schema: 1, version: 9, generated_at: now() - 120 } });
+  const stale = await s.fetch('/api/users', bearer(mint(keyA)));
+  assert.equal(stale.status, 503);
+  assert.equal(stale.headers.get('Retry-After'), '30');
+  assert.equal((await stale.json()).code, 'revocation_data_stale');
+  // Missing data is a server error, not an accept.
+  const m = await start({}, {});
+  await m.kv.delete('revocations');
+  assert.equal((await m.fetch('/api/users', bearer(mint(keyA)))).status, 503);
+});
+
+test('grants narrow every token of an issuer; subject cut-offs revoke earlier tokens', async () => {
+  const r = await start(
+    {},
+    {
+      grants: { schema: 1, version: 1, issuers: { [ISS]: 'users:read' } },
+      revocations: {
+        schema: 1,
+        version: 1,
+        generated_at: now(),
+        subjects: [{ iss: ISS, sub: 'user-2', before: now() - 1, until: now() + 3600 }],
+      },
+    },
+  );
+  const body = await (await r.fetch('/api/users', bearer(mint(keyA, { scope: 'users:read users:write' })))).json();
+  assert.equal(body.identity['x-auth-scopes'], 'users:read');
+  await expectError(
+    await r.fetch('/api/users', { method: 'POST', ...bearer(mint(keyA, { scope: 'users:write' })) }),
+    403,
+    'insufficient_scope',
+  );
+  await expectError(await r.fetch('/api/users', bearer(mint(keyA, { sub: 'user-2', iat: now() - 60 }))), 401, 'token_revoked');
+});
+
+test('health reports keys, revocations and caches without secrets', async () => {
+  const token = mint(keyA);
+  await w.fetch('/api/users', bearer(token));
+  await w.fetch('/api/users', bearer(token));
+  const h = await w.health();
+  assert.equal(h.ok, true);
+  assert.equal(h.version, tg.version());
+  const main = h.issuers.find((i) => i.issuer === ISS);
+  assert.deepEqual(main.keys, { active: 1, retired: 1 });
+  assert.equal(h.revocations.version, 1);
+  assert.ok(main.cache[0].hits > 0);
+  assert.doesNotMatch(JSON.stringify(h), /"d"|"k":|tgk_/);
+});
+
+test('scheduled handler prunes expired revocations and reports keys due for rotation', async () => {
+  const old = now() - 40 * 86400;
+  const r = await start(
+    {},
+    {
+      'jwks:main': { schema: 1, version: 1, keys: [entry(keyA, 'active', old)] },
+      revocations: {
+        schema: 1,
+        version: 4,
+        generated_at: now(),
+        jti: [
+          { iss: ISS, jti: 'gone', until: now() - 10 },
+          { iss: ISS, jti: 'kept', until: now() + 3600 },
+        ],
+      },
+    },
+  );
+  const worker = await r.mf.getWorker();
+  await worker.scheduled({ cron: '*/15 * * * *' });
+  const list = JSON.parse(await r.kv.get('revocations'));
+  assert.equal(list.version, 5);
+  assert.deepEqual(
+    list.jti.map((e) => e.jti),
+    ['kept'],
+  );
+  const report = JSON.parse(await r.kv.get('maintenance:last'));
+  assert.equal(report.pruned, 1);
+  assert.deepEqual(
+    report.keys.map((k) => [k.kid, k.problem]),
+    [['a', 'rotation_due']],
+  );
+});

@@ -1,0 +1,60 @@
+// Worker configuration: `TOKENGATE_CONFIG` (JSON, a wrangler.toml var), overridden by the KV key
+// `config` when present. Invalid configuration is a logged server error, never an accept.
+
+export const DEFAULTS = {
+  realm: 'api',
+  // Paths under this prefix need a credential unless a route marks them anonymous.
+  protect: '/api/',
+  // `builtin:echo` (a tiny upstream that echoes the identity headers), a URL, or the ORIGIN
+  // service binding when one is bound.
+  origin: 'builtin:echo',
+  forwardAuthorization: false,
+  credentials: { cookie: null, query: null, apiKeyHeader: 'X-API-Key' },
+  identityHeaders: {
+    subject: 'X-Auth-Subject',
+    scopes: 'X-Auth-Scopes',
+    issuer: 'X-Auth-Issuer',
+    tokenId: 'X-Auth-Token-Id',
+    kind: 'X-Auth-Kind',
+  },
+  claimHeaders: {},
+  issuers: [],
+  routes: [],
+  cacheTtl: 60,
+  kidCooldown: 30,
+  keysMaxStale: 3600,
+  maxRevocationAge: 600,
+  rotationDays: 30,
+  maxActiveKeys: 3,
+};
+
+export function parseConfig(text, source) {
+  let c;
+  try {
+    c = typeof text === 'string' ? JSON.parse(text) : text;
+  } catch (e) {
+    throw new Error(`${source} is not JSON: ${e.message}`);
+  }
+  if (!c || typeof c !== 'object') throw new Error(`${source} must be a JSON object`);
+  const config = { ...DEFAULTS, ...c, credentials: { ...DEFAULTS.credentials, ...c.credentials } };
+  config.identityHeaders = { ...DEFAULTS.identityHeaders, ...c.identityHeaders };
+  if (!Array.isArray(config.issuers) || config.issuers.length === 0) throw new Error(`${source}: "issuers" must list at least one issuer`);
+  for (const i of config.issuers) {
+    if (typeof i.issuer !== 'string' || typeof i.jwks !== 'string')
+      throw new Error(`${source}: each issuer needs "issuer" and "jwks" (a KV key)`);
+  }
+  config.routes = config.routes.map((r) => ({ ...r, method: (r.method ?? '*').toUpperCase(), match: globToRegExp(r.path) }));
+  return config;
+}
+
+/** `/api/users/*` matches any rest of the path; `*` alone matches everything. */
+function globToRegExp(glob) {
+  if (typeof glob !== 'string' || !glob.startsWith('/')) throw new Error(`route path must start with "/": ${JSON.stringify(glob)}`);
+  const escaped = glob.replace(/[.+?^${}()|[\]\\]/g, '\\$&').replace(/\*/g, '.*');
+  return new RegExp(`^${escaped}$`);
+}
+
+/** The first route matching method and path, or a default that needs any valid credential. */
+export function routeFor(config, method, path) {
+  return config.routes.find((r) => (r.method === '*' || r.method === method) && r.match.test(path)) ?? { scope: null };
+}

@@ -1,0 +1,342 @@
+// The edge worker: rejects bad credentials before they reach the origin. It moves bytes (KV reads,
+// caching, HTTP); every accept/reject decision is the wasm core's, through the tokengate package.
+import * as tg from 'tokengate';
+import { parseConfig, routeFor } from './config.js';
+import { Cached, Unavailable, readJson } from './store.js';
+import { extractCredential, CredentialError } from './credentials.js';
+
+const HEALTH = '/.well-known/tokengate/health';
+
+/** Everything one isolate keeps between requests. */
+class Isolate {
+  constructor(env) {
+    this.env = env;
+    this.kv = env.TOKENGATE;
+    this.counter = { reads: 0 };
+    this.configVersion = env.TOKENGATE_CONFIG ?? '';
+    this.config = new Cached(() => this.#loadConfig(), { ttl: 60, maxStale: 3600 });
+    this.jwks = new Map(); // KV key -> Cached({ doc, validators: Map })
+    this.revocations = null;
+    this.grants = null;
+    this.lastForcedReload = new Map(); // KV key -> ms
+    this.stats = { requests: 0, accepted: 0, rejected: 0 };
+  }
+
+  async #loadConfig() {
+    const fromKv = this.kv ? await this.kv.get('config') : null;
+    this.counter.reads++;
+    if (fromKv !== null) return parseConfig(fromKv, 'KV key "config"');
+    if (!this.env.TOKENGATE_CONFIG) throw new Error('no configuration: set TOKENGATE_CONFIG or the KV key "config"');
+    return parseConfig(this.env.TOKENGATE_CONFIG, 'TOKENGATE_CONFIG');
+  }
+
+  bounds(config) {
+    return { ttl: config.cacheTtl, maxStale: config.keysMaxStale };
+  }
+
+  revocationsCache(config) {
+    this.revocations ??= new Cached(async (prev) => {
+      const doc = await readJson(this.kv, 'revocations', this.counter);
+      // Same version: keep the parsed handle (and every validator's cache keyed by it).
+      if (prev && prev.version === doc.version && prev.generatedAt === doc.generated_at) return prev;
+      return new tg.RevocationList(doc);
+    }, this.bounds(config));
+    return this.revocations;
+  }
+
+  grantsCache(config) {
+    this.grants ??= new Cached(async () => {
+      const text = await this.kv.get('grants');
+      this.counter.reads++;
+      if (text === null) return { schema: 1, version: 0, issuers: {} }; // no grants: nothing narrowed
+      const doc = JSON.parse(text);
+      if (doc.schema !== 1 || typeof doc.issuers !== 'object')
+        throw new Error('KV key "grants" must be {"schema":1,"version":N,"issuers":{...}}');
+      return doc;
+    }, this.bounds(config));
+    return this.grants;
+  }
+
+  jwksCache(config, name) {
+    let c = this.jwks.get(name);
+    if (!c) {
+      c = new Cached(async (prev) => {
+        const doc = await readJson(this.kv, name, this.counter);
+        if (doc.schema !== 1 || !Array.isArray(doc.keys)) throw new Error(`KV key "${name}" must be {"schema":1,"version":N,"keys":[...]}`);
+        if (prev && prev.doc.version === doc.version && JSON.stringify(prev.doc.keys) === JSON.stringify(doc.keys)) return prev;
+        // Active and retired keys both verify (retired: still valid tokens signed before the
+        // rotation); only a key removed from the document stops verifying.
+        return { doc, jwks: { keys: doc.keys.map((k) => k.jwk) }, validators: new Map() };
+      }, this.bounds(config));
+      this.jwks.set(name, c);
+    }
+    return c;
+  }
+
+  /** The validator for an issuer and a route's token types, with current revocations and grants. */
+  async validator(config, issuer, tokenTypes, { force = false } = {}) {
+    const [keys, revocations, grants] = await Promise.all([
+      this.jwksCache(config, issuer.jwks).get({ force }),
+      this.revocationsCache(config).get(),
+      this.grantsCache(config).get(),
+    ]);
+    const types = tokenTypes ?? issuer.tokenTypes;
+    const id = JSON.stringify(types ?? null);
+    let entry = keys.validators.get(id);
+    if (!entry) {
+      const v = new tg.Validator({
+        keys: keys.jwks,
+        issuer: issuer.issuer,
+        audience: issuer.audience,
+        leeway: issuer.leeway,
+        maxLifetime: issuer.maxLifetime,
+        tokenTypes: types,
+        maxRevocationAge: config.maxRevocationAge,
+        realm: config.realm,
+        cache: { size: 10_000, failureTtl: 5 },
+      });
+      entry = { v, revocations: null, grants: undefined };
+      keys.validators.set(id, entry);
+    }
+    // Handles are swapped only when the data changed, keeping each validator's cache.
+    if (entry.revocations !== revocations) {
+      entry.v.setRevocations(revocations);
+      entry.revocations = revocations;
+    }
+    const g = grants.issuers[issuer.issuer];
+    if (g !== undefined && entry.grants !== g) {
+      entry.v.setGrants(g);
+      entry.grants = g;
+    }
+    return entry.v;
+  }
+
+  /** One forced key reload per cooldown, so a client varying `kid` cannot hammer KV. */
+  mayForceReload(config, name) {
+    const last = this.lastForcedReload.get(name) ?? 0;
+    if (Date.now() - last < config.kidCooldown * 1000) return false;
+    this.lastForcedReload.set(name, Date.now());
+    return true;
+  }
+}
+
+let isolate = null;
+const isolateFor = (env) => {
+  if (!isolate || isolate.env !== env) isolate = new Isolate(env);
+  return isolate;
+};
+
+function json(status, body, headers = {}) {
+  return new Response(JSON.stringify(body), {
+    status,
+    headers: { 'content-type': 'application/json', 'cache-control': 'no-store', ...headers },
+  });
+}
+
+function quote(s) {
+  return String(s).replace(/[\\"]/g, (c) => `\\${c}`);
+}
+
+function rejection(e) {
+  const headers = {};
+  if (e.status === 401 || e.status === 403) headers['WWW-Authenticate'] = e.wwwAuthenticate;
+  if (e.status === 503) headers['Retry-After'] = '30';
+  const body = { error: e.oauthError, error_description: e.message, code: e.code };
+  if (e.scope) body.scope = e.scope;
+  return json(e.status, body, headers);
+}
+
+function unavailable(message) {
+  console.error(JSON.stringify({ event: 'unavailable', message }));
+  return json(
+    503,
+    { error: 'temporarily_unavailable', error_description: 'authorization data is unavailable; try again shortly' },
+    { 'Retry-After': '30' },
+  );
+}
+
+async function authenticate(iso, config, request, url, route) {
+  const cred = extractCredential(request, url, config.credentials);
+  if (cred === null) {
+    return {
+      response: json(
+        401,
+        { error: 'unauthorized', error_description: 'a credential is required' },
+        { 'WWW-Authenticate': `Bearer realm="${quote(config.realm)}"` },
+      ),
+    };
+  }
+  const now = Math.floor(Date.now() / 1000);
+  if (cred.kind === 'apikey') {
+    const issuer = config.issuers[0];
+    const v = await iso.validator(config, issuer, undefined);
+    let record;
+    try {
+      const hash = tg.apiKey.parse(cred.value);
+      iso.counter.reads++;
+      record = (await iso.kv.get(`apikey:${hash}`)) ?? undefined;
+    } catch (e) {
+      if (e instanceof tg.TokengateError) throw e;
+      throw new Unavailable(`API key store: ${e.message}`);
+    }
+    return { verified: v.validateApiKey(cred.value, record, { now, scope: route.scope ?? null }) };
+  }
+  const iss = tg.peekIssuer(cred.value);
+  const issuer = config.issuers.find((i) => i.issuer === iss) ?? config.issuers[0];
+  const opts = { now, scope: route.scope ?? null };
+  let v = await iso.validator(config, issuer, route.tokenTypes);
+  try {
+    return { verified: await v.validateAsync(cred.value, opts) };
+  } catch (e) {
+    // A kid we do not know may be a key published since our last read: reload once per cooldown.
+    if (!(e instanceof tg.TokengateError) || e.code !== 'key_not_found' || !iso.mayForceReload(config, issuer.jwks)) throw e;
+    v = await iso.validator(config, issuer, route.tokenTypes, { force: true });
+    return { verified: await v.validateAsync(cred.value, opts) };
+  }
+}
+
+function identityHeaders(config, request, verified) {
+  const headers = new Headers(request.headers);
+  const names = [...Object.values(config.identityHeaders), ...Object.values(config.claimHeaders)];
+  // Strip first, so a client can never spoof an identity header.
+  for (const name of names) headers.delete(name);
+  if (!config.forwardAuthorization) headers.delete('Authorization');
+  if (verified) {
+    const h = config.identityHeaders;
+    const set = (name, value) => value !== null && value !== undefined && headers.set(name, String(value));
+    set(h.subject, verified.subject);
+    set(h.scopes, verified.scopes.join(' '));
+    set(h.issuer, verified.issuer);
+    set(h.tokenId, verified.tokenId);
+    set(h.kind, verified.kind);
+    for (const [claim, name] of Object.entries(config.claimHeaders)) {
+      const v = verified.claims[claim];
+      if (v !== undefined) set(name, typeof v === 'string' ? v : JSON.stringify(v));
+    }
+  }
+  return headers;
+}
+
+async function forward(config, env, request, url, headers) {
+  if (config.origin === 'builtin:echo') {
+    const echoed = {};
+    for (const [k, v] of headers)
+      if (k.startsWith('x-auth-') || Object.values(config.claimHeaders).some((n) => n.toLowerCase() === k)) echoed[k] = v;
+    return json(200, {
+      upstream: 'builtin:echo',
+      method: request.method,
+      path: url.pathname,
+      identity: echoed,
+      authorization: headers.has('Authorization'),
+    });
+  }
+  const init = { method: request.method, headers, body: request.body, redirect: 'manual' };
+  if (env.ORIGIN) return env.ORIGIN.fetch(new Request(url, init));
+  const target = new URL(url.pathname + url.search, config.origin);
+  return fetch(new Request(target, init));
+}
+
+async function health(iso, config) {
+  const issuers = [];
+  for (const i of config.issuers) {
+    const c = iso.jwks.get(i.jwks);
+    const doc = c?.value?.doc;
+    issuers.push({
+      issuer: i.issuer,
+      jwks: i.jwks,
+      version: doc?.version ?? null,
+      keys: doc
+        ? { active: doc.keys.filter((k) => k.status === 'active').length, retired: doc.keys.filter((k) => k.status === 'retired').length }
+        : null,
+      ageSeconds: c?.ageSeconds() ?? null,
+      loadFailures: c?.failures ?? 0,
+      cache: c?.value ? [...c.value.validators.values()].map((e) => e.v.cacheStats()) : [],
+    });
+  }
+  const r = iso.revocations?.value;
+  return json(200, {
+    ok: true,
+    version: tg.version(),
+    issuers,
+    revocations: r ? { version: r.version, size: r.size, ageSeconds: Math.floor(Date.now() / 1000) - r.generatedAt } : null,
+    kv: { reads: iso.counter.reads },
+    requests: iso.stats,
+  });
+}
+
+export default {
+  async fetch(request, env) {
+    const iso = isolateFor(env);
+    const url = new URL(request.url);
+    iso.stats.requests++;
+    let config;
+    try {
+      config = await iso.config.get();
+    } catch (e) {
+      return unavailable(`configuration: ${e.message}`);
+    }
+    if (url.pathname === HEALTH) return health(iso, config);
+    if (!url.pathname.startsWith(config.protect)) {
+      return env.ASSETS ? env.ASSETS.fetch(request) : json(404, { error: 'not_found' });
+    }
+    const route = routeFor(config, request.method, url.pathname);
+    try {
+      if (route.anonymous) return await forward(config, env, request, url, identityHeaders(config, request, null));
+      const { verified, response } = await authenticate(iso, config, request, url, route);
+      if (response) {
+        iso.stats.rejected++;
+        return response;
+      }
+      iso.stats.accepted++;
+      return await forward(config, env, request, url, identityHeaders(config, request, verified));
+    } catch (e) {
+      if (e instanceof CredentialError) {
+        iso.stats.rejected++;
+        return json(
+          400,
+          { error: 'invalid_request', error_description: e.message },
+          { 'WWW-Authenticate': `Bearer realm="${quote(config.realm)}", error="invalid_request", error_description="${quote(e.message)}"` },
+        );
+      }
+      if (e instanceof tg.TokengateError && e.status < 500) {
+        iso.stats.rejected++;
+        return rejection(e);
+      }
+      if (e instanceof tg.TokengateError && e.code === 'revocation_data_stale') return rejection(e);
+      // Configuration, KV and data problems: logged, 503, never an accept and never a 500 for
+      // anything a client sent.
+      return unavailable(e instanceof tg.TokengateError ? `${e.code}: ${e.message}` : String(e?.message ?? e));
+    }
+  },
+
+  /** Cron: prune expired revocation entries; report keys past their rotation age. */
+  async scheduled(controller, env) {
+    const iso = isolateFor(env);
+    const config = await iso.config.get();
+    const now = Math.floor(Date.now() / 1000);
+    const report = { event: 'maintenance', pruned: 0, keys: [] };
+    const text = await env.TOKENGATE.get('revocations');
+    if (text !== null) {
+      const list = new tg.RevocationList(text);
+      const pruned = JSON.parse(list.pruned(now));
+      report.pruned = list.size - new tg.RevocationList(pruned).size;
+      if (report.pruned > 0) {
+        pruned.version = list.version + 1;
+        await env.TOKENGATE.put('revocations', JSON.stringify(pruned));
+      }
+    }
+    for (const issuer of config.issuers) {
+      const doc = JSON.parse((await env.TOKENGATE.get(issuer.jwks)) ?? '{"keys":[]}');
+      const active = doc.keys.filter((k) => k.status === 'active');
+      for (const k of active) {
+        const ageDays = (now - (k.created_at ?? now)) / 86400;
+        if (ageDays > config.rotationDays)
+          report.keys.push({ jwks: issuer.jwks, kid: k.jwk.kid, problem: 'rotation_due', ageDays: Math.floor(ageDays) });
+      }
+      if (active.length > config.maxActiveKeys)
+        report.keys.push({ jwks: issuer.jwks, problem: 'too_many_active_keys', active: active.length });
+    }
+    await env.TOKENGATE.put('maintenance:last', JSON.stringify({ ...report, at: now }));
+    console.log(JSON.stringify(report));
+  },
+};
