@@ -41,21 +41,22 @@ export async function workerdBench(m) {
   try {
     await mf.ready;
     const names = await (await mf.dispatchFetch('http://localhost/setup', { method: 'POST', body: JSON.stringify(m) })).json();
-    // Sequential empty requests: the fixed cost of one dispatch, removed from every timing.
-    const empty = [];
-    for (let i = 0; i < 9; i++) empty.push(await timed(mf, 'n=0'));
-    const overhead = median(empty);
     for (const alg of ALGS) {
       out[alg] = {};
       for (const impl of names) {
         const q = (n) => `alg=${alg}&impl=${encodeURIComponent(impl)}&n=${n}`;
         await timed(mf, q(50)); // warm up
-        // Grow n until the work (minus dispatch) takes at least 100 ms, then take the median of 5.
+        // Grow n until a request takes at least 100 ms; then time n and 2n back to back, so the
+        // difference is n iterations without the dispatch cost. Median of 5 pairs.
         let n = 50;
-        while ((await timed(mf, q(n))) - overhead < 100 && n < 1e7) n *= 2;
-        const runs = [];
-        for (let i = 0; i < 5; i++) runs.push((await timed(mf, q(n))) - overhead);
-        out[alg][impl] = (n / median(runs)) * 1000;
+        while ((await timed(mf, q(n))) < 100 && n < 1e7) n *= 2;
+        const diffs = [];
+        for (let i = 0; i < 5; i++) {
+          const one = await timed(mf, q(n));
+          const two = await timed(mf, q(2 * n));
+          diffs.push(two - one);
+        }
+        out[alg][impl] = (n / Math.max(median(diffs), 1e-3)) * 1000;
         process.stderr.write(`  workerd ${alg} ${impl}: ${Math.round(out[alg][impl])} ops/s\n`);
       }
     }

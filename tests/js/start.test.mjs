@@ -1,0 +1,67 @@
+// `npm start` as a user runs it: builds, seeds the local KV, serves on 127.0.0.1 with wrangler dev;
+// the curl lines it prints behave as described.
+import { test, after } from 'node:test';
+import assert from 'node:assert/strict';
+import { spawn } from 'node:child_process';
+
+const PORT = 8797;
+const base = `http://127.0.0.1:${PORT}`;
+const child = spawn('bash', ['scripts/start.sh'], {
+  cwd: new URL('../../', import.meta.url).pathname,
+  env: { ...process.env, PORT: String(PORT), TOKENGATE_URL: base },
+  detached: true,
+  stdio: ['ignore', 'pipe', 'pipe'],
+});
+let output = '';
+child.stdout.on('data', (d) => (output += d));
+child.stderr.on('data', (d) => (output += d));
+after(() => {
+  try {
+    process.kill(-child.pid, 'SIGTERM');
+  } catch {
+    // already gone
+  }
+});
+
+async function ready() {
+  for (let i = 0; i < 240; i++) {
+    try {
+      const r = await fetch(`${base}/.well-known/tokengate/health`);
+      if (r.ok) return;
+    } catch {
+      // not listening yet
+    }
+    if (child.exitCode !== null) throw new Error(`npm start exited ${child.exitCode}:\n${output}`);
+    await new Promise((r) => setTimeout(r, 500));
+  }
+  throw new Error(`npm start did not become ready:\n${output}`);
+}
+
+/** The printed curl lines as fetch calls: [comment, url, headers]. */
+function curlLines() {
+  const lines = output.split('\n');
+  const out = [];
+  for (let i = 1; i < lines.length; i++) {
+    const m = /^\s+curl -i (\S+)(?: -H '([^:]+): ([^']+)')?$/.exec(lines[i]);
+    if (m) out.push([lines[i - 1].trim(), m[1], m[2] ? { [m[2]]: m[3] } : {}]);
+  }
+  return out;
+}
+
+test('npm start serves the worker and the inspector; the printed curl lines do what they say', { timeout: 300_000 }, async () => {
+  await ready();
+  const lines = curlLines();
+  assert.equal(lines.length, 6, output);
+  for (const [comment, url, headers] of lines) {
+    const res = await fetch(url, { headers });
+    const body = await res.text();
+    const expected = Number(/: (\d{3})/.exec(comment)?.[1]);
+    assert.equal(res.status, expected, `${comment}\n${body}`);
+    const code = /\d{3} ([a-z]+_[a-z_]+)/.exec(comment)?.[1];
+    if (code) assert.equal(JSON.parse(body).code, code, comment);
+  }
+  const page = await fetch(`${base}/`);
+  assert.equal(page.status, 200);
+  assert.match(await page.text(), /tokengate inspector/);
+  assert.equal((await fetch(`${base}/lib/pkg/tokengate_bg.wasm`)).headers.get('content-type'), 'application/wasm');
+});
