@@ -1,10 +1,6 @@
 // Runs bench/worker.js in workerd (Miniflare) and times its requests from outside.
-import { mkdirSync, copyFileSync } from 'node:fs';
-import { build } from 'esbuild';
-import { Miniflare } from 'miniflare';
+import { bundleWorker, startWorkerd } from '../tests/runtime/workerd.mjs';
 import { ALGS } from './setup.mjs';
-
-const root = new URL('../', import.meta.url);
 
 async function timed(mf, query) {
   const t0 = performance.now();
@@ -17,29 +13,9 @@ async function timed(mf, query) {
 const median = (xs) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
 
 export async function workerdBench(m) {
-  mkdirSync(new URL('artifacts/pkg/', root), { recursive: true });
-  copyFileSync(new URL('pkg/tokengate_bg.wasm', root), new URL('artifacts/pkg/tokengate_bg.wasm', root));
-  const script = new URL('artifacts/bench/worker.js', root).pathname;
-  await build({
-    entryPoints: [new URL('bench/worker.js', root).pathname],
-    outfile: script,
-    bundle: true,
-    format: 'esm',
-    platform: 'neutral',
-    conditions: ['workerd', 'worker', 'browser'],
-    external: ['*.wasm'],
-    logLevel: 'error',
-  });
-  const mf = new Miniflare({
-    modules: true,
-    scriptPath: script,
-    modulesRules: [{ type: 'CompiledWasm', include: ['**/*.wasm'] }],
-    compatibilityDate: '2026-04-01',
-    host: '127.0.0.1',
-  });
+  const mf = await startWorkerd(await bundleWorker('bench/worker.js', 'bench'));
   const out = {};
   try {
-    await mf.ready;
     const names = await (await mf.dispatchFetch('http://localhost/setup', { method: 'POST', body: JSON.stringify(m) })).json();
     for (const alg of ALGS) {
       out[alg] = {};

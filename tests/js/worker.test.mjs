@@ -2,26 +2,10 @@
 // rotation, kid flooding, single-flight loading, KV failure, health and the scheduled handler.
 import { test, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { copyFileSync, mkdirSync } from 'node:fs';
-import { build } from 'esbuild';
-import { Miniflare } from 'miniflare';
 import * as tg from 'tokengate';
+import { bundleWorker, startWorkerd } from '../runtime/workerd.mjs';
 
-const root = new URL('../../', import.meta.url);
-const script = new URL('artifacts/worker/index.js', root).pathname;
-mkdirSync(new URL('artifacts/pkg/', root), { recursive: true });
-copyFileSync(new URL('pkg/tokengate_bg.wasm', root), new URL('artifacts/pkg/tokengate_bg.wasm', root));
-await build({
-  entryPoints: [new URL('worker/index.js', root).pathname],
-  outfile: script,
-  bundle: true,
-  format: 'esm',
-  platform: 'neutral',
-  conditions: ['workerd', 'worker', 'browser'],
-  external: ['*.wasm'],
-  logLevel: 'error',
-});
-
+const script = await bundleWorker('worker/index.js', 'worker');
 const ISS = 'https://issuer.test';
 const OTHER_ISS = 'https://tenant-b.test';
 const AUD = 'api';
@@ -61,22 +45,11 @@ after(async () => Promise.all(instances.map((m) => m.dispose())));
 
 /** A fresh workerd with seeded KV. */
 async function start(overrides, seed = {}) {
-  const mf = new Miniflare({
-    modules: true,
-    scriptPath: script,
-    modulesRules: [{ type: 'CompiledWasm', include: ['**/*.wasm'] }],
-    compatibilityDate: '2026-04-01',
+  const mf = await startWorkerd(script, {
     kvNamespaces: ['TOKENGATE'],
     bindings: { TOKENGATE_CONFIG: JSON.stringify(config(overrides)) },
-    host: '127.0.0.1',
   });
   instances.push(mf);
-  try {
-    await mf.ready;
-  } catch (e) {
-    await mf.dispose();
-    throw e;
-  }
   const kv = await mf.getKVNamespace('TOKENGATE');
   const data = {
     'jwks:main': { schema: 1, version: 1, keys: [entry(keyA), entry(keyB, 'retired')] },
