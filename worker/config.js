@@ -23,6 +23,8 @@ export const DEFAULTS = {
   cacheTtl: 60,
   kidCooldown: 30,
   keysMaxStale: 3600,
+  // Keep the last key documents in the Cache API so new isolates start warm.
+  persistKeys: true,
   maxRevocationAge: 600,
   rotationDays: 30,
   maxActiveKeys: 3,

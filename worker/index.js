@@ -60,9 +60,23 @@ class Isolate {
   jwksCache(config, name) {
     let c = this.jwks.get(name);
     if (!c) {
+      const persisted = config.persistKeys ? new PersistedKeys(name, config) : null;
       c = new Cached(async (prev) => {
-        const doc = await readJson(this.kv, name, this.counter);
-        if (doc.schema !== 1 || !Array.isArray(doc.keys)) throw new Error(`KV key "${name}" must be {"schema":1,"version":N,"keys":[...]}`);
+        // A new isolate starts warm from the persisted copy while it is younger than the TTL.
+        let doc = prev ? null : await persisted?.fresh();
+        if (!doc) {
+          try {
+            doc = await readJson(this.kv, name, this.counter);
+            if (doc.schema !== 1 || !Array.isArray(doc.keys))
+              throw new Error(`KV key "${name}" must be {"schema":1,"version":N,"keys":[...]}`);
+          } catch (e) {
+            // Last known good across isolates, within the same bound as in one isolate.
+            const stale = prev ? null : await persisted?.usable();
+            if (!stale) throw e;
+            doc = stale;
+          }
+          await persisted?.store(doc);
+        }
         if (prev && prev.doc.version === doc.version && JSON.stringify(prev.doc.keys) === JSON.stringify(doc.keys)) return prev;
         // Active and retired keys both verify (retired: still valid tokens signed before the
         // rotation); only a key removed from the document stops verifying.
@@ -117,6 +131,39 @@ class Isolate {
     if (Date.now() - last < config.kidCooldown * 1000) return false;
     this.lastForcedReload.set(name, Date.now());
     return true;
+  }
+}
+
+/**
+ * The last key document read from KV, kept in the colo's Cache API (`persistKeys`), so a new
+ * isolate does not start with a KV read and survives a KV outage with the last good copy.
+ * Public keys only; the cache key is not reachable from outside the worker.
+ */
+class PersistedKeys {
+  constructor(name, config) {
+    this.url = `https://tokengate.internal/jwks/${encodeURIComponent(name)}`;
+    this.ttl = config.cacheTtl;
+    this.maxStale = config.keysMaxStale;
+  }
+
+  async #read(maxAge) {
+    const hit = await caches.default.match(this.url);
+    if (!hit) return null;
+    const { doc, at } = await hit.json();
+    return Date.now() - at < maxAge * 1000 ? doc : null;
+  }
+
+  fresh() {
+    return this.#read(this.ttl);
+  }
+
+  usable() {
+    return this.#read(this.maxStale);
+  }
+
+  store(doc) {
+    const body = JSON.stringify({ doc, at: Date.now() });
+    return caches.default.put(this.url, new Response(body, { headers: { 'cache-control': `max-age=${this.maxStale}` } }));
   }
 }
 

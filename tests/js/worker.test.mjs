@@ -3,7 +3,7 @@
 import { test, after } from 'node:test';
 import assert from 'node:assert/strict';
 import * as tg from 'tokengate';
-import { bundleWorker, startWorkerd } from '../runtime/workerd.mjs';
+import { bundleWorker, startWorkerd, workerdOptions } from '../runtime/workerd.mjs';
 
 const script = await bundleWorker('worker/index.js', 'worker');
 const ISS = 'https://issuer.test';
@@ -309,4 +309,19 @@ test('scheduled handler prunes expired revocations and reports keys due for rota
     report.keys.map((k) => [k.kid, k.problem]),
     [['a', 'rotation_due']],
   );
+});
+
+test('persisted keys: a new isolate starts warm from the Cache API, without a KV read for keys', async () => {
+  const r = await start({ persistKeys: true });
+  assert.equal((await r.fetch('/api/users', bearer(mint(keyA)))).status, 200);
+  // A new isolate (same storage): keys come from the persisted copy, even with KV now broken.
+  await r.kv.put('jwks:main', '{broken');
+  await r.mf.setOptions(
+    workerdOptions(script, {
+      kvNamespaces: ['TOKENGATE'],
+      bindings: { TOKENGATE_CONFIG: JSON.stringify(config({ persistKeys: true, cacheTtl: 61 })) },
+    }),
+  );
+  assert.equal((await r.fetch('/api/users', bearer(mint(keyA)))).status, 200);
+  assert.equal((await r.health()).kv.reads, 3, 'config, revocations and grants only');
 });

@@ -26,16 +26,21 @@ export async function bundleWorker(entry, name) {
   return outfile;
 }
 
-/** A ready Miniflare for the bundled script (`extra`: bindings, KV namespaces…). */
-export async function startWorkerd(scriptPath, extra = {}) {
-  const mf = new Miniflare({
+/** Miniflare options for the bundled script (`extra`: bindings, KV namespaces…). */
+export function workerdOptions(scriptPath, extra = {}) {
+  return {
     modules: true,
     scriptPath,
     modulesRules: [{ type: 'CompiledWasm', include: ['**/*.wasm'] }],
     compatibilityDate: '2026-04-01',
     host: '127.0.0.1',
     ...extra,
-  });
+  };
+}
+
+/** A ready Miniflare for the bundled script. */
+export async function startWorkerd(scriptPath, extra = {}) {
+  const mf = new Miniflare(workerdOptions(scriptPath, extra));
   try {
     await mf.ready;
   } catch (e) {
