@@ -84,16 +84,22 @@ function tokenArg(positionals) {
   return token;
 }
 
-function keysFrom(v) {
+/** A bare secret given for this token is the key it names (its `kid`, if any). */
+function secretKey(k, token) {
+  const kid = tg.inspect(token).header?.kid;
+  return typeof kid === 'string' ? { kty: 'oct', k, kid } : { kty: 'oct', k };
+}
+
+function keysFrom(v, token) {
   const given = ['jwks', 'jwk', 'secret', 'secret-b64'].filter((k) => v[k] !== undefined);
   if (given.length !== 1) throw new InputError('give exactly one of --jwks FILE, --jwk FILE, --secret TEXT, --secret-b64 B64URL');
   if (v.jwks !== undefined) return readJson(v.jwks, 'JWKS');
   if (v.jwk !== undefined) return readJson(v.jwk, 'JWK');
   if (v['secret-b64'] !== undefined) {
     if (!/^[A-Za-z0-9_-]+$/.test(v['secret-b64'])) throw new InputError('--secret-b64 must be base64url without padding');
-    return { kty: 'oct', k: v['secret-b64'] };
+    return secretKey(v['secret-b64'], token);
   }
-  return { kty: 'oct', k: Buffer.from(v.secret, 'utf8').toString('base64url') };
+  return secretKey(Buffer.from(v.secret, 'utf8').toString('base64url'), token);
 }
 
 /** Configuration problems (keys, options) are input errors; the token's are rejections. */
@@ -113,7 +119,7 @@ function reject(e, v) {
 
 function verify(v, positionals) {
   const token = tokenArg(positionals);
-  const keys = keysFrom(v);
+  const keys = keysFrom(v, token);
   const policy = {};
   if (v.alg) policy.algorithms = v.alg;
   if (v.iss) policy.issuer = v.iss;

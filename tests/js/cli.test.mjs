@@ -85,7 +85,7 @@ test('verify: rejections exit 1 with the stable code', () => {
 test('verify: HMAC secrets, --max-lifetime and jose-minted tokens', async () => {
   const secret = 'a-long-shared-secret-of-at-least-32-bytes!';
   const hs = await new jose.SignJWT({ sub: 'svc', scope: 'jobs:run' })
-    .setProtectedHeader({ alg: 'HS256' })
+    .setProtectedHeader({ alg: 'HS256', kid: 'shared-1' })
     .setIssuedAt(NOW)
     .setExpirationTime(NOW + 90 * 86400)
     .sign(new TextEncoder().encode(secret));

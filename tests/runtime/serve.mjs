@@ -14,7 +14,8 @@ const TYPES = {
 
 export function serve(rootDir) {
   const server = createServer(async (req, res) => {
-    const path = normalize(decodeURIComponent(new URL(req.url, 'http://x').pathname));
+    let path = normalize(decodeURIComponent(new URL(req.url, 'http://x').pathname));
+    if (path.endsWith('/')) path += 'index.html';
     if (path.includes('..')) return res.writeHead(400).end();
     try {
       const body = await readFile(rootDir + path);

@@ -1,0 +1,166 @@
+// The inspector page in headless Chromium, served from www/ on 127.0.0.1: each scenario pastes a
+// token, checks what a person sees, and saves a screenshot to artifacts/screenshots/. No request
+// may leave for another origin.
+import { test, before, after } from 'node:test';
+import assert from 'node:assert/strict';
+import { execFileSync } from 'node:child_process';
+import { mkdirSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
+import * as tg from 'tokengate';
+import { serve } from '../runtime/serve.mjs';
+import { launch } from '../runtime/chromium.mjs';
+
+const root = fileURLToPath(new URL('../../', import.meta.url));
+const shots = `${root}artifacts/screenshots`;
+mkdirSync(shots, { recursive: true });
+execFileSync('bash', ['scripts/www.sh'], { cwd: root });
+
+const now = Math.floor(Date.now() / 1000);
+const SECRET = 'correct horse battery staple, long enough for HS256';
+const hsKey = { kty: 'oct', k: Buffer.from(SECRET).toString('base64url'), kid: 'hs' };
+const esKey = tg.generateKey('ES256', { kid: 'es-1' });
+const edKey = tg.generateKey('EdDSA', { kid: 'ed-1' });
+const claims = (extra = {}) => ({
+  iss: 'https://auth.example',
+  sub: 'user-1',
+  aud: 'api',
+  iat: now - 60,
+  exp: now + 3600,
+  jti: 'j-1',
+  scope: 'users:read users:write billing:read',
+  ...extra,
+});
+
+let server;
+let browser;
+let page;
+const offsite = [];
+before(async () => {
+  server = await serve(`${root}www`);
+  browser = await launch();
+  page = await browser.newPage();
+  page.on('request', (r) => {
+    if (!r.url().startsWith(`http://127.0.0.1:${server.address().port}/`)) offsite.push(r.url());
+  });
+  const errors = [];
+  page.on('pageerror', (e) => errors.push(String(e)));
+  await page.goto(`http://127.0.0.1:${server.address().port}/`);
+  await page.waitForSelector('body[data-ready=true]', { timeout: 30_000 }).catch(() => {
+    throw new Error(`page did not start: ${errors.join('; ')}`);
+  });
+});
+after(async () => {
+  await browser?.close();
+  server?.close();
+});
+
+async function paste(token, shot) {
+  await page.fill('#token', token);
+  await page.waitForSelector('#summary h2');
+  if (shot) await page.screenshot({ path: `${shots}/${shot}.png`, fullPage: true });
+}
+const text = (sel) => page.textContent(sel);
+
+async function verifyWith(kind, material, extra = {}) {
+  await page.check(`input[name=keykind][value=${kind}]`);
+  await page.fill('#key', material);
+  await page.fill('#v-iss', extra.iss ?? '');
+  await page.fill('#v-aud', extra.aud ?? '');
+  await page.click('#verify-form button');
+  await page.waitForSelector('#verify-result');
+  return text('#verify-result');
+}
+
+test('HS256: active status, claims, scopes by resource, verification with the secret', async () => {
+  await paste(tg.mint(hsKey, claims()));
+  assert.equal(await text('#status'), 'active');
+  assert.match(await text('#parts'), /"user-1"/);
+  assert.equal(
+    await page.getAttribute('#parts th[title^="Expiration"]', 'title'),
+    'Expiration time: not accepted on or after this instant (§4.1.4)',
+  );
+  assert.match(await text('#scopes'), /users\s*read, write/);
+  // HMAC with an https issuer is flagged.
+  assert.ok(await page.$('#lints [data-code=hs_alg_public_issuer]'));
+  await page.fill('#requirement', 'users:read and admin');
+  assert.equal(await text('#requirement-out'), 'Missing: admin');
+  await page.fill('#requirement', 'users:write or admin');
+  assert.equal(await text('#requirement-out'), 'Satisfied.');
+  assert.match(await verifyWith('secret', SECRET, { iss: 'https://auth.example', aud: 'api' }), /^Valid: HS256/);
+  assert.match(await verifyWith('secret', 'another secret that is also long enough'), /^signature_invalid/);
+  await page.screenshot({ path: `${shots}/hs256-verified.png`, fullPage: true });
+});
+
+test('ES256 and EdDSA: verification with a JWKS, and the worker error for a wrong audience', async () => {
+  for (const [key, alg] of [
+    [esKey, 'ES256'],
+    [edKey, 'EdDSA'],
+  ]) {
+    await paste(tg.mint(key, claims()), alg.toLowerCase());
+    assert.match(await text('#summary h2'), new RegExp(alg));
+    const jwks = JSON.stringify({ keys: [tg.publicJwk(key)] });
+    assert.match(await verifyWith('jwks', jwks), new RegExp(`^Valid: ${alg} signature by ${key.kid}`));
+    assert.match(await verifyWith('jwks', jwks, { aud: 'other' }), /^audience_not_allowed/);
+    assert.match(await text('#verify-out'), /HTTP 401 with WWW-Authenticate: Bearer realm="api", error="invalid_token"/);
+  }
+});
+
+test('expired token: status badge, expiry line and timeline', async () => {
+  await paste(tg.mint(esKey, claims({ iat: now - 7200, exp: now - 3600 })), 'expired');
+  assert.equal(await text('#status'), 'expired');
+  assert.match(await text('#summary'), /Expired \d+ s ago/);
+  assert.match(await page.getAttribute('#timeline .bar', 'aria-label'), /^iat .* now .* exp /);
+  assert.match(await verifyWith('jwks', JSON.stringify(tg.publicJwk(esKey))), /^token_expired/);
+});
+
+test('malformed token: the broken part is named with its position', async () => {
+  const [h, , s] = tg.mint(esKey, claims()).split('.');
+  await paste(`${h}.eyJzdWIi$$.${s}`, 'malformed');
+  assert.match(await text('#parts .broken'), /payload: not valid base64url at character \d+/);
+  assert.equal(await page.isHidden('#verify'), false);
+});
+
+test('API key: prefix, checksum and hash', async () => {
+  const raw = tg.apiKey.generate();
+  await paste(raw, 'apikey');
+  assert.equal(await text('#status'), 'checksum valid');
+  assert.equal(await text('#apikey-hash'), tg.apiKey.hash(raw));
+  await paste(`${raw.slice(0, -1)}${raw.endsWith('0') ? '1' : '0'}`);
+  assert.equal(await text('#status'), 'checksum wrong');
+  assert.equal(await page.isHidden('#verify'), true);
+});
+
+test('dark scheme on a narrow window: no horizontal scrolling; every control is labelled and reachable by keyboard', async () => {
+  await page.emulateMedia({ colorScheme: 'dark' });
+  await page.setViewportSize({ width: 360, height: 800 });
+  await paste(tg.mint(edKey, claims()), 'dark-narrow');
+  const { overflow, unlabelled, bg } = await page.evaluate(() => ({
+    overflow: document.documentElement.scrollWidth - window.innerWidth,
+    unlabelled: [...document.querySelectorAll('input, textarea, button')]
+      .filter((c) => !c.closest('[hidden]'))
+      .filter((c) => c.tagName !== 'BUTTON' && !(c.labels?.length || c.getAttribute('aria-label')))
+      .map((c) => c.id || c.outerHTML),
+    bg: getComputedStyle(document.body).backgroundColor,
+  }));
+  assert.ok(overflow <= 0, `scrolls sideways by ${overflow}px`);
+  assert.deepEqual(unlabelled, []);
+  assert.equal(bg, 'rgb(22, 24, 29)');
+  // Tab from the token box reaches the requirement field and the verify controls.
+  await page.focus('#token');
+  const seen = [];
+  for (let i = 0; i < 12; i++) {
+    await page.keyboard.press('Tab');
+    seen.push(
+      await page.evaluate(
+        () => document.activeElement?.id || document.activeElement?.getAttribute('name') || document.activeElement?.tagName,
+      ),
+    );
+  }
+  assert.ok(seen.includes('requirement') && seen.includes('keykind') && seen.includes('key'), seen.join(' '));
+  await page.emulateMedia({ colorScheme: 'light' });
+  await page.setViewportSize({ width: 1280, height: 800 });
+});
+
+test('no request left for another origin', () => {
+  assert.deepEqual(offsite, []);
+});
