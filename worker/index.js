@@ -265,22 +265,22 @@ function identityHeaders(config, request, verified) {
 }
 
 async function forward(config, env, request, url, headers) {
+  const init = { method: request.method, headers, body: request.body, redirect: 'manual' };
+  // A bound ORIGIN service wins over the configured origin.
+  if (env.ORIGIN) return env.ORIGIN.fetch(new Request(url, init));
   if (config.origin === 'builtin:echo') {
-    const echoed = {};
-    for (const [k, v] of headers)
-      if (k.startsWith('x-auth-') || Object.values(config.claimHeaders).some((n) => n.toLowerCase() === k)) echoed[k] = v;
+    const names = new Set([...Object.values(config.identityHeaders), ...Object.values(config.claimHeaders)].map((n) => n.toLowerCase()));
+    const identity = {};
+    for (const [k, v] of headers) if (names.has(k)) identity[k] = v;
     return json(200, {
       upstream: 'builtin:echo',
       method: request.method,
       path: url.pathname,
-      identity: echoed,
+      identity,
       authorization: headers.has('Authorization'),
     });
   }
-  const init = { method: request.method, headers, body: request.body, redirect: 'manual' };
-  if (env.ORIGIN) return env.ORIGIN.fetch(new Request(url, init));
-  const target = new URL(url.pathname + url.search, config.origin);
-  return fetch(new Request(target, init));
+  return fetch(new Request(new URL(url.pathname + url.search, config.origin), init));
 }
 
 async function health(iso, config) {

@@ -44,10 +44,11 @@ const instances = [];
 after(async () => Promise.all(instances.map((m) => m.dispose())));
 
 /** A fresh workerd with seeded KV. */
-async function start(overrides, seed = {}) {
+async function start(overrides, seed = {}, extra = {}) {
   const mf = await startWorkerd(script, {
     kvNamespaces: ['TOKENGATE'],
     bindings: { TOKENGATE_CONFIG: JSON.stringify(config(overrides)) },
+    ...extra,
   });
   instances.push(mf);
   const kv = await mf.getKVNamespace('TOKENGATE');
@@ -324,4 +325,37 @@ test('persisted keys: a new isolate starts warm from the Cache API, without a KV
   );
   assert.equal((await r.fetch('/api/users', bearer(mint(keyA)))).status, 200);
   assert.equal((await r.health()).kv.reads, 3, 'config, revocations and grants only');
+});
+
+test('forwarding to an ORIGIN service binding: method, path, query and body pass; identity is set; Authorization is stripped', async () => {
+  const seen = [];
+  const r = await start(
+    {},
+    {},
+    {
+      serviceBindings: {
+        ORIGIN: async (req) => {
+          seen.push({ method: req.method, url: req.url, headers: Object.fromEntries(req.headers), body: await req.text() });
+          return new Response('from origin', { status: 201 });
+        },
+      },
+    },
+  );
+  const res = await r.fetch('/api/users/9?x=1', {
+    method: 'POST',
+    body: 'payload',
+    headers: { Authorization: `Bearer ${mint(keyA, { scope: 'users:write' })}`, 'X-Auth-Subject': 'spoof' },
+  });
+  assert.equal(res.status, 201);
+  assert.equal(await res.text(), 'from origin');
+  assert.equal(seen.length, 1);
+  assert.equal(seen[0].method, 'POST');
+  assert.match(seen[0].url, /\/api\/users\/9\?x=1$/);
+  assert.equal(seen[0].body, 'payload');
+  assert.equal(seen[0].headers['x-auth-subject'], 'user-1');
+  assert.equal(seen[0].headers.authorization, undefined);
+  // Rejected requests never reach the origin; oversized tokens are a 401, not a 5xx.
+  await expectError(await r.fetch('/api/users', bearer('a'.repeat(20_000))), 401, 'token_too_large');
+  await expectError(await r.fetch('/api/users', bearer(mint(keyA, { exp: now() - 3600, iat: now() - 7200 }))), 401, 'token_expired');
+  assert.equal(seen.length, 1);
 });
