@@ -161,6 +161,18 @@ test('dark scheme on a narrow window: no horizontal scrolling; every control is 
   await page.setViewportSize({ width: 1280, height: 800 });
 });
 
+test('a text file dropped on the box is inspected', async () => {
+  const token = tg.mint(esKey, claims({ sub: 'dropped-user' }));
+  const dt = await page.evaluateHandle((t) => {
+    const d = new DataTransfer();
+    d.items.add(new File([`${t}\n`], 'token.txt', { type: 'text/plain' }));
+    return d;
+  }, token);
+  await page.dispatchEvent('#token', 'drop', { dataTransfer: dt });
+  await page.waitForFunction(() => document.querySelector('#parts')?.textContent.includes('dropped-user'));
+  assert.equal(await page.inputValue('#token'), token);
+});
+
 test('no request left for another origin', () => {
   assert.deepEqual(offsite, []);
 });
