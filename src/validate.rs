@@ -306,21 +306,29 @@ impl Validator {
         }
     }
 
-    /// [`Validator::validate`] through a cache: `Ok((slot, None))` on a hit, `Ok((slot,
-    /// Some(verified)))` after a full validation (`slot` is `None` if it was not stored).
+    /// [`Validator::validate`] through a cache.
     pub fn validate_cached(
         &self,
         cache: &mut Cache,
         token: &str,
         now: i64,
         ctx: &Context<'_>,
-    ) -> Result<(Option<usize>, Option<Verified>)> {
+    ) -> Result<Cached> {
         let key = cache::hash(token);
         if let Some(slot) = self.lookup(cache, &key, now, ctx)? {
-            return Ok((Some(slot), None));
+            return Ok(Cached::Hit(slot));
         }
         let result = self.validate(token, now, ctx);
         let slot = self.remember(cache, key, &result, now, ctx);
-        Ok((slot, Some(result?)))
+        Ok(Cached::Fresh(slot, Box::new(result?)))
     }
+}
+
+/// The outcome of [`Validator::validate_cached`].
+#[derive(Debug)]
+pub enum Cached {
+    /// A valid cached result, re-checked for this call, in this slot.
+    Hit(usize),
+    /// A full validation; the slot it was stored in (`None` if it was not).
+    Fresh(Option<usize>, Box<Verified>),
 }

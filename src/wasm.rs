@@ -301,9 +301,8 @@ impl Validator {
         let (now, c) = (now_secs(now), ctx.borrow());
         if let Some(cache) = self.cache.borrow_mut().as_mut() {
             return match self.inner.validate_cached(cache, token, now, &c) {
-                Ok((Some(slot), None)) => Ok((slot as f64).into()),
-                Ok((slot, Some(v))) => self.verified_js(&v, slot),
-                Ok((None, None)) => Err(JsValue::from_str("cache returned nothing")),
+                Ok(crate::validate::Cached::Hit(slot)) => Ok((slot as f64).into()),
+                Ok(crate::validate::Cached::Fresh(slot, v)) => self.verified_js(&v, slot),
                 Err(e) => Err(self.err(&e)),
             };
         }
