@@ -70,6 +70,8 @@ pub struct Cache {
     failure_ttl: i64,
     map: HashMap<TokenHash, usize>,
     nodes: Vec<Node>,
+    /// Slots emptied by `remove`, reused first.
+    free: Vec<usize>,
     head: usize,
     tail: usize,
     pub hits: u64,
@@ -83,6 +85,7 @@ impl Cache {
             failure_ttl: failure_ttl.clamp(0, MAX_FAILURE_TTL),
             map: HashMap::new(),
             nodes: Vec::new(),
+            free: Vec::new(),
             head: NIL,
             tail: NIL,
             hits: 0,
@@ -151,7 +154,14 @@ impl Cache {
             self.push_front(i);
             return i;
         }
-        let i = if self.nodes.len() < self.capacity {
+        let i = if let Some(i) = self.free.pop() {
+            // A slot emptied by `remove`: in neither the map nor the recency list.
+            if let Some(n) = self.nodes.get_mut(i) {
+                n.key = key;
+                n.outcome = outcome;
+            }
+            i
+        } else if self.nodes.len() < self.capacity {
             self.nodes.push(Node {
                 key,
                 outcome,
@@ -160,6 +170,7 @@ impl Cache {
             });
             self.nodes.len() - 1
         } else {
+            // Full: evict the least recently used entry and take its slot.
             let i = self.tail;
             self.unlink(i);
             match self.nodes.get_mut(i) {
@@ -177,44 +188,15 @@ impl Cache {
         i
     }
 
-    /// Drops one entry (a re-check failed, or a failure outlived its bound).
+    /// Drops one entry (a re-check failed, or a failure outlived its bound); its slot goes on
+    /// the free list for the next insertion.
     pub fn remove(&mut self, key: &TokenHash) {
         if let Some(i) = self.map.remove(key) {
             self.unlink(i);
-            // The node stays in the slab, off the list; reuse it at once if it was the tail of
-            // a full cache by moving it to the back.
             if let Some(n) = self.nodes.get_mut(i) {
-                n.outcome = Outcome::Invalid {
-                    error: Error::new(ErrorCode::TokenMalformed, "evicted"),
-                    stored_at: i64::MIN,
-                };
+                (n.prev, n.next) = (NIL, NIL);
             }
-            self.push_back_free(i);
+            self.free.push(i);
         }
-    }
-
-    fn push_back_free(&mut self, i: usize) {
-        // A removed node is parked at the tail so the next insertion into a full cache reuses it.
-        let old = self.tail;
-        if let Some(n) = self.nodes.get_mut(i) {
-            n.prev = old;
-            n.next = NIL;
-            // Give it a key no token can hash to in practice; it is not in the map either way.
-            n.key = [0; 32];
-        }
-        if let Some(t) = self.nodes.get_mut(old) {
-            t.next = i;
-        }
-        self.tail = i;
-        if self.head == NIL {
-            self.head = i;
-        }
-    }
-
-    pub fn clear(&mut self) {
-        self.map.clear();
-        self.nodes.clear();
-        self.head = NIL;
-        self.tail = NIL;
     }
 }

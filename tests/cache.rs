@@ -199,3 +199,24 @@ fn the_lru_is_bounded_and_evicts_the_least_recently_used() {
         assert!(c.len() <= 3);
     }
 }
+
+#[test]
+fn removed_slots_are_reused_and_never_shadow_a_live_entry() {
+    let k = key(Alg::HS256);
+    let v = validator(&k, json!({}));
+    let ctx = Context::default();
+    let mut c = Cache::new(2, 5);
+    let a = k.mint(&claims_with(&json!({"jti": "a"}))).unwrap();
+    let b = k.mint(&claims_with(&json!({"jti": "b"}))).unwrap();
+    let x = k.mint(&claims_with(&json!({"jti": "x"}))).unwrap();
+    run(&v, &mut c, &a, NOW, &ctx).unwrap();
+    run(&v, &mut c, &b, NOW, &ctx).unwrap();
+    c.remove(&hash(&a));
+    assert_eq!(c.len(), 1);
+    run(&v, &mut c, &a, NOW, &ctx).unwrap(); // back into the freed slot
+    run(&v, &mut c, &x, NOW, &ctx).unwrap(); // full: evicts b, the least recently used
+    assert_eq!(c.len(), 2);
+    assert_eq!(run(&v, &mut c, &a, NOW, &ctx), Ok(true));
+    assert_eq!(run(&v, &mut c, &x, NOW, &ctx), Ok(true));
+    assert_eq!(run(&v, &mut c, &b, NOW, &ctx), Ok(false));
+}

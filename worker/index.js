@@ -46,10 +46,8 @@ class Isolate {
 
   grantsCache(config) {
     this.grants ??= new Cached(async () => {
-      const text = await this.kv.get('grants');
-      this.counter.reads++;
-      if (text === null) return { schema: 1, version: 0, issuers: {} }; // no grants: nothing narrowed
-      const doc = JSON.parse(text);
+      // No grants document: nothing is narrowed.
+      const doc = await readJson(this.kv, 'grants', this.counter, { schema: 1, version: 0, issuers: {} });
       if (doc.schema !== 1 || typeof doc.issuers !== 'object')
         throw new Error('KV key "grants" must be {"schema":1,"version":N,"issuers":{...}}');
       return doc;
