@@ -43,7 +43,7 @@ pub enum Outcome {
         verified: Box<Verified>,
         granted: ScopeSet,
         /// Version and `generated_at` of the revocation list it was checked against.
-        revocations: Option<(u64, i64)>,
+        revocations: Option<(u64, i64, u64)>,
         grants: Option<ScopeSet>,
     },
     Invalid {

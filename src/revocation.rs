@@ -5,6 +5,7 @@
 use crate::error::{err, Error, ErrorCode, Result};
 use crate::validate::Verified;
 use serde::{Deserialize, Serialize};
+use sha2::{Digest, Sha256};
 use std::collections::HashMap;
 
 /// Format version written in `schema`.
@@ -37,12 +38,106 @@ pub struct ApiKeyEntry {
     pub until: i64,
 }
 
+/// One revocation as the admin CLI stores it: its own KV entry (so concurrent writers never
+/// overwrite each other), folded into the snapshot the worker reads by [`snapshot`].
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(tag = "kind", rename_all = "lowercase")]
+pub enum Entry {
+    Jti(JtiEntry),
+    Subject(SubjectEntry),
+    Apikey(ApiKeyEntry),
+}
+
+/// Longest entry in its JSON form: it travels as KV list metadata, which Workers KV caps at
+/// 1024 bytes.
+pub const MAX_ENTRY_LEN: usize = 1024;
+
+impl Entry {
+    /// Parses and checks one entry; returns it with its canonical JSON.
+    pub fn parse(text: &str) -> Result<(Entry, String)> {
+        let e: Entry =
+            serde_json::from_str(text).map_err(|e| invalid(format!("revocation entry: {e}")))?;
+        let empty = match &e {
+            Entry::Jti(j) => j.iss.is_empty() || j.jti.is_empty(),
+            Entry::Subject(s) => s.iss.is_empty() || s.sub.is_empty(),
+            Entry::Apikey(a) => !is_hash(&a.hash),
+        };
+        if empty {
+            return Err(invalid(
+                "revocation entry: iss, jti and sub must be non-empty; an apikey hash is 64 lowercase hex characters",
+            ));
+        }
+        let canonical = serde_json::to_string(&e).unwrap_or_default();
+        if canonical.len() > MAX_ENTRY_LEN {
+            return Err(invalid(format!(
+                "revocation entry is {} bytes; the limit is {MAX_ENTRY_LEN}",
+                canonical.len()
+            )));
+        }
+        Ok((e, canonical))
+    }
+
+    pub fn until(&self) -> i64 {
+        match self {
+            Entry::Jti(j) => j.until,
+            Entry::Subject(s) => s.until,
+            Entry::Apikey(a) => a.until,
+        }
+    }
+}
+
+fn is_hash(h: &str) -> bool {
+    h.len() == 64
+        && h.bytes()
+            .all(|b| b.is_ascii_digit() || (b'a'..=b'f').contains(&b))
+}
+
+/// A short digest naming a set of entries (order-insensitive). A snapshot records the digest of
+/// the entries it was built from, so a writer can tell whether the stored snapshot covers
+/// everything it can list.
+pub fn source_digest(names: &[String]) -> String {
+    let mut sorted: Vec<&String> = names.iter().collect();
+    sorted.sort();
+    sorted.dedup();
+    let mut h = Sha256::new();
+    for n in sorted {
+        h.update(n.as_bytes());
+        h.update([0u8]);
+    }
+    h.finalize()
+        .iter()
+        .take(16)
+        .map(|b| format!("{b:02x}"))
+        .collect()
+}
+
+/// Builds the snapshot from every stored entry: merged (a later cut-off or `until` wins), entries
+/// past their `until` left out, `version` one above the previous snapshot's, `source` naming the
+/// entries it covers.
+pub fn snapshot(entries: &[(String, Entry)], prev_version: u64, now: i64) -> RevocationList {
+    let mut list = RevocationList::new(prev_version.saturating_add(1), now);
+    for (_, e) in entries {
+        match e {
+            Entry::Jti(j) => list.revoke_jti(&j.iss, &j.jti, j.until),
+            Entry::Subject(s) => list.cut_off_subject(&s.iss, &s.sub, s.before, s.until),
+            Entry::Apikey(a) => list.revoke_apikey(&a.hash, a.until),
+        }
+    }
+    list.prune(now);
+    let names: Vec<String> = entries.iter().map(|(n, _)| n.clone()).collect();
+    list.source = Some(source_digest(&names));
+    list
+}
+
 #[derive(Debug, Clone, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 struct Wire {
     schema: u32,
     version: u64,
     generated_at: i64,
+    /// Digest of the entries a compacted snapshot was built from (absent in hand-written lists).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    source: Option<String>,
     #[serde(default)]
     jti: Vec<JtiEntry>,
     #[serde(default)]
@@ -56,6 +151,10 @@ struct Wire {
 pub struct RevocationList {
     pub version: u64,
     pub generated_at: i64,
+    pub source: Option<String>,
+    /// Digest of the text it was parsed from: two lists that differ in anything never share a
+    /// cache identity, even if a racing writer reused a version number.
+    pub digest: u64,
     jti: HashMap<String, HashMap<String, i64>>,
     subjects: HashMap<String, HashMap<String, (i64, i64)>>,
     apikeys: HashMap<String, i64>,
@@ -85,6 +184,12 @@ impl RevocationList {
             )));
         }
         let mut list = RevocationList::new(wire.version, wire.generated_at);
+        list.source = wire.source;
+        let d = Sha256::digest(text.as_bytes());
+        list.digest = d
+            .iter()
+            .take(8)
+            .fold(0u64, |acc, b| (acc << 8) | u64::from(*b));
         for e in wire.jti {
             list.revoke_jti(&e.iss, &e.jti, e.until);
         }
@@ -92,12 +197,7 @@ impl RevocationList {
             list.cut_off_subject(&e.iss, &e.sub, e.before, e.until);
         }
         for e in wire.apikeys {
-            if e.hash.len() != 64
-                || !e
-                    .hash
-                    .bytes()
-                    .all(|b| b.is_ascii_digit() || (b'a'..=b'f').contains(&b))
-            {
+            if !is_hash(&e.hash) {
                 return Err(invalid(
                     "revocation list: apikey hash must be 64 lowercase hex characters",
                 ));
@@ -147,6 +247,7 @@ impl RevocationList {
             schema: SCHEMA,
             version: self.version,
             generated_at: self.generated_at,
+            source: self.source.clone(),
             jti,
             subjects,
             apikeys,
@@ -203,6 +304,11 @@ impl RevocationList {
 
     pub fn is_empty(&self) -> bool {
         self.len() == 0
+    }
+
+    /// What a cached verdict was decided against: version, time and content.
+    pub fn identity(&self) -> (u64, i64, u64) {
+        (self.version, self.generated_at, self.digest)
     }
 
     /// Counts by kind: (jti, subjects, apikeys).

@@ -231,7 +231,7 @@ impl Validator {
                     grants,
                 },
             )) => {
-                if *revocations != ctx.revocations.map(|l| (l.version, l.generated_at))
+                if *revocations != ctx.revocations.map(RevocationList::identity)
                     || grants.as_ref() != ctx.grants
                 {
                     None
@@ -287,7 +287,7 @@ impl Validator {
                 let outcome = Outcome::Valid {
                     verified: Box::new(v.clone()),
                     granted,
-                    revocations: ctx.revocations.map(|l| (l.version, l.generated_at)),
+                    revocations: ctx.revocations.map(RevocationList::identity),
                     grants: ctx.grants.cloned(),
                 };
                 Some(cache.put(key, outcome))

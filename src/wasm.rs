@@ -2,7 +2,7 @@
 //! scope requirements are parsed once into wasm-side objects and reused; nothing here decides.
 
 use crate::cache::{Cache, TokenHash};
-use crate::error::Error;
+use crate::error::{Error, ErrorCode};
 use crate::inspect;
 use serde::Serialize;
 use std::cell::RefCell;
@@ -77,6 +77,56 @@ impl RevocationList {
     pub fn to_json(&self) -> String {
         self.0.to_json()
     }
+    /// Digest of the entries a compacted list was built from.
+    #[wasm_bindgen(getter)]
+    pub fn source(&self) -> Option<String> {
+        self.0.source.clone()
+    }
+}
+
+/// Checks one revocation entry; returns its canonical JSON.
+#[wasm_bindgen(js_name = revocationEntry)]
+pub fn revocation_entry(json: &str) -> Result<String, JsValue> {
+    crate::revocation::Entry::parse(json)
+        .map(|(_, c)| c)
+        .map_err(|e| js_error(&e, ""))
+}
+
+#[derive(serde::Deserialize)]
+struct NamedEntry {
+    name: String,
+    entry: serde_json::Value,
+}
+
+/// The compacted list from every stored entry (`[{name, entry}]`).
+#[wasm_bindgen(js_name = revocationSnapshot)]
+pub fn revocation_snapshot(entries: &str, prev_version: f64, now: f64) -> Result<String, JsValue> {
+    let named: Vec<NamedEntry> = serde_json::from_str(entries).map_err(|e| {
+        js_error(
+            &Error::new(ErrorCode::RevocationInvalid, format!("entries: {e}")),
+            "",
+        )
+    })?;
+    let mut parsed = Vec::with_capacity(named.len());
+    for n in named {
+        let (e, _) = crate::revocation::Entry::parse(&n.entry.to_string()).map_err(|e| {
+            let named = Error::new(e.code(), format!("{}: {}", n.name, e.message()));
+            js_error(&named, "")
+        })?;
+        parsed.push((n.name, e));
+    }
+    let prev = if prev_version.is_finite() && prev_version >= 0.0 {
+        prev_version as u64
+    } else {
+        0
+    };
+    Ok(crate::revocation::snapshot(&parsed, prev, now_secs(now)).to_json())
+}
+
+/// Order-insensitive digest of entry names (what a snapshot's `source` records).
+#[wasm_bindgen(js_name = sourceDigest)]
+pub fn source_digest(names: Vec<String>) -> String {
+    crate::revocation::source_digest(&names)
 }
 
 /// A parsed scope requirement.

@@ -220,3 +220,29 @@ fn removed_slots_are_reused_and_never_shadow_a_live_entry() {
     assert_eq!(run(&v, &mut c, &x, NOW, &ctx), Ok(true));
     assert_eq!(run(&v, &mut c, &b, NOW, &ctx), Ok(false));
 }
+
+#[test]
+fn a_racing_writer_reusing_a_version_still_invalidates_hits() {
+    // Two admin writers can both publish version 8 in the same second; the second one revokes.
+    let k = key(Alg::HS256);
+    let v = validator(&k, json!({}));
+    let t = k.mint(&claims_with(&json!({"jti": "leaked"}))).unwrap();
+    let doc = |jti: &str| {
+        json!({"schema": 1, "version": 8, "generated_at": NOW,
+               "jti": [{"iss": "https://issuer.example", "jti": jti, "until": NOW + 600}]})
+        .to_string()
+    };
+    let first = RevocationList::from_json(&doc("other")).unwrap();
+    let second = RevocationList::from_json(&doc("leaked")).unwrap();
+    let mut c = Cache::new(16, 5);
+    let with = |l| Context {
+        revocations: Some(l),
+        ..Default::default()
+    };
+    assert_eq!(run(&v, &mut c, &t, NOW, &with(&first)), Ok(false));
+    assert_eq!(run(&v, &mut c, &t, NOW, &with(&first)), Ok(true));
+    assert_eq!(
+        run(&v, &mut c, &t, NOW, &with(&second)),
+        Err(ErrorCode::TokenRevoked)
+    );
+}

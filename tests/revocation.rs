@@ -163,3 +163,86 @@ fn large_lists_load_and_look_up() {
     assert!(again.is_jti_revoked(ISS, "jti-00099999"));
     assert!(!again.is_jti_revoked(ISS, "jti-00100000"));
 }
+
+fn entry(v: serde_json::Value) -> (String, tokengate::revocation::Entry) {
+    let (e, _) = tokengate::revocation::Entry::parse(&v.to_string()).unwrap();
+    (format!("revocation:{v}"), e)
+}
+
+#[test]
+fn snapshot_folds_every_entry_and_drops_expired_ones() {
+    use tokengate::revocation::snapshot;
+    let entries = vec![
+        entry(json!({"kind": "jti", "iss": ISS, "jti": "a", "until": NOW + 60})),
+        entry(json!({"kind": "jti", "iss": ISS, "jti": "gone", "until": NOW - 1})),
+        entry(
+            json!({"kind": "subject", "iss": ISS, "sub": "u", "before": NOW - 100, "until": NOW + 60}),
+        ),
+        // A later cut-off for the same subject wins, whichever entry is listed first.
+        entry(
+            json!({"kind": "subject", "iss": ISS, "sub": "u", "before": NOW - 10, "until": NOW + 90}),
+        ),
+        entry(json!({"kind": "apikey", "hash": "ab".repeat(32), "until": NOW + 60})),
+    ];
+    let list = snapshot(&entries, 41, NOW);
+    assert_eq!((list.version, list.generated_at), (42, NOW));
+    assert!(list.is_jti_revoked(ISS, "a") && !list.is_jti_revoked(ISS, "gone"));
+    assert_eq!(list.subject_cut_off(ISS, "u"), Some(NOW - 10));
+    assert!(list.is_apikey_revoked(&"ab".repeat(32)));
+    assert_eq!(list.len(), 3);
+    let mut reversed = entries.clone();
+    reversed.reverse();
+    let again = snapshot(&reversed, 41, NOW);
+    assert_eq!(again.to_json(), list.to_json());
+    // The snapshot names its sources, and that survives the JSON round trip the worker does.
+    let parsed = RevocationList::from_json(&list.to_json()).unwrap();
+    assert_eq!(parsed.source, list.source);
+    assert!(parsed.source.is_some());
+}
+
+#[test]
+fn source_digest_names_the_set_not_the_order() {
+    use tokengate::revocation::source_digest;
+    let a = source_digest(&["x".into(), "y".into()]);
+    assert_eq!(a, source_digest(&["y".into(), "x".into(), "x".into()]));
+    assert_ne!(a, source_digest(&["x".into()]));
+    assert_ne!(a, source_digest(&["x".into(), "y".into(), "z".into()]));
+    // Names are separated, so ["ab"] and ["a", "b"] differ.
+    assert_ne!(
+        source_digest(&["ab".into()]),
+        source_digest(&["a".into(), "b".into()])
+    );
+}
+
+#[test]
+fn bad_entries_are_rejected() {
+    use tokengate::revocation::Entry;
+    for bad in [
+        json!({"kind": "everything", "until": 1}),
+        json!({"kind": "jti", "iss": "", "jti": "a", "until": 1}),
+        json!({"kind": "jti", "iss": ISS, "jti": "a", "until": "soon"}),
+        json!({"kind": "jti", "iss": ISS, "jti": "a", "until": 1, "extra": true}),
+        json!({"kind": "subject", "iss": ISS, "sub": "u", "until": 1}),
+        json!({"kind": "apikey", "hash": "ABC", "until": 1}),
+        json!({"kind": "jti", "iss": ISS, "jti": "j".repeat(1100), "until": 1}),
+    ] {
+        let e = Entry::parse(&bad.to_string()).unwrap_err();
+        assert_eq!(e.code(), ErrorCode::RevocationInvalid, "{bad}");
+    }
+}
+
+#[test]
+fn lists_that_differ_never_share_a_cache_identity() {
+    // Two racing writers can both publish version 8 in the same second with different entries.
+    let a = json!({"schema": 1, "version": 8, "generated_at": NOW, "jti": [{"iss": ISS, "jti": "a", "until": NOW + 60}]});
+    let b = json!({"schema": 1, "version": 8, "generated_at": NOW, "jti": [{"iss": ISS, "jti": "b", "until": NOW + 60}]});
+    let la = RevocationList::from_json(&a.to_string()).unwrap();
+    let lb = RevocationList::from_json(&b.to_string()).unwrap();
+    assert_ne!(la.identity(), lb.identity());
+    assert_eq!(
+        la.identity(),
+        RevocationList::from_json(&a.to_string())
+            .unwrap()
+            .identity()
+    );
+}
