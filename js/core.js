@@ -71,6 +71,9 @@ export class RevocationList {
   get size() {
     return this._h.size;
   }
+  get source() {
+    return this._h.source;
+  }
   /** Canonical JSON without entries past their `until`. */
   pruned(now = nowSecs()) {
     return this._h.pruned(now);
@@ -288,6 +291,11 @@ export function peekIssuer(token) {
   return wasm.peekIssuer(token);
 }
 
+/** Unverified string claims by name (undefined when absent): only for choosing data to apply. */
+export function peekClaims(token, names) {
+  return wasm.peekClaims(token, names);
+}
+
 /** Decodes any string for display (JWT, JWS, API key or garbage); never throws. */
 export function inspect(text, opts = {}) {
   return wasm.inspect(String(text), opts.now ?? nowSecs(), opts.refreshThreshold);
@@ -339,7 +347,31 @@ export const apiKey = {
   /** Checks a key against its record (state, expiry, hash): the same shape as a validated JWT. */
   validate: (raw, record, opts = {}) =>
     call(() => wasm.apiKeyCheck(raw, record === undefined || record === null ? undefined : json(record), opts.now ?? nowSecs())),
+  /** `{ raw, record }`: a new secret for the same key id; the old secret stops matching. */
+  rotate: (record, opts = {}) => call(() => wasm.apiKeyRotate(json(record), opts.now ?? nowSecs())),
+  /** The record revoked (or, with `purge`, purged). */
+  revoke: (record, opts = {}) => call(() => wasm.apiKeyRevoke(json(record), opts.now ?? nowSecs(), !!opts.purge)),
+  /** `active`, `expired`, `revoked` or `purged`. */
+  state: (record, opts = {}) => call(() => wasm.apiKeyState(json(record), opts.now ?? nowSecs())),
 };
+
+/**
+ * Revocation entries and snapshots: each revocation is stored on its own and folded into the one
+ * list the worker reads.
+ */
+export const revocations = {
+  /** Checks one entry (`{kind: "jti"|"subject"|"apikey", …}`); returns its canonical form. */
+  entry: (e) => JSON.parse(call(() => wasm.revocationEntry(json(e)))),
+  /** The list built from `[{ name, entry }]`, recording `source`. */
+  snapshot: (entries, { prevVersion = 0, now = nowSecs(), source }) =>
+    JSON.parse(call(() => wasm.revocationSnapshot(json(entries), prevVersion, now, source))),
+};
+
+/** Checks granted scopes (string or array; wildcards allowed); returns them de-duplicated. */
+export const parseScopes = (scopes) => call(() => wasm.parseGrantedScopes(scopeText(scopes)));
+
+/** Order-insensitive digest of strings: what a snapshot's `source` records. */
+export const sourceDigest = (items) => wasm.sourceDigest(items);
 
 /** Every error code: `[{ code, status, oauthError, description }]`. */
 export function errorCodes() {

@@ -155,6 +155,8 @@ export class RevocationList {
   readonly version: number;
   readonly generatedAt: number;
   readonly size: number;
+  /** Digest of the stored entries a compacted list was built from. */
+  readonly source: string | undefined;
   pruned(now?: number): string;
   toJSON(): RevocationListJson;
 }
@@ -184,7 +186,28 @@ export const apiKey: {
     record: ApiKeyRecord;
   };
   validate(raw: string, record: ApiKeyRecord | string | undefined | null, opts?: { now?: number }): Verified;
+  rotate(record: ApiKeyRecord | string, opts?: { now?: number }): { raw: string; record: ApiKeyRecord };
+  revoke(record: ApiKeyRecord | string, opts?: { now?: number; purge?: boolean }): ApiKeyRecord;
+  state(record: ApiKeyRecord | string, opts?: { now?: number }): 'active' | 'expired' | 'revoked' | 'purged';
 };
+
+/** One stored revocation (its own KV entry; folded into the list the worker reads). */
+export type RevocationEntry =
+  | { kind: 'jti'; iss: string; jti: string; until: number }
+  | { kind: 'subject'; iss: string; sub: string; before: number; until: number }
+  | { kind: 'apikey'; hash: string; until: number };
+
+export const revocations: {
+  entry(e: RevocationEntry | string): RevocationEntry;
+  snapshot(
+    entries: { name: string; entry: RevocationEntry }[],
+    opts: { prevVersion?: number; now?: number; source: string },
+  ): RevocationListJson & { source: string };
+};
+
+export function sourceDigest(items: string[]): string;
+/** Checks granted scopes (wildcards allowed); returns them de-duplicated. */
+export function parseScopes(scopes: Scopes): string[];
 
 export interface Inspection {
   kind: 'jwt' | 'jwe' | 'apikey' | 'unknown';
@@ -194,6 +217,8 @@ export interface Inspection {
 
 /** The unverified `iss` (for routing to a per-issuer validator only). */
 export function peekIssuer(token: string): string | undefined;
+/** Unverified string claims by name (for choosing a tenant's grants, which the core then applies). */
+export function peekClaims(token: string, names: string[]): (string | undefined)[];
 export function inspect(text: string, opts?: { now?: number; refreshThreshold?: number }): Inspection;
 export function checkScopes(granted: Scopes, requirement: string, grants?: Scopes): true;
 export function verifyJws(

@@ -208,6 +208,16 @@ impl Record {
         Ok(raw)
     }
 
+    /// The state a listing shows: an active key past `expires_at` is "expired".
+    pub fn status(&self, now: i64) -> &'static str {
+        match self.state {
+            State::Active if self.expires_at <= now => "expired",
+            State::Active => "active",
+            State::Revoked => "revoked",
+            State::Purged => "purged",
+        }
+    }
+
     pub fn revoke(&mut self, now: i64, purge: bool) {
         if self.revoked_at.is_none() {
             self.revoked_at = Some(now);

@@ -92,9 +92,9 @@ fn is_hash(h: &str) -> bool {
             .all(|b| b.is_ascii_digit() || (b'a'..=b'f').contains(&b))
 }
 
-/// A short digest naming a set of entries (order-insensitive). A snapshot records the digest of
-/// the entries it was built from, so a writer can tell whether the stored snapshot covers
-/// everything it can list.
+/// A short order-insensitive digest of a set of strings (each stored entry's name and content). A
+/// snapshot records the digest of the entries it was built from, so a writer can tell whether
+/// the stored snapshot covers everything it can list.
 pub fn source_digest(names: &[String]) -> String {
     let mut sorted: Vec<&String> = names.iter().collect();
     sorted.sort();
@@ -112,11 +112,11 @@ pub fn source_digest(names: &[String]) -> String {
 }
 
 /// Builds the snapshot from every stored entry: merged (a later cut-off or `until` wins), entries
-/// past their `until` left out, `version` one above the previous snapshot's, `source` naming the
-/// entries it covers.
-pub fn snapshot(entries: &[(String, Entry)], prev_version: u64, now: i64) -> RevocationList {
+/// past their `until` left out, `version` one above the previous snapshot's, and `source` (see
+/// [`source_digest`]) naming the stored entries it covers.
+pub fn snapshot(entries: &[Entry], prev_version: u64, now: i64, source: String) -> RevocationList {
     let mut list = RevocationList::new(prev_version.saturating_add(1), now);
-    for (_, e) in entries {
+    for e in entries {
         match e {
             Entry::Jti(j) => list.revoke_jti(&j.iss, &j.jti, j.until),
             Entry::Subject(s) => list.cut_off_subject(&s.iss, &s.sub, s.before, s.until),
@@ -124,8 +124,7 @@ pub fn snapshot(entries: &[(String, Entry)], prev_version: u64, now: i64) -> Rev
         }
     }
     list.prune(now);
-    let names: Vec<String> = entries.iter().map(|(n, _)| n.clone()).collect();
-    list.source = Some(source_digest(&names));
+    list.source = Some(source);
     list
 }
 

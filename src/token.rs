@@ -245,8 +245,25 @@ impl<'a> Jws<'a> {
 /// validator then checks `iss` and the signature like any other claim). `None` when the token
 /// does not parse far enough.
 pub fn peek_issuer(token: &str, limits: &Limits) -> Option<String> {
-    let [_, payload, _] = split(token, limits).ok()?;
-    let bytes = b64::decode(payload).ok()?;
-    let claims = crate::json::parse_object(&bytes, limits.max_json_depth).ok()?;
-    claims.get("iss")?.as_str().map(str::to_owned)
+    peek_claims(token, &["iss"], limits).pop().flatten()
+}
+
+/// Unverified string claims, parsed exactly as validation parses them, for choosing data before
+/// validation (an issuer's validator, a tenant's grants). Whatever is chosen is applied to a
+/// token whose signature and claims the core then checks.
+pub fn peek_claims(token: &str, names: &[&str], limits: &Limits) -> Vec<Option<String>> {
+    let claims = split(token, limits)
+        .ok()
+        .and_then(|[_, payload, _]| b64::decode(payload).ok())
+        .and_then(|bytes| crate::json::parse_object(&bytes, limits.max_json_depth).ok());
+    names
+        .iter()
+        .map(|n| {
+            claims
+                .as_ref()
+                .and_then(|c| c.get(*n))
+                .and_then(|v| v.as_str())
+                .map(str::to_owned)
+        })
+        .collect()
 }

@@ -98,9 +98,14 @@ struct NamedEntry {
     entry: serde_json::Value,
 }
 
-/// The compacted list from every stored entry (`[{name, entry}]`).
+/// The compacted list from every stored entry (`[{name, entry}]`), recording `source`.
 #[wasm_bindgen(js_name = revocationSnapshot)]
-pub fn revocation_snapshot(entries: &str, prev_version: f64, now: f64) -> Result<String, JsValue> {
+pub fn revocation_snapshot(
+    entries: &str,
+    prev_version: f64,
+    now: f64,
+    source: String,
+) -> Result<String, JsValue> {
     let named: Vec<NamedEntry> = serde_json::from_str(entries).map_err(|e| {
         js_error(
             &Error::new(ErrorCode::RevocationInvalid, format!("entries: {e}")),
@@ -113,17 +118,25 @@ pub fn revocation_snapshot(entries: &str, prev_version: f64, now: f64) -> Result
             let named = Error::new(e.code(), format!("{}: {}", n.name, e.message()));
             js_error(&named, "")
         })?;
-        parsed.push((n.name, e));
+        parsed.push(e);
     }
     let prev = if prev_version.is_finite() && prev_version >= 0.0 {
         prev_version as u64
     } else {
         0
     };
-    Ok(crate::revocation::snapshot(&parsed, prev, now_secs(now)).to_json())
+    Ok(crate::revocation::snapshot(&parsed, prev, now_secs(now), source).to_json())
 }
 
-/// Order-insensitive digest of entry names (what a snapshot's `source` records).
+/// Checks granted scopes (space-separated; wildcards allowed) and returns them de-duplicated.
+#[wasm_bindgen(js_name = parseGrantedScopes)]
+pub fn parse_granted_scopes(text: &str) -> Result<Vec<String>, JsValue> {
+    crate::ScopeSet::parse(text)
+        .map(|s| s.as_slice().to_vec())
+        .map_err(|e| js_error(&e, ""))
+}
+
+/// Order-insensitive digest of strings (what a snapshot's `source` records).
 #[wasm_bindgen(js_name = sourceDigest)]
 pub fn source_digest(names: Vec<String>) -> String {
     crate::revocation::source_digest(&names)
@@ -500,6 +513,17 @@ pub fn peek_issuer(token: &str) -> Option<String> {
     crate::token::peek_issuer(token, &crate::Limits::default())
 }
 
+/// Unverified string claims (undefined when absent or not a string), e.g. a tenant claim that
+/// picks the grants the core then applies.
+#[wasm_bindgen(js_name = peekClaims)]
+pub fn peek_claims(token: &str, names: Vec<String>) -> js_sys::Array {
+    let refs: Vec<&str> = names.iter().map(String::as_str).collect();
+    crate::token::peek_claims(token, &refs, &crate::Limits::default())
+        .into_iter()
+        .map(|v| v.map_or(JsValue::UNDEFINED, JsValue::from))
+        .collect()
+}
+
 /// Inspects any string (never throws).
 #[wasm_bindgen]
 pub fn inspect(text: &str, now: f64, refresh_threshold: Option<f64>) -> Result<JsValue, JsValue> {
@@ -610,6 +634,36 @@ fn parse_record(
 }
 
 /// Creates a key record: `{raw, record}` (show `raw` once; store `record` by `record.hash`).
+fn required_record(record: &str) -> Result<crate::apikey::Record, JsValue> {
+    parse_record(Some(record.to_owned()), "")?
+        .ok_or_else(|| js_error(&Error::new(ErrorCode::ApikeyUnknown, "no record"), ""))
+}
+
+/// A new secret for an existing record: `{ raw, record }` (same id; the old secret stops working).
+#[wasm_bindgen(js_name = apiKeyRotate)]
+pub fn apikey_rotate(record: &str, now: f64) -> Result<JsValue, JsValue> {
+    let mut r = required_record(record)?;
+    let raw = r.rotate(now_secs(now)).map_err(|e| js_error(&e, ""))?;
+    let o = js_sys::Object::new();
+    set(&o, "raw", raw.into());
+    set(&o, "record", to_js(&r)?);
+    Ok(o.into())
+}
+
+/// The record revoked (or purged) at `now`.
+#[wasm_bindgen(js_name = apiKeyRevoke)]
+pub fn apikey_revoke(record: &str, now: f64, purge: bool) -> Result<JsValue, JsValue> {
+    let mut r = required_record(record)?;
+    r.revoke(now_secs(now), purge);
+    to_js(&r)
+}
+
+/// active, expired, revoked or purged.
+#[wasm_bindgen(js_name = apiKeyState)]
+pub fn apikey_state(record: &str, now: f64) -> Result<String, JsValue> {
+    Ok(required_record(record)?.status(now_secs(now)).to_owned())
+}
+
 #[wasm_bindgen(js_name = apiKeyCreate)]
 pub fn apikey_create(
     name: &str,

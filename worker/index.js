@@ -1,8 +1,9 @@
 // The edge worker: rejects bad credentials before they reach the origin. It moves bytes (KV reads,
 // caching, HTTP); every accept/reject decision is the wasm core's, through the tokengate package.
 import * as tg from 'tokengate';
-import { parseConfig, routeFor } from './config.js';
+import { parseConfig, routeFor } from '../js/config.js';
 import { Cached, Unavailable, readJson } from './store.js';
+import { REVOCATIONS, MAINTENANCE, adoptJwks, adoptRevocations, compactGrants, compactJwks, compactRevocations } from '../js/store.js';
 import { extractCredential, CredentialError } from './credentials.js';
 
 const HEALTH = '/.well-known/tokengate/health';
@@ -36,10 +37,12 @@ class Isolate {
 
   revocationsCache(config) {
     this.revocations ??= new Cached(async (prev) => {
-      const doc = await readJson(this.kv, 'revocations', this.counter);
-      // Same version: keep the parsed handle (and every validator's cache keyed by it).
-      if (prev && prev.version === doc.version && prev.generatedAt === doc.generated_at) return prev;
-      return new tg.RevocationList(doc);
+      this.counter.reads++;
+      const text = await this.kv.get(REVOCATIONS);
+      if (text === null) throw new Error('KV key "revocations" is missing');
+      // Same text: keep the parsed handle (and every validator's cache keyed by it).
+      if (prev && prev.text === text) return prev;
+      return { list: new tg.RevocationList(text), text };
     }, this.bounds(config));
     return this.revocations;
   }
@@ -47,9 +50,9 @@ class Isolate {
   grantsCache(config) {
     this.grants ??= new Cached(async () => {
       // No grants document: nothing is narrowed.
-      const doc = await readJson(this.kv, 'grants', this.counter, { schema: 1, version: 0, issuers: {} });
-      if (doc.schema !== 1 || typeof doc.issuers !== 'object')
-        throw new Error('KV key "grants" must be {"schema":1,"version":N,"issuers":{...}}');
+      const doc = await readJson(this.kv, 'grants', this.counter, { schema: 1, version: 0, issuers: {}, tenants: {} });
+      if (doc.schema !== 1 || typeof doc.issuers !== 'object' || (doc.tenants !== undefined && typeof doc.tenants !== 'object'))
+        throw new Error('KV key "grants" must be {"schema":1,"version":N,"issuers":{...},"tenants":{...}}');
       return doc;
     }, this.bounds(config));
     return this.grants;
@@ -112,7 +115,7 @@ class Isolate {
     }
     // Handles are swapped only when the data changed, keeping each validator's cache.
     if (entry.revocations !== revocations) {
-      entry.v.setRevocations(revocations);
+      entry.v.setRevocations(revocations.list);
       entry.revocations = revocations;
     }
     const g = grants.issuers[issuer.issuer];
@@ -229,6 +232,14 @@ async function authenticate(iso, config, request, url, route) {
   const iss = tg.peekIssuer(cred.value);
   const issuer = config.issuers.find((i) => i.issuer === iss) ?? config.issuers[0];
   const opts = { now, scope: route.scope ?? null };
+  if (issuer.tenantGrants) {
+    // Seed 003: a token's scopes are narrowed to what its tenant granted its module. The claims
+    // only pick the grant list; the core verifies the token before applying it. No grant: no scope.
+    const { tenantClaim = 'tenant', moduleClaim = 'module' } = issuer.tenantGrants;
+    const [tenant, module] = tg.peekClaims(cred.value, [tenantClaim, moduleClaim]);
+    const grants = await iso.grantsCache(config).get();
+    opts.grants = (tenant !== undefined && module !== undefined && grants.tenants?.[tenant]?.[module]) || [];
+  }
   let v = await iso.validator(config, issuer, route.tokenTypes);
   try {
     return { verified: await v.validateAsync(cred.value, opts) };
@@ -298,7 +309,7 @@ async function health(iso, config) {
       cache: c?.value ? [...c.value.validators.values()].map((e) => e.v.cacheStats()) : [],
     });
   }
-  const r = iso.revocations?.value;
+  const r = iso.revocations?.value?.list;
   return json(200, {
     ok: true,
     version: tg.version(),
@@ -354,34 +365,44 @@ export default {
     }
   },
 
-  /** Cron: prune expired revocation entries; report keys past their rotation age. */
+  /**
+   * Cron: compacts what admin commands stored (folding in anything an interrupted command left),
+   * prunes expired revocations, refreshes the revocation list's age, reports keys due for
+   * rotation. The same store code as the CLI, so the two never disagree on the data model.
+   */
   async scheduled(controller, env) {
     const iso = isolateFor(env);
     const config = await iso.config.get();
+    const kv = env.TOKENGATE;
     const now = Math.floor(Date.now() / 1000);
-    const report = { event: 'maintenance', pruned: 0, keys: [] };
-    const text = await env.TOKENGATE.get('revocations');
-    if (text !== null) {
-      const list = new tg.RevocationList(text);
-      const pruned = JSON.parse(list.pruned(now));
-      report.pruned = list.size - new tg.RevocationList(pruned).size;
-      if (report.pruned > 0) {
-        pruned.version = list.version + 1;
-        await env.TOKENGATE.put('revocations', JSON.stringify(pruned));
+    const report = { event: 'maintenance', pruned: 0, keys: [], errors: [] };
+    const step = async (what, fn) => {
+      try {
+        await fn();
+      } catch (e) {
+        report.errors.push(`${what}: ${e.message}`);
       }
-    }
+    };
+    await step('revocations', async () => {
+      await adoptRevocations(kv);
+      // Rewritten at least every 10 minutes, so maxRevocationAge bounds how old the worker's copy is.
+      report.pruned = (await compactRevocations(kv, { prune: true, refreshAfter: 600 })).pruned;
+    });
+    await step('grants', () => compactGrants(kv));
     for (const issuer of config.issuers) {
-      const doc = JSON.parse((await env.TOKENGATE.get(issuer.jwks)) ?? '{"keys":[]}');
-      const active = doc.keys.filter((k) => k.status === 'active');
-      for (const k of active) {
-        const ageDays = (now - (k.created_at ?? now)) / 86400;
-        if (ageDays > config.rotationDays)
-          report.keys.push({ jwks: issuer.jwks, kid: k.jwk.kid, problem: 'rotation_due', ageDays: Math.floor(ageDays) });
-      }
-      if (active.length > config.maxActiveKeys)
-        report.keys.push({ jwks: issuer.jwks, problem: 'too_many_active_keys', active: active.length });
+      await step(issuer.jwks, async () => {
+        await adoptJwks(kv, issuer.jwks);
+        const { doc } = await compactJwks(kv, issuer.jwks);
+        const active = doc.keys.filter((k) => k.status === 'active');
+        const newest = Math.max(...active.map((k) => k.created_at ?? now));
+        if (active.length && (now - newest) / 86400 > config.rotationDays)
+          report.keys.push({ jwks: issuer.jwks, problem: 'rotation_due', ageDays: Math.floor((now - newest) / 86400) });
+        if (active.length > config.maxActiveKeys)
+          report.keys.push({ jwks: issuer.jwks, problem: 'too_many_active_keys', active: active.length });
+        if (active.length === 0) report.keys.push({ jwks: issuer.jwks, problem: 'no_active_key' });
+      });
     }
-    await env.TOKENGATE.put('maintenance:last', JSON.stringify({ ...report, at: now }));
+    await kv.put(MAINTENANCE, JSON.stringify({ ...report, at: now }));
     console.log(JSON.stringify(report));
   },
 };

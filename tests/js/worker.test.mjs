@@ -307,9 +307,14 @@ test('scheduled handler prunes expired revocations and reports keys due for rota
   const report = JSON.parse(await r.kv.get('maintenance:last'));
   assert.equal(report.pruned, 1);
   assert.deepEqual(
-    report.keys.map((k) => [k.kid, k.problem]),
-    [['a', 'rotation_due']],
+    report.keys.map((k) => [k.jwks, k.problem]),
+    [['jwks:main', 'rotation_due']],
   );
+  assert.deepEqual(report.errors, []);
+  // The hand-written documents were adopted as entries, so the CLI and the cron can manage them.
+  assert.equal(JSON.parse(await r.kv.get('jwks:main')).keys[0].jwk.kid, 'a');
+  assert.equal((await r.kv.list({ prefix: 'key:jwks:main:' })).keys.length, 1);
+  assert.equal((await r.kv.list({ prefix: 'revocation:' })).keys.length, 1);
 });
 
 test('persisted keys: a new isolate starts warm from the Cache API, without a KV read for keys', async () => {

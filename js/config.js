@@ -25,7 +25,8 @@ export const DEFAULTS = {
   keysMaxStale: 3600,
   // Keep the last key documents in the Cache API so new isolates start warm.
   persistKeys: true,
-  maxRevocationAge: 600,
+  // Above the cron period (15 min) plus margin: the cron refreshes the list every 10 minutes.
+  maxRevocationAge: 3600,
   rotationDays: 30,
   maxActiveKeys: 3,
 };

@@ -1,0 +1,182 @@
+// The KV data model, shared by the admin CLI (Node, against local or remote KV) and the worker's
+// cron. `kv` is anything with the Workers KV API: get, put(key, value, { metadata }), delete, list.
+//
+// Nothing lost: KV has no transactions, so every change is its own entry (a revocation, a signing
+// key, a grant, an API key, an audit record), written under a name no other writer uses, with its
+// content in the entry's metadata. The documents the worker reads (`revocations`, `jwks:<name>`,
+// `grants`) are snapshots compacted from those entries and record a digest of them (`source`).
+// A writer loops: read the snapshot, list the entries, and if the snapshot's source is not the
+// listing's digest, rebuild and write it, then look again. The last writer to put a snapshot
+// checks after its put, so once writers stop the snapshot covers every entry. A crash between the
+// entry and the snapshot leaves the old snapshot (still valid) plus an entry the next write, or
+// the cron, folds in; `status` reports it as pending.
+import { revocations as rev, sourceDigest } from './core.js';
+
+export const REVOCATIONS = 'revocations';
+export const GRANTS = 'grants';
+export const CONFIG = 'config';
+export const MAINTENANCE = 'maintenance:last';
+export const PREFIX = {
+  revocation: 'revocation:',
+  grant: 'grant:',
+  apikey: 'apikey:',
+  audit: 'audit:',
+  /** Signing keys of one published key set (`jwks:<name>`). */
+  key: (jwks) => `key:${jwks}:`,
+};
+
+/** Time-ordered unique entry names: `<prefix><ms, base36, fixed width>-<random>`. */
+export function uniqueName(prefix, now = Date.now()) {
+  const rand = Array.from(crypto.getRandomValues(new Uint8Array(6)), (b) => b.toString(16).padStart(2, '0')).join('');
+  return `${prefix}${now.toString(36).padStart(9, '0')}-${rand}`;
+}
+
+/** Every key under a prefix, with metadata, across list pages. */
+export async function listAll(kv, prefix) {
+  const keys = [];
+  let cursor;
+  do {
+    const page = await kv.list({ prefix, cursor });
+    keys.push(...page.keys);
+    cursor = page.list_complete ? undefined : page.cursor;
+  } while (cursor);
+  return keys;
+}
+
+/** The digest a snapshot built from these listed entries records. */
+export const digestOf = (listed) => sourceDigest(listed.map((k) => `${k.name}\n${JSON.stringify(k.metadata ?? null)}`));
+
+/** Reads a JSON document; `{ doc, error }`, where a missing key is `doc: null` and bad JSON an error. */
+export async function readDoc(kv, key) {
+  const text = await kv.get(key);
+  if (text === null) return { doc: null, text };
+  try {
+    return { doc: JSON.parse(text), text };
+  } catch (e) {
+    return { doc: null, text, error: `KV key "${key}" is not JSON: ${e.message}` };
+  }
+}
+
+const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
+
+/**
+ * Brings a snapshot up to date with its entries (the loop described at the top). `build(listed,
+ * prev, now, source)` returns the new document. `refreshAfter` (seconds) rewrites an up-to-date
+ * snapshot whose `generated_at` is older, so readers can bound its age. Returns `{ doc, writes }`.
+ */
+export async function converge(kv, { key, prefix, build, refreshAfter, attempts = 40 }) {
+  let writes = 0;
+  for (let i = 0; i < attempts; i++) {
+    const { doc: prev } = await readDoc(kv, key);
+    const listed = await listAll(kv, prefix);
+    const source = digestOf(listed);
+    const now = Math.floor(Date.now() / 1000);
+    const fresh = refreshAfter === undefined || (prev && now - (prev.generated_at ?? 0) < refreshAfter);
+    if (prev && prev.source === source && fresh) return { doc: prev, writes };
+    const doc = build(listed, prev, now, source);
+    await kv.put(key, JSON.stringify(doc));
+    writes++;
+    // Back off a little so racing writers interleave instead of colliding again.
+    await sleep(5 + Math.random() * 20 * Math.min(i + 1, 10));
+  }
+  throw new Error(`KV key "${key}" did not settle after ${attempts} attempts (heavy concurrent writes?); run the command again`);
+}
+
+/** Revocation list builder: the core merges, prunes and validates every entry. */
+export function buildRevocations(listed, prev, now, source) {
+  return rev.snapshot(
+    listed.map((k) => ({ name: k.name, entry: k.metadata })),
+    { prevVersion: prev?.version ?? 0, now, source },
+  );
+}
+
+/** Published key set builder: every stored key (active and retired), oldest first. */
+export function buildJwks(listed, prev, now, source) {
+  const keys = listed.map((k) => {
+    const m = k.metadata;
+    if (!m || typeof m.jwk !== 'object' || typeof m.jwk.kid !== 'string' || !['active', 'retired'].includes(m.status))
+      throw new Error(`key entry "${k.name}" is invalid: needs {status: active|retired, created_at, jwk with kid}`);
+    if ('d' in m.jwk || 'k' in m.jwk || 'p' in m.jwk) throw new Error(`key entry "${k.name}" holds private key material`);
+    return m;
+  });
+  keys.sort((a, b) => a.created_at - b.created_at || a.jwk.kid.localeCompare(b.jwk.kid));
+  return { schema: 1, version: (prev?.version ?? 0) + 1, generated_at: now, source, keys };
+}
+
+/** Grants builder: `tenants[tenant][module]` = granted scopes (seed 003's per-module grants). */
+export function buildGrants(listed, prev, now, source) {
+  const tenants = {};
+  for (const k of listed) {
+    const m = k.metadata;
+    if (!m || ![m.tenant, m.module, m.scope].every((s) => typeof s === 'string' && s.length > 0))
+      throw new Error(`grant entry "${k.name}" is invalid: needs {tenant, module, scope}`);
+    const scopes = ((tenants[m.tenant] ??= {})[m.module] ??= []);
+    if (!scopes.includes(m.scope)) scopes.push(m.scope);
+  }
+  for (const modules of Object.values(tenants)) for (const scopes of Object.values(modules)) scopes.sort();
+  // Issuer-wide grants written by hand are kept; the CLI manages tenant grants.
+  return { schema: 1, version: (prev?.version ?? 0) + 1, generated_at: now, source, issuers: prev?.issuers ?? {}, tenants };
+}
+
+export const grantName = (tenant, module, scope) => `${PREFIX.grant}${[tenant, module, scope].map(encodeURIComponent).join('/')}`;
+
+/** Converges the revocation list; with `prune`, first deletes entries past their `until`. */
+export async function compactRevocations(kv, { prune = false, refreshAfter } = {}) {
+  let pruned = 0;
+  if (prune) {
+    const now = Math.floor(Date.now() / 1000);
+    for (const k of await listAll(kv, PREFIX.revocation)) {
+      if (typeof k.metadata?.until === 'number' && k.metadata.until <= now) {
+        await kv.delete(k.name);
+        pruned++;
+      }
+    }
+  }
+  const r = await converge(kv, { key: REVOCATIONS, prefix: PREFIX.revocation, build: buildRevocations, refreshAfter });
+  return { ...r, pruned };
+}
+
+export const compactJwks = (kv, jwks) => converge(kv, { key: jwks, prefix: PREFIX.key(jwks), build: buildJwks });
+export const compactGrants = (kv) => converge(kv, { key: GRANTS, prefix: PREFIX.grant, build: buildGrants });
+
+/**
+ * Keys a snapshot holds that were never stored as entries (a document written by hand or by an
+ * older version) become entries first, so the first compaction does not drop them.
+ */
+export async function adoptJwks(kv, jwks) {
+  const { doc } = await readDoc(kv, jwks);
+  if (!doc || doc.source !== undefined || !Array.isArray(doc.keys)) return 0;
+  const listed = await listAll(kv, PREFIX.key(jwks));
+  const have = new Set(listed.map((k) => k.metadata?.jwk?.kid));
+  let n = 0;
+  for (const k of doc.keys) {
+    if (!k?.jwk?.kid || have.has(k.jwk.kid)) continue;
+    const meta = { status: k.status ?? 'active', created_at: k.created_at ?? 0, jwk: k.jwk };
+    if (k.retired_at !== undefined) meta.retired_at = k.retired_at;
+    await kv.put(`${PREFIX.key(jwks)}${k.jwk.kid}`, JSON.stringify(meta), { metadata: meta });
+    n++;
+  }
+  return n;
+}
+
+/** The same for a hand-written revocation list. */
+export async function adoptRevocations(kv) {
+  const { doc } = await readDoc(kv, REVOCATIONS);
+  if (!doc || doc.source !== undefined) return 0;
+  const entries = [
+    ...(doc.jti ?? []).map((e) => ({ kind: 'jti', ...e })),
+    ...(doc.subjects ?? []).map((e) => ({ kind: 'subject', ...e })),
+    ...(doc.apikeys ?? []).map((e) => ({ kind: 'apikey', ...e })),
+  ];
+  if (entries.length === 0 || (await listAll(kv, PREFIX.revocation)).length > 0) return 0;
+  for (const e of entries) await putRevocation(kv, e);
+  return entries.length;
+}
+
+/** Stores one revocation entry (checked by the core) under a fresh name. */
+export async function putRevocation(kv, entry) {
+  const e = rev.entry(entry);
+  const name = uniqueName(PREFIX.revocation);
+  await kv.put(name, JSON.stringify(e), { metadata: e });
+  return name;
+}
