@@ -90,11 +90,16 @@ class Isolate {
 
   /** The validator for an issuer and a route's token types, with current revocations and grants. */
   async validator(config, issuer, tokenTypes, { force = false } = {}) {
-    const [keys, revocations, grants] = await Promise.all([
+    // allSettled, not all: a load still running when this request answers would be tied to a
+    // finished request, and workerd never settles it for the next request that awaits it.
+    const settled = await Promise.allSettled([
       this.jwksCache(config, issuer.jwks).get({ force }),
       this.revocationsCache(config).get(),
       this.grantsCache(config).get(),
     ]);
+    const failed = settled.find((r) => r.status === 'rejected');
+    if (failed) throw failed.reason;
+    const [keys, revocations, grants] = settled.map((r) => r.value);
     const types = tokenTypes ?? issuer.tokenTypes;
     const id = JSON.stringify(types ?? null);
     let entry = keys.validators.get(id);
