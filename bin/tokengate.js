@@ -1,10 +1,13 @@
 #!/usr/bin/env node
-// tokengate CLI: inspect, verify, mint, keygen, public-jwk. Exit codes: 0 valid, 1 rejected,
-// 2 usage or input error. Every decision is the wasm core's, as in the worker and the browser.
+// tokengate CLI: inspect, verify, mint, keygen, public-jwk, and the lifecycle commands over the
+// worker's KV (js/admin). Exit codes: 0 valid/done, 1 rejected/failed/problems found, 2 usage or
+// input error. Every decision is the wasm core's, as in the worker and the browser.
 import { readFileSync } from 'node:fs';
 import { randomUUID } from 'node:crypto';
 import { parseArgs } from 'node:util';
 import * as tg from '../js/node.js';
+import { ADMIN_USAGE, isAdminCommand, runAdmin } from '../js/admin/cli.js';
+import { UsageError } from '../js/admin/context.js';
 
 const USAGE = `usage:
   tokengate inspect <token|-> [--json] [--now UNIX]
@@ -16,10 +19,12 @@ const USAGE = `usage:
   tokengate keygen --alg ALG [--kid K]
   tokengate public-jwk FILE [--jwks]
 
-exit codes: 0 valid, 1 rejected, 2 usage or input error`;
+${ADMIN_USAGE}
+
+exit codes: 0 valid or done, 1 rejected, failed or problems found, 2 usage or input error`;
 
 /** A usage or input problem: exit code 2. */
-class InputError extends Error {}
+class InputError extends UsageError {}
 
 const OPTIONS = {
   json: { type: 'boolean' },
@@ -246,12 +251,13 @@ function publicJwk(v, positionals) {
 
 const COMMANDS = { inspect, verify, mint, keygen, 'public-jwk': publicJwk };
 
-function main(argv) {
+async function main(argv) {
   const [command, ...rest] = argv;
   if (command === undefined || command === '--help' || command === '-h' || command === 'help') {
     process.stdout.write(`${USAGE}\n`);
     return command === undefined ? 2 : 0;
   }
+  if (isAdminCommand(command, rest)) return runAdmin(command, rest);
   const run = COMMANDS[command];
   if (!run) throw new InputError(`unknown command "${command}"`);
   const extra = command === 'public-jwk' ? { jwks: { type: 'boolean' } } : {};
@@ -270,11 +276,16 @@ function main(argv) {
 }
 
 try {
-  process.exitCode = main(process.argv.slice(2));
+  process.exitCode = await main(process.argv.slice(2));
 } catch (e) {
-  if (!(e instanceof InputError)) throw e;
-  process.stderr.write(
-    `tokengate: ${e.message}\n${e.message.startsWith('unknown') || e.message.includes('Unknown option') ? `\n${USAGE}\n` : ''}`,
-  );
-  process.exitCode = 2;
+  if (!(e instanceof UsageError)) {
+    // KV or data problems in a lifecycle command: a clear message, exit 1.
+    process.stderr.write(`tokengate: ${e?.message ?? e}\n`);
+    process.exitCode = 1;
+  } else {
+    process.stderr.write(
+      `tokengate: ${e.message}\n${e.message.startsWith('unknown') || e.message.includes('Unknown option') ? `\n${USAGE}\n` : ''}`,
+    );
+    process.exitCode = 2;
+  }
 }

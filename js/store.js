@@ -71,7 +71,7 @@ export async function converge(kv, { key, prefix, build, refreshAfter, attempts 
     const listed = await listAll(kv, prefix);
     const source = digestOf(listed);
     const now = Math.floor(Date.now() / 1000);
-    const fresh = refreshAfter === undefined || (prev && now - (prev.generated_at ?? 0) < refreshAfter);
+    const fresh = refreshAfter === undefined || writes > 0 || (prev && now - (prev.generated_at ?? 0) < refreshAfter);
     if (prev && prev.source === source && fresh) return { doc: prev, writes };
     const doc = build(listed, prev, now, source);
     await kv.put(key, JSON.stringify(doc));

@@ -1,8 +1,11 @@
-// Seeds the local KV for `npm start`: a demo issuer (an ES256 key pair kept across restarts in
-// .wrangler/demo/), a revocation list, grants and a demo API key. Prints ready-to-paste curl lines.
+// Seeds the local KV for `npm start` through the same store code as the admin CLI: a demo issuer
+// (an ES256 key kept across restarts in .wrangler/demo/, its private JWK also where `tokengate
+// mint --issuer` looks), a revoked jti, and a demo API key. Idempotent: what the CLI added since
+// stays. Prints ready-to-paste curl lines.
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
-import { execFileSync } from 'node:child_process';
 import * as tg from '../js/node.js';
+import { PREFIX, compactGrants, compactJwks, compactRevocations, listAll, putRevocation } from '../js/store.js';
+import { openLocalKv } from '../js/admin/kv.js';
 
 const ISS = 'https://demo.tokengate.local';
 const AUD = 'demo-api';
@@ -12,8 +15,12 @@ mkdirSync(dir, { recursive: true });
 
 const now = Math.floor(Date.now() / 1000);
 const keyFile = `${dir}/private.json`;
-if (!existsSync(keyFile)) writeFileSync(keyFile, JSON.stringify(tg.generateKey('ES256'), null, 2));
+if (!existsSync(keyFile)) writeFileSync(keyFile, JSON.stringify({ ...tg.generateKey('ES256'), alg: 'ES256' }, null, 2), { mode: 0o600 });
 const priv = JSON.parse(readFileSync(keyFile, 'utf8'));
+const cliKeys = '.tokengate/keys/demo.tokengate.local';
+mkdirSync(cliKeys, { recursive: true, mode: 0o700 });
+if (!existsSync(`${cliKeys}/${priv.kid}.json`))
+  writeFileSync(`${cliKeys}/${priv.kid}.json`, JSON.stringify(priv, null, 2), { mode: 0o600 });
 
 const apiFile = `${dir}/apikey.json`;
 if (!existsSync(apiFile)) {
@@ -24,23 +31,24 @@ if (!existsSync(apiFile)) {
 }
 const { raw, record } = JSON.parse(readFileSync(apiFile, 'utf8'));
 
-const jwks = { schema: 1, version: 1, keys: [{ status: 'active', created_at: now, jwk: tg.publicJwk(priv) }] };
-const revocations = { schema: 1, version: 1, generated_at: now, jti: [{ iss: ISS, jti: 'demo-revoked', until: now + 86400 }] };
-const grants = { schema: 1, version: 1, issuers: {} };
-const entries = [
-  { key: 'jwks:demo', value: JSON.stringify(jwks) },
-  { key: 'revocations', value: JSON.stringify(revocations) },
-  { key: 'grants', value: JSON.stringify(grants) },
-  { key: `apikey:${record.hash}`, value: JSON.stringify(record) },
-];
-writeFileSync(`${dir}/seed.json`, JSON.stringify(entries));
-execFileSync(
-  'node_modules/.bin/wrangler',
-  ['kv', 'bulk', 'put', `${dir}/seed.json`, '--binding', 'TOKENGATE', '--local', '--persist-to', '.wrangler/state'],
-  {
-    stdio: ['ignore', 'ignore', 'inherit'],
-  },
-);
+const kv = await openLocalKv({ persistTo: '.wrangler/state' });
+try {
+  const keyEntry = `${PREFIX.key('jwks:demo')}${priv.kid}`;
+  if ((await kv.get(keyEntry)) === null) {
+    const meta = { status: 'active', created_at: now, jwk: tg.publicJwk(priv) };
+    await kv.put(keyEntry, JSON.stringify(meta), { metadata: meta });
+  }
+  const stored = await listAll(kv, PREFIX.revocation);
+  if (!stored.some((k) => k.metadata?.jti === 'demo-revoked' && k.metadata.until > now))
+    await putRevocation(kv, { kind: 'jti', iss: ISS, jti: 'demo-revoked', until: now + 86400 });
+  if ((await kv.get(`${PREFIX.apikey}${record.hash}`)) === null)
+    await kv.put(`${PREFIX.apikey}${record.hash}`, JSON.stringify(record), { metadata: record });
+  await compactJwks(kv, 'jwks:demo');
+  await compactRevocations(kv, { refreshAfter: 0 });
+  await compactGrants(kv);
+} finally {
+  await kv.close();
+}
 
 const token = (claims) => tg.mint(priv, { iss: ISS, aud: AUD, sub: 'user-1', type: 'access', tenant: 'acme', ...claims });
 const valid = token({ iat: now, exp: now + 3600, jti: crypto.randomUUID(), scope: 'users:read billing:read' });

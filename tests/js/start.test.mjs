@@ -2,12 +2,13 @@
 // the curl lines it prints behave as described.
 import { test, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { spawn } from 'node:child_process';
+import { spawn, spawnSync } from 'node:child_process';
 
 const PORT = 8797;
 const base = `http://127.0.0.1:${PORT}`;
+const ROOT = new URL('../../', import.meta.url).pathname;
 const child = spawn('bash', ['scripts/start.sh'], {
-  cwd: new URL('../../', import.meta.url).pathname,
+  cwd: ROOT,
   env: { ...process.env, PORT: String(PORT), TOKENGATE_URL: base },
   detached: true,
   stdio: ['ignore', 'pipe', 'pipe'],
@@ -64,4 +65,30 @@ test('npm start serves the worker and the inspector; the printed curl lines do w
   assert.equal(page.status, 200);
   assert.match(await page.text(), /tokengate inspector/);
   assert.equal((await fetch(`${base}/lib/pkg/tokengate_bg.wasm`)).headers.get('content-type'), 'application/wasm');
+});
+
+test('a revocation made with the CLI takes effect in the running npm start worker within its cache TTL', { timeout: 300_000 }, async () => {
+  await ready();
+  const [, url, headers] = curlLines()[0]; // the valid token
+  const token = headers.Authorization.slice('Bearer '.length);
+  assert.equal((await fetch(url, { headers })).status, 200);
+  const cli = spawnSync(process.execPath, ['bin/tokengate.js', 'revoke', '--token', token, '--actor', 'start-test', '--json'], {
+    cwd: ROOT,
+    encoding: 'utf8',
+  });
+  assert.equal(cli.status, 0, cli.stderr);
+  const revokedAt = Date.now();
+  // wrangler.toml's cacheTtl is 60 s: the worker may serve its cached list until then.
+  for (;;) {
+    const res = await fetch(url, { headers });
+    if (res.status === 401) {
+      assert.equal((await res.json()).code, 'token_revoked');
+      break;
+    }
+    assert.equal(res.status, 200);
+    assert.ok(Date.now() - revokedAt < 75_000, 'revocation not applied within the cache TTL');
+    await new Promise((r) => setTimeout(r, 1000));
+  }
+  const status = spawnSync(process.execPath, ['bin/tokengate.js', 'status', '--json'], { cwd: ROOT, encoding: 'utf8' });
+  assert.equal(status.status, 0, status.stdout);
 });

@@ -1,0 +1,226 @@
+// Signing-key lifecycle (seed 004): generate, rotate, list, retire, cleanup. Each key is its own KV
+// entry `key:<jwks>:<kid>` (public JWK and status in metadata); `jwks:<name>` is compacted from
+// them. Private JWKs go to files (mode 0600), never to KV.
+import { chmodSync, existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import * as tg from '../node.js';
+import { PREFIX, REVOCATIONS, adoptJwks, compactJwks, compactRevocations, listAll, readDoc } from '../store.js';
+import { DAY, UsageError, duration, iso } from './context.js';
+
+export const KEY_OPTIONS = {
+  issuer: { type: 'string' },
+  alg: { type: 'string' },
+  'max-active': { type: 'string' },
+  'max-age': { type: 'string' },
+};
+
+const slug = (issuer) => issuer.replace(/^https?:\/\//, '').replace(/[^A-Za-z0-9._-]+/g, '_');
+
+export const privateKeyPath = (admin, issuer, kid) => join(admin.keysDir, slug(issuer.issuer), `${kid}.json`);
+
+function writePrivate(admin, issuer, jwk) {
+  const dir = join(admin.keysDir, slug(issuer.issuer));
+  mkdirSync(dir, { recursive: true, mode: 0o700 });
+  const file = privateKeyPath(admin, issuer, jwk.kid);
+  writeFileSync(file, `${JSON.stringify(jwk, null, 2)}\n`, { mode: 0o600, flag: 'wx' });
+  chmodSync(file, 0o600); // the umask may have narrowed it further, never widened
+  return file;
+}
+
+/** The stored keys of an issuer (entries), oldest first. */
+export async function storedKeys(admin, issuer) {
+  await adoptJwks(admin.kv, issuer.jwks);
+  const listed = await listAll(admin.kv, PREFIX.key(issuer.jwks));
+  return listed.map((k) => ({ name: k.name, ...k.metadata })).sort((a, b) => a.created_at - b.created_at);
+}
+
+async function putKey(admin, issuer, meta) {
+  const { name: _, ...m } = meta;
+  await admin.kv.put(`${PREFIX.key(issuer.jwks)}${m.jwk.kid}`, JSON.stringify(m), { metadata: m });
+}
+
+/**
+ * The lifecycle plan for a key set at `now`: keys due for rotation (active, older than
+ * `rotationDays`), retired keys whose tokens have all expired (retired + max token lifetime +
+ * leeway), active keys beyond the cap (oldest first).
+ */
+export function plan(admin, issuer, keys, { maxActive, maxAge = 180 * DAY } = {}) {
+  const now = admin.now;
+  const rotationDays = admin.config.rotationDays;
+  const cap = maxActive ?? admin.config.maxActiveKeys;
+  const grace = admin.maxTtl(issuer) + (issuer.leeway ?? 0);
+  const active = keys.filter((k) => k.status === 'active');
+  return {
+    due: active.filter((k) => now - k.created_at > rotationDays * DAY),
+    excess: active.slice(0, Math.max(0, active.length - cap)),
+    // Old active keys are retired first (then removed after the grace), never removed outright.
+    tooOld: active.filter((k) => now - k.created_at > maxAge),
+    removable: keys.filter((k) => k.status === 'retired' && (k.retired_at ?? k.created_at) + grace <= now),
+    removableAt: (k) => (k.retired_at ?? now) + grace,
+  };
+}
+
+async function publish(admin, issuer) {
+  admin.checkpoint('before-compact');
+  const published = await compactJwks(admin.kv, issuer.jwks);
+  // A new deployment's first key: the worker also needs a revocation list (it fails closed
+  // without one), so an empty one is created.
+  if ((await admin.kv.get(REVOCATIONS)) === null) await compactRevocations(admin.kv);
+  return published;
+}
+
+async function addKey(admin, issuer, alg) {
+  const jwk = tg.generateKey(alg);
+  jwk.alg = alg;
+  const file = writePrivate(admin, issuer, jwk);
+  const meta = { status: 'active', created_at: admin.now, jwk: tg.publicJwk(jwk) };
+  await putKey(admin, issuer, meta);
+  return { kid: jwk.kid, alg, file };
+}
+
+async function generate(admin, v) {
+  const issuer = admin.issuer(v.issuer);
+  const alg = v.alg ?? 'ES256';
+  await admin.audit('keys.generate', { issuer: issuer.issuer, alg });
+  const added = await addKey(admin, issuer, alg);
+  const { doc } = await publish(admin, issuer);
+  return {
+    json: { issuer: issuer.issuer, added, version: doc.version },
+    text: `new active ${alg} key ${added.kid} published in ${issuer.jwks} (version ${doc.version}); private key: ${added.file}`,
+  };
+}
+
+async function rotate(admin, v) {
+  const issuer = admin.issuer(v.issuer);
+  const alg = v.alg ?? 'ES256';
+  const maxActive = v['max-active'] === undefined ? undefined : Number(v['max-active']);
+  if (maxActive !== undefined && !(Number.isInteger(maxActive) && maxActive >= 1)) throw new UsageError('--max-active must be at least 1');
+  await admin.audit('keys.rotate', { issuer: issuer.issuer, alg });
+  const added = await addKey(admin, issuer, alg);
+  admin.checkpoint('after-key');
+  const retired = [];
+  for (const k of plan(admin, issuer, await storedKeys(admin, issuer), { maxActive }).excess) {
+    await putKey(admin, issuer, { ...k, status: 'retired', retired_at: admin.now });
+    retired.push(k.jwk.kid);
+  }
+  const { doc } = await publish(admin, issuer);
+  const lines = [`rotated ${issuer.jwks}: new active ${alg} key ${added.kid} (private key: ${added.file})`];
+  if (retired.length) lines.push(`retired (still published until their tokens expire): ${retired.join(', ')}`);
+  lines.push(`published version ${doc.version}: ${doc.keys.length} keys`);
+  return { json: { issuer: issuer.issuer, added, retired, version: doc.version }, text: lines.join('\n') };
+}
+
+async function list(admin, v) {
+  const issuer = admin.issuer(v.issuer);
+  const keys = await storedKeys(admin, issuer);
+  const p = plan(admin, issuer, keys);
+  const { doc } = await readDoc(admin.kv, issuer.jwks);
+  const published = new Set((doc?.keys ?? []).map((k) => k.jwk?.kid));
+  const rows = keys.map((k) => ({
+    kid: k.jwk.kid,
+    alg: k.jwk.alg ?? null,
+    status: k.status,
+    created_at: k.created_at,
+    retired_at: k.retired_at ?? null,
+    ageDays: Math.floor((admin.now - k.created_at) / DAY),
+    published: published.has(k.jwk.kid),
+    privateKey: existsSync(privateKeyPath(admin, issuer, k.jwk.kid)),
+    rotationDue: p.due.includes(k),
+    removableAt: k.status === 'retired' ? p.removableAt(k) : null,
+  }));
+  const text = [
+    `${issuer.jwks} (${issuer.issuer}): ${rows.length} keys`,
+    ...rows.map(
+      (r) =>
+        `  ${r.kid}  ${r.alg ?? '?'}  ${r.status.padEnd(7)}  created ${iso(r.created_at)} (${r.ageDays} d)` +
+        `${r.retired_at ? `  retired ${iso(r.retired_at)}, removable ${iso(r.removableAt)}` : ''}` +
+        `${r.rotationDue ? '  ROTATION DUE' : ''}${r.published ? '' : '  NOT PUBLISHED'}${r.privateKey ? '  [private key here]' : ''}`,
+    ),
+  ].join('\n');
+  return { json: { issuer: issuer.issuer, jwks: issuer.jwks, keys: rows }, text };
+}
+
+async function retire(admin, v, [kid]) {
+  const issuer = admin.issuer(v.issuer);
+  if (!kid) throw new UsageError('keys retire needs the KID');
+  const keys = await storedKeys(admin, issuer);
+  const k = keys.find((x) => x.jwk.kid === kid);
+  if (!k) throw new UsageError(`no key "${kid}" in ${issuer.jwks}`);
+  await admin.audit('keys.retire', { issuer: issuer.issuer, kid });
+  if (k.status !== 'retired') await putKey(admin, issuer, { ...k, status: 'retired', retired_at: admin.now });
+  const { doc } = await publish(admin, issuer);
+  const left = keys.filter((x) => x.status === 'active' && x.jwk.kid !== kid).length;
+  return {
+    json: { issuer: issuer.issuer, retired: kid, activeLeft: left, version: doc.version },
+    text: `retired ${kid}: it still verifies tokens until ${iso(plan(admin, issuer, []).removableAt({ ...k, retired_at: admin.now }))}, then \`keys cleanup\` removes it${left === 0 ? '\nwarning: no active key is left; run `keys rotate` before minting' : ''}`,
+  };
+}
+
+async function cleanup(admin, v) {
+  const issuer = admin.issuer(v.issuer);
+  const maxAge = v['max-age'] === undefined ? undefined : duration(v['max-age'], '--max-age');
+  let keys = await storedKeys(admin, issuer);
+  let p = plan(admin, issuer, keys, { maxAge });
+  await admin.audit('keys.cleanup', { issuer: issuer.issuer });
+  // Active keys past the age limit are retired (not removed: tokens they signed are live), as
+  // long as another active key remains to sign with.
+  const retired = [];
+  for (const k of p.tooOld) {
+    const othersActive = keys.filter((x) => x.status === 'active' && !retired.includes(x.jwk.kid) && x !== k).length;
+    if (othersActive === 0) continue;
+    await putKey(admin, issuer, { ...k, status: 'retired', retired_at: admin.now });
+    retired.push(k.jwk.kid);
+  }
+  if (retired.length) {
+    keys = await storedKeys(admin, issuer);
+    p = plan(admin, issuer, keys, { maxAge });
+  }
+  const removed = [];
+  for (const k of p.removable) {
+    await admin.kv.delete(k.name);
+    rmSync(privateKeyPath(admin, issuer, k.jwk.kid), { force: true });
+    removed.push(k.jwk.kid);
+  }
+  const { doc } = await publish(admin, issuer);
+  const text = [
+    removed.length ? `removed ${removed.length} key(s) whose tokens have all expired: ${removed.join(', ')}` : 'no key can be removed yet',
+    ...(retired.length ? [`retired key(s) older than the age limit: ${retired.join(', ')}`] : []),
+    `published version ${doc.version}: ${doc.keys.length} keys`,
+  ].join('\n');
+  return { json: { issuer: issuer.issuer, removed, retired, version: doc.version }, text };
+}
+
+/** A leaked key: unpublished at once, so every token it signed stops verifying. */
+async function remove(admin, v, [kid]) {
+  const issuer = admin.issuer(v.issuer);
+  if (!kid) throw new UsageError('keys remove needs the KID');
+  const k = (await storedKeys(admin, issuer)).find((x) => x.jwk.kid === kid);
+  if (!k) throw new UsageError(`no key "${kid}" in ${issuer.jwks}`);
+  await admin.audit('keys.remove', { issuer: issuer.issuer, kid });
+  await admin.kv.delete(k.name);
+  rmSync(privateKeyPath(admin, issuer, kid), { force: true });
+  const { doc } = await publish(admin, issuer);
+  const left = doc.keys.filter((x) => x.status === 'active').length;
+  return {
+    json: { issuer: issuer.issuer, removed: kid, activeLeft: left, version: doc.version },
+    text: `removed ${kid}: tokens it signed stop verifying within the worker's cache TTL${left === 0 ? '\nwarning: no active key is left; run `keys rotate` before minting' : ''}`,
+  };
+}
+
+export const keys = { generate, rotate, list, retire, cleanup, remove };
+
+/** The newest active key of an issuer whose private JWK is here, and that is published. */
+export async function signingKey(admin, issuer) {
+  const all = await storedKeys(admin, issuer);
+  const { doc } = await readDoc(admin.kv, issuer.jwks);
+  const published = new Set((doc?.keys ?? []).map((k) => k.jwk?.kid));
+  for (const k of all.filter((x) => x.status === 'active').reverse()) {
+    const file = privateKeyPath(admin, issuer, k.jwk.kid);
+    if (!existsSync(file)) continue;
+    if (!published.has(k.jwk.kid)) await compactJwks(admin.kv, issuer.jwks);
+    return JSON.parse(readFileSync(file, 'utf8'));
+  }
+  throw new UsageError(
+    `no active signing key of ${issuer.issuer} has its private key in ${admin.keysDir}; run \`tokengate keys rotate --issuer ${issuer.issuer}\``,
+  );
+}

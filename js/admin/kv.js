@@ -1,0 +1,120 @@
+// Where the admin CLI reads and writes: the Workers KV API over
+//  - local: the same persisted local KV that `wrangler dev` (npm start) uses, opened with
+//    Miniflare (wrangler's own local runtime). Several processes share one SQLite file, so a
+//    write can meet SQLITE_BUSY: every call retries with backoff.
+//  - remote (or local through the wrangler CLI): `wrangler kv key …` commands.
+import { execFile } from 'node:child_process';
+import { mkdirSync } from 'node:fs';
+import { join, resolve } from 'node:path';
+import { promisify } from 'node:util';
+
+const run = promisify(execFile);
+const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
+
+/** Retries transient local-store failures (SQLITE_BUSY surfaces as an HTTP 500 from Miniflare). */
+async function retrying(fn) {
+  for (let attempt = 0; ; attempt++) {
+    try {
+      return await fn();
+    } catch (e) {
+      const transient = /\b500\b|SQLITE_BUSY|database is locked/i.test(String(e?.message ?? e));
+      if (!transient || attempt >= 80) throw e;
+      await sleep(10 + Math.random() * Math.min(25 * attempt, 250));
+    }
+  }
+}
+
+class Retrying {
+  constructor(kv, close) {
+    this.kv = kv;
+    this.closeFn = close;
+  }
+  get(key) {
+    return retrying(() => this.kv.get(key));
+  }
+  put(key, value, opts) {
+    return retrying(() => this.kv.put(key, value, opts));
+  }
+  delete(key) {
+    return retrying(() => this.kv.delete(key));
+  }
+  list(opts) {
+    return retrying(() => this.kv.list(opts));
+  }
+  close() {
+    return this.closeFn();
+  }
+}
+
+/** Local KV under `persistTo` (default .wrangler/state, as `wrangler dev --persist-to`). */
+export async function openLocalKv({ persistTo = '.wrangler/state', namespaceId = 'tokengate-local' } = {}) {
+  let Miniflare, NoOpLog;
+  try {
+    ({ Miniflare, NoOpLog } = await import('miniflare'));
+  } catch {
+    throw new Error('local KV needs the "miniflare" package (installed with wrangler): npm install --save-dev wrangler');
+  }
+  const dir = resolve(persistTo, 'v3', 'kv');
+  mkdirSync(dir, { recursive: true });
+  const mf = new Miniflare({
+    modules: true,
+    script: 'export default { fetch() { return new Response(null, { status: 404 }) } }',
+    kvNamespaces: { TOKENGATE: namespaceId },
+    kvPersist: dir,
+    cf: false,
+    log: new NoOpLog(),
+  });
+  try {
+    const kv = await mf.getKVNamespace('TOKENGATE');
+    return new Retrying(kv, () => mf.dispose());
+  } catch (e) {
+    await mf.dispose().catch(() => {});
+    throw e;
+  }
+}
+
+/**
+ * KV through `wrangler kv key …`: `target` is "remote" (the deployed namespace from
+ * wrangler.toml's binding, or `namespaceId`) or "local" (with `persistTo`).
+ */
+export class WranglerKv {
+  constructor({ target = 'remote', binding = 'TOKENGATE', namespaceId, persistTo, wrangler, cwd = process.cwd() } = {}) {
+    this.cwd = cwd;
+    this.bin = wrangler ?? join(cwd, 'node_modules', '.bin', 'wrangler');
+    this.where = [
+      ...(namespaceId ? ['--namespace-id', namespaceId] : ['--binding', binding]),
+      target === 'local' ? '--local' : '--remote',
+      ...(target === 'local' && persistTo ? ['--persist-to', persistTo] : []),
+    ];
+  }
+
+  async #wrangler(args) {
+    const env = { ...process.env, XDG_CONFIG_HOME: process.env.XDG_CONFIG_HOME ?? join(this.cwd, '.config') };
+    const { stdout } = await run(this.bin, [...args, ...this.where], { cwd: this.cwd, env, maxBuffer: 64 << 20 });
+    return stdout;
+  }
+
+  async get(key) {
+    const out = await this.#wrangler(['kv', 'key', 'get', key, '--text']);
+    // wrangler prints this (exit 0) for a missing key; every value tokengate stores is JSON.
+    return out === 'Value not found\n' ? null : out;
+  }
+
+  async put(key, value, { metadata } = {}) {
+    const meta = metadata === undefined ? [] : ['--metadata', JSON.stringify(metadata)];
+    await this.#wrangler(['kv', 'key', 'put', key, value, ...meta]);
+  }
+
+  async delete(key) {
+    await this.#wrangler(['kv', 'key', 'delete', key]);
+  }
+
+  /** One page with every key (wrangler pages internally). */
+  async list({ prefix } = {}) {
+    const out = await this.#wrangler(['kv', 'key', 'list', ...(prefix ? ['--prefix', prefix] : [])]);
+    const keys = JSON.parse(out).map((k) => ({ name: k.name, metadata: k.metadata }));
+    return { keys, list_complete: true };
+  }
+
+  async close() {}
+}

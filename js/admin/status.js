@@ -1,0 +1,167 @@
+// `status` / `health`: what the worker will read, checked the way the worker checks it, plus the
+// lifecycle questions an operator asks (keys due for rotation, pending entries, API keys by
+// state). Exit code 1 when anything is wrong, for monitoring.
+import * as tg from '../node.js';
+import { GRANTS, MAINTENANCE, PREFIX, REVOCATIONS, digestOf, listAll, readDoc } from '../store.js';
+import { DAY, iso } from './context.js';
+import { plan } from './keys.js';
+
+async function keySet(admin, issuer, problems) {
+  const out = { issuer: issuer.issuer, jwks: issuer.jwks };
+  const listed = await listAll(admin.kv, PREFIX.key(issuer.jwks));
+  const { doc, error } = await readDoc(admin.kv, issuer.jwks);
+  if (error) problems.push(`${error}: the worker answers 503 for ${issuer.issuer} once its last good copy ages out`);
+  else if (!doc)
+    problems.push(
+      `KV key "${issuer.jwks}" is missing: every token of ${issuer.issuer} is rejected (run \`keys rotate --issuer ${issuer.issuer}\`)`,
+    );
+  else if (doc.schema !== 1 || !Array.isArray(doc.keys)) problems.push(`KV key "${issuer.jwks}" is not a schema-1 key set`);
+  else {
+    try {
+      new tg.Validator({ keys: { keys: doc.keys.map((k) => k.jwk) }, issuer: issuer.issuer });
+    } catch (e) {
+      problems.push(`KV key "${issuer.jwks}" has an unusable key: ${e.message}`);
+    }
+    if (doc.source !== undefined && doc.source !== digestOf(listed))
+      problems.push(
+        `${issuer.jwks}: stored key changes are not all published yet (an interrupted command?); run \`keys list\` or any keys command to publish`,
+      );
+    out.version = doc.version;
+  }
+  const keys = listed.map((k) => ({ name: k.name, ...k.metadata }));
+  const bad = keys.filter((k) => !k.jwk?.kid || !['active', 'retired'].includes(k.status));
+  for (const k of bad) problems.push(`key entry "${k.name}" is invalid`);
+  const good = keys.filter((k) => !bad.includes(k)).sort((a, b) => a.created_at - b.created_at);
+  const p = plan(admin, issuer, good);
+  const active = good.filter((k) => k.status === 'active');
+  out.keys = {
+    active: active.length,
+    retired: good.length - active.length,
+    newestAgeDays: active.length ? Math.floor((admin.now - active.at(-1).created_at) / DAY) : null,
+    rotationDue: p.due.map((k) => k.jwk.kid),
+    removable: p.removable.map((k) => k.jwk.kid),
+  };
+  if (good.length && active.length === 0) problems.push(`${issuer.issuer} has no active signing key`);
+  // Rotation is due when even the newest active key is older than the schedule.
+  if (active.length && p.due.length === active.length)
+    problems.push(
+      `${issuer.issuer}: key rotation is due (newest active key is ${out.keys.newestAgeDays} days old; schedule ${admin.config.rotationDays} days)`,
+    );
+  if (p.excess.length) problems.push(`${issuer.issuer}: ${active.length} active keys, more than ${admin.config.maxActiveKeys}`);
+  return out;
+}
+
+async function revocationStatus(admin, problems) {
+  const listed = await listAll(admin.kv, PREFIX.revocation);
+  const { doc, text, error } = await readDoc(admin.kv, REVOCATIONS);
+  const out = { entries: listed.length, expiredEntries: listed.filter((k) => (k.metadata?.until ?? 0) <= admin.now).length };
+  if (error) problems.push(`${error}: the worker rejects every token with 503 once its last good copy ages out`);
+  else if (!doc) {
+    if (listed.length) problems.push('KV key "revocations" is missing but revocations are stored: run `tokengate revocations compact`');
+    else problems.push('KV key "revocations" is missing: the worker answers 503 (run `tokengate revocations compact` to create it)');
+  } else {
+    let list;
+    try {
+      list = new tg.RevocationList(text);
+    } catch (e) {
+      problems.push(`KV key "revocations" is invalid (${e.code}: ${e.message}): the worker answers 503`);
+    }
+    if (list) {
+      out.version = list.version;
+      out.size = list.size;
+      out.ageSeconds = admin.now - list.generatedAt;
+      const max = admin.config?.maxRevocationAge;
+      if (max && out.ageSeconds > max)
+        problems.push(
+          `revocation list is ${out.ageSeconds} s old, over maxRevocationAge ${max} s: the worker answers 503 revocation_data_stale`,
+        );
+      if (list.source !== undefined && list.source !== digestOf(listed)) {
+        out.pending = true;
+        problems.push(
+          'stored revocations are not all in the list the worker reads (an interrupted command?): run `tokengate revocations compact`',
+        );
+      }
+    }
+  }
+  for (const k of listed) {
+    try {
+      tg.revocations.entry(k.metadata);
+    } catch (e) {
+      problems.push(`revocation entry "${k.name}" is invalid: ${e.message}`);
+    }
+  }
+  return out;
+}
+
+async function apikeyStatus(admin, problems) {
+  const counts = { active: 0, expired: 0, revoked: 0, purged: 0 };
+  for (const k of await listAll(admin.kv, PREFIX.apikey)) {
+    try {
+      counts[tg.apiKey.state(k.metadata, { now: admin.now })]++;
+    } catch (e) {
+      problems.push(`API key entry "${k.name}" is invalid: ${e.message}`);
+    }
+  }
+  return counts;
+}
+
+export async function status(admin) {
+  const problems = [];
+  if (!admin.config) problems.push(admin.configError ?? 'no worker configuration (TOKENGATE_CONFIG in wrangler.toml or KV "config")');
+  const issuers = [];
+  for (const issuer of admin.config?.issuers ?? []) issuers.push(await keySet(admin, issuer, problems));
+  const revocations = await revocationStatus(admin, problems);
+  const apikeys = await apikeyStatus(admin, problems);
+  const grants = await readDoc(admin.kv, GRANTS);
+  if (grants.error) problems.push(`${grants.error}: the worker answers 503`);
+  const grantEntries = await listAll(admin.kv, PREFIX.grant);
+  if (grants.doc?.source !== undefined && grants.doc.source !== digestOf(grantEntries))
+    problems.push('stored grants are not all in the grants document: run `tokengate grants list` after any grants command');
+  const audit = await listAll(admin.kv, PREFIX.audit);
+  const maintenance = (await readDoc(admin.kv, MAINTENANCE)).doc;
+  const report = {
+    ok: problems.length === 0,
+    problems,
+    at: admin.now,
+    issuers,
+    revocations,
+    apikeys,
+    grants: { entries: grantEntries.length, version: grants.doc?.version ?? null },
+    audit: { entries: audit.length, last: audit.at(-1)?.metadata ?? null },
+    maintenance,
+  };
+  const lines = [`tokengate status at ${iso(admin.now)}: ${report.ok ? 'OK' : `${problems.length} problem(s)`}`];
+  for (const i of issuers) {
+    lines.push(
+      `  keys ${i.jwks} (${i.issuer}): ${i.keys.active} active, ${i.keys.retired} retired; newest ${i.keys.newestAgeDays ?? '-'} d old` +
+        `${i.keys.rotationDue.length ? `; due for rotation: ${i.keys.rotationDue.join(', ')}` : ''}${i.keys.removable.length ? `; removable: ${i.keys.removable.join(', ')}` : ''}`,
+    );
+  }
+  lines.push(
+    `  revocations: ${revocations.size ?? '?'} in the list (version ${revocations.version ?? '?'}, ${revocations.ageSeconds ?? '?'} s old); ${revocations.entries} stored, ${revocations.expiredEntries} expired (prune with \`revocations prune\`)`,
+  );
+  lines.push(
+    `  API keys: ${Object.entries(apikeys)
+      .map(([s, n]) => `${n} ${s}`)
+      .join(', ')}`,
+  );
+  lines.push(
+    `  grants: ${grantEntries.length}; audit log: ${audit.length} records${report.audit.last ? `, last ${report.audit.last.action} by ${report.audit.last.actor} at ${report.audit.last.at}` : ''}`,
+  );
+  if (maintenance) lines.push(`  last maintenance run: ${iso(maintenance.at)} (pruned ${maintenance.pruned})`);
+  for (const p of problems) lines.push(`PROBLEM: ${p}`);
+  return { code: report.ok ? 0 : 1, json: report, text: lines.join('\n') };
+}
+
+export async function auditList(admin, v) {
+  const since = v.since === undefined ? null : v.since;
+  let rows = (await listAll(admin.kv, PREFIX.audit)).map((k) => ({ name: k.name, ...k.metadata }));
+  if (since !== null) rows = rows.filter((r) => r.at >= since);
+  return {
+    json: { records: rows },
+    text: [
+      `${rows.length} audit record(s)`,
+      ...rows.map((r) => `  ${r.at}  ${r.actor}  ${r.action}${r.issuer ? `  ${r.issuer}` : ''}${r.id ? `  ${r.id}` : ''}`),
+    ].join('\n'),
+  };
+}

@@ -1,0 +1,166 @@
+// Tokens: mint with an issuer's current key (TTL capped, optionally one active token per user),
+// revoke (one token, a jti, or every token of a subject), and the revocation list.
+import { randomUUID } from 'node:crypto';
+import * as tg from '../node.js';
+import { PREFIX, REVOCATIONS, adoptRevocations, compactRevocations, listAll, putRevocation, readDoc } from '../store.js';
+import { UsageError, duration, instant, iso } from './context.js';
+import { signingKey } from './keys.js';
+
+export const TOKEN_OPTIONS = {
+  issuer: { type: 'string' },
+  sub: { type: 'string' },
+  scope: { type: 'string' },
+  ttl: { type: 'string' },
+  type: { type: 'string' },
+  aud: { type: 'string' },
+  'one-per-user': { type: 'boolean' },
+  claim: { type: 'string', multiple: true },
+  token: { type: 'string' },
+  jti: { type: 'string' },
+  subject: { type: 'string' },
+  before: { type: 'string' },
+  reason: { type: 'string' },
+};
+
+const TYPES = ['access', 'refresh', 'service'];
+
+async function record(admin, entry) {
+  await adoptRevocations(admin.kv);
+  const name = await putRevocation(admin.kv, entry);
+  admin.checkpoint('before-compact');
+  const { doc } = await compactRevocations(admin.kv);
+  return { name, version: doc.version };
+}
+
+export async function mint(admin, v) {
+  const issuer = admin.issuer(v.issuer);
+  if (v.sub === undefined) throw new UsageError('mint --issuer needs --sub USER');
+  const type = v.type ?? 'access';
+  if (!TYPES.includes(type)) throw new UsageError(`--type must be one of ${TYPES.join(', ')}`);
+  const cap = admin.maxTtl(issuer);
+  let ttl = duration(v.ttl ?? '1h', '--ttl');
+  const warnings = [];
+  if (ttl > cap) {
+    warnings.push(`--ttl ${v.ttl} is longer than the maximum token lifetime of ${issuer.issuer}; capped at ${cap / 3600} h`);
+    ttl = cap;
+  }
+  if (ttl <= 0) throw new UsageError('--ttl must be positive');
+  const key = await signingKey(admin, issuer);
+  const now = admin.now;
+  const aud = v.aud ?? (Array.isArray(issuer.audience) ? issuer.audience[0] : issuer.audience);
+  const claims = { iss: issuer.issuer, sub: v.sub, iat: now, exp: now + ttl, jti: randomUUID(), type };
+  if (aud !== undefined) claims.aud = aud;
+  if (v.scope !== undefined) claims.scope = v.scope;
+  for (const c of v.claim ?? []) {
+    const eq = c.indexOf('=');
+    const name = c.slice(0, eq);
+    if (eq < 1 || name in claims || ['nbf', 'scope', 'aud'].includes(name))
+      throw new UsageError(`--claim takes NAME=VALUE for a claim mint does not set itself, got "${c}"`);
+    const value = c.slice(eq + 1);
+    try {
+      claims[name] = JSON.parse(value);
+    } catch {
+      claims[name] = value;
+    }
+  }
+  await admin.audit('mint', { issuer: issuer.issuer, sub: v.sub, jti: claims.jti, type, ttl, onePerUser: !!v['one-per-user'] });
+  let cutOff = null;
+  if (v['one-per-user']) {
+    // Every earlier token of this user stops working; this one (iat = the cut-off) stays valid.
+    // Recorded before the token is printed, so no earlier token outlives the command.
+    cutOff = await record(admin, { kind: 'subject', iss: issuer.issuer, sub: v.sub, before: now, until: now + cap + (issuer.leeway ?? 0) });
+  }
+  const token = tg.mint(key, claims);
+  for (const w of warnings) process.stderr.write(`warning: ${w}\n`);
+  return {
+    json: { token, claims, kid: key.kid, warnings, revokedEarlier: cutOff !== null },
+    text: token,
+  };
+}
+
+export async function revoke(admin, v) {
+  const given = ['token', 'jti', 'subject'].filter((k) => v[k] !== undefined);
+  if (given.length !== 1) throw new UsageError('revoke needs exactly one of --token JWT, --jti ID --issuer ISS, --subject USER');
+  const now = admin.now;
+  const entries = [];
+  if (v.token !== undefined) {
+    const t = tg.inspect(v.token.trim(), { now });
+    if (t.kind !== 'jwt' || !t.claims) throw new UsageError(`--token is not a readable JWT${t.error ? ` (${t.error[1]})` : ''}`);
+    const { iss, jti, exp } = t.claims;
+    if (typeof iss !== 'string' || typeof jti !== 'string')
+      throw new UsageError('the token has no "iss" and "jti" to revoke it by; revoke its subject instead (--subject)');
+    const issuer = admin.config?.issuers.find((i) => i.issuer === iss);
+    const until = typeof exp === 'number' ? exp + (issuer?.leeway ?? 0) : now + (issuer ? admin.maxTtl(issuer) : 365 * 86400);
+    entries.push({ kind: 'jti', iss, jti, until });
+  } else if (v.jti !== undefined) {
+    const issuer = admin.issuer(v.issuer);
+    entries.push({ kind: 'jti', iss: issuer.issuer, jti: v.jti, until: now + admin.maxTtl(issuer) + (issuer.leeway ?? 0) });
+  } else {
+    const before = v.before === undefined ? now : instant(v.before, '--before');
+    const issuers = v.issuer === undefined ? (admin.config?.issuers ?? []) : [admin.issuer(v.issuer)];
+    if (issuers.length === 0) admin.issuer(undefined); // explains the missing configuration
+    for (const issuer of issuers)
+      entries.push({
+        kind: 'subject',
+        iss: issuer.issuer,
+        sub: v.subject,
+        before,
+        until: before + admin.maxTtl(issuer) + (issuer.leeway ?? 0),
+      });
+  }
+  // The core checks each entry before anything is written.
+  const checked = entries.map((e) => {
+    try {
+      return tg.revocations.entry(e);
+    } catch (err) {
+      throw new UsageError(err.message);
+    }
+  });
+  await admin.audit('revoke', { entries: checked, reason: v.reason });
+  await adoptRevocations(admin.kv);
+  const names = [];
+  for (const e of checked) names.push(await putRevocation(admin.kv, e));
+  admin.checkpoint('before-compact');
+  const { doc } = await compactRevocations(admin.kv);
+  const describe = (e) =>
+    e.kind === 'jti' ? `token ${e.jti} of ${e.iss}` : `every token of ${e.sub} (${e.iss}) issued before ${iso(e.before)}`;
+  return {
+    json: { revoked: checked, entries: names, version: doc.version },
+    text: `${checked.map((e) => `revoked ${describe(e)}`).join('\n')}\nrevocation list version ${doc.version}; the worker applies it within its cache TTL (${admin.config?.cacheTtl ?? 60} s)`,
+  };
+}
+
+async function list(admin) {
+  const listed = await listAll(admin.kv, PREFIX.revocation);
+  const { doc, error } = await readDoc(admin.kv, REVOCATIONS);
+  const now = admin.now;
+  const rows = listed.map((k) => ({ name: k.name, ...k.metadata, expired: (k.metadata?.until ?? 0) <= now }));
+  const text = [
+    `revocation list: ${error ?? (doc ? `version ${doc.version}, generated ${iso(doc.generated_at)}` : 'none')}; ${rows.length} stored entries`,
+    ...rows.map(
+      (r) =>
+        `  ${r.kind.padEnd(7)} ${r.kind === 'jti' ? `${r.iss} ${r.jti}` : r.kind === 'subject' ? `${r.iss} ${r.sub} before ${iso(r.before)}` : r.hash}` +
+        `  until ${iso(r.until)}${r.expired ? ' (expired)' : ''}`,
+    ),
+  ].join('\n');
+  return { json: { snapshot: doc ? { version: doc.version, generated_at: doc.generated_at } : null, entries: rows }, text };
+}
+
+async function prune(admin) {
+  await admin.audit('revocations.prune');
+  await adoptRevocations(admin.kv);
+  const { doc, pruned } = await compactRevocations(admin.kv, { prune: true });
+  return { json: { pruned, version: doc.version }, text: `pruned ${pruned} expired entries; revocation list version ${doc.version}` };
+}
+
+async function compact(admin) {
+  await admin.audit('revocations.compact');
+  await adoptRevocations(admin.kv);
+  const { doc, writes } = await compactRevocations(admin.kv);
+  return {
+    json: { version: doc.version, writes },
+    text: writes ? `revocation list rebuilt: version ${doc.version}` : `revocation list already up to date (version ${doc.version})`,
+  };
+}
+
+export const revocations = { list, prune, compact };

@@ -1,0 +1,398 @@
+// The lifecycle CLI as an operator runs it: every command against real local KV (the persisted
+// store wrangler dev uses), checked through a running local worker (workerd) reading that same
+// store. Also: concurrent writers lose nothing, an interrupted write leaves readable data, a
+// corrupt value is reported by `status` and makes the worker fail closed.
+import { test, after } from 'node:test';
+import assert from 'node:assert/strict';
+import { spawn } from 'node:child_process';
+import { mkdtempSync, readdirSync, statSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import * as tg from 'tokengate';
+import { bundleWorker, startWorkerd } from '../runtime/workerd.mjs';
+import { WranglerKv } from '../../js/admin/kv.js';
+
+const BIN = new URL('../../bin/tokengate.js', import.meta.url).pathname;
+const ROOT = new URL('../../', import.meta.url).pathname;
+const ISS = 'https://id.example';
+const TENANT_ISS = 'https://tenants.example';
+const MAX_LIFETIME = 7200;
+const dir = mkdtempSync(join(tmpdir(), 'tokengate-admin-'));
+const config = {
+  realm: 'admin-test',
+  issuers: [
+    { issuer: ISS, audience: 'api', jwks: 'jwks:main', maxLifetime: MAX_LIFETIME },
+    {
+      issuer: TENANT_ISS,
+      audience: 'api',
+      jwks: 'jwks:tenants',
+      maxLifetime: MAX_LIFETIME,
+      tenantGrants: { tenantClaim: 'tenant', moduleClaim: 'module' },
+    },
+  ],
+  routes: [{ method: '*', path: '/api/users*', scope: 'users:read' }],
+  cacheTtl: 1,
+  kidCooldown: 1,
+  maxRevocationAge: 3600,
+};
+// The CLI finds the configuration the way it does in a project: wrangler.toml's TOKENGATE_CONFIG.
+writeFileSync(join(dir, 'wrangler.toml'), `name = "t"\n[vars]\nTOKENGATE_CONFIG = '''\n${JSON.stringify(config)}\n'''\n`);
+
+/** Runs the CLI in the project directory; resolves `{ code, out, err, json }`. */
+function cli(args, { env = {} } = {}) {
+  return new Promise((resolve) => {
+    const child = spawn(process.execPath, [BIN, ...args], { cwd: dir, env: { ...process.env, TOKENGATE_ACTOR: 'test-operator', ...env } });
+    let out = '';
+    let err = '';
+    child.stdout.on('data', (d) => (out += d));
+    child.stderr.on('data', (d) => (err += d));
+    child.on('close', (code) => {
+      let json;
+      try {
+        json = JSON.parse(out);
+      } catch {
+        json = undefined;
+      }
+      resolve({ code, out, err, json });
+    });
+  });
+}
+async function ok(args, opts) {
+  const r = await cli(args, opts);
+  assert.equal(r.code, 0, `tokengate ${args.join(' ')}\n${r.out}\n${r.err}`);
+  return r;
+}
+
+// The running local worker, reading the same persisted KV.
+const script = await bundleWorker('worker/index.js', 'admin-worker');
+const workers = [];
+after(() => Promise.all(workers.map((w) => w.dispose())));
+async function worker() {
+  // One workerd at a time on the store, as with one `wrangler dev`: a restart disposes the old one.
+  await Promise.all(workers.splice(0).map((w) => w.dispose()));
+  const mf = await startWorkerd(script, {
+    kvNamespaces: { TOKENGATE: 'tokengate-local' },
+    kvPersist: join(dir, '.wrangler/state/v3/kv'),
+    bindings: { TOKENGATE_CONFIG: JSON.stringify(config) },
+  });
+  workers.push(mf);
+  return (path, headers) => mf.dispatchFetch(`http://localhost${path}`, { headers });
+}
+const bearer = (t) => ({ Authorization: `Bearer ${t}` });
+
+/** Polls until the worker answers `status` (it applies KV changes within its cache TTL). */
+async function eventually(fetch, path, headers, status, code) {
+  let last;
+  for (let i = 0; i < 40; i++) {
+    const r = await fetch(path, headers);
+    last = { status: r.status, body: await r.json() };
+    if (last.status === status && (code === undefined || last.body.code === code)) return last;
+    await new Promise((r) => setTimeout(r, 250));
+  }
+  assert.fail(`expected ${status} ${code ?? ''}, last answer ${JSON.stringify(last)}`);
+}
+
+const mint = async (extra = []) =>
+  (await ok(['mint', '--issuer', ISS, '--sub', 'user-1', '--scope', 'users:read', '--json', ...extra])).json;
+
+let fetch;
+
+test('keys: rotate publishes a new key and retires the oldest beyond the cap; private keys stay in 0600 files', async () => {
+  for (let i = 0; i < 4; i++) await ok(['keys', 'rotate', '--issuer', ISS, '--max-active', '3']);
+  const { json } = await ok(['keys', 'list', '--issuer', ISS, '--json']);
+  assert.deepEqual(
+    json.keys.map((k) => k.status),
+    ['retired', 'active', 'active', 'active'],
+  );
+  assert.ok(json.keys.every((k) => k.published && k.privateKey && k.alg === 'ES256'));
+  const keyDir = join(dir, '.tokengate/keys/id.example');
+  const files = readdirSync(keyDir);
+  assert.equal(files.length, 4);
+  for (const f of files) assert.equal(statSync(join(keyDir, f)).mode & 0o777, 0o600);
+  assert.equal(statSync(keyDir).mode & 0o777, 0o700);
+  // KV holds public keys only.
+  const kv = new WranglerKv({ target: 'local', persistTo: join(dir, '.wrangler/state'), cwd: ROOT });
+  const doc = JSON.parse(await kv.get('jwks:main'));
+  assert.equal(doc.keys.length, 4);
+  assert.ok(doc.keys.every((k) => k.jwk.d === undefined));
+
+  fetch = await worker();
+  const { token, claims } = await mint();
+  assert.equal(claims.iss, ISS);
+  assert.equal(tg.inspect(token).header.kid, json.keys[3].kid, 'mint signs with the newest active key');
+  await eventually(fetch, '/api/users', bearer(token), 200);
+
+  // Retire, then cleanup once every token the key could have signed has expired.
+  const retiredKid = json.keys[1].kid;
+  await ok(['keys', 'retire', retiredKid, '--issuer', ISS]);
+  const early = await ok(['keys', 'cleanup', '--issuer', ISS, '--json']);
+  assert.deepEqual(early.json.removed, []);
+  const later = new Date(Date.now() + (MAX_LIFETIME + 60) * 1000).toISOString();
+  const cleaned = await ok(['keys', 'cleanup', '--issuer', ISS, '--now', later, '--json']);
+  assert.deepEqual(cleaned.json.removed.sort(), [json.keys[0].kid, retiredKid].sort());
+  assert.equal(readdirSync(keyDir).length, 2, 'private keys of removed keys are deleted');
+  const after = await ok(['keys', 'list', '--issuer', ISS, '--json']);
+  assert.deepEqual(
+    after.json.keys.map((k) => k.status),
+    ['active', 'active'],
+  );
+  // Tokens of the remaining keys still work.
+  await eventually(fetch, '/api/users', bearer(token), 200);
+
+  // A compromised key is removed at once: its tokens stop verifying.
+  const leaked = (await ok(['keys', 'rotate', '--issuer', ISS, '--json'])).json.added.kid;
+  const signed = await mint();
+  assert.equal(tg.inspect(signed.token).header.kid, leaked);
+  await eventually(fetch, '/api/users', bearer(signed.token), 200);
+  await ok(['keys', 'remove', leaked, '--issuer', ISS]);
+  await eventually(fetch, '/api/users', bearer(signed.token), 401, 'key_not_found');
+  await eventually(fetch, '/api/users', bearer(token), 200);
+});
+
+test('mint caps the TTL at the issuer maximum with a warning; --one-per-user ends earlier tokens', async () => {
+  const long = await cli(['mint', '--issuer', ISS, '--sub', 'user-2', '--ttl', '30d', '--json']);
+  assert.equal(long.code, 0);
+  assert.match(long.err, /warning: --ttl 30d is longer than the maximum token lifetime/);
+  assert.equal(long.json.claims.exp - long.json.claims.iat, MAX_LIFETIME);
+  const first = await mint(['--sub', 'user-3']);
+  await eventually(fetch, '/api/users', bearer(first.token), 200);
+  await new Promise((r) => setTimeout(r, 1100)); // the cut-off is per second
+  const second = await mint(['--sub', 'user-3', '--one-per-user']);
+  await eventually(fetch, '/api/users', bearer(first.token), 401, 'token_revoked');
+  await eventually(fetch, '/api/users', bearer(second.token), 200);
+});
+
+test('revoke by token, by jti and by subject takes effect in the running worker; prune drops expired entries', async () => {
+  const a = await mint();
+  const b = await mint();
+  const c = await mint(['--sub', 'user-4']);
+  for (const t of [a, b, c]) await eventually(fetch, '/api/users', bearer(t.token), 200);
+  await ok(['revoke', '--token', a.token, '--reason', 'leaked in a log']);
+  await ok(['revoke', '--jti', b.claims.jti, '--issuer', ISS]);
+  await ok(['revoke', '--subject', 'user-4']);
+  await eventually(fetch, '/api/users', bearer(a.token), 401, 'token_revoked');
+  await eventually(fetch, '/api/users', bearer(b.token), 401, 'token_revoked');
+  await eventually(fetch, '/api/users', bearer(c.token), 401, 'token_revoked');
+  // A later token of user-4 is not affected by the earlier cut-off.
+  await new Promise((r) => setTimeout(r, 1100));
+  await eventually(fetch, '/api/users', bearer((await mint(['--sub', 'user-4'])).token), 200);
+
+  // An entry whose tokens have all expired is pruned.
+  await ok(['revoke', '--subject', 'ancient', '--issuer', ISS, '--before', '2020-01-01T00:00:00Z']);
+  const before = (await ok(['revocations', 'list', '--json'])).json.entries;
+  assert.equal(before.filter((e) => e.expired).length, 1);
+  const pruned = await ok(['revocations', 'prune', '--json']);
+  assert.equal(pruned.json.pruned, 1);
+  const left = (await ok(['revocations', 'list', '--json'])).json.entries;
+  assert.equal(left.length, before.length - 1);
+  assert.ok(left.some((e) => e.jti === a.claims.jti));
+  // Bad input is a usage error, nothing written.
+  const noIssuer = await cli(['revoke', '--jti', 'x']);
+  assert.equal(noIssuer.code, 2, 'two issuers configured: --jti needs --issuer');
+  assert.match(noIssuer.err, /give --issuer/);
+  assert.equal((await cli(['revoke', '--token', 'not-a-jwt'])).code, 2);
+  assert.equal((await cli(['revoke'])).code, 2);
+});
+
+test('apikey: create (shown once), rotate, revoke, purge, one per owner, list by state', async () => {
+  const created = await ok([
+    'apikey',
+    'create',
+    '--name',
+    'ci',
+    '--owner',
+    'svc-ci',
+    '--scopes',
+    'users:read',
+    '--expires',
+    '30d',
+    '--json',
+  ]);
+  const { raw, record } = created.json;
+  assert.match(raw, /^tgk_/);
+  await eventually(fetch, '/api/users', { 'X-API-Key': raw }, 200);
+
+  const rotated = (await ok(['apikey', 'rotate', record.id, '--json'])).json;
+  assert.equal(rotated.record.id, record.id);
+  await eventually(fetch, '/api/users', { 'X-API-Key': raw }, 401, 'apikey_unknown');
+  await eventually(fetch, '/api/users', { 'X-API-Key': rotated.raw }, 200);
+
+  // One per owner: a new key revokes the owner's earlier ones.
+  const next = (
+    await ok(['apikey', 'create', '--name', 'ci-2', '--owner', 'svc-ci', '--scopes', 'users:read', '--one-per-owner', '--json'])
+  ).json;
+  assert.deepEqual(next.revoked, [record.id]);
+  await eventually(fetch, '/api/users', { 'X-API-Key': rotated.raw }, 401, 'apikey_revoked');
+  await eventually(fetch, '/api/users', { 'X-API-Key': next.raw }, 200);
+
+  await ok(['apikey', 'revoke', next.record.id, '--purge']);
+  await eventually(fetch, '/api/users', { 'X-API-Key': next.raw }, 401, 'apikey_purged');
+
+  const other = (await ok(['apikey', 'create', '--name', 'short', '--owner', 'svc-x', '--expires', '1s', '--json'])).json;
+  await new Promise((r) => setTimeout(r, 1100));
+  const list = async (...a) => (await ok(['apikey', 'list', '--json', ...a])).json.keys.map((k) => k.id).sort();
+  assert.deepEqual(await list('--state', 'revoked'), [record.id]);
+  assert.deepEqual(await list('--state', 'purged'), [next.record.id]);
+  assert.deepEqual(await list('--state', 'expired'), [other.record.id]);
+  assert.deepEqual(await list('--owner', 'svc-ci'), [record.id, next.record.id].sort());
+  const all = (await ok(['apikey', 'list', '--json'])).json.keys;
+  assert.ok(
+    all.every((k) => k.hash === undefined),
+    'listing shows no hashes',
+  );
+  assert.equal((await cli(['apikey', 'rotate', record.id])).code, 2, 'a revoked key cannot be rotated');
+  assert.equal((await cli(['apikey', 'create', '--name', 'x'])).code, 2);
+});
+
+test('grants: a tenant module gets exactly the granted scopes in the worker', async () => {
+  await ok(['keys', 'rotate', '--issuer', TENANT_ISS, '--alg', 'EdDSA']);
+  const minted = await ok([
+    'mint',
+    '--issuer',
+    TENANT_ISS,
+    '--sub',
+    'm-1',
+    '--scope',
+    'users:read billing:read',
+    '--claim',
+    'tenant=acme',
+    '--claim',
+    'module=music',
+    '--json',
+  ]);
+  const scoped = minted.json.token;
+  assert.deepEqual([minted.json.claims.tenant, minted.json.claims.module], ['acme', 'music']);
+  // Nothing granted to acme/music yet: no scope survives.
+  await eventually(fetch, '/api/users', bearer(scoped), 403, 'insufficient_scope');
+  await ok(['grants', 'grant', '--tenant', 'acme', '--module', 'music', '--scope', 'users:read']);
+  const granted = await eventually(fetch, '/api/users', bearer(scoped), 200);
+  assert.equal(granted.body.identity['x-auth-scopes'], 'users:read', 'narrowed to the grant');
+  const listed = (await ok(['grants', 'list', '--tenant', 'acme', '--json'])).json.grants;
+  assert.deepEqual(
+    listed.map((g) => [g.module, g.scope, g.granted_by]),
+    [['music', 'users:read', 'test-operator']],
+  );
+  await ok(['grants', 'revoke', '--tenant', 'acme', '--module', 'music', '--scope', 'users:read']);
+  await eventually(fetch, '/api/users', bearer(scoped), 403, 'insufficient_scope');
+  assert.equal((await cli(['grants', 'grant', '--tenant', 'acme', '--module', 'music', '--scope', 'bad scope!'])).code, 2);
+  assert.equal((await cli(['mint', '--issuer', TENANT_ISS, '--sub', 'm-1', '--claim', 'iss=evil'])).code, 2);
+});
+
+test('status is OK on consistent data; the audit log names who did what', async () => {
+  const s = await cli(['status', '--json']);
+  assert.equal(s.code, 0, s.out);
+  assert.equal(s.json.ok, true);
+  assert.equal(s.json.issuers[0].keys.active, 2, JSON.stringify(s.json.issuers[0]));
+  assert.equal(s.json.issuers[1].keys.active, 1);
+  assert.ok(s.json.revocations.size >= 4);
+  assert.equal(s.json.apikeys.revoked, 1);
+  const text = await cli(['health']);
+  assert.match(text.out, /status at .*: OK/);
+  const audit = (await ok(['audit', 'list', '--since', '1h', '--json'])).json.records;
+  const actions = new Set(audit.map((r) => r.action));
+  for (const a of [
+    'keys.rotate',
+    'keys.retire',
+    'keys.cleanup',
+    'mint',
+    'revoke',
+    'revocations.prune',
+    'apikey.create',
+    'apikey.rotate',
+    'apikey.purge',
+    'grants.grant',
+    'grants.revoke',
+  ])
+    assert.ok(actions.has(a), `audit has ${a}`);
+  assert.ok(audit.every((r) => r.actor === 'test-operator'));
+  await ok(['revoke', '--jti', 'by-alice', '--issuer', ISS, '--actor', 'alice']);
+  const last = (await ok(['audit', 'list', '--json'])).json.records.at(-1);
+  assert.deepEqual([last.actor, last.action], ['alice', 'revoke']);
+  assert.equal((await ok(['audit', 'list', '--since', '2999-01-01T00:00:00Z', '--json'])).json.records.length, 0);
+});
+
+test('nothing lost: concurrent revoke and apikey create processes all land', async () => {
+  const jtis = Array.from({ length: 8 }, (_, i) => `race-${i}`);
+  const results = await Promise.all([
+    ...jtis.map((jti) => cli(['revoke', '--jti', jti, '--issuer', ISS])),
+    ...jtis.map((_, i) => cli(['apikey', 'create', '--name', `race-${i}`, '--owner', 'racer', '--json'])),
+  ]);
+  for (const r of results) assert.equal(r.code, 0, r.err);
+  const list = new tg.RevocationList(await readKv('revocations'));
+  const revoked = list.toJSON().jti.map((e) => e.jti);
+  for (const jti of jtis) assert.ok(revoked.includes(jti), `${jti} is in the list the worker reads`);
+  const keys = (await ok(['apikey', 'list', '--owner', 'racer', '--json'])).json.keys;
+  assert.equal(keys.length, 8);
+  // Every raw key printed works in the worker.
+  for (const r of results.slice(8)) await eventually(fetch, '/api/users', { 'X-API-Key': r.json.raw }, 403, 'insufficient_scope');
+  assert.equal((await cli(['status'])).code, 0);
+});
+
+async function readKv(key) {
+  const kv = new WranglerKv({ target: 'local', persistTo: join(dir, '.wrangler/state'), cwd: ROOT });
+  return kv.get(key);
+}
+
+test('an interrupted write leaves data the worker reads; the next write or compact folds it in', async () => {
+  const victim = await mint();
+  await eventually(fetch, '/api/users', bearer(victim.token), 200);
+  const crashed = await cli(['revoke', '--token', victim.token], { env: { TOKENGATE_CRASH_AT: 'before-compact' } });
+  assert.equal(crashed.code, 137);
+  // The entry is stored, the list the worker reads is the previous one: still valid, not yet revoking.
+  const s = await cli(['status', '--json']);
+  assert.equal(s.code, 1);
+  assert.ok(s.json.problems.some((p) => /not all in the list the worker reads/.test(p)));
+  await eventually(fetch, '/api/users', bearer(victim.token), 200);
+  await ok(['revocations', 'compact']);
+  await eventually(fetch, '/api/users', bearer(victim.token), 401, 'token_revoked');
+  assert.equal((await cli(['status'])).code, 0);
+
+  // A rotation interrupted after the key entry: the next keys command publishes it.
+  const r = await cli(['keys', 'rotate', '--issuer', ISS], { env: { TOKENGATE_CRASH_AT: 'before-compact' } });
+  assert.equal(r.code, 137);
+  assert.equal((await cli(['status'])).code, 1);
+  const listed = (await ok(['keys', 'list', '--issuer', ISS, '--json'])).json.keys;
+  assert.ok(listed.some((k) => !k.published));
+  // mint publishes its key before signing with it.
+  const fresh = await mint();
+  await eventually(fetch, '/api/users', bearer(fresh.token), 200);
+  assert.equal((await cli(['status'])).code, 0);
+});
+
+test('a corrupt KV value: status names it, the worker fails closed, compact rebuilds it', async () => {
+  const t = await mint();
+  await eventually(fetch, '/api/users', bearer(t.token), 200);
+  const kv = new WranglerKv({ target: 'local', persistTo: join(dir, '.wrangler/state'), cwd: ROOT });
+  await kv.put('revocations', '{"schema":1,"version":');
+  const s = await cli(['status']);
+  assert.equal(s.code, 1);
+  assert.match(s.out, /PROBLEM: KV key "revocations" is not JSON/);
+  // A restarted worker (a new isolate) has no last good copy: 503, never an accept.
+  const fresh = await worker();
+  const r = await fresh('/api/users', bearer(t.token));
+  assert.equal(r.status, 503);
+  assert.equal((await r.json()).error, 'temporarily_unavailable');
+  await ok(['revocations', 'compact']);
+  await eventually(fresh, '/api/users', bearer(t.token), 200);
+
+  // A corrupt entry is named, and no snapshot is built from it.
+  await kv.put('revocation:zzzz-bad', '{}', { metadata: { kind: 'jti', iss: ISS } });
+  const s2 = await cli(['status']);
+  assert.equal(s2.code, 1);
+  assert.match(s2.out, /revocation entry "revocation:zzzz-bad" is invalid/);
+  const c = await cli(['revocations', 'compact']);
+  assert.equal(c.code, 1);
+  assert.match(c.err, /revocation:zzzz-bad/);
+  await kv.delete('revocation:zzzz-bad');
+  await ok(['revocations', 'compact']);
+});
+
+test('the wrangler KV adapter (used for --remote) round-trips through wrangler kv commands', async () => {
+  const kv = new WranglerKv({ target: 'local', persistTo: join(dir, 'wrangler-state'), cwd: ROOT });
+  assert.equal(await kv.get('missing'), null);
+  await kv.put('a:1', '{"x":1}', { metadata: { m: 1 } });
+  assert.equal(await kv.get('a:1'), '{"x":1}');
+  assert.deepEqual((await kv.list({ prefix: 'a:' })).keys, [{ name: 'a:1', metadata: { m: 1 } }]);
+  await kv.delete('a:1');
+  assert.equal(await kv.get('a:1'), null);
+});
