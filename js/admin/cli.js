@@ -69,7 +69,9 @@ export async function runAdmin(command, rest) {
     process.stdout.write(v.json ? `${JSON.stringify(r.json)}\n` : `${r.text}\n`);
     return r.code ?? 0;
   } catch (e) {
-    if (e instanceof TokengateError) throw new UsageError(`${e.code}: ${e.message}`);
+    // Input the core rejects is caught (as a usage error) where it is read; a core error here
+    // comes from stored data: a failure, exit 1.
+    if (e instanceof TokengateError) throw new Error(`${e.code}: ${e.message}`);
     throw e;
   } finally {
     await admin.close();

@@ -96,8 +96,10 @@ export class WranglerKv {
 
   async get(key) {
     const out = await this.#wrangler(['kv', 'key', 'get', key, '--text']);
-    // wrangler prints this (exit 0) for a missing key; every value tokengate stores is JSON.
-    return out === 'Value not found\n' ? null : out;
+    // wrangler prints this (exit 0) for a missing key, and ends a value with a newline; every
+    // value tokengate stores is JSON without one.
+    if (out === 'Value not found\n') return null;
+    return out.endsWith('\n') ? out.slice(0, -1) : out;
   }
 
   async put(key, value, { metadata } = {}) {
