@@ -25,9 +25,25 @@ async function put(admin, record) {
   await admin.kv.put(`${PREFIX.apikey}${record.hash}`, text, { metadata: record });
 }
 
-/** Every stored record, with its entry name. */
-async function records(admin) {
-  return (await listAll(admin.kv, PREFIX.apikey)).map((k) => ({ entry: k.name, record: k.metadata }));
+/**
+ * Every stored record, with its entry name. A record written without metadata (by hand, or by
+ * an older version) is read from its value.
+ */
+export async function records(admin) {
+  const out = [];
+  for (const k of await listAll(admin.kv, PREFIX.apikey)) {
+    let record = k.metadata;
+    if (record === undefined || record === null) {
+      const text = await admin.kv.get(k.name);
+      try {
+        record = JSON.parse(text);
+      } catch {
+        record = text;
+      }
+    }
+    out.push({ entry: k.name, record });
+  }
+  return out;
 }
 
 async function byId(admin, id) {

@@ -5,6 +5,7 @@ import * as tg from '../node.js';
 import { GRANTS, MAINTENANCE, PREFIX, REVOCATIONS, digestOf, listAll, readDoc } from '../store.js';
 import { DAY, iso } from './context.js';
 import { plan } from './keys.js';
+import { records } from './apikeys.js';
 
 async function keySet(admin, issuer, problems) {
   const out = { issuer: issuer.issuer, jwks: issuer.jwks };
@@ -95,11 +96,11 @@ async function revocationStatus(admin, problems) {
 
 async function apikeyStatus(admin, problems) {
   const counts = { active: 0, expired: 0, revoked: 0, purged: 0 };
-  for (const k of await listAll(admin.kv, PREFIX.apikey)) {
+  for (const { entry, record } of await records(admin)) {
     try {
-      counts[tg.apiKey.state(k.metadata, { now: admin.now })]++;
+      counts[tg.apiKey.state(record, { now: admin.now })]++;
     } catch (e) {
-      problems.push(`API key entry "${k.name}" is invalid: ${e.message}`);
+      problems.push(`API key entry "${entry}" is invalid: ${e.message}`);
     }
   }
   return counts;

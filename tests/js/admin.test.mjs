@@ -245,7 +245,7 @@ test('apikey: create (shown once), rotate, revoke, purge, one per owner, list by
 });
 
 test('grants: a tenant module gets exactly the granted scopes in the worker', async () => {
-  await ok(['keys', 'rotate', '--issuer', TENANT_ISS, '--alg', 'EdDSA']);
+  await ok(['keys', 'generate', '--issuer', TENANT_ISS, '--alg', 'EdDSA']);
   const minted = await ok([
     'mint',
     '--issuer',

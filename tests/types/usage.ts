@@ -1,5 +1,19 @@
 // Compiled by `tsc --noEmit` in `npm test`: the declarations describe the API as users call it.
-import { Validator, TokengateError, apiKey, checkScopes, generateKey, inspect, mint, publicJwk, type Verified } from 'tokengate';
+import {
+  Validator,
+  TokengateError,
+  apiKey,
+  checkScopes,
+  generateKey,
+  inspect,
+  mint,
+  publicJwk,
+  type Verified,
+  revocations,
+  sourceDigest,
+  parseScopes,
+  peekClaims,
+} from 'tokengate';
 
 const priv = generateKey('ES256', { kid: 'k1' });
 const v = new Validator({ keys: { keys: [publicJwk(priv)] }, issuer: 'https://issuer.example', audience: 'api', cache: { size: 100 } });
@@ -25,3 +39,9 @@ const kind: 'jwt' | 'jwe' | 'apikey' | 'unknown' = inspect(token).kind;
 void kind;
 // @ts-expect-error: a policy typo is a type error (and options_invalid at run time)
 new Validator({ keys: { keys: [] }, isuer: 'x' });
+const rotated: { raw: string; record: { id: string } } = apiKey.rotate(record);
+const state: 'active' | 'expired' | 'revoked' | 'purged' = apiKey.state(apiKey.revoke(rotated.record as typeof record, { purge: true }));
+void state;
+const entry = revocations.entry({ kind: 'subject', iss: 'https://id.example', sub: 'u', before: 1, until: 2 });
+const list = revocations.snapshot([{ name: 'revocation:1', entry }], { source: sourceDigest(['revocation:1']) });
+void [list.version, list.source, parseScopes('users:* billing:read'), peekClaims(token, ['tenant'])[0]];
