@@ -7,7 +7,7 @@ import { randomUUID } from 'node:crypto';
 import { parseArgs } from 'node:util';
 import * as tg from '../js/node.js';
 import { ADMIN_USAGE, isAdminCommand, runAdmin } from '../js/admin/cli.js';
-import { UsageError } from '../js/admin/context.js';
+import { UsageError, duration } from '../js/admin/context.js';
 
 const USAGE = `usage:
   tokengate inspect <token|-> [--json] [--now UNIX]
@@ -70,15 +70,6 @@ function integer(text, what, { min = 0 } = {}) {
   if (text === undefined) return undefined;
   if (!/^\d+$/.test(text) || Number(text) < min) throw new InputError(`${what} must be a whole number of seconds, got "${text}"`);
   return Number(text);
-}
-
-const UNITS = { s: 1, m: 60, h: 3600, d: 86400 };
-
-/** `90`, `90s`, `15m`, `12h`, `30d`. */
-function duration(text, what) {
-  const m = /^(\d+)([smhd]?)$/.exec(text ?? '');
-  if (!m) throw new InputError(`${what} must look like 3600, 15m, 12h or 30d, got "${text}"`);
-  return Number(m[1]) * UNITS[m[2] || 's'];
 }
 
 function tokenArg(positionals) {

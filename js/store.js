@@ -118,6 +118,31 @@ export function buildGrants(listed, prev, now, source) {
   return { schema: 1, version: (prev?.version ?? 0) + 1, generated_at: now, source, issuers: prev?.issuers ?? {}, tenants };
 }
 
+const DAY = 86400;
+
+/**
+ * The lifecycle plan for a key set (oldest first) at `now`, shared by the CLI and the cron:
+ * active keys past the rotation schedule, whether even the newest is (rotation due), active keys
+ * beyond the cap (oldest first), active keys past `maxAge`, and retired keys whose tokens have all
+ * expired (`retired_at + grace`, grace = max token lifetime + leeway).
+ */
+export function keyPlan(keys, { now, rotationDays, maxActive, grace, maxAge = 180 * DAY }) {
+  const active = keys.filter((k) => k.status === 'active');
+  const due = active.filter((k) => now - k.created_at > rotationDays * DAY);
+  const removableAt = (k) => (k.retired_at ?? now) + grace;
+  return {
+    active,
+    due,
+    rotationDue: active.length > 0 && due.length === active.length,
+    newestAgeDays: active.length ? Math.floor((now - active.at(-1).created_at) / DAY) : null,
+    excess: active.slice(0, Math.max(0, active.length - maxActive)),
+    // Old active keys are retired first (then removed after the grace), never removed outright.
+    tooOld: active.filter((k) => now - k.created_at > maxAge),
+    removable: keys.filter((k) => k.status === 'retired' && removableAt(k) <= now),
+    removableAt,
+  };
+}
+
 export const grantName = (tenant, module, scope) => `${PREFIX.grant}${[tenant, module, scope].map(encodeURIComponent).join('/')}`;
 
 /** Converges the revocation list; with `prune`, first deletes entries past their `until`. */

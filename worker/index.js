@@ -3,7 +3,16 @@
 import * as tg from 'tokengate';
 import { parseConfig, routeFor } from '../js/config.js';
 import { Cached, Unavailable, readJson } from './store.js';
-import { REVOCATIONS, MAINTENANCE, adoptJwks, adoptRevocations, compactGrants, compactJwks, compactRevocations } from '../js/store.js';
+import {
+  REVOCATIONS,
+  MAINTENANCE,
+  adoptJwks,
+  adoptRevocations,
+  compactGrants,
+  compactJwks,
+  compactRevocations,
+  keyPlan,
+} from '../js/store.js';
 import { extractCredential, CredentialError } from './credentials.js';
 
 const HEALTH = '/.well-known/tokengate/health';
@@ -398,13 +407,15 @@ export default {
       await step(issuer.jwks, async () => {
         await adoptJwks(kv, issuer.jwks);
         const { doc } = await compactJwks(kv, issuer.jwks);
-        const active = doc.keys.filter((k) => k.status === 'active');
-        const newest = Math.max(...active.map((k) => k.created_at ?? now));
-        if (active.length && (now - newest) / 86400 > config.rotationDays)
-          report.keys.push({ jwks: issuer.jwks, problem: 'rotation_due', ageDays: Math.floor((now - newest) / 86400) });
-        if (active.length > config.maxActiveKeys)
-          report.keys.push({ jwks: issuer.jwks, problem: 'too_many_active_keys', active: active.length });
-        if (active.length === 0) report.keys.push({ jwks: issuer.jwks, problem: 'no_active_key' });
+        const p = keyPlan(doc.keys, {
+          now,
+          rotationDays: config.rotationDays,
+          maxActive: config.maxActiveKeys,
+          grace: (issuer.maxLifetime || 30 * 86400) + (issuer.leeway ?? 0),
+        });
+        if (p.rotationDue) report.keys.push({ jwks: issuer.jwks, problem: 'rotation_due', ageDays: p.newestAgeDays });
+        if (p.excess.length) report.keys.push({ jwks: issuer.jwks, problem: 'too_many_active_keys', active: p.active.length });
+        if (p.active.length === 0) report.keys.push({ jwks: issuer.jwks, problem: 'no_active_key' });
       });
     }
     await kv.put(MAINTENANCE, JSON.stringify({ ...report, at: now }));

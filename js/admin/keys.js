@@ -4,7 +4,7 @@
 import { chmodSync, existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import * as tg from '../node.js';
-import { PREFIX, REVOCATIONS, adoptJwks, compactJwks, compactRevocations, listAll, readDoc } from '../store.js';
+import { PREFIX, REVOCATIONS, adoptJwks, compactJwks, compactRevocations, keyPlan, listAll, readDoc } from '../store.js';
 import { DAY, UsageError, duration, iso } from './context.js';
 
 export const KEY_OPTIONS = {
@@ -39,25 +39,15 @@ async function putKey(admin, issuer, meta) {
   await admin.kv.put(`${PREFIX.key(issuer.jwks)}${m.jwk.kid}`, JSON.stringify(m), { metadata: m });
 }
 
-/**
- * The lifecycle plan for a key set at `now`: keys due for rotation (active, older than
- * `rotationDays`), retired keys whose tokens have all expired (retired + max token lifetime +
- * leeway), active keys beyond the cap (oldest first).
- */
-export function plan(admin, issuer, keys, { maxActive, maxAge = 180 * DAY } = {}) {
-  const now = admin.now;
-  const rotationDays = admin.config.rotationDays;
-  const cap = maxActive ?? admin.config.maxActiveKeys;
-  const grace = admin.maxTtl(issuer) + (issuer.leeway ?? 0);
-  const active = keys.filter((k) => k.status === 'active');
-  return {
-    due: active.filter((k) => now - k.created_at > rotationDays * DAY),
-    excess: active.slice(0, Math.max(0, active.length - cap)),
-    // Old active keys are retired first (then removed after the grace), never removed outright.
-    tooOld: active.filter((k) => now - k.created_at > maxAge),
-    removable: keys.filter((k) => k.status === 'retired' && (k.retired_at ?? k.created_at) + grace <= now),
-    removableAt: (k) => (k.retired_at ?? now) + grace,
-  };
+/** The key plan (js/store.js) with this issuer's lifetimes and the configured schedule. */
+export function plan(admin, issuer, keys, { maxActive, maxAge } = {}) {
+  return keyPlan(keys, {
+    now: admin.now,
+    rotationDays: admin.config.rotationDays,
+    maxActive: maxActive ?? admin.config.maxActiveKeys,
+    grace: admin.maxTtl(issuer) + (issuer.leeway ?? 0),
+    maxAge,
+  });
 }
 
 async function publish(admin, issuer) {

@@ -3,7 +3,7 @@
 // state). Exit code 1 when anything is wrong, for monitoring.
 import * as tg from '../node.js';
 import { GRANTS, MAINTENANCE, PREFIX, REVOCATIONS, digestOf, listAll, readDoc } from '../store.js';
-import { DAY, iso } from './context.js';
+import { iso } from './context.js';
 import { plan } from './keys.js';
 import { records } from './apikeys.js';
 
@@ -34,21 +34,19 @@ async function keySet(admin, issuer, problems) {
   for (const k of bad) problems.push(`key entry "${k.name}" is invalid`);
   const good = keys.filter((k) => !bad.includes(k)).sort((a, b) => a.created_at - b.created_at);
   const p = plan(admin, issuer, good);
-  const active = good.filter((k) => k.status === 'active');
   out.keys = {
-    active: active.length,
-    retired: good.length - active.length,
-    newestAgeDays: active.length ? Math.floor((admin.now - active.at(-1).created_at) / DAY) : null,
+    active: p.active.length,
+    retired: good.length - p.active.length,
+    newestAgeDays: p.newestAgeDays,
     rotationDue: p.due.map((k) => k.jwk.kid),
     removable: p.removable.map((k) => k.jwk.kid),
   };
-  if (good.length && active.length === 0) problems.push(`${issuer.issuer} has no active signing key`);
-  // Rotation is due when even the newest active key is older than the schedule.
-  if (active.length && p.due.length === active.length)
+  if (good.length && p.active.length === 0) problems.push(`${issuer.issuer} has no active signing key`);
+  if (p.rotationDue)
     problems.push(
-      `${issuer.issuer}: key rotation is due (newest active key is ${out.keys.newestAgeDays} days old; schedule ${admin.config.rotationDays} days)`,
+      `${issuer.issuer}: key rotation is due (newest active key is ${p.newestAgeDays} days old; schedule ${admin.config.rotationDays} days)`,
     );
-  if (p.excess.length) problems.push(`${issuer.issuer}: ${active.length} active keys, more than ${admin.config.maxActiveKeys}`);
+  if (p.excess.length) problems.push(`${issuer.issuer}: ${p.active.length} active keys, more than ${admin.config.maxActiveKeys}`);
   return out;
 }
 

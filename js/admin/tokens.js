@@ -24,12 +24,14 @@ export const TOKEN_OPTIONS = {
 
 const TYPES = ['access', 'refresh', 'service'];
 
-async function record(admin, entry) {
+/** Stores checked entries, then brings the list the worker reads up to date. */
+async function record(admin, entries) {
   await adoptRevocations(admin.kv);
-  const name = await putRevocation(admin.kv, entry);
+  const names = [];
+  for (const e of entries) names.push(await putRevocation(admin.kv, e));
   admin.checkpoint('before-compact');
   const { doc } = await compactRevocations(admin.kv);
-  return { name, version: doc.version };
+  return { names, version: doc.version };
 }
 
 export async function mint(admin, v) {
@@ -68,7 +70,9 @@ export async function mint(admin, v) {
   if (v['one-per-user']) {
     // Every earlier token of this user stops working; this one (iat = the cut-off) stays valid.
     // Recorded before the token is printed, so no earlier token outlives the command.
-    cutOff = await record(admin, { kind: 'subject', iss: issuer.issuer, sub: v.sub, before: now, until: now + cap + (issuer.leeway ?? 0) });
+    cutOff = await record(admin, [
+      { kind: 'subject', iss: issuer.issuer, sub: v.sub, before: now, until: now + cap + (issuer.leeway ?? 0) },
+    ]);
   }
   const token = tg.mint(key, claims);
   for (const w of warnings) process.stderr.write(`warning: ${w}\n`);
@@ -117,16 +121,12 @@ export async function revoke(admin, v) {
     }
   });
   await admin.audit('revoke', { entries: checked, reason: v.reason });
-  await adoptRevocations(admin.kv);
-  const names = [];
-  for (const e of checked) names.push(await putRevocation(admin.kv, e));
-  admin.checkpoint('before-compact');
-  const { doc } = await compactRevocations(admin.kv);
+  const { names, version } = await record(admin, checked);
   const describe = (e) =>
     e.kind === 'jti' ? `token ${e.jti} of ${e.iss}` : `every token of ${e.sub} (${e.iss}) issued before ${iso(e.before)}`;
   return {
-    json: { revoked: checked, entries: names, version: doc.version },
-    text: `${checked.map((e) => `revoked ${describe(e)}`).join('\n')}\nrevocation list version ${doc.version}; the worker applies it within its cache TTL (${admin.config?.cacheTtl ?? 60} s)`,
+    json: { revoked: checked, entries: names, version },
+    text: `${checked.map((e) => `revoked ${describe(e)}`).join('\n')}\nrevocation list version ${version}; the worker applies it within its cache TTL (${admin.config?.cacheTtl ?? 60} s)`,
   };
 }
 
