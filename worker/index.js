@@ -252,7 +252,10 @@ async function authenticate(iso, config, request, url, route) {
     const { tenantClaim = 'tenant', moduleClaim = 'module' } = issuer.tenantGrants;
     const [tenant, module] = tg.peekClaims(cred.value, [tenantClaim, moduleClaim]);
     const grants = await iso.grantsCache(config).get();
-    opts.grants = (tenant !== undefined && module !== undefined && grants.tenants?.[tenant]?.[module]) || [];
+    // Own properties only: an unverified claim like "__proto__" must not reach Object.prototype.
+    const own = (o, k) => (o && typeof k === 'string' && Object.hasOwn(o, k) ? o[k] : undefined);
+    const granted = own(own(grants.tenants, tenant), module);
+    opts.grants = Array.isArray(granted) ? granted : [];
   }
   let v = await iso.validator(config, issuer, route.tokenTypes);
   try {

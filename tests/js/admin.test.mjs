@@ -275,6 +275,20 @@ test('grants: a tenant module gets exactly the granted scopes in the worker', as
   await ok(['grants', 'revoke', '--tenant', 'acme', '--module', 'music', '--scope', 'users:read']);
   await eventually(fetch, '/api/users', bearer(scoped), 403, 'insufficient_scope');
   assert.equal((await cli(['grants', 'grant', '--tenant', 'acme', '--module', 'music', '--scope', 'bad scope!'])).code, 2);
+  // Unverified claims naming Object.prototype members pick no grant: the token is then judged
+  // like any other (here: an unknown key, 401), never a server error.
+  const stranger = tg.generateKey('ES256');
+  const now = Math.floor(Date.now() / 1000);
+  const proto = tg.mint(stranger, {
+    iss: TENANT_ISS,
+    aud: 'api',
+    sub: 'x',
+    iat: now,
+    exp: now + 60,
+    tenant: '__proto__',
+    module: 'toString',
+  });
+  await eventually(fetch, '/api/users', bearer(proto), 401, 'key_not_found');
   assert.equal((await cli(['mint', '--issuer', TENANT_ISS, '--sub', 'm-1', '--claim', 'iss=evil'])).code, 2);
 });
 
