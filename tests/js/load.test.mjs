@@ -13,7 +13,7 @@ const MAX_STALE = 3; // keysMaxStale: the last-known-good bound for keys, revoca
 // The configuration's own cache in worker/index.js: ttl 60 s, last known good for 3600 s.
 const CONFIG_BOUNDS = { ttl: 60, maxStale: 3600 };
 // Seconds of slack on the bound's edges: the last reload may land one KV read late.
-const SLACK = 0.25;
+const SLACK = 0.5;
 const CONNECTIONS = 16;
 const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
 
