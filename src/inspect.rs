@@ -363,7 +363,7 @@ fn date(
                     Time {
                         unix,
                         iso: iso8601(unix),
-                        relative: relative(unix - now),
+                        relative: relative(unix.saturating_sub(now)),
                     },
                 );
                 Some(unix)
@@ -387,6 +387,7 @@ fn date(
 }
 
 fn analyse_claims(claims: &Map<String, Value>, out: &mut Inspection, opts: &Options) {
+    // `now` is the caller's (any i64): dates are bounded, so only differences with it saturate.
     let now = opts.now;
     let exp = date(claims, "exp", out, now);
     let nbf = date(claims, "nbf", out, now);
@@ -394,11 +395,11 @@ fn analyse_claims(claims: &Map<String, Value>, out: &mut Inspection, opts: &Opti
     out.status = match (exp, nbf) {
         (_, Some(n)) if n > now => "not_yet_valid",
         (Some(e), _) if e <= now => "expired",
-        (Some(e), _) if e - now <= opts.refresh_threshold => "expiring_soon",
+        (Some(e), _) if e.saturating_sub(now) <= opts.refresh_threshold => "expiring_soon",
         (Some(_), _) | (None, _) => "active",
     };
-    out.expires_in = exp.map(|e| e - now);
-    out.needs_refresh = exp.is_some_and(|e| e - now <= opts.refresh_threshold);
+    out.expires_in = exp.map(|e| e.saturating_sub(now));
+    out.needs_refresh = exp.is_some_and(|e| e.saturating_sub(now) <= opts.refresh_threshold);
     if exp.is_none() && !claims.contains_key("exp") {
         out.lints.push(lint("no_exp", "token never expires"));
     }
@@ -415,7 +416,7 @@ fn analyse_claims(claims: &Map<String, Value>, out: &mut Inspection, opts: &Opti
             ));
         }
     }
-    if iat.is_some_and(|i| i > now + 60) {
+    if iat.is_some_and(|i| i > now.saturating_add(60)) {
         out.lints
             .push(lint("iat_in_future", "\"iat\" is in the future"));
     }

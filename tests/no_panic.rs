@@ -74,3 +74,21 @@ proptest! {
         prop_assert_eq!(RevocationList::from_json(&list.to_json()).unwrap().to_json(), list.to_json());
     }
 }
+
+/// Found by `fuzz/` (target `inspect`): the caller's clock is any i64, and `exp - now`,
+/// `iat - now` or `now + 60` overflowed (a panic in debug builds, a wrapped status in release).
+#[test]
+fn inspect_with_a_clock_at_the_ends_of_i64() {
+    let k = key(Alg::HS256);
+    let token = k.mint(&claims()).unwrap();
+    let past = tokengate::inspect::inspect(&token, &tokengate::inspect::Options::at(i64::MIN));
+    assert_eq!(past.status, "active");
+    assert_eq!(past.expires_in, Some(i64::MAX));
+    assert!(past.lints.iter().any(|l| l.code == "iat_in_future"));
+    assert!(past.times["exp"].relative.starts_with("in "));
+    let future = tokengate::inspect::inspect(&token, &tokengate::inspect::Options::at(i64::MAX));
+    assert_eq!(future.status, "expired");
+    assert!(future.needs_refresh);
+    assert!(future.times["exp"].relative.ends_with(" ago"));
+    assert!(!future.lints.iter().any(|l| l.code == "iat_in_future"));
+}
