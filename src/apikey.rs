@@ -163,6 +163,17 @@ fn new_id() -> Result<String> {
 }
 
 impl Record {
+    /// A record as stored (JSON). One that does not parse is a server-side data problem
+    /// (`record_invalid`), never "unknown key": the client's key may well be fine.
+    pub fn from_json(text: &str) -> Result<Record> {
+        serde_json::from_str(text).map_err(|e| {
+            Error::new(
+                ErrorCode::RecordInvalid,
+                format!("stored API key record is invalid: {e}"),
+            )
+        })
+    }
+
     /// Creates a key: returns the raw key (show it once) and the record to store.
     pub fn create(spec: NewKey, now: i64) -> Result<(String, Record)> {
         let invalid = |m: &str| Error::new(ErrorCode::OptionsInvalid, m.to_owned());

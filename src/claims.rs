@@ -237,6 +237,19 @@ pub fn string_claim<'a>(claims: &'a Map<String, Value>, name: &str) -> Result<Op
     }
 }
 
+/// Claims that name an identity (and become the gate's identity headers) must read the same to
+/// every consumer: no control characters (a header cannot carry them) and no surrounding
+/// whitespace (an HTTP hop trims it, so `" admin "` would arrive as `admin`).
+fn identity_text(name: &str, value: Option<&str>) -> Result<()> {
+    match value {
+        Some(v) if v.chars().any(char::is_control) || v.trim() != v => err(
+            ErrorCode::ClaimInvalid,
+            format!("\"{name}\" has control characters or surrounding whitespace"),
+        ),
+        _ => Ok(()),
+    }
+}
+
 /// `aud` as a list: a string or an array of strings (RFC 7519 §4.1.3).
 pub fn audiences(claims: &Map<String, Value>) -> Result<Option<Vec<&str>>> {
     match claims.get("aud") {
@@ -377,6 +390,9 @@ pub fn check(
     let iss = string_claim(claims, "iss")?;
     let sub = string_claim(claims, "sub")?;
     let jti = string_claim(claims, "jti")?;
+    for (name, value) in [("iss", iss), ("sub", sub), ("jti", jti)] {
+        identity_text(name, value)?;
+    }
     let aud = audiences(claims)?;
     if !policy.issuers.is_empty() {
         let iss = iss.ok_or_else(|| Error::new(ErrorCode::ClaimMissing, "token has no \"iss\""))?;

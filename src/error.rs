@@ -62,10 +62,14 @@ codes! {
     ApikeyPurged => "apikey_purged", 401, "invalid_token", "The API key was revoked and purged.";
     ApikeyExpired => "apikey_expired", 401, "invalid_token", "The API key is past its expiry.";
     InvalidRequest => "invalid_request", 400, "invalid_request", "The request carries no usable credential form (e.g. two credentials).";
+    PathInvalid => "path_invalid", 400, "invalid_request", "The request path is refused before routing: an encoded `/`, `\\`, `%` or `;`, a dot or empty segment, a control character (see Security model).";
+    MethodNotAllowed => "method_not_allowed", 405, "invalid_request", "Rules match this path, but none for this method (default deny); `Allow` lists the methods.";
+    RouteNotFound => "route_not_found", 404, "invalid_request", "No rule matches this path under the protected prefix (default deny).";
     KeyInvalid => "key_invalid", 500, "server_error", "A configured key (JWK/JWKS) is malformed, weak or unusable for signatures.";
     OptionsInvalid => "options_invalid", 500, "server_error", "Validation options are inconsistent or malformed.";
     ScopeInvalid => "scope_invalid", 500, "server_error", "A scope requirement or grant set does not parse.";
     RevocationInvalid => "revocation_invalid", 500, "server_error", "A revocation list does not parse.";
+    RecordInvalid => "record_invalid", 500, "server_error", "A stored API-key record does not parse (server-side data: the edge answers 503).";
 }
 
 impl fmt::Display for ErrorCode {
@@ -80,6 +84,7 @@ pub struct Error {
     code: ErrorCode,
     message: String,
     scope: Option<String>,
+    allow: Option<String>,
 }
 
 impl Error {
@@ -88,6 +93,7 @@ impl Error {
             code,
             message: message.into(),
             scope: None,
+            allow: None,
         }
     }
 
@@ -95,6 +101,16 @@ impl Error {
     pub fn with_scope(mut self, scope: impl Into<String>) -> Self {
         self.scope = Some(scope.into());
         self
+    }
+
+    /// Attaches the methods a `method_not_allowed` answer lists in `Allow`.
+    pub fn with_allow(mut self, methods: impl Into<String>) -> Self {
+        self.allow = Some(methods.into());
+        self
+    }
+
+    pub fn allow(&self) -> Option<&str> {
+        self.allow.as_deref()
     }
 
     pub fn code(&self) -> ErrorCode {
@@ -116,7 +132,7 @@ impl Error {
     /// A ready RFC 6750 §3 `WWW-Authenticate` value, e.g.
     /// `Bearer realm="api", error="invalid_token", error_description="token expired"`.
     pub fn www_authenticate(&self, realm: &str) -> String {
-        let mut out = format!("Bearer realm=\"{}\"", quote(realm));
+        let mut out = bare_challenge(realm);
         out.push_str(&format!(", error=\"{}\"", self.code.oauth_error()));
         out.push_str(&format!(", error_description=\"{}\"", quote(&self.message)));
         if let Some(scope) = &self.scope {
@@ -124,6 +140,11 @@ impl Error {
         }
         out
     }
+}
+
+/// The challenge for a request that carried no credential (RFC 6750 §3.1: no `error`).
+pub fn bare_challenge(realm: &str) -> String {
+    format!("Bearer realm=\"{}\"", quote(realm))
 }
 
 /// RFC 6750 attribute values allow %x20-21 / %x23-5B / %x5D-7E: drop `"` and `\` and anything

@@ -22,6 +22,7 @@ pub mod inspect;
 mod json;
 pub mod keys;
 pub mod revocation;
+pub mod route;
 pub mod scope;
 pub mod sign;
 pub mod token;

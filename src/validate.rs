@@ -176,7 +176,15 @@ pub fn verify_jws(
     Ok((jws.header, jws.payload))
 }
 
+/// The token type an API key has for `tokenTypes` policies.
+pub const API_KEY_TYPE: &str = "apikey";
+
 impl Validator {
+    /// A validator for API keys only: no key set, the policy's revocation and type rules.
+    pub fn for_api_keys(policy: Policy) -> Result<Validator> {
+        Ok(Validator::new(KeySet::from_keys(vec![])?, policy))
+    }
+
     /// Validates an API key against its stored record (looked up by `apikey::parse`'s hash;
     /// `None` when the store has none), the revocation list and the scope requirement. The
     /// result has the same shape as a validated JWT.
@@ -187,6 +195,15 @@ impl Validator {
         now: i64,
         ctx: &Context<'_>,
     ) -> Result<Verified> {
+        // A route that names token types takes an API key only when it lists "apikey".
+        if !self.policy.token_types.is_empty()
+            && !self.policy.token_types.iter().any(|t| t == API_KEY_TYPE)
+        {
+            return err(
+                ErrorCode::TokenTypeNotAllowed,
+                "an API key is not accepted here",
+            );
+        }
         let mut verified = crate::apikey::Record::check(raw, record, now)?;
         if let Some(list) = ctx.revocations {
             list.check_fresh(now, self.policy.max_revocation_age)?;

@@ -24,6 +24,9 @@ fn js_error(e: &Error, realm: &str) -> JsValue {
     if let Some(scope) = e.scope() {
         set(&o, "scope", scope.into());
     }
+    if let Some(allow) = e.allow() {
+        set(&o, "allow", allow.into());
+    }
     o.into()
 }
 
@@ -199,6 +202,17 @@ impl Context {
         ));
         Ok(())
     }
+    /// Narrows the grants already set (a per-call grant list never widens the validator's).
+    #[wasm_bindgen(js_name = narrowGrants)]
+    pub fn narrow_grants(&mut self, grants: &str) -> Result<(), JsValue> {
+        let g = crate::ScopeSet::parse(grants).map_err(|e| js_error(&e, ""))?;
+        let narrowed = match &self.grants {
+            Some(prev) => prev.intersect(&g),
+            None => g,
+        };
+        self.grants = Some(Rc::new(narrowed));
+        Ok(())
+    }
     #[wasm_bindgen(js_name = setScope)]
     pub fn set_scope(&mut self, req: &ScopeRequirement) {
         self.scope = Some(req.0.clone());
@@ -271,6 +285,19 @@ impl Validator {
         let policy = policy_from_js(options).map_err(|e| js_error(&e, realm))?;
         Ok(Validator {
             inner: crate::Validator::new(keys, policy),
+            realm: realm.to_owned(),
+            empty: Context::default(),
+            cache: RefCell::new(None),
+        })
+    }
+
+    /// A validator for API keys only (no key set): revocations, `tokenTypes` and scopes apply.
+    #[wasm_bindgen(js_name = forApiKeys)]
+    pub fn for_api_keys(options: JsValue, realm: &str) -> Result<Validator, JsValue> {
+        let policy = policy_from_js(options).map_err(|e| js_error(&e, realm))?;
+        let inner = crate::Validator::for_api_keys(policy).map_err(|e| js_error(&e, realm))?;
+        Ok(Validator {
+            inner,
             realm: realm.to_owned(),
             empty: Context::default(),
             cache: RefCell::new(None),
@@ -620,17 +647,9 @@ fn parse_record(
     realm: &str,
 ) -> Result<Option<crate::apikey::Record>, JsValue> {
     record
-        .map(|r| serde_json::from_str::<crate::apikey::Record>(&r))
+        .map(|r| crate::apikey::Record::from_json(&r))
         .transpose()
-        .map_err(|e| {
-            js_error(
-                &Error::new(
-                    crate::ErrorCode::ApikeyUnknown,
-                    format!("stored API key record is invalid: {e}"),
-                ),
-                realm,
-            )
-        })
+        .map_err(|e| js_error(&e, realm))
 }
 
 /// Creates a key record: `{raw, record}` (show `raw` once; store `record` by `record.hash`).
@@ -694,6 +713,87 @@ pub fn apikey_create(
     Ok(o.into())
 }
 
+/// A route table (the `protect`, `routes` and `allowUnicodePaths` fields of a worker
+/// configuration), parsed once.
+#[wasm_bindgen]
+pub struct Router {
+    inner: crate::route::Router,
+    realm: String,
+}
+
+#[wasm_bindgen]
+impl Router {
+    #[wasm_bindgen(constructor)]
+    pub fn new(config: &str, realm: &str) -> Result<Router, JsValue> {
+        let inner = crate::route::Router::from_json(config).map_err(|e| js_error(&e, realm))?;
+        Ok(Router {
+            inner,
+            realm: realm.to_owned(),
+        })
+    }
+
+    /// `{action: "outside"|"anonymous"|"authenticate", path, rule?, scope?, tokenTypes?}` for a
+    /// method and a request path (percent-encoded, no query); `path` is the canonical path to
+    /// match and forward. Throws `path_invalid`, `method_not_allowed` (with `allow`) or
+    /// `route_not_found`.
+    pub fn decide(&self, method: &str, path: &str) -> Result<JsValue, JsValue> {
+        use crate::route::Decision;
+        let d = self
+            .inner
+            .decide(method, path)
+            .map_err(|e| js_error(&e, &self.realm))?;
+        let o = js_sys::Object::new();
+        set(&o, "path", d.path().into());
+        let method =
+            crate::route::canonical_method(method).map_err(|e| js_error(&e, &self.realm))?;
+        set(&o, "method", method.into());
+        match d {
+            Decision::Outside { .. } => set(&o, "action", "outside".into()),
+            Decision::Anonymous { rule, .. } => {
+                set(&o, "action", "anonymous".into());
+                set(&o, "rule", (rule as u32).into());
+            }
+            Decision::Authenticate {
+                rule,
+                scope,
+                token_types,
+                ..
+            } => {
+                set(&o, "action", "authenticate".into());
+                set(&o, "rule", (rule as u32).into());
+                set(&o, "scope", scope.map_or(JsValue::NULL, JsValue::from));
+                let types = token_types.map_or(JsValue::NULL, |t| {
+                    t.into_iter()
+                        .map(JsValue::from)
+                        .collect::<js_sys::Array>()
+                        .into()
+                });
+                set(&o, "tokenTypes", types);
+            }
+        }
+        Ok(o.into())
+    }
+}
+
+/// A coded rejection for a request-level problem the binding found (e.g. `invalid_request` for
+/// two credentials): the same object, status and `WWW-Authenticate` encoding as the core's own.
+#[wasm_bindgen]
+pub fn rejection(code: &str, message: &str, realm: &str) -> Result<JsValue, JsValue> {
+    let code = crate::ErrorCode::from_name(code).ok_or_else(|| {
+        js_error(
+            &Error::new(ErrorCode::OptionsInvalid, "unknown error code"),
+            realm,
+        )
+    })?;
+    Ok(js_error(&Error::new(code, message), realm))
+}
+
+/// The RFC 6750 §3.1 challenge for a request with no credential: `Bearer realm="…"`, no `error`.
+#[wasm_bindgen(js_name = bareChallenge)]
+pub fn bare_challenge(realm: &str) -> String {
+    crate::error::bare_challenge(realm)
+}
+
 /// Every error code with status, OAuth error and description.
 #[wasm_bindgen(js_name = errorCodes)]
 pub fn error_codes() -> Result<JsValue, JsValue> {
@@ -707,4 +807,123 @@ pub fn error_codes() -> Result<JsValue, JsValue> {
 #[wasm_bindgen]
 pub fn version() -> String {
     env!("CARGO_PKG_VERSION").to_owned()
+}
+
+fn revocation_js_error(e: &Error) -> JsValue {
+    js_error(e, "")
+}
+
+fn named_entries(entries: &str) -> Result<Vec<crate::revocation::Entry>, JsValue> {
+    let named: Vec<NamedEntry> = serde_json::from_str(entries).map_err(|e| {
+        revocation_js_error(&Error::new(
+            ErrorCode::RevocationInvalid,
+            format!("entries: {e}"),
+        ))
+    })?;
+    named
+        .into_iter()
+        .map(|n| {
+            crate::revocation::Entry::parse(&n.entry.to_string())
+                .map(|(e, _)| e)
+                .map_err(|e| {
+                    revocation_js_error(&Error::new(
+                        e.code(),
+                        format!("{}: {}", n.name, e.message()),
+                    ))
+                })
+        })
+        .collect()
+}
+
+/// What to store for one revocation entry: `{value, metadata}` (JSON texts; see
+/// `Entry::stored_form`).
+#[wasm_bindgen(js_name = revocationStoredForm)]
+pub fn revocation_stored_form(json: &str) -> Result<JsValue, JsValue> {
+    let (e, _) = crate::revocation::Entry::parse(json).map_err(|e| revocation_js_error(&e))?;
+    let (value, metadata) = e.stored_form();
+    let o = js_sys::Object::new();
+    set(&o, "value", value.into());
+    set(&o, "metadata", metadata.into());
+    Ok(o.into())
+}
+
+/// The list a reader enforces (`revocation::effective`): `{text, behind}`; `text` is the stored
+/// snapshot itself when it is current.
+#[wasm_bindgen(js_name = revocationEffective)]
+pub fn revocation_effective(
+    snapshot: &str,
+    entries: &str,
+    source: &str,
+    now: f64,
+) -> Result<JsValue, JsValue> {
+    let parsed = named_entries(entries)?;
+    let (list, behind) = crate::revocation::effective(snapshot, &parsed, source, now_secs(now))
+        .map_err(|e| revocation_js_error(&e))?;
+    let o = js_sys::Object::new();
+    let text = if behind {
+        list.to_json()
+    } else {
+        snapshot.to_owned()
+    };
+    set(&o, "text", text.into());
+    set(&o, "behind", behind.into());
+    Ok(o.into())
+}
+
+/// Items of a stored revocation document no entry covers (JSON array of entries).
+#[wasm_bindgen(js_name = revocationUncovered)]
+pub fn revocation_uncovered(doc: &str, entries: &str) -> Result<String, JsValue> {
+    let parsed = named_entries(entries)?;
+    let out = crate::revocation::uncovered(doc, &parsed).map_err(|e| revocation_js_error(&e))?;
+    serde_json::to_string(&out).map_err(|e| JsValue::from_str(&e.to_string()))
+}
+
+/// The version of the next snapshot of any document (`revocation::next_version`).
+#[wasm_bindgen(js_name = snapshotVersion)]
+pub fn snapshot_version(prev_version: f64, now: f64) -> f64 {
+    let prev = if prev_version.is_finite() && prev_version >= 1.0 {
+        prev_version as u64
+    } else {
+        0
+    };
+    crate::revocation::next_version(prev, now_secs(now)) as f64
+}
+
+fn lifetimes(policy: &str) -> Result<crate::revocation::Lifetimes, JsValue> {
+    crate::revocation::Lifetimes::from_policy_json(policy).map_err(|e| revocation_js_error(&e))
+}
+
+/// An issuer's time limits (its policy options as the worker passes them): `{leeway,
+/// maxLifetime (null: no cap), keyGrace (null: never), mintTtlCap}`.
+#[wasm_bindgen(js_name = issuerLifetimes)]
+pub fn issuer_lifetimes(policy: &str) -> Result<JsValue, JsValue> {
+    let l = lifetimes(policy)?;
+    let o = js_sys::Object::new();
+    let opt = |v: Option<i64>| v.map_or(JsValue::NULL, |v| JsValue::from_f64(v as f64));
+    set(&o, "leeway", (l.leeway as f64).into());
+    set(&o, "maxLifetime", opt(l.max_lifetime));
+    set(&o, "keyGrace", opt(l.key_grace()));
+    set(&o, "mintTtlCap", (l.mint_ttl_cap() as f64).into());
+    Ok(o.into())
+}
+
+/// A revocation entry's `until` under an issuer's policy; `what` is
+/// `{"kind":"token","exp":…,"now":…}`, `{"kind":"jti","now":…}` or `{"kind":"subject","before":…}`.
+#[wasm_bindgen(js_name = revocationUntil)]
+pub fn revocation_until(policy: &str, what: &str) -> Result<f64, JsValue> {
+    let l = lifetimes(policy)?;
+    let what: crate::revocation::Revoked = serde_json::from_str(what).map_err(|e| {
+        revocation_js_error(&Error::new(
+            ErrorCode::RevocationInvalid,
+            format!("revoked: {e}"),
+        ))
+    })?;
+    Ok(l.until(what) as f64)
+}
+
+/// Checks that an API-key record fits in KV metadata in every state it can reach.
+#[wasm_bindgen(js_name = apiKeyRecordFits)]
+pub fn apikey_record_fits(record: &str) -> Result<(), JsValue> {
+    let r = required_record(record)?;
+    crate::revocation::check_apikey_record(&r).map_err(|e| revocation_js_error(&e))
 }

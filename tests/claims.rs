@@ -243,7 +243,10 @@ fn errors_carry_status_and_www_authenticate() {
     );
     for c in ErrorCode::ALL {
         assert_eq!(ErrorCode::from_name(c.as_str()), Some(*c));
-        assert!(matches!(c.status(), 400 | 401 | 403 | 500 | 503));
+        assert!(matches!(
+            c.status(),
+            400 | 401 | 403 | 404 | 405 | 500 | 503
+        ));
     }
 }
 
