@@ -29,6 +29,8 @@ export const DEFAULTS = {
   maxRevocationAge: 3600,
   rotationDays: 30,
   maxActiveKeys: 3,
+  // The scope a credential needs for health details (anyone gets ok/not-ok).
+  healthScope: 'tokengate:health',
 };
 
 export function parseConfig(text, source) {
@@ -46,18 +48,6 @@ export function parseConfig(text, source) {
     if (typeof i.issuer !== 'string' || typeof i.jwks !== 'string')
       throw new Error(`${source}: each issuer needs "issuer" and "jwks" (a KV key)`);
   }
-  config.routes = config.routes.map((r) => ({ ...r, method: (r.method ?? '*').toUpperCase(), match: globToRegExp(r.path) }));
+  if (!Array.isArray(config.routes)) throw new Error(`${source}: "routes" must be an array`);
   return config;
-}
-
-/** `/api/users/*` matches any rest of the path; `*` alone matches everything. */
-function globToRegExp(glob) {
-  if (typeof glob !== 'string' || !glob.startsWith('/')) throw new Error(`route path must start with "/": ${JSON.stringify(glob)}`);
-  const escaped = glob.replace(/[.+?^${}()|[\]\\]/g, '\\$&').replace(/\*/g, '.*');
-  return new RegExp(`^${escaped}$`);
-}
-
-/** The first route matching method and path, or a default that needs any valid credential. */
-export function routeFor(config, method, path) {
-  return config.routes.find((r) => (r.method === '*' || r.method === method) && r.match.test(path)) ?? { scope: null };
 }

@@ -9,13 +9,16 @@ export class CredentialError extends Error {}
 const BEARER = /^Bearer +([A-Za-z0-9\-._~+/]+=*)$/i;
 export const API_KEY_PREFIX = 'tgk_';
 
+/** The named cookie's value; the same cookie twice is ambiguous (origins differ on which wins). */
 function cookieValue(header, name) {
   if (!header) return null;
+  const found = [];
   for (const part of header.split(';')) {
     const i = part.indexOf('=');
-    if (i > 0 && part.slice(0, i).trim() === name) return part.slice(i + 1).trim();
+    if (i > 0 && part.slice(0, i).trim() === name) found.push(part.slice(i + 1).trim());
   }
-  return null;
+  if (found.length > 1) throw new CredentialError(`the "${name}" cookie appears more than once`);
+  return found[0] ?? null;
 }
 
 /** `{ kind: 'jwt' | 'apikey', value, source }`, or null when the request carries none. */

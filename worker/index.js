@@ -1,7 +1,7 @@
 // The edge worker: rejects bad credentials before they reach the origin. It moves bytes (KV reads,
 // caching, HTTP); every accept/reject decision is the wasm core's, through the tokengate package.
 import * as tg from 'tokengate';
-import { parseConfig, routeFor } from '../js/config.js';
+import { parseConfig } from '../js/config.js';
 import { Cached, Unavailable, readJson } from './store.js';
 import {
   REVOCATIONS,
@@ -12,6 +12,8 @@ import {
   compactJwks,
   compactRevocations,
   keyPlan,
+  readJwks,
+  readRevocations,
 } from '../js/store.js';
 import { extractCredential, CredentialError } from './credentials.js';
 
@@ -35,9 +37,14 @@ class Isolate {
   async #loadConfig() {
     const fromKv = this.kv ? await this.kv.get('config') : null;
     this.counter.reads++;
-    if (fromKv !== null) return parseConfig(fromKv, 'KV key "config"');
-    if (!this.env.TOKENGATE_CONFIG) throw new Error('no configuration: set TOKENGATE_CONFIG or the KV key "config"');
-    return parseConfig(this.env.TOKENGATE_CONFIG, 'TOKENGATE_CONFIG');
+    let config;
+    if (fromKv !== null) config = parseConfig(fromKv, 'KV key "config"');
+    else if (!this.env.TOKENGATE_CONFIG) throw new Error('no configuration: set TOKENGATE_CONFIG or the KV key "config"');
+    else config = parseConfig(this.env.TOKENGATE_CONFIG, 'TOKENGATE_CONFIG');
+    // Route decisions (canonical path, default deny) are the core's.
+    config.router = new tg.Router(config, { realm: config.realm });
+    this.apiKeys = new Map();
+    return config;
   }
 
   bounds(config) {
@@ -47,8 +54,8 @@ class Isolate {
   revocationsCache(config) {
     this.revocations ??= new Cached(async (prev) => {
       this.counter.reads++;
-      const text = await this.kv.get(REVOCATIONS);
-      if (text === null) throw new Error('KV key "revocations" is missing');
+      // The snapshot, merged with any entry it is behind (js/store.js readRevocations).
+      const { text } = await readRevocations(this.kv);
       // Same text: keep the parsed handle (and every validator's cache keyed by it).
       if (prev && prev.text === text) return prev;
       return { list: new tg.RevocationList(text), text };
@@ -76,9 +83,9 @@ class Isolate {
         let doc = prev ? null : await persisted?.fresh();
         if (!doc) {
           try {
-            doc = await readJson(this.kv, name, this.counter);
-            if (doc.schema !== 1 || !Array.isArray(doc.keys))
-              throw new Error(`KV key "${name}" must be {"schema":1,"version":N,"keys":[...]}`);
+            this.counter.reads++;
+            // The snapshot, or the live key entries when it is behind them (js/store.js readJwks).
+            ({ doc } = await readJwks(this.kv, name));
           } catch (e) {
             // Last known good across isolates, within the same bound as in one isolate.
             const stale = prev ? null : await persisted?.usable();
@@ -90,7 +97,11 @@ class Isolate {
         if (prev && prev.doc.version === doc.version && JSON.stringify(prev.doc.keys) === JSON.stringify(doc.keys)) return prev;
         // Active and retired keys both verify (retired: still valid tokens signed before the
         // rotation); only a key removed from the document stops verifying.
-        return { doc, jwks: { keys: doc.keys.map((k) => k.jwk) }, validators: new Map() };
+        const jwks = { keys: doc.keys.map((k) => k?.jwk) };
+        // A document the core rejects (a duplicate kid, no usable key) fails this load, so the
+        // last known good keys stay in use within their bound.
+        new tg.Validator({ keys: jwks });
+        return { doc, jwks, validators: new Map() };
       }, this.bounds(config));
       this.jwks.set(name, c);
     }
@@ -98,13 +109,13 @@ class Isolate {
   }
 
   /** The validator for an issuer and a route's token types, with current revocations and grants. */
-  async validator(config, issuer, tokenTypes, { force = false } = {}) {
+  async validator(config, issuer, tokenTypes, { force = false, waitUntil } = {}) {
     // allSettled, not all: a load still running when this request answers would be tied to a
-    // finished request, and workerd never settles it for the next request that awaits it.
+    // finished request.
     const settled = await Promise.allSettled([
-      this.jwksCache(config, issuer.jwks).get({ force }),
-      this.revocationsCache(config).get(),
-      this.grantsCache(config).get(),
+      this.jwksCache(config, issuer.jwks).get({ force, waitUntil }),
+      this.revocationsCache(config).get({ waitUntil }),
+      this.grantsCache(config).get({ waitUntil }),
     ]);
     const failed = settled.find((r) => r.status === 'rejected');
     if (failed) throw failed.reason;
@@ -132,10 +143,28 @@ class Isolate {
       entry.v.setRevocations(revocations.list);
       entry.revocations = revocations;
     }
-    const g = grants.issuers[issuer.issuer];
-    if (g !== undefined && entry.grants !== g) {
+    // Issuer-wide grants narrow every token; none (or removed) narrows nothing ("*").
+    const g = Object.hasOwn(grants.issuers, issuer.issuer) ? grants.issuers[issuer.issuer] : '*';
+    if (entry.grants !== g) {
       entry.v.setGrants(g);
       entry.grants = g;
+    }
+    return entry.v;
+  }
+
+  /** API keys have their own validator (no issuer's keys), per route token types. */
+  async apiKeyValidator(config, tokenTypes, { waitUntil } = {}) {
+    const revocations = await this.revocationsCache(config).get({ waitUntil });
+    const id = JSON.stringify(tokenTypes ?? null);
+    let entry = this.apiKeys.get(id);
+    if (!entry) {
+      const v = new tg.Validator({ keys: null, tokenTypes: tokenTypes ?? undefined, maxRevocationAge: config.maxRevocationAge, realm: config.realm });
+      entry = { v, revocations: null };
+      this.apiKeys.set(id, entry);
+    }
+    if (entry.revocations !== revocations) {
+      entry.v.setRevocations(revocations.list);
+      entry.revocations = revocations;
     }
     return entry.v;
   }
@@ -195,13 +224,11 @@ function json(status, body, headers = {}) {
   });
 }
 
-function quote(s) {
-  return String(s).replace(/[\\"]/g, (c) => `\\${c}`);
-}
-
+/** A core rejection as an HTTP answer: status, RFC 6750 challenge, `Allow` for 405. */
 function rejection(e) {
   const headers = {};
-  if (e.status === 401 || e.status === 403) headers['WWW-Authenticate'] = e.wwwAuthenticate;
+  if ([400, 401, 403].includes(e.status)) headers['WWW-Authenticate'] = e.wwwAuthenticate;
+  if (e.allow !== undefined) headers.Allow = e.allow;
   if (e.status === 503) headers['Retry-After'] = '30';
   const body = { error: e.oauthError, error_description: e.message, code: e.code };
   if (e.scope) body.scope = e.scope;
@@ -217,21 +244,36 @@ function unavailable(message) {
   );
 }
 
-async function authenticate(iso, config, request, url, route) {
+/** The page's own files only; never framed. */
+const PAGE_HEADERS = {
+  'Content-Security-Policy':
+    "default-src 'self'; script-src 'self' 'wasm-unsafe-eval'; style-src 'self'; img-src 'self' data:; connect-src 'self'; frame-ancestors 'none'; base-uri 'none'; form-action 'none'",
+  'X-Frame-Options': 'DENY',
+  'X-Content-Type-Options': 'nosniff',
+  'Referrer-Policy': 'no-referrer',
+};
+
+function withPageHeaders(res) {
+  const out = new Response(res.body, res);
+  for (const [k, v] of Object.entries(PAGE_HEADERS)) out.headers.set(k, v);
+  return out;
+}
+
+async function authenticate(iso, config, request, url, decision, waitUntil) {
   const cred = extractCredential(request, url, config.credentials);
   if (cred === null) {
     return {
       response: json(
         401,
         { error: 'unauthorized', error_description: 'a credential is required' },
-        { 'WWW-Authenticate': `Bearer realm="${quote(config.realm)}"` },
+        { 'WWW-Authenticate': tg.bareChallenge(config.realm) },
       ),
     };
   }
   const now = Math.floor(Date.now() / 1000);
+  const scope = decision.scope ?? null;
   if (cred.kind === 'apikey') {
-    const issuer = config.issuers[0];
-    const v = await iso.validator(config, issuer, undefined);
+    const v = await iso.apiKeyValidator(config, decision.tokenTypes, { waitUntil });
     let record;
     try {
       const hash = tg.apiKey.parse(cred.value);
@@ -241,77 +283,126 @@ async function authenticate(iso, config, request, url, route) {
       if (e instanceof tg.TokengateError) throw e;
       throw new Unavailable(`API key store: ${e.message}`);
     }
-    return { verified: v.validateApiKey(cred.value, record, { now, scope: route.scope ?? null }) };
+    return { cred, verified: v.validateApiKey(cred.value, record, { now, scope }) };
   }
   const iss = tg.peekIssuer(cred.value);
   const issuer = config.issuers.find((i) => i.issuer === iss) ?? config.issuers[0];
-  const opts = { now, scope: route.scope ?? null };
+  const opts = { now, scope };
   if (issuer.tenantGrants) {
     // Seed 003: a token's scopes are narrowed to what its tenant granted its module. The claims
     // only pick the grant list; the core verifies the token before applying it. No grant: no scope.
     const { tenantClaim = 'tenant', moduleClaim = 'module' } = issuer.tenantGrants;
     const [tenant, module] = tg.peekClaims(cred.value, [tenantClaim, moduleClaim]);
-    const grants = await iso.grantsCache(config).get();
+    const grants = await iso.grantsCache(config).get({ waitUntil });
     // Own properties only: an unverified claim like "__proto__" must not reach Object.prototype.
     const own = (o, k) => (o && typeof k === 'string' && Object.hasOwn(o, k) ? o[k] : undefined);
     const granted = own(own(grants.tenants, tenant), module);
     opts.grants = Array.isArray(granted) ? granted : [];
   }
-  let v = await iso.validator(config, issuer, route.tokenTypes);
+  const types = decision.tokenTypes ?? undefined;
+  let v = await iso.validator(config, issuer, types, { waitUntil });
   try {
-    return { verified: await v.validateAsync(cred.value, opts) };
+    return { cred, verified: await v.validateAsync(cred.value, opts) };
   } catch (e) {
     // A kid we do not know may be a key published since our last read: reload once per cooldown.
     if (!(e instanceof tg.TokengateError) || e.code !== 'key_not_found' || !iso.mayForceReload(config, issuer.jwks)) throw e;
-    v = await iso.validator(config, issuer, route.tokenTypes, { force: true });
-    return { verified: await v.validateAsync(cred.value, opts) };
+    v = await iso.validator(config, issuer, types, { force: true, waitUntil });
+    return { cred, verified: await v.validateAsync(cred.value, opts) };
   }
 }
 
-function identityHeaders(config, request, verified) {
+/** A header value as sent: visible ASCII as is, anything else JSON-encoded (ASCII escapes). */
+function headerValue(v) {
+  const s = typeof v === 'string' ? v : JSON.stringify(v);
+  if (/^[\x21-\x7e]([\x20-\x7e]*[\x21-\x7e])?$/.test(s)) return s;
+  return JSON.stringify(s).replace(/[\u007f-\uffff]/g, (c) => `\\u${c.charCodeAt(0).toString(16).padStart(4, '0')}`);
+}
+
+/**
+ * What the origin receives: the client's headers without any identity header it sent, without
+ * the credential (wherever it came from) unless `forwardAuthorization`, plus the verified identity.
+ */
+function originHeaders(config, request, verified) {
   const headers = new Headers(request.headers);
   const names = [...Object.values(config.identityHeaders), ...Object.values(config.claimHeaders)];
   // Strip first, so a client can never spoof an identity header.
   for (const name of names) headers.delete(name);
-  if (!config.forwardAuthorization) headers.delete('Authorization');
+  if (!config.forwardAuthorization) {
+    headers.delete('Authorization');
+    if (config.credentials.apiKeyHeader) headers.delete(config.credentials.apiKeyHeader);
+    const cookie = config.credentials.cookie;
+    if (cookie && headers.has('Cookie')) {
+      const rest = headers
+        .get('Cookie')
+        .split(';')
+        .filter((part) => part.split('=', 1)[0].trim() !== cookie);
+      if (rest.length) headers.set('Cookie', rest.join(';').trim());
+      else headers.delete('Cookie');
+    }
+  }
   if (verified) {
     const h = config.identityHeaders;
-    const set = (name, value) => value !== null && value !== undefined && headers.set(name, String(value));
+    const set = (name, value) => value !== null && value !== undefined && headers.set(name, headerValue(value));
     set(h.subject, verified.subject);
     set(h.scopes, verified.scopes.join(' '));
     set(h.issuer, verified.issuer);
     set(h.tokenId, verified.tokenId);
     set(h.kind, verified.kind);
     for (const [claim, name] of Object.entries(config.claimHeaders)) {
-      const v = verified.claims[claim];
-      if (v !== undefined) set(name, typeof v === 'string' ? v : JSON.stringify(v));
+      if (Object.hasOwn(verified.claims, claim)) set(name, verified.claims[claim]);
     }
   }
   return headers;
 }
 
-async function forward(config, env, request, url, headers) {
-  const init = { method: request.method, headers, body: request.body, redirect: 'manual' };
+/**
+ * The origin URL: the origin's scheme and authority with exactly the decided (canonical) path,
+ * set as a path so it can never become an authority; the query without the credential.
+ */
+function originUrl(config, env, url, path) {
+  const target = new URL(env.ORIGIN || config.origin === 'builtin:echo' ? url.origin : config.origin);
+  target.pathname = path;
+  target.search = url.search;
+  const q = config.credentials.query;
+  if (q && !config.forwardAuthorization && target.searchParams.has(q)) target.searchParams.delete(q);
+  return target;
+}
+
+async function forward(config, env, request, decision, target, headers) {
+  // Exactly what was decided: the canonical method and path.
+  const init = { method: decision.method, headers, body: request.body, redirect: 'manual' };
   // A bound ORIGIN service wins over the configured origin.
-  if (env.ORIGIN) return env.ORIGIN.fetch(new Request(url, init));
+  if (env.ORIGIN) return env.ORIGIN.fetch(new Request(target, init));
   if (config.origin === 'builtin:echo') {
     const names = new Set([...Object.values(config.identityHeaders), ...Object.values(config.claimHeaders)].map((n) => n.toLowerCase()));
     const identity = {};
     for (const [k, v] of headers) if (names.has(k)) identity[k] = v;
     return json(200, {
       upstream: 'builtin:echo',
-      method: request.method,
-      path: url.pathname,
+      method: decision.method,
+      path: target.pathname,
+      query: target.search,
       identity,
       authorization: headers.has('Authorization'),
     });
   }
-  return fetch(new Request(new URL(url.pathname + url.search, config.origin), init));
+  return fetch(new Request(target, init));
 }
 
-async function health(iso, config) {
+/**
+ * Health: `{ok}` for anyone (503 when the worker would answer 503: configuration, keys,
+ * revocations or grants unavailable, revocation list past `maxRevocationAge`). Details need a
+ * credential with `healthScope`.
+ */
+async function health(iso, config, request, url, waitUntil) {
+  const problems = [];
   const issuers = [];
   for (const i of config.issuers) {
+    try {
+      await iso.validator(config, i, undefined, { waitUntil });
+    } catch (e) {
+      problems.push(`${i.issuer}: ${e.message}`);
+    }
     const c = iso.jwks.get(i.jwks);
     const doc = c?.value?.doc;
     issuers.push({
@@ -323,62 +414,72 @@ async function health(iso, config) {
         : null,
       ageSeconds: c?.ageSeconds() ?? null,
       loadFailures: c?.failures ?? 0,
+      lastError: c?.lastError ?? null,
       cache: c?.value ? [...c.value.validators.values()].map((e) => e.v.cacheStats()) : [],
     });
   }
   const r = iso.revocations?.value?.list;
-  return json(200, {
-    ok: true,
+  const revocationAge = r ? Math.floor(Date.now() / 1000) - r.generatedAt : null;
+  if (r && revocationAge > config.maxRevocationAge)
+    problems.push(`revocation list is ${revocationAge} s old (maxRevocationAge ${config.maxRevocationAge} s)`);
+  const ok = problems.length === 0;
+  const status = ok ? 200 : 503;
+  if (extractCredential(request, url, config.credentials) === null) return json(status, { ok });
+  const { response } = await authenticate(iso, config, request, url, { scope: config.healthScope, tokenTypes: null }, waitUntil);
+  if (response) return response;
+  return json(status, {
+    ok,
+    problems,
     version: tg.version(),
     issuers,
-    revocations: r ? { version: r.version, size: r.size, ageSeconds: Math.floor(Date.now() / 1000) - r.generatedAt } : null,
+    revocations: r ? { version: r.version, size: r.size, ageSeconds: revocationAge } : null,
     kv: { reads: iso.counter.reads },
     requests: iso.stats,
   });
 }
 
+/** Any thrown rejection as an answer: client problems 4xx, server-side problems 503. */
+function answer(iso, config, e) {
+  if (e instanceof CredentialError) e = tg.rejection('invalid_request', e.message, { realm: config.realm });
+  if (e instanceof tg.TokengateError && e.status < 500) {
+    iso.stats.rejected++;
+    return rejection(e);
+  }
+  if (e instanceof tg.TokengateError && e.code === 'revocation_data_stale') return rejection(e);
+  // Configuration, KV and data problems: logged, 503, never an accept and never a 500 for
+  // anything a client sent.
+  return unavailable(e instanceof tg.TokengateError ? `${e.code}: ${e.message}` : String(e?.message ?? e));
+}
+
 export default {
-  async fetch(request, env) {
+  async fetch(request, env, ctx) {
     const iso = isolateFor(env);
+    const waitUntil = (p) => ctx?.waitUntil?.(p);
     const url = new URL(request.url);
     iso.stats.requests++;
     let config;
     try {
-      config = await iso.config.get();
+      config = await iso.config.get({ waitUntil });
     } catch (e) {
       return unavailable(`configuration: ${e.message}`);
     }
-    if (url.pathname === HEALTH) return health(iso, config);
-    if (!url.pathname.startsWith(config.protect)) {
-      return env.ASSETS ? env.ASSETS.fetch(request) : json(404, { error: 'not_found' });
-    }
-    const route = routeFor(config, request.method, url.pathname);
     try {
-      if (route.anonymous) return await forward(config, env, request, url, identityHeaders(config, request, null));
-      const { verified, response } = await authenticate(iso, config, request, url, route);
+      if (url.pathname === HEALTH) return await health(iso, config, request, url, waitUntil);
+      const decision = config.router.decide(request.method, url.pathname);
+      if (decision.action === 'outside') {
+        return env.ASSETS ? withPageHeaders(await env.ASSETS.fetch(request)) : json(404, { error: 'not_found' });
+      }
+      const target = originUrl(config, env, url, decision.path);
+      if (decision.action === 'anonymous') return await forward(config, env, request, decision, target, originHeaders(config, request, null));
+      const { verified, response } = await authenticate(iso, config, request, url, decision, waitUntil);
       if (response) {
         iso.stats.rejected++;
         return response;
       }
       iso.stats.accepted++;
-      return await forward(config, env, request, url, identityHeaders(config, request, verified));
+      return await forward(config, env, request, decision, target, originHeaders(config, request, verified));
     } catch (e) {
-      if (e instanceof CredentialError) {
-        iso.stats.rejected++;
-        return json(
-          400,
-          { error: 'invalid_request', error_description: e.message },
-          { 'WWW-Authenticate': `Bearer realm="${quote(config.realm)}", error="invalid_request", error_description="${quote(e.message)}"` },
-        );
-      }
-      if (e instanceof tg.TokengateError && e.status < 500) {
-        iso.stats.rejected++;
-        return rejection(e);
-      }
-      if (e instanceof tg.TokengateError && e.code === 'revocation_data_stale') return rejection(e);
-      // Configuration, KV and data problems: logged, 503, never an accept and never a 500 for
-      // anything a client sent.
-      return unavailable(e instanceof tg.TokengateError ? `${e.code}: ${e.message}` : String(e?.message ?? e));
+      return answer(iso, config, e);
     }
   },
 

@@ -1,10 +1,10 @@
-// Per-isolate cache of what the worker reads from KV: a TTL (the KV propagation bound), single
-// flight (concurrent requests in one isolate share one read), and last-known-good when a reload
-// fails, up to a bound. The parsed values are wasm-side handles, built once per version.
+// Per-isolate cache of what the worker reads from KV: a TTL (the KV propagation bound),
+// stale-while-revalidate with one background reload, and last-known-good when a reload fails, up
+// to a bound. The parsed values are wasm-side handles, built once per version.
 
 export class Cached {
   /**
-   * @param {() => Promise<any>} load reads and parses; throws on KV errors or invalid data
+   * @param {(prev: any) => Promise<any>} load reads and parses; throws on KV errors or invalid data
    * @param {{ ttl: number, maxStale: number }} bounds seconds
    */
   constructor(load, bounds) {
@@ -12,37 +12,63 @@ export class Cached {
     this.bounds = bounds;
     this.value = undefined;
     this.loadedAt = 0;
-    this.inflight = null;
+    this.refreshing = null;
     this.lastError = null;
     this.reads = 0;
     this.failures = 0;
+    this.started = 0;
+    this.applied = 0;
   }
 
-  /** The value, reloading when older than the TTL (or when `force`); single flight. */
-  async get({ force = false } = {}) {
-    const now = Date.now();
-    if (!force && this.value !== undefined && now - this.loadedAt < this.bounds.ttl * 1000) return this.value;
-    this.inflight ??= this.#reload().finally(() => {
-      this.inflight = null;
-    });
-    return this.inflight;
+  /**
+   * The value. Younger than the TTL: served. Older, but within `maxStale`: served while one
+   * background reload runs (kept alive past the response by `waitUntil`), so no request ever
+   * awaits another request's I/O (workerd cancels such a request as hung). No value yet, too
+   * old, or `force`: this request reads for itself.
+   */
+  async get({ force = false, waitUntil } = {}) {
+    const age = this.value === undefined ? Infinity : Date.now() - this.loadedAt;
+    if (!force && age < this.bounds.ttl * 1000) return this.value;
+    if (!force && age < this.bounds.maxStale * 1000) {
+      if (this.refreshing === null) {
+        this.refreshing = this.#reload()
+          .catch(() => {})
+          .finally(() => {
+            this.refreshing = null;
+          });
+        waitUntil?.(this.refreshing);
+      }
+      return this.value;
+    }
+    return this.#reload();
   }
 
   async #reload() {
     this.reads++;
+    // Reads may overlap (a request's own read beside a background one): the newest read wins.
+    const seq = ++this.started;
     try {
-      this.value = await this.load(this.value);
-      this.loadedAt = Date.now();
-      this.lastError = null;
+      const value = await this.load(this.value);
+      if (seq > this.applied) {
+        this.applied = seq;
+        this.value = value;
+        this.loadedAt = Date.now();
+        this.lastError = null;
+      }
       return this.value;
     } catch (e) {
       this.failures++;
       this.lastError = String(e?.message ?? e);
       console.error(JSON.stringify({ event: 'kv_load_failed', error: this.lastError }));
       // Last known good, until it is older than the bound; then fail closed.
-      if (this.value !== undefined && Date.now() - this.loadedAt < this.bounds.maxStale * 1000) return this.value;
+      if (this.usable()) return this.value;
       throw new Unavailable(`data unavailable: ${this.lastError}`);
     }
+  }
+
+  /** Whether a value within the staleness bound is held (what health reports as ok). */
+  usable() {
+    return this.value !== undefined && Date.now() - this.loadedAt < this.bounds.maxStale * 1000;
   }
 
   ageSeconds() {
