@@ -32,6 +32,13 @@ const EXPLAIN = {
   client_id: 'OAuth client the token was issued to (RFC 8693 §4.3)',
 };
 
+/** Bytes as a binary string, a byte at a time (spreading a large array overflows the stack). */
+function binary(bytes) {
+  let out = '';
+  for (const b of bytes) out += String.fromCharCode(b);
+  return out;
+}
+
 function el(tag, attrs = {}, ...children) {
   const e = document.createElement(tag);
   for (const [k, v] of Object.entries(attrs)) {
@@ -242,7 +249,8 @@ function verify(event) {
   out.replaceChildren();
   const kind = document.querySelector('input[name=keykind]:checked').value;
   const material = $('key').value.trim();
-  const options = { leeway: Number($('v-leeway').value || 60) };
+  // An empty field leaves the core's default.
+  const options = $('v-leeway').value ? { leeway: Number($('v-leeway').value) } : {};
   if ($('v-iss').value.trim()) options.issuer = $('v-iss').value.trim();
   if ($('v-aud').value.trim()) options.audience = $('v-aud').value.trim();
   const now = $('v-now').value ? Number($('v-now').value) : undefined;
@@ -252,7 +260,7 @@ function verify(event) {
     const k =
       kind === 'secret-b64'
         ? material
-        : btoa(String.fromCharCode(...new TextEncoder().encode(material)))
+        : btoa(binary(new TextEncoder().encode(material)))
             .replace(/\+/g, '-')
             .replace(/\//g, '_')
             .replace(/=+$/, '');

@@ -88,6 +88,8 @@ test('HS256: active status, claims, scopes by resource, verification with the se
   assert.equal(await text('#requirement-out'), 'Satisfied.');
   assert.match(await verifyWith('secret', SECRET, { iss: 'https://auth.example', aud: 'api' }), /^Valid: HS256/);
   assert.match(await verifyWith('secret', 'another secret that is also long enough'), /^signature_invalid/);
+  // A huge pasted secret is a wrong key, not a page error (it used to overflow the stack).
+  assert.match(await verifyWith('secret', 'x'.repeat(200_000)), /^signature_invalid/);
   await page.screenshot({ path: `${shots}/hs256-verified.png`, fullPage: true });
 });
 
