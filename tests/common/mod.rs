@@ -7,10 +7,10 @@ use tokengate::{Alg, Context, ErrorCode, KeySet, Policy, SigningKey, Validator};
 
 pub const NOW: i64 = 1_800_000_000;
 
-/// `../shared/vectors/wycheproof/NAME` (CI has shared/ beside the checkout).
+/// `tests/data/wycheproof/NAME` (vendored with its licence).
 pub fn wycheproof(name: &str) -> Value {
     let path = PathBuf::from(env!("CARGO_MANIFEST_DIR"))
-        .join("../shared/vectors/wycheproof")
+        .join("tests/data/wycheproof")
         .join(name);
     let text =
         std::fs::read_to_string(&path).unwrap_or_else(|e| panic!("read {}: {e}", path.display()));

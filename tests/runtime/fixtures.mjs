@@ -7,7 +7,7 @@ import * as tg from '../../js/node.js';
 
 const root = new URL('../../', import.meta.url);
 const out = new URL('artifacts/fixtures.json', root);
-const vectors = new URL('../shared/vectors/wycheproof/json_web_signature_test.json', root);
+const vectors = new URL('tests/data/wycheproof/json_web_signature_test.json', root);
 const inputs = [new URL(import.meta.url), new URL('pkg/tokengate_bg.wasm', root), vectors];
 
 export const NOW = 1_800_000_000;
