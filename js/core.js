@@ -373,6 +373,29 @@ export const parseScopes = (scopes) => call(() => wasm.parseGrantedScopes(scopeT
 /** Order-insensitive digest of strings: what a snapshot's `source` records. */
 export const sourceDigest = (items) => wasm.sourceDigest(items);
 
+/**
+ * The KV data model's rules, from the core: what a lifecycle command stores and what a reader
+ * (the worker) enforces. `policy` is an issuer's policy options as the worker passes them to its
+ * validator (`{ leeway, maxLifetime }`; absent fields take the core's defaults).
+ */
+export const lifecycle = {
+  /** `{ leeway, maxLifetime (null: no cap), keyGrace (null: never removable), mintTtlCap }`. */
+  lifetimes: (policy) => call(() => wasm.issuerLifetimes(json(policy ?? {}))),
+  /** A revocation entry's `until`: `{kind:'token', exp, now}`, `{kind:'jti', now}` or `{kind:'subject', before}`. */
+  until: (policy, what) => call(() => wasm.revocationUntil(json(policy ?? {}), json(what))),
+  /** `{ value, metadata }` (JSON texts) to store for one revocation entry. */
+  storedEntry: (e) => call(() => wasm.revocationStoredForm(json(e))),
+  /** `{ text, behind }`: the revocation list to enforce from the snapshot and the live `[{ name, entry }]`. */
+  effectiveRevocations: (snapshot, entries, { source, now = nowSecs() }) =>
+    call(() => wasm.revocationEffective(snapshot, json(entries), source, now)),
+  /** Items of a revocation document that no entry (`[{ name, entry }]`) covers. */
+  uncoveredRevocations: (doc, entries) => JSON.parse(call(() => wasm.revocationUncovered(json(doc), json(entries)))),
+  /** The next version of any snapshot after `prev` (0 or undefined: none readable). */
+  nextVersion: (prev, now = nowSecs()) => wasm.snapshotVersion(typeof prev === 'number' ? prev : 0, now),
+  /** Throws unless an API-key record fits in KV metadata in every state it can reach. */
+  checkApiKeyRecord: (record) => call(() => wasm.apiKeyRecordFits(json(record))),
+};
+
 /** Every error code: `[{ code, status, oauthError, description }]`. */
 export function errorCodes() {
   return wasm.errorCodes().map(([code, status, oauthError, description]) => ({ code, status, oauthError, description }));

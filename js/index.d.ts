@@ -206,6 +206,29 @@ export const revocations: {
 };
 
 export function sourceDigest(items: string[]): string;
+
+/** An issuer's time-limit options as the worker passes them (absent: the core's defaults). */
+export interface IssuerPolicy {
+  leeway?: number | null;
+  maxLifetime?: number | null;
+}
+/** The KV data model's rules, from the core (lifecycle commands and the worker's readers). */
+export const lifecycle: {
+  lifetimes(policy?: IssuerPolicy): { leeway: number; maxLifetime: number | null; keyGrace: number | null; mintTtlCap: number };
+  until(
+    policy: IssuerPolicy | undefined,
+    what: { kind: 'token'; exp: number | null; now: number } | { kind: 'jti'; now: number } | { kind: 'subject'; before: number },
+  ): number;
+  storedEntry(e: RevocationEntry | string): { value: string; metadata: string };
+  effectiveRevocations(
+    snapshot: string,
+    entries: { name: string; entry: unknown }[],
+    opts: { source: string; now?: number },
+  ): { text: string; behind: boolean };
+  uncoveredRevocations(doc: string | object, entries: { name: string; entry: unknown }[]): RevocationEntry[];
+  nextVersion(prev: number | undefined, now?: number): number;
+  checkApiKeyRecord(record: ApiKeyRecord | string): void;
+};
 /** Checks granted scopes (wildcards allowed); returns them de-duplicated. */
 export function parseScopes(scopes: Scopes): string[];
 

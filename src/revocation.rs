@@ -48,9 +48,13 @@ pub enum Entry {
     Apikey(ApiKeyEntry),
 }
 
-/// Longest entry in its JSON form: it travels as KV list metadata, which Workers KV caps at
-/// 1024 bytes.
-pub const MAX_ENTRY_LEN: usize = 1024;
+/// Workers KV caps an entry's metadata at 1024 bytes (of its JSON form).
+pub const KV_METADATA_MAX: usize = 1024;
+
+/// Longest entry in its JSON form (a jti can be as long as a token allows). Entries up to
+/// [`KV_METADATA_MAX`] bytes travel as list metadata; longer ones are stored in the entry's value
+/// with [`stored_form`]'s marker as metadata, and read back by whoever lists them.
+pub const MAX_ENTRY_LEN: usize = 64 * 1024;
 
 impl Entry {
     /// Parses and checks one entry; returns it with its canonical JSON.
@@ -75,6 +79,19 @@ impl Entry {
             )));
         }
         Ok((e, canonical))
+    }
+
+    /// What to store for this entry: the KV value (its canonical JSON) and the KV metadata
+    /// (the same JSON when it fits in [`KV_METADATA_MAX`] bytes, else the marker
+    /// `{"stored":"value"}`: the content is in the value).
+    pub fn stored_form(&self) -> (String, String) {
+        let value = serde_json::to_string(self).unwrap_or_default();
+        let metadata = if value.len() <= KV_METADATA_MAX {
+            value.clone()
+        } else {
+            r#"{"stored":"value"}"#.to_owned()
+        };
+        (value, metadata)
     }
 
     pub fn until(&self) -> i64 {
@@ -111,21 +128,210 @@ pub fn source_digest(names: &[String]) -> String {
         .collect()
 }
 
+/// The version of a snapshot written after one with `prev_version` (0: none could be read, as
+/// for the first snapshot or one rebuilt after corruption). Versions never go backwards: with a
+/// readable predecessor, one above it; without, a floor derived from the time (milliseconds),
+/// above any version written before, as long as fewer than 1000 snapshots a second were written
+/// (Workers KV takes about one write a second per key).
+pub fn next_version(prev_version: u64, now: i64) -> u64 {
+    if prev_version > 0 {
+        prev_version.saturating_add(1)
+    } else {
+        u64::try_from(now).unwrap_or(0).saturating_mul(1000).max(1)
+    }
+}
+
 /// Builds the snapshot from every stored entry: merged (a later cut-off or `until` wins), entries
-/// past their `until` left out, `version` one above the previous snapshot's, and `source` (see
+/// past their `until` left out, `version` from [`next_version`], and `source` (see
 /// [`source_digest`]) naming the stored entries it covers.
 pub fn snapshot(entries: &[Entry], prev_version: u64, now: i64, source: String) -> RevocationList {
-    let mut list = RevocationList::new(prev_version.saturating_add(1), now);
-    for e in entries {
-        match e {
-            Entry::Jti(j) => list.revoke_jti(&j.iss, &j.jti, j.until),
-            Entry::Subject(s) => list.cut_off_subject(&s.iss, &s.sub, s.before, s.until),
-            Entry::Apikey(a) => list.revoke_apikey(&a.hash, a.until),
-        }
-    }
+    let mut list = RevocationList::new(next_version(prev_version, now), now);
+    list.add_all(entries);
     list.prune(now);
     list.source = Some(source);
     list
+}
+
+/// What a reader (the worker) enforces, given the stored snapshot and the live listing of the
+/// entries (and its digest, `live_source`). A snapshot is trusted alone only when its `source`
+/// is the digest of the live listing. Otherwise it is behind: a writer that listed the entries
+/// before a revoke completed can put its older snapshot after the revoke's own final check, and
+/// a writer can be killed before it corrects that. Then the effective list is the snapshot merged
+/// with every live entry, pruned at `now`, keeping the snapshot's `version` and `generated_at`
+/// (its staleness still counts). Revocations only ever leave by expiring (`until`), so the union
+/// is never more permissive than either side. Returns the list and whether the snapshot was behind.
+pub fn effective(
+    snapshot: &str,
+    entries: &[Entry],
+    live_source: &str,
+    now: i64,
+) -> Result<(RevocationList, bool)> {
+    let mut list = RevocationList::from_json(snapshot)?;
+    if list.source.as_deref() == Some(live_source) {
+        return Ok((list, false));
+    }
+    list.add_all(entries);
+    list.prune(now);
+    list.source = Some(live_source.to_owned());
+    let text = list.to_json();
+    Ok((RevocationList::from_json(&text)?, true))
+}
+
+/// The items of a stored revocation document that no entry covers (a document edited by hand,
+/// or written before entries existed): they become entries before the next compaction, so no
+/// compaction drops them. An item is covered when an entry for the same token, subject or key
+/// has at least its `before` and `until`.
+pub fn uncovered(doc: &str, entries: &[Entry]) -> Result<Vec<Entry>> {
+    let doc = RevocationList::from_json(doc)?;
+    let mut have = RevocationList::default();
+    have.add_all(entries);
+    let mut out = Vec::new();
+    for (iss, m) in &doc.jti {
+        for (jti, until) in m {
+            let covered = have
+                .jti
+                .get(iss)
+                .and_then(|m| m.get(jti))
+                .is_some_and(|u| u >= until);
+            if !covered {
+                out.push(Entry::Jti(JtiEntry {
+                    iss: iss.clone(),
+                    jti: jti.clone(),
+                    until: *until,
+                }));
+            }
+        }
+    }
+    for (iss, m) in &doc.subjects {
+        for (sub, (before, until)) in m {
+            let covered = have
+                .subjects
+                .get(iss)
+                .and_then(|m| m.get(sub))
+                .is_some_and(|(b, u)| b >= before && u >= until);
+            if !covered {
+                out.push(Entry::Subject(SubjectEntry {
+                    iss: iss.clone(),
+                    sub: sub.clone(),
+                    before: *before,
+                    until: *until,
+                }));
+            }
+        }
+    }
+    for (hash, until) in &doc.apikeys {
+        let covered = have.apikeys.get(hash).is_some_and(|u| u >= until);
+        if !covered {
+            out.push(Entry::Apikey(ApiKeyEntry {
+                hash: hash.clone(),
+                until: *until,
+            }));
+        }
+    }
+    out.sort_by_key(|e| serde_json::to_string(e).unwrap_or_default());
+    Ok(out)
+}
+
+/// An API-key record is stored with itself as KV metadata (so a listing reads every record):
+/// checks, in bytes, that it fits in [`KV_METADATA_MAX`] in the largest state it can reach
+/// (rotated, then revoked or purged), so `apikey create` fails before anything is written
+/// rather than on a later write.
+pub fn check_apikey_record(record: &crate::apikey::Record) -> Result<()> {
+    let mut worst = record.clone();
+    worst.rotated_at = Some(NEVER);
+    worst.revoked_at = Some(NEVER);
+    worst.state = crate::apikey::State::Purged;
+    let len = serde_json::to_string(&worst).map_or(usize::MAX, |t| t.len());
+    if len > KV_METADATA_MAX {
+        return Err(Error::new(
+            ErrorCode::OptionsInvalid,
+            format!(
+                "the API key record would be {len} bytes; KV metadata holds at most {KV_METADATA_MAX}: shorten the name, description or scopes"
+            ),
+        ));
+    }
+    Ok(())
+}
+
+/// "Never pruned": later than any NumericDate plus the largest leeway.
+pub const NEVER: i64 = crate::claims::MAX_NUMERIC_DATE as i64 + 2 * 86_400;
+
+/// What is being revoked, for [`Lifetimes::until`].
+#[derive(Debug, Clone, Copy, PartialEq, Deserialize)]
+#[serde(tag = "kind", rename_all = "lowercase", deny_unknown_fields)]
+pub enum Revoked {
+    /// A token read at `now`, with its `exp` claim (fractions allowed, as the core accepts them).
+    Token { exp: Option<f64>, now: i64 },
+    /// A token known only by its `jti`, revoked at `now`.
+    Jti { now: i64 },
+    /// Every token of a subject issued before `before`.
+    Subject { before: i64 },
+}
+
+/// The time limits of an issuer's effective policy (the core's defaults filled in), from which
+/// every revocation entry's `until` and a retired key's grace are derived, so that no entry is
+/// pruned and no key removed while the core would still accept a token it covers.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Lifetimes {
+    /// Clock leeway, seconds.
+    pub leeway: i64,
+    /// Cap on `exp - iat`; `None`: no cap (`maxLifetime: 0`).
+    pub max_lifetime: Option<i64>,
+}
+
+impl Lifetimes {
+    pub fn of(policy: &crate::Policy) -> Lifetimes {
+        let secs = |v: u64| i64::try_from(v).unwrap_or(i64::MAX);
+        Lifetimes {
+            leeway: secs(policy.leeway),
+            max_lifetime: policy.max_lifetime.map(secs),
+        }
+    }
+
+    /// From the policy options as the worker passes them to its validator (`leeway`,
+    /// `maxLifetime`, …; unknown fields are an error).
+    pub fn from_policy_json(text: &str) -> Result<Lifetimes> {
+        crate::Policy::from_json(text).map(|p| Lifetimes::of(&p))
+    }
+
+    /// When the entry may go. A token is accepted while `exp > now - leeway`, so an entry for a
+    /// token with a known `exp` lives until `ceil(exp) + leeway`. A token known only by its `jti`
+    /// (or without `exp`) may have been issued up to `leeway` ahead of the revoke (a signer's
+    /// clock skew) and live `maxLifetime` from then: `now + maxLifetime + 2 × leeway`. A subject
+    /// cut-off covers tokens issued before `before`: `before + maxLifetime + leeway`. Without a
+    /// lifetime cap, the last two never go ([`NEVER`]).
+    pub fn until(&self, what: Revoked) -> i64 {
+        let capped = |base: i64, extra: i64| match self.max_lifetime {
+            Some(max) => base.saturating_add(max).saturating_add(extra).min(NEVER),
+            None => NEVER,
+        };
+        match what {
+            Revoked::Token { exp: Some(exp), .. } if exp.is_finite() => {
+                let exp = exp.ceil().clamp(i64::MIN as f64, NEVER as f64) as i64;
+                exp.saturating_add(self.leeway).min(NEVER)
+            }
+            Revoked::Token { now, .. } | Revoked::Jti { now } => {
+                capped(now, self.leeway.saturating_mul(2))
+            }
+            Revoked::Subject { before } => capped(before, self.leeway),
+        }
+    }
+
+    /// How long after its retirement a key may still have to verify a token it signed (issued up
+    /// to `leeway` after the retirement by a skewed clock, living `maxLifetime`, accepted
+    /// `leeway` past its `exp`): `maxLifetime + 2 × leeway`. `None` without a lifetime cap: a
+    /// retired key is then never removable by schedule.
+    pub fn key_grace(&self) -> Option<i64> {
+        self.max_lifetime
+            .map(|max| max.saturating_add(self.leeway.saturating_mul(2)))
+    }
+
+    /// The longest lifetime a minted token gets: the cap, or without one the core's default
+    /// (30 days), so a command never mints a token that lives forever.
+    pub fn mint_ttl_cap(&self) -> i64 {
+        self.max_lifetime
+            .unwrap_or(crate::claims::DEFAULT_MAX_LIFETIME as i64)
+    }
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize)]
@@ -252,6 +458,17 @@ impl RevocationList {
             apikeys,
         };
         serde_json::to_string(&wire).unwrap_or_default()
+    }
+
+    /// Folds entries in (a later cut-off or `until` wins).
+    pub fn add_all(&mut self, entries: &[Entry]) {
+        for e in entries {
+            match e {
+                Entry::Jti(j) => self.revoke_jti(&j.iss, &j.jti, j.until),
+                Entry::Subject(s) => self.cut_off_subject(&s.iss, &s.sub, s.before, s.until),
+                Entry::Apikey(a) => self.revoke_apikey(&a.hash, a.until),
+            }
+        }
     }
 
     pub fn revoke_jti(&mut self, iss: &str, jti: &str, until: i64) {

@@ -224,7 +224,7 @@ fn bad_entries_are_rejected() {
         json!({"kind": "jti", "iss": ISS, "jti": "a", "until": 1, "extra": true}),
         json!({"kind": "subject", "iss": ISS, "sub": "u", "until": 1}),
         json!({"kind": "apikey", "hash": "ABC", "until": 1}),
-        json!({"kind": "jti", "iss": ISS, "jti": "j".repeat(1100), "until": 1}),
+        json!({"kind": "jti", "iss": ISS, "jti": "j".repeat(70_000), "until": 1}),
     ] {
         let e = Entry::parse(&bad.to_string()).unwrap_err();
         assert_eq!(e.code(), ErrorCode::RevocationInvalid, "{bad}");
@@ -245,4 +245,271 @@ fn lists_that_differ_never_share_a_cache_identity() {
             .unwrap()
             .identity()
     );
+}
+
+#[test]
+fn an_entry_too_large_for_kv_metadata_is_stored_in_its_value() {
+    use tokengate::revocation::{Entry, KV_METADATA_MAX};
+    let small = entry(json!({"kind": "jti", "iss": ISS, "jti": "a", "until": NOW}));
+    let (value, metadata) = small.stored_form();
+    assert_eq!(value, metadata, "fits: the content travels as metadata");
+    // A ~1,000-character jti is longer than KV metadata allows once wrapped in JSON.
+    let long = "j".repeat(1000);
+    let (big, _) =
+        Entry::parse(&json!({"kind": "jti", "iss": ISS, "jti": long, "until": NOW}).to_string())
+            .unwrap();
+    let (value, metadata) = big.stored_form();
+    assert!(value.len() > KV_METADATA_MAX);
+    assert_eq!(metadata, r#"{"stored":"value"}"#);
+    assert_eq!(Entry::parse(&value).unwrap().0, big, "the value reads back");
+    // Multi-byte characters count in bytes.
+    let wide = entry(json!({"kind": "jti", "iss": ISS, "jti": "é".repeat(500), "until": NOW}));
+    assert_eq!(wide.stored_form().1, r#"{"stored":"value"}"#);
+}
+
+fn named(list: &[serde_json::Value]) -> Vec<tokengate::revocation::Entry> {
+    list.iter().map(|v| entry(v.clone())).collect()
+}
+
+#[test]
+fn a_snapshot_behind_the_live_entries_is_merged_with_them() {
+    use tokengate::revocation::{effective, snapshot};
+    let older = named(&[json!({"kind": "jti", "iss": ISS, "jti": "other", "until": NOW + 60})]);
+    // Written by a writer that listed before the revoke of "victim" completed.
+    let stale = snapshot(&older, 6, NOW - 5, "old-listing".into()).to_json();
+    let live = named(&[
+        json!({"kind": "jti", "iss": ISS, "jti": "other", "until": NOW + 60}),
+        json!({"kind": "jti", "iss": ISS, "jti": "victim", "until": NOW + 60}),
+    ]);
+    let (list, behind) = effective(&stale, &live, "live-listing", NOW).unwrap();
+    assert!(behind);
+    assert!(list.is_jti_revoked(ISS, "victim") && list.is_jti_revoked(ISS, "other"));
+    // Its age still counts: a reader never makes stale data look fresh.
+    assert_eq!((list.version, list.generated_at), (7, NOW - 5));
+    // Current: the snapshot as stored.
+    let current = snapshot(&live, 7, NOW, "live-listing".into()).to_json();
+    let (same, behind) = effective(&current, &live, "live-listing", NOW).unwrap();
+    assert!(!behind);
+    assert_eq!(same.to_json(), current);
+    // What only the document has (a hand edit) stays; what expired goes.
+    let mut hand = RevocationList::new(3, NOW);
+    hand.cut_off_subject(ISS, "by-hand", NOW, NOW + 60);
+    hand.revoke_jti(ISS, "expired", NOW - 1);
+    let (merged, _) = effective(&hand.to_json(), &live, "live-listing", NOW).unwrap();
+    assert_eq!(merged.subject_cut_off(ISS, "by-hand"), Some(NOW));
+    assert!(!merged.is_jti_revoked(ISS, "expired"));
+    assert_eq!(merged.len(), 3);
+    // A document the core cannot read is an error, never an empty list.
+    assert!(effective("{}", &live, "live-listing", NOW).is_err());
+}
+
+#[test]
+fn items_of_a_hand_edited_document_that_no_entry_covers_are_adopted() {
+    use tokengate::revocation::{snapshot, uncovered};
+    let entries = named(&[
+        json!({"kind": "jti", "iss": ISS, "jti": "a", "until": NOW + 60}),
+        json!({"kind": "subject", "iss": ISS, "sub": "u", "before": NOW - 10, "until": NOW + 60}),
+    ]);
+    // A compacted document (it has a source), then edited by hand.
+    let mut doc: serde_json::Value =
+        serde_json::from_str(&snapshot(&entries, 1, NOW, "s".into()).to_json()).unwrap();
+    doc["jti"]
+        .as_array_mut()
+        .unwrap()
+        .push(json!({"iss": ISS, "jti": "added", "until": NOW + 90}));
+    doc["subjects"] = json!([
+        {"iss": ISS, "sub": "u", "before": NOW - 10, "until": NOW + 600},
+        {"iss": ISS, "sub": "v", "before": NOW, "until": NOW + 60}
+    ]);
+    doc["apikeys"] = json!([{"hash": "cd".repeat(32), "until": NOW + 5}]);
+    let missing = uncovered(&doc.to_string(), &entries).unwrap();
+    let shown: Vec<String> = missing
+        .iter()
+        .map(|e| serde_json::to_string(e).unwrap())
+        .collect();
+    assert_eq!(
+        shown,
+        [
+            format!(
+                r#"{{"kind":"apikey","hash":"{}","until":{}}}"#,
+                "cd".repeat(32),
+                NOW + 5
+            ),
+            format!(
+                r#"{{"kind":"jti","iss":"{ISS}","jti":"added","until":{}}}"#,
+                NOW + 90
+            ),
+            // A longer `until` than the entry's is not covered by it.
+            format!(
+                r#"{{"kind":"subject","iss":"{ISS}","sub":"u","before":{},"until":{}}}"#,
+                NOW - 10,
+                NOW + 600
+            ),
+            format!(
+                r#"{{"kind":"subject","iss":"{ISS}","sub":"v","before":{NOW},"until":{}}}"#,
+                NOW + 60
+            ),
+        ]
+    );
+    // Once adopted, nothing is missing.
+    let all: Vec<_> = entries.iter().cloned().chain(missing).collect();
+    assert!(uncovered(&doc.to_string(), &all).unwrap().is_empty());
+}
+
+#[test]
+fn versions_never_go_backwards() {
+    use tokengate::revocation::{next_version, snapshot};
+    assert_eq!(next_version(41, NOW), 42);
+    // Nothing readable before (a first snapshot, or one rebuilt after corruption): a floor from
+    // the time, above every version written before it.
+    let rebuilt = snapshot(&[], 0, NOW, "s".into());
+    assert_eq!(rebuilt.version, NOW as u64 * 1000);
+    // 1000 snapshots in that second (the rebuilt one, then 999 more): still below the floor of
+    // the next second.
+    assert!(next_version(0, NOW + 1) > next_version(rebuilt.version + 998, NOW));
+}
+
+/// `t` is when the entry's `until` says it may go; returns the code at `t - 1` (entry present)
+/// and at `t` (entry pruned).
+fn around_until(
+    policy: &serde_json::Value,
+    changes: serde_json::Value,
+    e: serde_json::Value,
+) -> (Result<(), ErrorCode>, Result<(), ErrorCode>) {
+    let entry = entry(e);
+    let t = entry.until();
+    let k = key(Alg::HS256);
+    let v = validator(&k, policy.clone());
+    let token = k.mint(&claims_with(&changes)).unwrap();
+    let mut list = RevocationList::new(1, t);
+    list.add_all(&[entry]);
+    let at = |now: i64, list: &RevocationList| {
+        v.validate(
+            &token,
+            now,
+            &Context {
+                revocations: Some(list),
+                ..Default::default()
+            },
+        )
+        .map(|_| ())
+        .map_err(|e| e.code())
+    };
+    let mut pruned = list.clone();
+    pruned.prune(t);
+    (at(t - 1, &list), at(t, &pruned))
+}
+
+#[test]
+fn until_is_when_the_core_stops_accepting_the_token_anyway() {
+    use tokengate::revocation::{Lifetimes, Revoked, NEVER};
+    for policy in [
+        json!({}),
+        json!({"leeway": 5}),
+        json!({"leeway": 0, "maxLifetime": 3600}),
+    ] {
+        let l = Lifetimes::from_policy_json(&policy.to_string()).unwrap();
+        // A token with a known (even fractional) exp: revoked up to the last second the core
+        // would accept it, expired from `until` on.
+        for exp in [NOW as f64 + 600.0, NOW as f64 + 600.5, NOW as f64 + 600.999] {
+            let until = l.until(Revoked::Token {
+                exp: Some(exp),
+                now: NOW,
+            });
+            let (before, after) = around_until(
+                &policy,
+                json!({"exp": exp}),
+                json!({"kind": "jti", "iss": ISS, "jti": "t-1", "until": until}),
+            );
+            assert_eq!(before, Err(ErrorCode::TokenRevoked), "{policy} exp {exp}");
+            assert_eq!(after, Err(ErrorCode::TokenExpired), "{policy} exp {exp}");
+        }
+        let max = l.max_lifetime.unwrap();
+        // By jti only: the longest-lived token that can exist at the revoke (issued up to the
+        // leeway ahead, living the maximum lifetime).
+        let iat = NOW + l.leeway;
+        let until = l.until(Revoked::Jti { now: NOW });
+        let (before, after) = around_until(
+            &policy,
+            json!({"iat": iat, "exp": iat + max}),
+            json!({"kind": "jti", "iss": ISS, "jti": "t-1", "until": until}),
+        );
+        assert_eq!(
+            (before, after),
+            (Err(ErrorCode::TokenRevoked), Err(ErrorCode::TokenExpired)),
+            "{policy}"
+        );
+        // A cut-off: the longest-lived token issued before it.
+        let iat = NOW as f64 - 0.5;
+        let until = l.until(Revoked::Subject { before: NOW });
+        let (before, after) = around_until(
+            &policy,
+            json!({"iat": iat, "exp": iat + max as f64}),
+            json!({"kind": "subject", "iss": ISS, "sub": "user-1", "before": NOW, "until": until}),
+        );
+        assert_eq!(
+            (before, after),
+            (Err(ErrorCode::TokenRevoked), Err(ErrorCode::TokenExpired)),
+            "{policy}"
+        );
+    }
+    // The core's defaults: leeway 60, 30 days.
+    let d = Lifetimes::from_policy_json("{}").unwrap();
+    assert_eq!((d.leeway, d.max_lifetime), (60, Some(30 * 86_400)));
+    assert_eq!(
+        d.until(Revoked::Token {
+            exp: Some(1000.0),
+            now: 0
+        }),
+        1060
+    );
+    assert_eq!(d.key_grace(), Some(30 * 86_400 + 120));
+    assert_eq!(d.mint_ttl_cap(), 30 * 86_400);
+    // `maxLifetime: 0` is no cap in the core: what depends on the cap never goes.
+    let none = Lifetimes::from_policy_json(r#"{"maxLifetime":0}"#).unwrap();
+    assert_eq!(none.max_lifetime, None);
+    assert_eq!(none.until(Revoked::Jti { now: NOW }), NEVER);
+    assert_eq!(none.until(Revoked::Subject { before: NOW }), NEVER);
+    assert_eq!(
+        none.until(Revoked::Token {
+            exp: None,
+            now: NOW
+        }),
+        NEVER
+    );
+    assert_eq!(
+        none.until(Revoked::Token {
+            exp: Some(1000.0),
+            now: 0
+        }),
+        1060
+    );
+    assert_eq!(none.key_grace(), None);
+    assert_eq!(
+        none.mint_ttl_cap(),
+        30 * 86_400,
+        "a command still never mints a token that lives forever"
+    );
+    // Limits the core refuses are refused here too.
+    assert!(Lifetimes::from_policy_json(r#"{"leeway":100000}"#).is_err());
+    assert!(Lifetimes::from_policy_json(r#"{"leway":5}"#).is_err());
+}
+
+#[test]
+fn an_api_key_record_must_fit_kv_metadata_in_bytes_in_every_state() {
+    use tokengate::apikey::{NewKey, Record};
+    use tokengate::revocation::check_apikey_record;
+    let make = |name: String| {
+        let spec = NewKey {
+            name,
+            owner: "svc".into(),
+            ..Default::default()
+        };
+        Record::create(spec, NOW).unwrap().1
+    };
+    assert!(check_apikey_record(&make("ci".into())).is_ok());
+    // 400 characters but 800 bytes of name: over the limit in bytes, not in characters.
+    let e = check_apikey_record(&make("é".repeat(400))).unwrap_err();
+    assert_eq!(e.code(), ErrorCode::OptionsInvalid);
+    assert!(e.message().contains("bytes"), "{}", e.message());
 }
