@@ -10,7 +10,7 @@
 // checks after its put, so once writers stop the snapshot covers every entry. A crash between the
 // entry and the snapshot leaves the old snapshot (still valid) plus an entry the next write, or
 // the cron, folds in; `status` reports it as pending.
-import { revocations as rev, sourceDigest } from './core.js';
+import { TokengateError, lifecycle, revocations as rev, sourceDigest } from './core.js';
 
 export const REVOCATIONS = 'revocations';
 export const GRANTS = 'grants';
@@ -59,6 +59,12 @@ export async function readDoc(kv, key) {
 
 const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
 
+let checkpoint = async () => {};
+/** Fault injection (the admin CLI's consistency tests): `fn(step)` runs at each named step. */
+export function onCheckpoint(fn) {
+  checkpoint = fn;
+}
+
 /**
  * Brings a snapshot up to date with its entries (the loop described at the top). `build(listed,
  * prev, now, source)` returns the new document. `refreshAfter` (seconds) rewrites an up-to-date
@@ -69,12 +75,14 @@ export async function converge(kv, { key, prefix, build, refreshAfter, attempts 
   for (let i = 0; i < attempts; i++) {
     const { doc: prev } = await readDoc(kv, key);
     const listed = await listAll(kv, prefix);
+    await checkpoint('after-list');
     const source = digestOf(listed);
     const now = Math.floor(Date.now() / 1000);
     const fresh = refreshAfter === undefined || writes > 0 || (prev && now - (prev.generated_at ?? 0) < refreshAfter);
     if (prev && prev.source === source && fresh) return { doc: prev, writes };
-    const doc = build(listed, prev, now, source);
+    const doc = await build(listed, prev, now, source);
     await kv.put(key, JSON.stringify(doc));
+    await checkpoint('after-put');
     writes++;
     // Back off a little so racing writers interleave instead of colliding again.
     await sleep(5 + Math.random() * 20 * Math.min(i + 1, 10));
@@ -82,12 +90,75 @@ export async function converge(kv, { key, prefix, build, refreshAfter, attempts 
   throw new Error(`KV key "${key}" did not settle after ${attempts} attempts (heavy concurrent writes?); run the command again`);
 }
 
+/**
+ * The content of listed revocation entries, `[{ name, entry }]`: the metadata, or, for an entry
+ * too large for KV metadata (the core's marker `{"stored":"value"}`), its value. An entry deleted
+ * since the listing (pruned: expired) is left out.
+ */
+export async function revocationEntries(kv, listed) {
+  const out = [];
+  for (const k of listed) {
+    if (k.metadata?.stored !== 'value') {
+      out.push({ name: k.name, entry: k.metadata ?? null });
+      continue;
+    }
+    const text = await kv.get(k.name);
+    if (text === null) continue;
+    let entry;
+    try {
+      entry = JSON.parse(text);
+    } catch (e) {
+      throw new Error(`revocation entry "${k.name}" is not JSON: ${e.message}`);
+    }
+    out.push({ name: k.name, entry });
+  }
+  return out;
+}
+
 /** Revocation list builder: the core merges, prunes and validates every entry. */
-export function buildRevocations(listed, prev, now, source) {
-  return rev.snapshot(
-    listed.map((k) => ({ name: k.name, entry: k.metadata })),
-    { prevVersion: prev?.version ?? 0, now, source },
-  );
+export async function buildRevocations(kv, listed, prev, now, source) {
+  return rev.snapshot(await revocationEntries(kv, listed), { prevVersion: prev?.version ?? 0, now, source });
+}
+
+/**
+ * The revocation list the worker enforces, `{ text, behind }`. The stored snapshot alone is not
+ * trusted: a writer that listed the entries before a revoke completed may have put its older
+ * snapshot after the revoke's last check, and been killed before correcting it. So the entries
+ * are listed too, and unless the snapshot's `source` is the digest of that listing (`behind`
+ * false), the core merges every listed entry into it. A revoke that reported success has its
+ * entry stored, so every read after it enforces it. A missing snapshot is an error (fail closed).
+ */
+export async function readRevocations(kv, { now = Math.floor(Date.now() / 1000) } = {}) {
+  const text = await kv.get(REVOCATIONS);
+  if (text === null) throw new Error('KV key "revocations" is missing');
+  const listed = await listAll(kv, PREFIX.revocation);
+  const entries = await revocationEntries(kv, listed);
+  return lifecycle.effectiveRevocations(text, entries, { source: digestOf(listed), now });
+}
+
+/**
+ * The key set the worker publishes, `{ doc, behind }`. As for revocations, the snapshot is
+ * trusted only when its `source` is the digest of the live `key:<name>:` listing. Otherwise the
+ * set is rebuilt from the listed entries alone, so a key whose entry `keys remove` deleted is not
+ * published even if an older snapshot holding it was written afterwards. A document written by
+ * hand (no `source`) keeps the keys no entry has until they are adopted.
+ */
+export async function readJwks(kv, name, { now = Math.floor(Date.now() / 1000) } = {}) {
+  const { doc, error } = await readDoc(kv, name);
+  if (error) throw new Error(error);
+  if (doc !== null && (doc?.schema !== 1 || !Array.isArray(doc.keys)))
+    throw new Error(`KV key "${name}" must be {"schema":1,"version":N,"keys":[...]}`);
+  const listed = await listAll(kv, PREFIX.key(name));
+  if (doc === null && listed.length === 0) throw new Error(`KV key "${name}" is missing`);
+  const source = digestOf(listed);
+  if (doc !== null && doc.source === source) return { doc, behind: false };
+  const built = buildJwks(listed, doc, now, source);
+  built.version = doc?.version ?? 0;
+  if (doc !== null && doc.source === undefined) {
+    const have = new Set(built.keys.map((k) => k.jwk.kid));
+    built.keys = [...doc.keys.filter((k) => !have.has(k?.jwk?.kid)), ...built.keys];
+  }
+  return { doc: built, behind: true };
 }
 
 /** Published key set builder: every stored key (active and retired), oldest first. */
@@ -100,7 +171,7 @@ export function buildJwks(listed, prev, now, source) {
     return m;
   });
   keys.sort((a, b) => a.created_at - b.created_at || a.jwk.kid.localeCompare(b.jwk.kid));
-  return { schema: 1, version: (prev?.version ?? 0) + 1, generated_at: now, source, keys };
+  return { schema: 1, version: lifecycle.nextVersion(prev?.version, now), generated_at: now, source, keys };
 }
 
 /** Grants builder: `tenants[tenant][module]` = granted scopes (seed 003's per-module grants). */
@@ -115,7 +186,14 @@ export function buildGrants(listed, prev, now, source) {
   }
   for (const modules of Object.values(tenants)) for (const scopes of Object.values(modules)) scopes.sort();
   // Issuer-wide grants written by hand are kept; the CLI manages tenant grants.
-  return { schema: 1, version: (prev?.version ?? 0) + 1, generated_at: now, source, issuers: prev?.issuers ?? {}, tenants };
+  return {
+    schema: 1,
+    version: lifecycle.nextVersion(prev?.version, now),
+    generated_at: now,
+    source,
+    issuers: prev?.issuers ?? {},
+    tenants,
+  };
 }
 
 const DAY = 86400;
@@ -124,12 +202,13 @@ const DAY = 86400;
  * The lifecycle plan for a key set (oldest first) at `now`, shared by the CLI and the cron:
  * active keys past the rotation schedule, whether even the newest is (rotation due), active keys
  * beyond the cap (oldest first), active keys past `maxAge`, and retired keys whose tokens have all
- * expired (`retired_at + grace`, grace = max token lifetime + leeway).
+ * expired (`retired_at + grace`; grace is the core's `keyGrace`, null when tokens have no
+ * lifetime cap: then a retired key is never removable, `removableAt` null).
  */
 export function keyPlan(keys, { now, rotationDays, maxActive, grace, maxAge = 180 * DAY }) {
   const active = keys.filter((k) => k.status === 'active');
   const due = active.filter((k) => now - k.created_at > rotationDays * DAY);
-  const removableAt = (k) => (k.retired_at ?? now) + grace;
+  const removableAt = (k) => (grace === null ? null : (k.retired_at ?? now) + grace);
   return {
     active,
     due,
@@ -138,7 +217,7 @@ export function keyPlan(keys, { now, rotationDays, maxActive, grace, maxAge = 18
     excess: active.slice(0, Math.max(0, active.length - maxActive)),
     // Old active keys are retired first (then removed after the grace), never removed outright.
     tooOld: active.filter((k) => now - k.created_at > maxAge),
-    removable: keys.filter((k) => k.status === 'retired' && removableAt(k) <= now),
+    removable: keys.filter((k) => k.status === 'retired' && removableAt(k) !== null && removableAt(k) <= now),
     removableAt,
   };
 }
@@ -150,14 +229,15 @@ export async function compactRevocations(kv, { prune = false, refreshAfter } = {
   let pruned = 0;
   if (prune) {
     const now = Math.floor(Date.now() / 1000);
-    for (const k of await listAll(kv, PREFIX.revocation)) {
-      if (typeof k.metadata?.until === 'number' && k.metadata.until <= now) {
-        await kv.delete(k.name);
+    for (const { name, entry } of await revocationEntries(kv, await listAll(kv, PREFIX.revocation))) {
+      if (typeof entry?.until === 'number' && entry.until <= now) {
+        await kv.delete(name);
         pruned++;
       }
     }
   }
-  const r = await converge(kv, { key: REVOCATIONS, prefix: PREFIX.revocation, build: buildRevocations, refreshAfter });
+  const build = (listed, prev, now, source) => buildRevocations(kv, listed, prev, now, source);
+  const r = await converge(kv, { key: REVOCATIONS, prefix: PREFIX.revocation, build, refreshAfter });
   return { ...r, pruned };
 }
 
@@ -184,24 +264,32 @@ export async function adoptJwks(kv, jwks) {
   return n;
 }
 
-/** The same for a hand-written revocation list. */
+/**
+ * The same for the revocation list: every item of the stored document that no entry covers (the
+ * core decides) becomes an entry, whether the document was written by hand, edited by hand after
+ * compactions, or predates entries. A document the core cannot read is left to be rebuilt.
+ */
 export async function adoptRevocations(kv) {
-  const { doc } = await readDoc(kv, REVOCATIONS);
-  if (!doc || doc.source !== undefined) return 0;
-  const entries = [
-    ...(doc.jti ?? []).map((e) => ({ kind: 'jti', ...e })),
-    ...(doc.subjects ?? []).map((e) => ({ kind: 'subject', ...e })),
-    ...(doc.apikeys ?? []).map((e) => ({ kind: 'apikey', ...e })),
-  ];
-  if (entries.length === 0 || (await listAll(kv, PREFIX.revocation)).length > 0) return 0;
-  for (const e of entries) await putRevocation(kv, e);
-  return entries.length;
+  const { doc, text } = await readDoc(kv, REVOCATIONS);
+  if (!doc) return 0;
+  let missing;
+  try {
+    missing = lifecycle.uncoveredRevocations(text, await revocationEntries(kv, await listAll(kv, PREFIX.revocation)));
+  } catch (e) {
+    if (e instanceof TokengateError && e.code === 'revocation_invalid') return 0;
+    throw e;
+  }
+  for (const e of missing) await putRevocation(kv, e);
+  return missing.length;
 }
 
-/** Stores one revocation entry (checked by the core) under a fresh name. */
+/**
+ * Stores one revocation entry (checked by the core) under a fresh name: its content in the value,
+ * and in the metadata too when it fits there (the core decides; see `revocationEntries`).
+ */
 export async function putRevocation(kv, entry) {
-  const e = rev.entry(entry);
+  const { value, metadata } = lifecycle.storedEntry(entry);
   const name = uniqueName(PREFIX.revocation);
-  await kv.put(name, JSON.stringify(e), { metadata: e });
+  await kv.put(name, value, { metadata: JSON.parse(metadata) });
   return name;
 }
