@@ -17,6 +17,7 @@ pub mod apikey;
 pub mod b64;
 pub mod cache;
 pub mod claims;
+pub mod config;
 pub mod error;
 pub mod inspect;
 mod json;

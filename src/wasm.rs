@@ -775,6 +775,14 @@ impl Router {
     }
 }
 
+/// The edge worker's configuration checked and completed with every default (JSON text in, JSON
+/// text out); `options_invalid` names every problem.
+#[wasm_bindgen(js_name = parseConfig)]
+pub fn parse_config(text: &str) -> Result<String, JsValue> {
+    let config = crate::config::Config::from_json(text).map_err(|e| js_error(&e, ""))?;
+    serde_json::to_string(&config).map_err(|e| JsValue::from_str(&e.to_string()))
+}
+
 /// A coded rejection for a request-level problem the binding found (e.g. `invalid_request` for
 /// two credentials): the same object, status and `WWW-Authenticate` encoding as the core's own.
 #[wasm_bindgen]

@@ -1,0 +1,312 @@
+//! The edge worker's configuration (`TOKENGATE_CONFIG` or the KV key `config`): every field's
+//! default and every check lives here, so the worker, the lifecycle CLI and the README table
+//! agree. Unknown fields are refused (a misspelt option must not silently keep its default), and
+//! every problem found after parsing is reported, not just the first.
+
+use crate::error::{Error, ErrorCode, Result};
+use crate::keys::printable;
+use crate::route::Router;
+use serde::{Deserialize, Serialize};
+use std::collections::{BTreeMap, HashSet};
+
+fn default_realm() -> String {
+    "api".into()
+}
+fn default_protect() -> String {
+    "/api/".into()
+}
+fn default_origin() -> String {
+    "builtin:echo".into()
+}
+fn default_api_key_header() -> Option<String> {
+    Some("X-API-Key".into())
+}
+fn default_cache_ttl() -> u32 {
+    60
+}
+fn default_kid_cooldown() -> u32 {
+    30
+}
+fn default_keys_max_stale() -> u32 {
+    3600
+}
+fn yes() -> bool {
+    true
+}
+/// Above the cron period (15 min) plus margin: the cron refreshes the list every 10 minutes.
+fn default_max_revocation_age() -> u32 {
+    3600
+}
+fn default_rotation_days() -> u32 {
+    30
+}
+fn default_max_active_keys() -> u32 {
+    3
+}
+fn default_health_scope() -> String {
+    "tokengate:health".into()
+}
+
+/// Where credentials may come from besides `Authorization: Bearer`.
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq, Eq)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct Credentials {
+    #[serde(default)]
+    pub cookie: Option<String>,
+    #[serde(default)]
+    pub query: Option<String>,
+    #[serde(default = "default_api_key_header")]
+    pub api_key_header: Option<String>,
+}
+
+impl Default for Credentials {
+    fn default() -> Self {
+        Credentials {
+            cookie: None,
+            query: None,
+            api_key_header: default_api_key_header(),
+        }
+    }
+}
+
+/// Names of the identity headers the origin receives.
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq, Eq)]
+#[serde(rename_all = "camelCase", deny_unknown_fields, default)]
+pub struct IdentityHeaders {
+    pub subject: String,
+    pub scopes: String,
+    pub issuer: String,
+    pub token_id: String,
+    pub kind: String,
+}
+
+impl Default for IdentityHeaders {
+    fn default() -> Self {
+        IdentityHeaders {
+            subject: "X-Auth-Subject".into(),
+            scopes: "X-Auth-Scopes".into(),
+            issuer: "X-Auth-Issuer".into(),
+            token_id: "X-Auth-Token-Id".into(),
+            kind: "X-Auth-Kind".into(),
+        }
+    }
+}
+
+/// Seed 003's per-tenant module grants: which claims name the tenant and the module.
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq, Eq)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct TenantGrants {
+    #[serde(default = "tenant")]
+    pub tenant_claim: String,
+    #[serde(default = "module")]
+    pub module_claim: String,
+}
+
+fn tenant() -> String {
+    "tenant".into()
+}
+fn module() -> String {
+    "module".into()
+}
+
+/// One issuer the worker accepts tokens from. Absent lifetimes keep the validator's defaults.
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct Issuer {
+    pub issuer: String,
+    /// The KV key of the published key set.
+    pub jwks: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub audience: Option<serde_json::Value>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub token_types: Option<Vec<String>>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub leeway: Option<f64>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub max_lifetime: Option<f64>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub tenant_grants: Option<TenantGrants>,
+}
+
+/// The whole configuration, with every default filled in.
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct Config {
+    #[serde(default = "default_realm")]
+    pub realm: String,
+    /// Paths under this prefix need a credential unless a route marks them anonymous.
+    #[serde(default = "default_protect")]
+    pub protect: String,
+    /// `builtin:echo` (echoes the identity headers), an http(s) URL, or the ORIGIN binding.
+    #[serde(default = "default_origin")]
+    pub origin: String,
+    #[serde(default)]
+    pub forward_authorization: bool,
+    #[serde(default)]
+    pub credentials: Credentials,
+    #[serde(default)]
+    pub identity_headers: IdentityHeaders,
+    #[serde(default)]
+    pub claim_headers: BTreeMap<String, String>,
+    #[serde(default)]
+    pub issuers: Vec<Issuer>,
+    #[serde(default)]
+    pub routes: Vec<serde_json::Value>,
+    #[serde(default)]
+    pub allow_unicode_paths: bool,
+    #[serde(default = "default_cache_ttl")]
+    pub cache_ttl: u32,
+    #[serde(default = "default_kid_cooldown")]
+    pub kid_cooldown: u32,
+    #[serde(default = "default_keys_max_stale")]
+    pub keys_max_stale: u32,
+    #[serde(default = "yes")]
+    pub persist_keys: bool,
+    #[serde(default = "default_max_revocation_age")]
+    pub max_revocation_age: u32,
+    #[serde(default = "default_rotation_days")]
+    pub rotation_days: u32,
+    #[serde(default = "default_max_active_keys")]
+    pub max_active_keys: u32,
+    /// The scope a credential needs for the health details (anyone gets ok/not-ok).
+    #[serde(default = "default_health_scope")]
+    pub health_scope: String,
+}
+
+/// RFC 9110 field names.
+fn header_name_ok(name: &str) -> bool {
+    !name.is_empty()
+        && name.len() <= 128
+        && name
+            .bytes()
+            .all(|b| b.is_ascii_alphanumeric() || b"!#$%&'*+-.^_`|~".contains(&b))
+}
+
+/// Cookie and query-parameter names: a conservative token.
+fn param_name_ok(name: &str) -> bool {
+    !name.is_empty()
+        && name.len() <= 128
+        && name
+            .bytes()
+            .all(|b| b.is_ascii_alphanumeric() || b"-_.".contains(&b))
+}
+
+impl Config {
+    /// Parses and checks a configuration document (JSON text).
+    pub fn from_json(text: &str) -> Result<Config> {
+        let config: Config = serde_json::from_str(text).map_err(|e| invalid(e.to_string()))?;
+        let mut problems = Vec::new();
+        config.check(&mut problems);
+        if problems.is_empty() {
+            Ok(config)
+        } else {
+            Err(invalid(problems.join("; ")))
+        }
+    }
+
+    /// The route table of this configuration.
+    pub fn router(&self) -> Result<Router> {
+        let routes = serde_json::json!({
+            "protect": self.protect,
+            "routes": self.routes,
+            "allowUnicodePaths": self.allow_unicode_paths,
+        });
+        Router::from_json(&routes.to_string())
+    }
+
+    fn check(&self, problems: &mut Vec<String>) {
+        if self.realm.is_empty() || self.realm.len() > 128 {
+            problems.push("\"realm\" must be 1 to 128 characters".into());
+        }
+        if self.origin != "builtin:echo"
+            && !(self.origin.starts_with("https://") || self.origin.starts_with("http://"))
+        {
+            problems.push(format!(
+                "\"origin\" must be \"builtin:echo\" or an http(s) URL, got \"{}\"",
+                printable(&self.origin)
+            ));
+        }
+        if self.issuers.is_empty() {
+            problems.push("\"issuers\" must list at least one issuer".into());
+        }
+        let mut seen = HashSet::new();
+        for (i, issuer) in self.issuers.iter().enumerate() {
+            if issuer.issuer.is_empty() || issuer.jwks.is_empty() {
+                problems.push(format!(
+                    "issuers[{i}] needs \"issuer\" and \"jwks\" (a KV key)"
+                ));
+            }
+            if !seen.insert(issuer.issuer.as_str()) {
+                problems.push(format!(
+                    "issuers[{i}]: \"{}\" is listed twice",
+                    printable(&issuer.issuer)
+                ));
+            }
+            for (name, v) in [
+                ("leeway", issuer.leeway),
+                ("maxLifetime", issuer.max_lifetime),
+            ] {
+                if v.is_some_and(|v| !v.is_finite() || v < 0.0) {
+                    problems.push(format!(
+                        "issuers[{i}].{name} must be a number of seconds ≥ 0"
+                    ));
+                }
+            }
+        }
+        let headers = [
+            &self.identity_headers.subject,
+            &self.identity_headers.scopes,
+            &self.identity_headers.issuer,
+            &self.identity_headers.token_id,
+            &self.identity_headers.kind,
+        ];
+        for name in headers.into_iter().chain(self.claim_headers.values()) {
+            if !header_name_ok(name) {
+                problems.push(format!("\"{}\" is not a header name", printable(name)));
+            }
+        }
+        if let Some(h) = &self.credentials.api_key_header {
+            if !header_name_ok(h) {
+                problems.push(format!(
+                    "credentials.apiKeyHeader \"{}\" is not a header name",
+                    printable(h)
+                ));
+            }
+        }
+        for (what, v) in [
+            ("cookie", &self.credentials.cookie),
+            ("query", &self.credentials.query),
+        ] {
+            if v.as_deref().is_some_and(|n| !param_name_ok(n)) {
+                problems.push(format!(
+                    "credentials.{what} must be a name of letters, digits, - _ ."
+                ));
+            }
+        }
+        if !(1..=86_400).contains(&self.cache_ttl) {
+            problems.push("\"cacheTtl\" must be 1 to 86400 seconds".into());
+        }
+        if self.keys_max_stale < self.cache_ttl {
+            problems.push("\"keysMaxStale\" must be at least \"cacheTtl\"".into());
+        }
+        if self.max_revocation_age < self.cache_ttl {
+            problems.push("\"maxRevocationAge\" must be at least \"cacheTtl\"".into());
+        }
+        if self.max_active_keys == 0 {
+            problems.push("\"maxActiveKeys\" must be at least 1".into());
+        }
+        if let Err(e) = crate::scope::validate(&self.health_scope, false) {
+            problems.push(format!("\"healthScope\": {}", e.message()));
+        }
+        if let Err(e) = self.router() {
+            problems.push(e.message().to_owned());
+        }
+    }
+}
+
+fn invalid(message: String) -> Error {
+    Error::new(
+        ErrorCode::OptionsInvalid,
+        format!("configuration: {message}"),
+    )
+}

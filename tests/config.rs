@@ -1,0 +1,101 @@
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
+//! The edge worker's configuration: defaults filled in once, misspellings and bad values refused
+//! with every problem named.
+
+use serde_json::{json, Value};
+use tokengate::config::Config;
+use tokengate::ErrorCode;
+
+fn minimal() -> Value {
+    json!({ "issuers": [{ "issuer": "https://auth.example", "jwks": "jwks:main" }] })
+}
+
+fn problems(v: Value) -> String {
+    let e = Config::from_json(&v.to_string()).unwrap_err();
+    assert_eq!(e.code(), ErrorCode::OptionsInvalid);
+    e.message().to_owned()
+}
+
+#[test]
+fn defaults_are_filled_in() {
+    let c = Config::from_json(&minimal().to_string()).unwrap();
+    let out: Value = serde_json::to_value(&c).unwrap();
+    assert_eq!(out["realm"], "api");
+    assert_eq!(out["protect"], "/api/");
+    assert_eq!(out["origin"], "builtin:echo");
+    assert_eq!(out["forwardAuthorization"], false);
+    assert_eq!(
+        out["credentials"],
+        json!({ "cookie": null, "query": null, "apiKeyHeader": "X-API-Key" })
+    );
+    assert_eq!(out["identityHeaders"]["tokenId"], "X-Auth-Token-Id");
+    assert_eq!(out["cacheTtl"], 60);
+    assert_eq!(out["keysMaxStale"], 3600);
+    assert_eq!(out["maxRevocationAge"], 3600);
+    assert_eq!(out["persistKeys"], true);
+    assert_eq!(out["healthScope"], "tokengate:health");
+    // Absent issuer lifetimes stay absent: the validator's defaults apply.
+    assert_eq!(
+        out["issuers"][0],
+        json!({ "issuer": "https://auth.example", "jwks": "jwks:main" })
+    );
+}
+
+#[test]
+fn the_shipped_demo_configuration_parses() {
+    let toml =
+        std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/wrangler.toml")).unwrap();
+    let start = toml.find("TOKENGATE_CONFIG = '''").unwrap() + "TOKENGATE_CONFIG = '''".len();
+    let end = start + toml[start..].find("'''").unwrap();
+    let c = Config::from_json(&toml[start..end]).unwrap();
+    assert_eq!(c.max_revocation_age, 3600);
+    c.router().unwrap();
+}
+
+#[test]
+fn misspelt_fields_are_refused() {
+    let mut v = minimal();
+    v["cacheTTL"] = json!(5);
+    assert!(problems(v).contains("cacheTTL"));
+    let mut v = minimal();
+    v["credentials"] = json!({ "cookies": "s" });
+    assert!(problems(v).contains("cookies"));
+    let mut v = minimal();
+    v["issuers"][0]["audiance"] = json!("api");
+    assert!(problems(v).contains("audiance"));
+}
+
+#[test]
+fn every_problem_is_named() {
+    let v = json!({
+        "issuers": [
+            { "issuer": "https://a", "jwks": "jwks:a", "leeway": -1 },
+            { "issuer": "https://a", "jwks": "" }
+        ],
+        "origin": "ftp://x",
+        "identityHeaders": { "subject": "X Auth" },
+        "credentials": { "cookie": "a;b" },
+        "cacheTtl": 0,
+        "healthScope": "bad scope",
+        "routes": [{ "path": "nope" }]
+    });
+    let m = problems(v);
+    for needle in [
+        "origin",
+        "listed twice",
+        "needs \"issuer\" and \"jwks\"",
+        "leeway",
+        "\"X Auth\" is not a header name",
+        "credentials.cookie",
+        "cacheTtl",
+        "healthScope",
+        "route 0",
+    ] {
+        assert!(m.contains(needle), "{needle} not in: {m}");
+    }
+    assert!(problems(json!({})).contains("at least one issuer"));
+    // Numbers must be numbers.
+    let mut v = minimal();
+    v["cacheTtl"] = json!("60");
+    assert!(problems(v).contains("invalid type"));
+}
