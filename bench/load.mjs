@@ -31,7 +31,8 @@ const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
 /** wrangler.toml's TOKENGATE_CONFIG, the demo configuration `npm start` serves. */
 export function demoConfig() {
   const toml = parseToml(readFileSync(join(ROOT, 'wrangler.toml'), 'utf8'));
-  return JSON.parse(toml.vars.TOKENGATE_CONFIG);
+  // With every default filled in by the core, as the worker sees it.
+  return tg.workerConfig(toml.vars.TOKENGATE_CONFIG);
 }
 
 /** Seeds a fresh local KV exactly as `npm start` does (scripts/seed.mjs), in a temporary directory. */
@@ -132,7 +133,7 @@ export function tokenMix({ priv, apiKey }, config = demoConfig()) {
     ['unknown_kid', '/api/users', bearer(tg.mint(stranger, claims())), 401, 'key_not_found'],
     ['revoked', '/api/users', bearer(tg.mint(priv, claims({ jti: 'demo-revoked' }))), 401, 'token_revoked'],
     ['malformed_header', '/api/users', { Authorization: 'Basic dXNlcjpwYXNz' }, 400, 'invalid_request'],
-    ['no_credential', '/api/users', {}, 401, 'unauthorized'],
+    ['no_credential', '/api/users', {}, 401, 'credential_missing'],
     ['api_key', '/api/users', { 'X-API-Key': apiKey }, 200, null, 'svc-ci'],
     ['api_key_unknown', '/api/users', { 'X-API-Key': tg.apiKey.generate() }, 401, 'apikey_unknown'],
     ['anonymous', '/api/public/ping', {}, 200, null, null],
@@ -158,7 +159,7 @@ export function healthHeaders({ priv }, config = demoConfig()) {
     iat: now - 5,
     exp: now + 3600,
     jti: crypto.randomUUID(),
-    scope: config.healthScope ?? 'tokengate:health',
+    scope: config.healthScope,
   });
   return { Authorization: `Bearer ${token}` };
 }
@@ -183,7 +184,7 @@ export function outcome(status, body, headers = {}) {
 }
 
 /** The worker's 503 for unavailable data: never a 500, never an accept. */
-export const UNAVAILABLE = { status: 503, code: 'temporarily_unavailable' };
+export const UNAVAILABLE = { status: 503, code: 'data_unavailable' };
 
 /** Whether an outcome is one of the allowed ones (`{status, code?, subject?}` each). */
 export function matches(o, allowed) {

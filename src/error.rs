@@ -61,6 +61,7 @@ codes! {
     ApikeyRevoked => "apikey_revoked", 401, "invalid_token", "The API key was revoked.";
     ApikeyPurged => "apikey_purged", 401, "invalid_token", "The API key was revoked and purged.";
     ApikeyExpired => "apikey_expired", 401, "invalid_token", "The API key is past its expiry.";
+    CredentialMissing => "credential_missing", 401, "unauthorized", "A protected route was called without any credential (the challenge carries no `error`, RFC 6750 §3.1).";
     InvalidRequest => "invalid_request", 400, "invalid_request", "The request carries no usable credential form (e.g. two credentials).";
     PathInvalid => "path_invalid", 400, "invalid_request", "The request path is refused before routing: an encoded `/`, `\\`, `%` or `;`, a dot or empty segment, a control character (see Security model).";
     MethodNotAllowed => "method_not_allowed", 405, "invalid_request", "Rules match this path, but none for this method (default deny); `Allow` lists the methods.";
@@ -69,6 +70,7 @@ codes! {
     OptionsInvalid => "options_invalid", 500, "server_error", "Validation options are inconsistent or malformed.";
     ScopeInvalid => "scope_invalid", 500, "server_error", "A scope requirement or grant set does not parse.";
     RevocationInvalid => "revocation_invalid", 500, "server_error", "A revocation list does not parse.";
+    DataUnavailable => "data_unavailable", 503, "temporarily_unavailable", "Configuration, keys, revocations, grants or records could not be read or are invalid beyond their last-known-good bound.";
     RecordInvalid => "record_invalid", 500, "server_error", "A stored API-key record does not parse (server-side data: the edge answers 503).";
 }
 
@@ -129,10 +131,18 @@ impl Error {
         self.code.status()
     }
 
+    /// Seconds a client should wait before retrying (`Retry-After`), for 503 answers.
+    pub fn retry_after(&self) -> Option<u32> {
+        (self.status() == 503).then_some(RETRY_AFTER)
+    }
+
     /// A ready RFC 6750 §3 `WWW-Authenticate` value, e.g.
     /// `Bearer realm="api", error="invalid_token", error_description="token expired"`.
     pub fn www_authenticate(&self, realm: &str) -> String {
         let mut out = bare_challenge(realm);
+        if self.code == ErrorCode::CredentialMissing {
+            return out;
+        }
         out.push_str(&format!(", error=\"{}\"", self.code.oauth_error()));
         out.push_str(&format!(", error_description=\"{}\"", quote(&self.message)));
         if let Some(scope) = &self.scope {
@@ -141,6 +151,9 @@ impl Error {
         out
     }
 }
+
+/// `Retry-After` for server-side data problems: the worker's data reloads within a minute.
+const RETRY_AFTER: u32 = 30;
 
 /// The challenge for a request that carried no credential (RFC 6750 §3.1: no `error`).
 pub fn bare_challenge(realm: &str) -> String {

@@ -27,6 +27,9 @@ fn js_error(e: &Error, realm: &str) -> JsValue {
     if let Some(allow) = e.allow() {
         set(&o, "allow", allow.into());
     }
+    if let Some(secs) = e.retry_after() {
+        set(&o, "retryAfter", secs.into());
+    }
     o.into()
 }
 

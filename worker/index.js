@@ -224,24 +224,21 @@ function json(status, body, headers = {}) {
   });
 }
 
-/** A core rejection as an HTTP answer: status, RFC 6750 challenge, `Allow` for 405. */
+/** A core rejection as an HTTP answer: status, RFC 6750 challenge, `Allow`, `Retry-After`. */
 function rejection(e) {
   const headers = {};
   if ([400, 401, 403].includes(e.status)) headers['WWW-Authenticate'] = e.wwwAuthenticate;
   if (e.allow !== undefined) headers.Allow = e.allow;
-  if (e.status === 503) headers['Retry-After'] = '30';
+  if (e.retryAfter !== undefined) headers['Retry-After'] = String(e.retryAfter);
   const body = { error: e.oauthError, error_description: e.message, code: e.code };
   if (e.scope) body.scope = e.scope;
   return json(e.status, body, headers);
 }
 
+/** A server-side data problem: logged with its cause, answered 503 without it. */
 function unavailable(message) {
   console.error(JSON.stringify({ event: 'unavailable', message }));
-  return json(
-    503,
-    { error: 'temporarily_unavailable', error_description: 'authorization data is unavailable; try again shortly' },
-    { 'Retry-After': '30' },
-  );
+  return rejection(tg.rejection('data_unavailable', 'authorization data is unavailable; try again shortly'));
 }
 
 /** The page's own files only; never framed. */
@@ -261,15 +258,7 @@ function withPageHeaders(res) {
 
 async function authenticate(iso, config, request, url, decision, waitUntil) {
   const cred = extractCredential(request, url, config.credentials);
-  if (cred === null) {
-    return {
-      response: json(
-        401,
-        { error: 'unauthorized', error_description: 'a credential is required' },
-        { 'WWW-Authenticate': tg.bareChallenge(config.realm) },
-      ),
-    };
-  }
+  if (cred === null) return { response: rejection(tg.rejection('credential_missing', 'a credential is required', { realm: config.realm })) };
   const now = Math.floor(Date.now() / 1000);
   const scope = decision.scope ?? null;
   if (cred.kind === 'apikey') {

@@ -228,10 +228,10 @@ test(
     // The phases did what they say: accepted while within the bound, 503 past it.
     for (const name of ['jwks:* fail', 'revocations corrupt', 'grants fail', 'jwks:* missing', 'jwks:* entries fail']) {
       assert.ok(count(byPhase, name, 'valid 200') > 0, `${name}: no 200 within the bound`);
-      assert.ok(count(byPhase, name, 'valid 503 temporarily_unavailable') > 0, `${name}: no 503 past the bound`);
+      assert.ok(count(byPhase, name, 'valid 503 data_unavailable') > 0, `${name}: no 503 past the bound`);
     }
     assert.ok(count(byPhase, 'slow KV', 'valid 200') > 0);
-    assert.ok(count(byPhase, 'apikey:* fail', 'api_key 503 temporarily_unavailable') > 0, 'apikey:* fail: no 503 for the API key');
+    assert.ok(count(byPhase, 'apikey:* fail', 'api_key 503 data_unavailable') > 0, 'apikey:* fail: no 503 for the API key');
   },
 );
 
@@ -245,7 +245,7 @@ test(
     const run = await runLoad({ url: w.url, mix: w.mix, duration: 3, connections: CONNECTIONS, onOutcome: t.record });
     const { bad, byPhase } = t.judge();
     assertClean(run, bad);
-    assert.ok(count(byPhase, 'apikey:* corrupt', 'api_key 503 temporarily_unavailable') > 0);
+    assert.ok(count(byPhase, 'apikey:* corrupt', 'api_key 503 data_unavailable') > 0);
   },
 );
 
@@ -268,7 +268,7 @@ test(
       const down = await runLoad({ url: w.url, mix: w.mix, duration: 2, connections: CONNECTIONS, onOutcome: t.record });
       const { bad, byPhase } = t.judge();
       assertClean(down, bad);
-      assert.ok(count(byPhase, `${doc} ${mode} from the start`, 'valid 503 temporarily_unavailable') > 0);
+      assert.ok(count(byPhase, `${doc} ${mode} from the start`, 'valid 503 data_unavailable') > 0);
       await w.faults({});
       await recovered(w, 'valid');
       const u = new Timeline();
