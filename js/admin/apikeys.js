@@ -18,11 +18,9 @@ export const APIKEY_OPTIONS = {
 
 const STATES = ['active', 'expired', 'revoked', 'purged'];
 
+/** Stores a record, also as metadata for listing (`apikey create` checked with the core that it fits). */
 async function put(admin, record) {
-  const text = JSON.stringify(record);
-  // Workers KV caps metadata at 1024 bytes; the record travels as metadata for listing.
-  if (text.length > 1024) throw new UsageError('the key record is over 1024 bytes: shorten --name, --description or --scopes');
-  await admin.kv.put(`${PREFIX.apikey}${record.hash}`, text, { metadata: record });
+  await admin.kv.put(`${PREFIX.apikey}${record.hash}`, JSON.stringify(record), { metadata: record });
 }
 
 /**
@@ -69,6 +67,9 @@ async function create(admin, v) {
   let created;
   try {
     created = tg.apiKey.create({ name: v.name, owner: v.owner, scopes: v.scopes ?? [], ttl, description: v.description, now: admin.now });
+    // Every check before anything (the audit record included) is written: the record must fit
+    // in KV metadata, in bytes, in every state it can reach.
+    tg.lifecycle.checkApiKeyRecord(created.record);
   } catch (e) {
     throw new UsageError(e.message);
   }
@@ -104,7 +105,7 @@ async function rotate(admin, v, [id]) {
   await admin.audit('apikey.rotate', { id });
   const { raw, record } = tg.apiKey.rotate(current.record, { now: admin.now });
   await put(admin, record);
-  admin.checkpoint('after-new-secret');
+  await admin.checkpoint('after-new-secret');
   // A revoke that ran meanwhile wins: the new secret is revoked too.
   const old = (await byId(admin, id)).find((r) => r.entry === current.entry);
   if (old && old.record.state !== 'active') {

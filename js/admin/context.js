@@ -1,18 +1,18 @@
 // What every admin command shares: where KV is, the worker configuration (issuers, lifetimes),
 // who is acting, the clock, and the audit log.
-import { existsSync, readFileSync } from 'node:fs';
+import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { userInfo } from 'node:os';
+import { join } from 'node:path';
 import { parse as parseToml } from 'smol-toml';
 import { parseConfig } from '../config.js';
-import { CONFIG, PREFIX, readDoc, uniqueName } from '../store.js';
+import { lifecycle } from '../core.js';
+import { CONFIG, PREFIX, onCheckpoint, readDoc, uniqueName } from '../store.js';
 import { openLocalKv, WranglerKv } from './kv.js';
 
 /** A usage or input problem: exit code 2. */
 export class UsageError extends Error {}
 
 export const DAY = 86400;
-/** Token lifetime ceiling when an issuer sets none (seed 001: user tokens live at most 30 days). */
-export const DEFAULT_MAX_TTL = 30 * DAY;
 
 const UNITS = { s: 1, m: 60, h: 3600, d: DAY };
 
@@ -31,7 +31,14 @@ export function instant(text, what) {
   return Math.floor(ms / 1000);
 }
 
-export const iso = (secs) => (typeof secs === 'number' ? new Date(secs * 1000).toISOString().replace('.000Z', 'Z') : '-');
+export const iso = (secs) =>
+  typeof secs !== 'number' ? '-' : secs >= 253402300799 ? 'never' : new Date(secs * 1000).toISOString().replace('.000Z', 'Z');
+
+/**
+ * An issuer's policy options as the worker passes them to its validator (the time limits:
+ * `leeway`, `maxLifetime`); the core fills in its defaults.
+ */
+export const issuerPolicy = (issuer) => ({ leeway: issuer?.leeway, maxLifetime: issuer?.maxLifetime });
 
 /** The options every admin command takes. */
 export const COMMON_OPTIONS = {
@@ -85,7 +92,10 @@ export async function openAdmin(v) {
     if (e instanceof UsageError) throw e;
     configError = e.message;
   }
-  return new Admin({ kv, config, configError, now, actor, keysDir: v['keys-dir'] ?? '.tokengate/keys' });
+  const admin = new Admin({ kv, config, configError, now, actor, keysDir: v['keys-dir'] ?? '.tokengate/keys' });
+  // The store's own steps (a snapshot's listing, its put) are checkpoints too.
+  onCheckpoint((step) => admin.checkpoint(step));
+  return admin;
 }
 
 function safeUser() {
@@ -99,6 +109,7 @@ function safeUser() {
 export class Admin {
   constructor({ kv, config, configError, now, actor, keysDir }) {
     Object.assign(this, { kv, config, configError, now, actor, keysDir });
+    this.paused = new Set();
   }
 
   /** The configured issuer named by `--issuer` (or the only one). */
@@ -117,9 +128,26 @@ export class Admin {
     return found;
   }
 
-  /** The longest a token of this issuer can live: its `maxLifetime`, else 30 days. */
-  maxTtl(issuer) {
-    return issuer.maxLifetime > 0 ? issuer.maxLifetime : DEFAULT_MAX_TTL;
+  /**
+   * The core's time limits for an issuer's effective policy: `{ leeway, maxLifetime, keyGrace,
+   * mintTtlCap }` (an issuer the configuration does not name: the core's defaults). Invalid
+   * limits in the configuration are a usage error.
+   */
+  lifetimes(issuer) {
+    try {
+      return lifecycle.lifetimes(issuerPolicy(issuer));
+    } catch (e) {
+      throw new UsageError(`issuer ${issuer?.issuer}: ${e.message}`);
+    }
+  }
+
+  /** A revocation entry's `until`, derived by the core from the issuer's effective policy. */
+  until(issuer, what) {
+    try {
+      return lifecycle.until(issuerPolicy(issuer), what);
+    } catch (e) {
+      throw new UsageError(`issuer ${issuer?.issuer}: ${e.message}`);
+    }
   }
 
   /**
@@ -130,14 +158,33 @@ export class Admin {
     const at = Date.now();
     const record = { at: new Date(at).toISOString(), actor: this.actor, action, ...detail };
     let metadata = record;
-    if (JSON.stringify(record).length > 1000) metadata = { at: record.at, actor: record.actor, action };
+    // KV metadata holds at most 1024 bytes (UTF-8), not characters.
+    if (Buffer.byteLength(JSON.stringify(record)) > 1000) metadata = { at: record.at, actor: record.actor.slice(0, 200), action };
     await this.kv.put(uniqueName(PREFIX.audit, at), JSON.stringify(record), { metadata });
     return record;
   }
 
-  /** Fault injection for the consistency tests: exits abruptly (as a kill would) at a named step. */
-  checkpoint(step) {
+  /**
+   * Fault injection for the consistency tests, at a named step:
+   *  - TOKENGATE_CRASH_AT=step exits abruptly (as a kill would);
+   *  - TOKENGATE_PAUSE_AT=step[,step…] holds the command at the first time it reaches each step:
+   *    it writes `paused-<step>` (containing its pid) into TOKENGATE_PAUSE_DIR (default: the
+   *    working directory) and goes on once `release-<step>` appears there (or is killed
+   *    meanwhile), so a test can run other writers at exactly that point.
+   */
+  async checkpoint(step) {
     if (process.env.TOKENGATE_CRASH_AT === step) process.exit(137);
+    const pauses = (process.env.TOKENGATE_PAUSE_AT ?? '').split(',');
+    if (!pauses.includes(step) || this.paused.has(step)) return;
+    this.paused.add(step);
+    const dir = process.env.TOKENGATE_PAUSE_DIR ?? '.';
+    writeFileSync(join(dir, `paused-${step}`), String(process.pid));
+    const release = join(dir, `release-${step}`);
+    const deadline = Date.now() + 120_000;
+    while (!existsSync(release)) {
+      if (Date.now() > deadline) throw new Error(`paused at ${step} for 120 s without release-${step}`);
+      await new Promise((r) => setTimeout(r, 10));
+    }
   }
 
   close() {

@@ -27,7 +27,7 @@ async function grant(admin, v) {
     const meta = { tenant: v.tenant, module: v.module, scope, granted_by: admin.actor, granted_at: admin.now };
     await admin.kv.put(grantName(v.tenant, v.module, scope), JSON.stringify(meta), { metadata: meta });
   }
-  admin.checkpoint('before-compact');
+  await admin.checkpoint('before-compact');
   const { doc } = await compactGrants(admin.kv);
   return {
     json: { tenant: v.tenant, module: v.module, granted: scopes, now: doc.tenants[v.tenant]?.[v.module] ?? [], version: doc.version },

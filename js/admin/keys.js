@@ -45,13 +45,13 @@ export function plan(admin, issuer, keys, { maxActive, maxAge } = {}) {
     now: admin.now,
     rotationDays: admin.config.rotationDays,
     maxActive: maxActive ?? admin.config.maxActiveKeys,
-    grace: admin.maxTtl(issuer) + (issuer.leeway ?? 0),
+    grace: admin.lifetimes(issuer).keyGrace,
     maxAge,
   });
 }
 
 async function publish(admin, issuer) {
-  admin.checkpoint('before-compact');
+  await admin.checkpoint('before-compact');
   const published = await compactJwks(admin.kv, issuer.jwks);
   // A new deployment's first key: the worker also needs a revocation list (it fails closed
   // without one), so an empty one is created.
@@ -87,7 +87,7 @@ async function rotate(admin, v) {
   if (maxActive !== undefined && !(Number.isInteger(maxActive) && maxActive >= 1)) throw new UsageError('--max-active must be at least 1');
   await admin.audit('keys.rotate', { issuer: issuer.issuer, alg });
   const added = await addKey(admin, issuer, alg);
-  admin.checkpoint('after-key');
+  await admin.checkpoint('after-key');
   const retired = [];
   for (const k of plan(admin, issuer, await storedKeys(admin, issuer), { maxActive }).excess) {
     await putKey(admin, issuer, { ...k, status: 'retired', retired_at: admin.now });

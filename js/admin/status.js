@@ -2,7 +2,7 @@
 // lifecycle questions an operator asks (keys due for rotation, pending entries, API keys by
 // state). Exit code 1 when anything is wrong, for monitoring.
 import * as tg from '../node.js';
-import { GRANTS, MAINTENANCE, PREFIX, REVOCATIONS, digestOf, listAll, readDoc } from '../store.js';
+import { GRANTS, MAINTENANCE, PREFIX, REVOCATIONS, digestOf, listAll, readDoc, revocationEntries } from '../store.js';
 import { iso } from './context.js';
 import { plan } from './keys.js';
 import { records } from './apikeys.js';
@@ -53,7 +53,8 @@ async function keySet(admin, issuer, problems) {
 async function revocationStatus(admin, problems) {
   const listed = await listAll(admin.kv, PREFIX.revocation);
   const { doc, text, error } = await readDoc(admin.kv, REVOCATIONS);
-  const out = { entries: listed.length, expiredEntries: listed.filter((k) => (k.metadata?.until ?? 0) <= admin.now).length };
+  const entries = await revocationEntries(admin.kv, listed);
+  const out = { entries: entries.length, expiredEntries: entries.filter((e) => (e.entry?.until ?? 0) <= admin.now).length };
   if (error) problems.push(`${error}: the worker rejects every token with 503 once its last good copy ages out`);
   else if (!doc) {
     if (listed.length) problems.push('KV key "revocations" is missing but revocations are stored: run `tokengate revocations compact`');
@@ -77,16 +78,16 @@ async function revocationStatus(admin, problems) {
       if (list.source !== undefined && list.source !== digestOf(listed)) {
         out.pending = true;
         problems.push(
-          'stored revocations are not all in the list the worker reads (an interrupted command?): run `tokengate revocations compact`',
+          'stored revocations are not all in the stored list yet (an interrupted command?; the worker merges them in meanwhile): run `tokengate revocations compact`',
         );
       }
     }
   }
-  for (const k of listed) {
+  for (const { name, entry } of entries) {
     try {
-      tg.revocations.entry(k.metadata);
+      tg.revocations.entry(entry);
     } catch (e) {
-      problems.push(`revocation entry "${k.name}" is invalid: ${e.message}`);
+      problems.push(`revocation entry "${name}" is invalid: ${e.message}`);
     }
   }
   return out;

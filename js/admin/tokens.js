@@ -2,7 +2,7 @@
 // revoke (one token, a jti, or every token of a subject), and the revocation list.
 import { randomUUID } from 'node:crypto';
 import * as tg from '../node.js';
-import { PREFIX, REVOCATIONS, adoptRevocations, compactRevocations, listAll, putRevocation, readDoc } from '../store.js';
+import { PREFIX, REVOCATIONS, adoptRevocations, compactRevocations, listAll, putRevocation, readDoc, revocationEntries } from '../store.js';
 import { UsageError, duration, instant, iso } from './context.js';
 import { signingKey } from './keys.js';
 
@@ -29,7 +29,7 @@ async function record(admin, entries) {
   await adoptRevocations(admin.kv);
   const names = [];
   for (const e of entries) names.push(await putRevocation(admin.kv, e));
-  admin.checkpoint('before-compact');
+  await admin.checkpoint('before-compact');
   const { doc } = await compactRevocations(admin.kv);
   return { names, version: doc.version };
 }
@@ -39,7 +39,7 @@ export async function mint(admin, v) {
   if (v.sub === undefined) throw new UsageError('mint --issuer needs --sub USER');
   const type = v.type ?? 'access';
   if (!TYPES.includes(type)) throw new UsageError(`--type must be one of ${TYPES.join(', ')}`);
-  const cap = admin.maxTtl(issuer);
+  const cap = admin.lifetimes(issuer).mintTtlCap;
   let ttl = duration(v.ttl ?? '1h', '--ttl');
   const warnings = [];
   if (ttl > cap) {
@@ -71,7 +71,7 @@ export async function mint(admin, v) {
     // Every earlier token of this user stops working; this one (iat = the cut-off) stays valid.
     // Recorded before the token is printed, so no earlier token outlives the command.
     cutOff = await record(admin, [
-      { kind: 'subject', iss: issuer.issuer, sub: v.sub, before: now, until: now + cap + (issuer.leeway ?? 0) },
+      { kind: 'subject', iss: issuer.issuer, sub: v.sub, before: now, until: admin.until(issuer, { kind: 'subject', before: now }) },
     ]);
   }
   const token = tg.mint(key, claims);
@@ -93,12 +93,13 @@ export async function revoke(admin, v) {
     const { iss, jti, exp } = t.claims;
     if (typeof iss !== 'string' || typeof jti !== 'string')
       throw new UsageError('the token has no "iss" and "jti" to revoke it by; revoke its subject instead (--subject)');
+    // An issuer the configuration does not name: the core's default policy.
     const issuer = admin.config?.issuers.find((i) => i.issuer === iss);
-    const until = typeof exp === 'number' ? exp + (issuer?.leeway ?? 0) : now + (issuer ? admin.maxTtl(issuer) : 365 * 86400);
+    const until = admin.until(issuer, { kind: 'token', exp: typeof exp === 'number' ? exp : null, now });
     entries.push({ kind: 'jti', iss, jti, until });
   } else if (v.jti !== undefined) {
     const issuer = admin.issuer(v.issuer);
-    entries.push({ kind: 'jti', iss: issuer.issuer, jti: v.jti, until: now + admin.maxTtl(issuer) + (issuer.leeway ?? 0) });
+    entries.push({ kind: 'jti', iss: issuer.issuer, jti: v.jti, until: admin.until(issuer, { kind: 'jti', now }) });
   } else {
     const before = v.before === undefined ? now : instant(v.before, '--before');
     const issuers = v.issuer === undefined ? (admin.config?.issuers ?? []) : [admin.issuer(v.issuer)];
@@ -109,7 +110,7 @@ export async function revoke(admin, v) {
         iss: issuer.issuer,
         sub: v.subject,
         before,
-        until: before + admin.maxTtl(issuer) + (issuer.leeway ?? 0),
+        until: admin.until(issuer, { kind: 'subject', before }),
       });
   }
   // The core checks each entry before anything is written.
@@ -131,10 +132,10 @@ export async function revoke(admin, v) {
 }
 
 async function list(admin) {
-  const listed = await listAll(admin.kv, PREFIX.revocation);
+  const listed = await revocationEntries(admin.kv, await listAll(admin.kv, PREFIX.revocation));
   const { doc, error } = await readDoc(admin.kv, REVOCATIONS);
   const now = admin.now;
-  const rows = listed.map((k) => ({ name: k.name, ...k.metadata, expired: (k.metadata?.until ?? 0) <= now }));
+  const rows = listed.map((k) => ({ name: k.name, ...k.entry, expired: (k.entry?.until ?? 0) <= now }));
   const text = [
     `revocation list: ${error ?? (doc ? `version ${doc.version}, generated ${iso(doc.generated_at)}` : 'none')}; ${rows.length} stored entries`,
     ...rows.map(
@@ -149,17 +150,19 @@ async function list(admin) {
 async function prune(admin) {
   await admin.audit('revocations.prune');
   await adoptRevocations(admin.kv);
-  const { doc, pruned } = await compactRevocations(admin.kv, { prune: true });
+  // Rewritten even when nothing changed, so its age (generated_at) starts over.
+  const { doc, pruned } = await compactRevocations(admin.kv, { prune: true, refreshAfter: 0 });
   return { json: { pruned, version: doc.version }, text: `pruned ${pruned} expired entries; revocation list version ${doc.version}` };
 }
 
 async function compact(admin) {
   await admin.audit('revocations.compact');
-  await adoptRevocations(admin.kv);
-  const { doc, writes } = await compactRevocations(admin.kv);
+  const adopted = await adoptRevocations(admin.kv);
+  // Rewritten even when nothing changed, so its age (generated_at) starts over.
+  const { doc, writes } = await compactRevocations(admin.kv, { refreshAfter: 0 });
   return {
-    json: { version: doc.version, writes },
-    text: writes ? `revocation list rebuilt: version ${doc.version}` : `revocation list already up to date (version ${doc.version})`,
+    json: { version: doc.version, generated_at: doc.generated_at, writes, adopted },
+    text: `revocation list rewritten: version ${doc.version}, ${writes} write(s)${adopted ? `, ${adopted} hand-written item(s) adopted as entries` : ''}`,
   };
 }
 

@@ -5,12 +5,12 @@
 import { test, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
-import { mkdtempSync, readdirSync, statSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, readdirSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import * as tg from 'tokengate';
 import { bundleWorker, startWorkerd } from '../runtime/workerd.mjs';
-import { WranglerKv } from '../../js/admin/kv.js';
+import { WranglerKv, openLocalKv } from '../../js/admin/kv.js';
 
 const BIN = new URL('../../bin/tokengate.js', import.meta.url).pathname;
 const ROOT = new URL('../../', import.meta.url).pathname;
@@ -38,25 +38,32 @@ const config = {
 // The CLI finds the configuration the way it does in a project: wrangler.toml's TOKENGATE_CONFIG.
 writeFileSync(join(dir, 'wrangler.toml'), `name = "t"\n[vars]\nTOKENGATE_CONFIG = '''\n${JSON.stringify(config)}\n'''\n`);
 
-/** Runs the CLI in the project directory; resolves `{ code, out, err, json }`. */
-function cli(args, { env = {} } = {}) {
-  return new Promise((resolve) => {
-    const child = spawn(process.execPath, [BIN, ...args], { cwd: dir, env: { ...process.env, TOKENGATE_ACTOR: 'test-operator', ...env } });
+/** Starts the CLI in a project directory: `{ child, result }`, result resolving `{ code, out, err, json }`. */
+function start(args, { env = {}, cwd = dir, group = false } = {}) {
+  // `group`: its own process group, so a kill takes its local KV runtime (workerd) along.
+  const child = spawn(process.execPath, [BIN, ...args], {
+    cwd,
+    env: { ...process.env, TOKENGATE_ACTOR: 'test-operator', ...env },
+    detached: group,
+  });
+  const result = new Promise((resolve) => {
     let out = '';
     let err = '';
     child.stdout.on('data', (d) => (out += d));
     child.stderr.on('data', (d) => (err += d));
-    child.on('close', (code) => {
+    child.on('close', (code, signal) => {
       let json;
       try {
         json = JSON.parse(out);
       } catch {
         json = undefined;
       }
-      resolve({ code, out, err, json });
+      resolve({ code, signal, out, err, json });
     });
   });
+  return { child, result };
 }
+const cli = (args, opts) => start(args, opts).result;
 async function ok(args, opts) {
   const r = await cli(args, opts);
   assert.equal(r.code, 0, `tokengate ${args.join(' ')}\n${r.out}\n${r.err}`);
@@ -92,8 +99,20 @@ async function eventually(fetch, path, headers, status, code) {
   assert.fail(`expected ${status} ${code ?? ''}, last answer ${JSON.stringify(last)}`);
 }
 
+// `extra` may name another --sub (an option is given once).
 const mint = async (extra = []) =>
-  (await ok(['mint', '--issuer', ISS, '--sub', 'user-1', '--scope', 'users:read', '--json', ...extra])).json;
+  (
+    await ok([
+      'mint',
+      '--issuer',
+      ISS,
+      ...(extra.includes('--sub') ? [] : ['--sub', 'user-1']),
+      '--scope',
+      'users:read',
+      '--json',
+      ...extra,
+    ])
+  ).json;
 
 let fetch;
 
@@ -127,7 +146,8 @@ test('keys: rotate publishes a new key and retires the oldest beyond the cap; pr
   await ok(['keys', 'retire', retiredKid, '--issuer', ISS]);
   const early = await ok(['keys', 'cleanup', '--issuer', ISS, '--json']);
   assert.deepEqual(early.json.removed, []);
-  const later = new Date(Date.now() + (MAX_LIFETIME + 60) * 1000).toISOString();
+  // The grace is the core's: maxLifetime + 2 × the default leeway (60 s).
+  const later = new Date(Date.now() + (MAX_LIFETIME + 121) * 1000).toISOString();
   const cleaned = await ok(['keys', 'cleanup', '--issuer', ISS, '--now', later, '--json']);
   assert.deepEqual(cleaned.json.removed.sort(), [json.keys[0].kid, retiredKid].sort());
   assert.equal(readdirSync(keyDir).length, 2, 'private keys of removed keys are deleted');
@@ -352,11 +372,12 @@ test('an interrupted write leaves data the worker reads; the next write or compa
   await eventually(fetch, '/api/users', bearer(victim.token), 200);
   const crashed = await cli(['revoke', '--token', victim.token], { env: { TOKENGATE_CRASH_AT: 'before-compact' } });
   assert.equal(crashed.code, 137);
-  // The entry is stored, the list the worker reads is the previous one: still valid, not yet revoking.
+  // The entry is stored, the stored list is the previous one (status reports it); the worker
+  // merges the entry it lists into that list, so the revocation already applies.
   const s = await cli(['status', '--json']);
   assert.equal(s.code, 1);
-  assert.ok(s.json.problems.some((p) => /not all in the list the worker reads/.test(p)));
-  await eventually(fetch, '/api/users', bearer(victim.token), 200);
+  assert.ok(s.json.problems.some((p) => /not all in the stored list yet/.test(p)));
+  await eventually(fetch, '/api/users', bearer(victim.token), 401, 'token_revoked');
   await ok(['revocations', 'compact']);
   await eventually(fetch, '/api/users', bearer(victim.token), 401, 'token_revoked');
   assert.equal((await cli(['status'])).code, 0);
@@ -409,4 +430,252 @@ test('the wrangler KV adapter (used for --remote) round-trips through wrangler k
   assert.deepEqual((await kv.list({ prefix: 'a:' })).keys, [{ name: 'a:1', metadata: { m: 1 } }]);
   await kv.delete('a:1');
   assert.equal(await kv.get('a:1'), null);
+});
+
+// Tests below run in a project of their own (store, configuration, worker), so each can run alone
+// (`--test-name-pattern`).
+const own = [];
+after(() => Promise.all(own.map((w) => w.dispose())));
+async function project(overrides = {}) {
+  const root = mkdtempSync(join(tmpdir(), 'tokengate-admin-own-'));
+  const cfg = { ...config, issuers: [config.issuers[0]], ...overrides };
+  writeFileSync(join(root, 'wrangler.toml'), `name = "t"\n[vars]\nTOKENGATE_CONFIG = '''\n${JSON.stringify(cfg)}\n'''\n`);
+  const mf = await startWorkerd(script, {
+    kvNamespaces: { TOKENGATE: 'tokengate-local' },
+    kvPersist: join(root, '.wrangler/state/v3/kv'),
+    bindings: { TOKENGATE_CONFIG: JSON.stringify(cfg) },
+  });
+  own.push(mf);
+  const run = (args, opts = {}) => start(args, { ...opts, cwd: root });
+  const p = {
+    root,
+    config: cfg,
+    start: run,
+    cli: (args, opts) => run(args, opts).result,
+    async ok(args, opts) {
+      const r = await run(args, opts).result;
+      assert.equal(r.code, 0, `tokengate ${args.join(' ')}\n${r.out}\n${r.err}`);
+      return r;
+    },
+    fetch: (path, headers) => mf.dispatchFetch(`http://localhost${path}`, { headers }),
+    /** Opens the project's KV the way the CLI does; `fn(kv)`. */
+    async kv(fn) {
+      const kv = await openLocalKv({ persistTo: join(root, '.wrangler/state') });
+      try {
+        return await fn(kv);
+      } finally {
+        await kv.close();
+      }
+    },
+    /** Starts a command that holds at each of `steps` until released (see Admin.checkpoint). */
+    held: (args, steps) => run(args, { env: { TOKENGATE_PAUSE_AT: steps.join(','), TOKENGATE_PAUSE_DIR: root }, group: true }),
+    /** Kills a held command (and its local KV runtime) as a crash would. */
+    async kill(proc) {
+      process.kill(-proc.child.pid, 'SIGKILL');
+      assert.equal((await proc.result).signal, 'SIGKILL');
+    },
+    /** Resolves once the CLI process `proc` is held at `step` (fails if it ends first). */
+    async paused(proc, step) {
+      let ended = null;
+      proc.result.then((r) => (ended = r));
+      while (!existsSync(join(root, `paused-${step}`))) {
+        if (ended) assert.fail(`the command ended (${ended.code}) before pausing at ${step}: ${ended.err}`);
+        await new Promise((r) => setTimeout(r, 10));
+      }
+    },
+    release: (step) => writeFileSync(join(root, `release-${step}`), ''),
+    /** The worker answers `status`/`code` within its cache TTL (plus a margin for the requests). */
+    async within(path, headers, status, code) {
+      const deadline = Date.now() + cfg.cacheTtl * 1000 + 1500;
+      let last;
+      do {
+        const r = await p.fetch(path, headers);
+        last = { status: r.status, body: await r.json() };
+        if (last.status === status && (code === undefined || last.body.code === code)) return last;
+        await new Promise((r) => setTimeout(r, 50));
+      } while (Date.now() < deadline);
+      assert.fail(`expected ${status} ${code ?? ''} within ${cfg.cacheTtl} s, last answer ${JSON.stringify(last)}`);
+    },
+  };
+  return p;
+}
+
+test('race: a compaction that listed before a revoke and wrote after it cannot un-revoke (writer killed after its put)', async () => {
+  const p = await project();
+  await p.ok(['keys', 'rotate', '--issuer', ISS]);
+  const victim = (await p.ok(['mint', '--issuer', ISS, '--sub', 'user-1', '--scope', 'users:read', '--json'])).json;
+  await p.within('/api/users', bearer(victim.token), 200);
+  // Writer A (another revoke) lists the entries, then is held there.
+  const a = p.held(['revoke', '--jti', 'other', '--issuer', ISS], ['after-list', 'after-put']);
+  await p.paused(a, 'after-list');
+  // Meanwhile the revoke of the victim runs to completion and reports success.
+  const revoked = await p.ok(['revoke', '--jti', victim.claims.jti, '--issuer', ISS, '--json']);
+  assert.equal(revoked.json.revoked[0].jti, victim.claims.jti);
+  // A writes the list it built from its older listing, and is killed right after.
+  p.release('after-list');
+  await p.paused(a, 'after-put');
+  await p.kill(a);
+  const stored = JSON.parse(await p.kv((kv) => kv.get('revocations')));
+  assert.ok(!stored.jti.some((e) => e.jti === victim.claims.jti), 'the interleaving happened: the stored list misses the revoke');
+  await p.within('/api/users', bearer(victim.token), 401, 'token_revoked');
+});
+
+test('race: a key publication that listed before `keys remove` and wrote after it cannot re-publish the key', async () => {
+  const p = await project();
+  await p.ok(['keys', 'rotate', '--issuer', ISS]);
+  const leaked = (await p.ok(['keys', 'rotate', '--issuer', ISS, '--json'])).json.added.kid;
+  const signed = (await p.ok(['mint', '--issuer', ISS, '--sub', 'user-1', '--scope', 'users:read', '--json'])).json;
+  assert.equal(tg.inspect(signed.token).header.kid, leaked);
+  await p.within('/api/users', bearer(signed.token), 200);
+  // Writer A (a rotation) lists the key entries, the leaked key among them, then is held there.
+  const a = p.held(['keys', 'rotate', '--issuer', ISS], ['after-list', 'after-put']);
+  await p.paused(a, 'after-list');
+  await p.ok(['keys', 'remove', leaked, '--issuer', ISS]);
+  p.release('after-list');
+  await p.paused(a, 'after-put');
+  await p.kill(a);
+  const stored = JSON.parse(await p.kv((kv) => kv.get('jwks:main')));
+  assert.ok(
+    stored.keys.some((k) => k.jwk.kid === leaked),
+    'the interleaving happened: the stored key set has the removed key again',
+  );
+  await p.within('/api/users', bearer(signed.token), 401, 'key_not_found');
+});
+
+/** A token of ISS signed with the project's newest private key (for claims `mint` never sets). */
+function signed(p, claims) {
+  const keyDir = join(p.root, '.tokengate/keys/id.example');
+  const newest = readdirSync(keyDir)
+    .map((f) => JSON.parse(readFileSync(join(keyDir, f), 'utf8')))
+    .at(-1);
+  const now = Math.floor(Date.now() / 1000);
+  return tg.mint(newest, { iss: ISS, aud: 'api', sub: 'user-1', scope: 'users:read', iat: now, exp: now + 600, jti: 'j', ...claims });
+}
+
+test('revocations compact and prune rewrite an up-to-date but old list, so its age starts over', async () => {
+  const p = await project();
+  await p.ok(['keys', 'rotate', '--issuer', ISS]);
+  const t = (await p.ok(['mint', '--issuer', ISS, '--sub', 'user-1', '--scope', 'users:read', '--json'])).json.token;
+  for (const command of ['compact', 'prune']) {
+    // The list covers every entry, but nothing rewrote it for longer than maxRevocationAge.
+    await p.kv(async (kv) => {
+      const doc = JSON.parse(await kv.get('revocations'));
+      await kv.put('revocations', JSON.stringify({ ...doc, generated_at: doc.generated_at - 2 * config.maxRevocationAge }));
+    });
+    await p.within('/api/users', bearer(t), 503, 'revocation_data_stale');
+    const r = await p.ok(['revocations', command, '--json']);
+    assert.ok(Math.abs(r.json.version) > 0);
+    await p.within('/api/users', bearer(t), 200);
+  }
+});
+
+test('a hand edit to a compacted revocations document survives the next compaction', async () => {
+  const p = await project();
+  await p.ok(['keys', 'rotate', '--issuer', ISS]);
+  const t = (await p.ok(['mint', '--issuer', ISS, '--sub', 'user-1', '--scope', 'users:read', '--json'])).json;
+  await p.ok(['revoke', '--jti', 'first', '--issuer', ISS]);
+  // An operator adds an item with `wrangler kv key put`, keeping the rest of the document.
+  const until = Math.floor(Date.now() / 1000) + 3600;
+  await p.kv(async (kv) => {
+    const doc = JSON.parse(await kv.get('revocations'));
+    doc.jti.push({ iss: ISS, jti: t.claims.jti, until });
+    await kv.put('revocations', JSON.stringify(doc));
+  });
+  await p.within('/api/users', bearer(t.token), 401, 'token_revoked');
+  // Any later write compacts the list from the entries: the hand-added item is adopted first.
+  await p.ok(['revoke', '--jti', 'second', '--issuer', ISS]);
+  const entries = (await p.ok(['revocations', 'list', '--json'])).json.entries;
+  assert.deepEqual(entries.map((e) => e.jti).sort(), [t.claims.jti, 'first', 'second'].sort());
+  await p.within('/api/users', bearer(t.token), 401, 'token_revoked');
+  assert.equal((await p.cli(['status'])).code, 0);
+});
+
+test('versions never go backwards: a snapshot rebuilt after corruption gets a higher version', async () => {
+  const p = await project();
+  await p.ok(['keys', 'rotate', '--issuer', ISS]);
+  let last = 0;
+  for (const jti of ['a', 'b', 'c']) {
+    const v = (await p.ok(['revoke', '--jti', jti, '--issuer', ISS, '--json'])).json.version;
+    assert.ok(v > last, `${v} after ${last}`);
+    last = v;
+  }
+  const keysBefore = JSON.parse(await p.kv((kv) => kv.get('jwks:main'))).version;
+  await p.kv(async (kv) => {
+    await kv.put('revocations', '{"schema":1,"version":');
+    await kv.put('jwks:main', '{broken');
+  });
+  const rebuilt = (await p.ok(['revocations', 'compact', '--json'])).json.version;
+  assert.ok(rebuilt > last, `rebuilt version ${rebuilt} is above ${last}`);
+  const keysAfter = (await p.ok(['keys', 'rotate', '--issuer', ISS, '--json'])).json.version;
+  assert.ok(keysAfter > keysBefore, `rebuilt key set version ${keysAfter} is above ${keysBefore}`);
+});
+
+test('revoke --token takes a fractional exp (as the worker does); a ~1,000-character jti is revoked by jti', async () => {
+  const p = await project();
+  await p.ok(['keys', 'rotate', '--issuer', ISS]);
+  const now = Math.floor(Date.now() / 1000);
+  const fractional = signed(p, { jti: 'fractional', exp: now + 600.5 });
+  await p.within('/api/users', bearer(fractional), 200);
+  const r = await p.ok(['revoke', '--token', fractional, '--json']);
+  assert.equal(r.json.revoked[0].until, now + 601 + 60, 'ceil(exp) + the default leeway');
+  await p.within('/api/users', bearer(fractional), 401, 'token_revoked');
+
+  const long = 'j'.repeat(1000);
+  const t = signed(p, { jti: long });
+  await p.within('/api/users', bearer(t), 200);
+  const byJti = await p.ok(['revoke', '--jti', long, '--issuer', ISS, '--json']);
+  assert.equal(byJti.json.revoked[0].jti, long);
+  await p.within('/api/users', bearer(t), 401, 'token_revoked');
+  const listed = (await p.ok(['revocations', 'list', '--json'])).json.entries;
+  assert.ok(listed.some((e) => e.jti === long));
+  // It survives compaction and pruning, and status reads it back.
+  await p.ok(['revocations', 'prune']);
+  await p.within('/api/users', bearer(t), 401, 'token_revoked');
+  const s = await p.cli(['status', '--json']);
+  assert.equal(s.code, 0, s.out);
+});
+
+test('apikey create: a name over KV metadata size in bytes is refused before anything is written', async () => {
+  const p = await project();
+  // 400 characters, 800 bytes: the record would exceed KV's 1024-byte metadata.
+  const r = await p.cli(['apikey', 'create', '--name', 'é'.repeat(400), '--owner', 'svc']);
+  assert.equal(r.code, 2, r.err);
+  assert.match(r.err, /bytes/);
+  const audit = (await p.ok(['audit', 'list', '--json'])).json.records;
+  assert.deepEqual(
+    audit.map((a) => a.action),
+    [],
+    'no audit record of an attempt that was refused as input',
+  );
+  assert.deepEqual((await p.ok(['apikey', 'list', '--json'])).json.keys, []);
+  // A name that fits still works.
+  await p.ok(['apikey', 'create', '--name', 'é'.repeat(100), '--owner', 'svc']);
+});
+
+test('until comes from the core: without leeway, revoke --token lasts until exp + 60, so a prune at exp+30 keeps it', async () => {
+  const p = await project(); // the issuer sets no leeway: the core's default (60 s) applies
+  await p.ok(['keys', 'rotate', '--issuer', ISS]);
+  // Minted 150 s ago with a 2-minute TTL: expired 30 s ago, still inside the core's leeway.
+  const at = Math.floor(Date.now() / 1000) - 150;
+  const t = (
+    await p.ok(['mint', '--issuer', ISS, '--sub', 'user-1', '--scope', 'users:read', '--ttl', '2m', '--now', String(at), '--json'])
+  ).json;
+  assert.equal(t.claims.exp, at + 120);
+  await p.within('/api/users', bearer(t.token), 200);
+  const r = await p.ok(['revoke', '--token', t.token, '--json']);
+  assert.equal(r.json.revoked[0].until, t.claims.exp + 60);
+  await p.ok(['revocations', 'prune']);
+  assert.ok(Math.floor(Date.now() / 1000) < t.claims.exp + 60, 'the prune ran while the core still accepts the token by time');
+  await p.within('/api/users', bearer(t.token), 401, 'token_revoked');
+  // The same for a jti, a subject and a retired key's grace: maxLifetime (7200) + the core's leeway.
+  const now = Math.floor(Date.now() / 1000);
+  const j = (await p.ok(['revoke', '--jti', 'x', '--issuer', ISS, '--now', String(now), '--json'])).json.revoked[0];
+  assert.equal(j.until, now + MAX_LIFETIME + 120);
+  const s = (await p.ok(['revoke', '--subject', 'u', '--issuer', ISS, '--before', String(now), '--json'])).json.revoked[0];
+  assert.equal(s.until, now + MAX_LIFETIME + 60);
+  const kid = (await p.ok(['keys', 'list', '--issuer', ISS, '--json'])).json.keys[0].kid;
+  await p.ok(['keys', 'rotate', '--issuer', ISS]);
+  await p.ok(['keys', 'retire', kid, '--issuer', ISS, '--now', String(now)]);
+  const k = (await p.ok(['keys', 'list', '--issuer', ISS, '--now', String(now), '--json'])).json.keys.find((x) => x.kid === kid);
+  assert.equal(k.removableAt, now + MAX_LIFETIME + 120);
 });
