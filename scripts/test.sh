@@ -22,6 +22,9 @@ rm -f "$log"
 echo "rust: $passed passed, $failed failed"
 [ "$status" = 0 ] || exit "$status"
 
+echo "== fuzz (each target ~10 s from the committed corpus)"
+bash scripts/fuzz.sh --seconds 10
+
 echo "== prettier --check, tsc"
 node_modules/.bin/prettier --check --log-level warn .
 node_modules/.bin/tsc -p tests/types
