@@ -6,9 +6,9 @@
 #
 # --seconds: per target (default 20). --sanitizer: `leak` (default: LeakSanitizer, nearly free)
 # or `address` (AddressSanitizer, about 10x slower). --jobs: build parallelism (default half the
-# cores). Installs cargo-fuzz once per machine. Findings go to fuzz/artifacts/<target>/; the
-# corpus libFuzzer grows stays in fuzz/grown/<target>/ (both git-ignored). Exits 1 on any crash,
-# invariant violation, leak, timeout or out-of-memory.
+# cores, all of them when $CI is set). Installs cargo-fuzz once per machine. Findings go to
+# fuzz/artifacts/<target>/; the corpus libFuzzer grows stays in fuzz/grown/<target>/ (both
+# git-ignored). Exits 1 on any crash, invariant violation, leak, timeout or out-of-memory.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -16,7 +16,9 @@ CARGO_FUZZ_VERSION=0.13.2
 seconds=20
 sanitizer=leak
 cores=$(nproc 2>/dev/null || echo 2)
+# Half the cores on a shared machine; all of them in CI, where nothing else runs.
 jobs=$(((cores + 1) / 2))
+[ -z "${CI:-}" ] || jobs=$cores
 targets=()
 while [ $# -gt 0 ]; do
   case "$1" in
