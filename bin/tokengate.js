@@ -4,24 +4,18 @@
 // input error. Every decision is the wasm core's, as in the worker and the browser.
 import { readFileSync } from 'node:fs';
 import { randomUUID } from 'node:crypto';
-import { parseArgs } from 'node:util';
-import * as tg from '../js/node.js';
-import { ADMIN_USAGE, isAdminCommand, runAdmin } from '../js/admin/cli.js';
-import { UsageError, duration } from '../js/admin/context.js';
+import { UsageError, algName, closest, duration, instant, parseArgv, pastedToken, readText } from '../js/cli/argv.js';
+import { COMMANDS as HELP, commandHelp, overview } from '../js/cli/help.js';
 
-const USAGE = `usage:
-  tokengate inspect <token|-> [--json] [--now UNIX]
-  tokengate verify <token|-> (--jwks FILE | --jwk FILE | --secret TEXT | --secret-b64 B64URL)
-                   [--alg A]... [--iss I]... [--aud A]... [--sub S] [--scope EXPR] [--type T]...
-                   [--now UNIX] [--leeway S] [--max-lifetime S|none] [--jws] [--json]
-  tokengate mint --key FILE (--claims JSON | [--sub S] [--scope S] [--ttl DURATION] [--type T]
-                 [--iss I] [--aud A]) [--now UNIX]
-  tokengate keygen --alg ALG [--kid K]
-  tokengate public-jwk FILE [--jwks]
+// A closed stdout (`| head -1`) ends the output, not the command: no EPIPE trace, and the exit
+// code stays the command's own (1 means "rejected").
+for (const stream of [process.stdout, process.stderr])
+  stream.on('error', (e) => {
+    if (e.code !== 'EPIPE' && e.code !== 'ERR_STREAM_DESTROYED') throw e;
+  });
 
-${ADMIN_USAGE}
-
-exit codes: 0 valid or done, 1 rejected, failed or problems found, 2 usage or input error`;
+/** The wasm core, loaded only by the commands that use it (help and --version stay instant). */
+let tg;
 
 /** A usage or input problem: exit code 2. */
 class InputError extends UsageError {}
@@ -49,15 +43,35 @@ const OPTIONS = {
   help: { type: 'boolean', short: 'h' },
 };
 
-function readText(file, what) {
-  try {
-    return file === '-' ? readFileSync(0, 'utf8') : readFileSync(file, 'utf8');
-  } catch (e) {
-    throw new InputError(`cannot read ${what} ${file}: ${e.code ?? e.message}`);
-  }
-}
+/** The options each offline command takes (a flag of another command is an unknown option). */
+const TAKES = {
+  inspect: ['json', 'now'],
+  verify: [
+    'json',
+    'now',
+    'jwks',
+    'jwk',
+    'secret',
+    'secret-b64',
+    'alg',
+    'iss',
+    'aud',
+    'sub',
+    'scope',
+    'type',
+    'leeway',
+    'max-lifetime',
+    'jws',
+  ],
+  mint: ['key', 'claims', 'sub', 'scope', 'ttl', 'type', 'iss', 'aud', 'now'],
+  keygen: ['alg', 'kid'],
+  'public-jwk': ['jwks'],
+};
 
-function readJson(file, what) {
+/** A JSON file; a JWKS URL is named as one (fetching it is not supported yet). */
+function readJson(file, what, flag) {
+  if (/^https?:\/\//i.test(file))
+    throw new InputError(`${flag} takes a file; fetching a JWKS URL is not supported yet (download it first: curl -o jwks.json ${file})`);
   const text = readText(file, what);
   try {
     return JSON.parse(text);
@@ -66,16 +80,25 @@ function readJson(file, what) {
   }
 }
 
-function integer(text, what, { min = 0 } = {}) {
-  if (text === undefined) return undefined;
-  if (!/^\d+$/.test(text) || Number(text) < min) throw new InputError(`${what} must be a whole number of seconds, got "${text}"`);
-  return Number(text);
+/** One private JWK, as keygen prints it; a JWKS or a public key is explained, not guessed at. */
+function readPrivateJwk(file, flag) {
+  const jwk = readJson(file, 'private key', flag);
+  if (jwk !== null && typeof jwk === 'object' && Array.isArray(jwk.keys))
+    throw new InputError(
+      `${flag} takes one private JWK (keygen's output), but ${file} is a JWKS ({"keys": [...]}); give the private key file`,
+    );
+  if (jwk !== null && typeof jwk === 'object' && !Array.isArray(jwk) && jwk.kty !== 'oct' && jwk.d === undefined)
+    throw new InputError(`${flag} takes a private JWK (keygen's output), but ${file} is a public key (no "d")`);
+  return jwk;
 }
+
+const seconds = (text, flag) => (text === undefined ? undefined : duration(text, flag));
+const time = (text, flag) => (text === undefined ? undefined : instant(text, flag));
 
 function tokenArg(positionals) {
   const [arg] = positionals;
   if (arg === undefined) throw new InputError('missing token (give it as an argument, or - to read stdin)');
-  const token = (arg === '-' ? readText('-', 'stdin') : arg).trim();
+  const token = pastedToken(arg === '-' ? readText('-', 'stdin') : arg);
   if (token === '') throw new InputError('the token is empty');
   return token;
 }
@@ -89,8 +112,8 @@ function secretKey(k, token) {
 function keysFrom(v, token) {
   const given = ['jwks', 'jwk', 'secret', 'secret-b64'].filter((k) => v[k] !== undefined);
   if (given.length !== 1) throw new InputError('give exactly one of --jwks FILE, --jwk FILE, --secret TEXT, --secret-b64 B64URL');
-  if (v.jwks !== undefined) return readJson(v.jwks, 'JWKS');
-  if (v.jwk !== undefined) return readJson(v.jwk, 'JWK');
+  if (v.jwks !== undefined) return readJson(v.jwks, 'JWKS', '--jwks');
+  if (v.jwk !== undefined) return readJson(v.jwk, 'JWK', '--jwk');
   if (v['secret-b64'] !== undefined) {
     if (!/^[A-Za-z0-9_-]+$/.test(v['secret-b64'])) throw new InputError('--secret-b64 must be base64url without padding');
     return secretKey(v['secret-b64'], token);
@@ -117,15 +140,15 @@ function verify(v, positionals) {
   const token = tokenArg(positionals);
   const keys = keysFrom(v, token);
   const policy = {};
-  if (v.alg) policy.algorithms = v.alg;
+  if (v.alg) policy.algorithms = v.alg.map(algName);
   if (v.iss) policy.issuer = v.iss;
   if (v.aud) policy.audience = v.aud;
   if (v.sub !== undefined) policy.subject = v.sub;
   if (v.scope !== undefined) policy.scope = v.scope;
   if (v.type) policy.tokenTypes = v.type;
-  if (v.leeway !== undefined) policy.leeway = integer(v.leeway, '--leeway');
-  if (v['max-lifetime'] !== undefined) policy.maxLifetime = v['max-lifetime'] === 'none' ? 0 : integer(v['max-lifetime'], '--max-lifetime');
-  const now = integer(v.now, '--now');
+  if (v.leeway !== undefined) policy.leeway = seconds(v.leeway, '--leeway');
+  if (v['max-lifetime'] !== undefined) policy.maxLifetime = v['max-lifetime'] === 'none' ? 0 : seconds(v['max-lifetime'], '--max-lifetime');
+  const now = time(v.now, '--now');
   if (v.jws) {
     let out;
     try {
@@ -171,7 +194,7 @@ function verify(v, positionals) {
 
 function inspect(v, positionals) {
   const token = tokenArg(positionals);
-  const r = tg.inspect(token, { now: integer(v.now, '--now') });
+  const r = tg.inspect(token, { now: time(v.now, '--now') });
   if (v.json) print(r, v);
   else {
     const lines = [`kind: ${r.kind}   status: ${r.status}   size: ${r.size} bytes`];
@@ -187,9 +210,10 @@ function inspect(v, positionals) {
 }
 
 function mint(v) {
-  if (v.key === undefined) throw new InputError('mint needs --key FILE (a private JWK)');
-  const key = readJson(v.key, 'private key');
-  const now = integer(v.now, '--now') ?? Math.floor(Date.now() / 1000);
+  if (v.key === undefined)
+    throw new InputError("mint needs --key FILE (a private JWK), or, without --claims, --issuer ISS to sign with the issuer's key in KV");
+  const key = readPrivateJwk(v.key, '--key');
+  const now = time(v.now, '--now') ?? Math.floor(Date.now() / 1000);
   let claims;
   if (v.claims !== undefined) {
     try {
@@ -218,7 +242,7 @@ function mint(v) {
 function keygen(v) {
   if (!v.alg || v.alg.length !== 1) throw new InputError('keygen needs exactly one --alg (HS256 … EdDSA)');
   try {
-    print(tg.generateKey(v.alg[0], { kid: v.kid }), v);
+    print(tg.generateKey(algName(v.alg[0]), { kid: v.kid }), v);
   } catch (e) {
     if (e instanceof tg.TokengateError) throw new InputError(`${e.code}: ${e.message}`);
     throw e;
@@ -231,7 +255,7 @@ function publicJwk(v, positionals) {
   if (file === undefined) throw new InputError('public-jwk needs FILE (a private JWK)');
   let pub;
   try {
-    pub = tg.publicJwk(readJson(file, 'private key'));
+    pub = tg.publicJwk(readPrivateJwk(file, 'public-jwk'));
   } catch (e) {
     if (e instanceof tg.TokengateError) throw new InputError(`${e.code}: ${e.message}`);
     throw e;
@@ -242,41 +266,55 @@ function publicJwk(v, positionals) {
 
 const COMMANDS = { inspect, verify, mint, keygen, 'public-jwk': publicJwk };
 
+/** `mint` signs with a key file when given --key or --claims; otherwise with an issuer's key in KV. */
+const offlineMint = (rest) => rest.some((a) => /^--(key|claims)(=|$)/.test(a));
+
+function version() {
+  return JSON.parse(readFileSync(new URL('../package.json', import.meta.url), 'utf8')).version;
+}
+
 async function main(argv) {
   const [command, ...rest] = argv;
-  if (command === undefined || command === '--help' || command === '-h' || command === 'help') {
-    process.stdout.write(`${USAGE}\n`);
-    return command === undefined ? 2 : 0;
+  if (command === undefined) {
+    process.stderr.write(`${overview()}\n`);
+    return 2;
   }
-  if (isAdminCommand(command, rest)) return runAdmin(command, rest);
-  const run = COMMANDS[command];
-  if (!run) throw new InputError(`unknown command "${command}"`);
-  const extra = command === 'public-jwk' ? { jwks: { type: 'boolean' } } : {};
-  let parsed;
-  try {
-    parsed = parseArgs({ args: rest, options: { ...OPTIONS, ...extra }, allowPositionals: true, strict: true });
-  } catch (e) {
-    throw new InputError(e.message);
-  }
-  if (parsed.values.help) {
-    process.stdout.write(`${USAGE}\n`);
+  if (command === '--version' || command === '-V' || command === 'version') {
+    process.stdout.write(`tokengate ${version()}\n`);
     return 0;
   }
+  if (command === '--help' || command === '-h' || command === 'help') {
+    const [topic] = rest;
+    if (topic === undefined) process.stdout.write(`${overview()}\n`);
+    else if (topic in HELP) process.stdout.write(`${commandHelp(topic)}\n`);
+    else throw new InputError(`no command "${topic}"; \`tokengate help\` lists them`);
+    return 0;
+  }
+  if (!(command in HELP)) {
+    const near = closest(command, Object.keys(HELP));
+    throw new InputError(`unknown command "${command}"; ${near ? `did you mean ${near}?` : 'see `tokengate help`'}`);
+  }
+  if (rest.includes('--help') || rest.includes('-h')) {
+    process.stdout.write(`${commandHelp(command)}\n`);
+    return 0;
+  }
+  if (!(command in COMMANDS) || (command === 'mint' && !offlineMint(rest))) {
+    const { runAdmin } = await import('../js/admin/cli.js');
+    return runAdmin(command, rest);
+  }
+  const options = Object.fromEntries(TAKES[command].map((n) => [n, OPTIONS[n]]));
+  if (command === 'public-jwk') options.jwks = { type: 'boolean' };
+  const parsed = parseArgv(rest, options, { help: `tokengate help ${command}` });
   if (parsed.positionals.length > 1) throw new InputError(`unexpected argument "${parsed.positionals[1]}"`);
-  return run(parsed.values, parsed.positionals);
+  tg = await import('../js/node.js');
+  return COMMANDS[command](parsed.values, parsed.positionals);
 }
 
 try {
   process.exitCode = await main(process.argv.slice(2));
 } catch (e) {
-  if (!(e instanceof UsageError)) {
-    // KV or data problems in a lifecycle command: a clear message, exit 1.
-    process.stderr.write(`tokengate: ${e?.message ?? e}\n`);
-    process.exitCode = 1;
-  } else {
-    process.stderr.write(
-      `tokengate: ${e.message}\n${e.message.startsWith('unknown') || e.message.includes('Unknown option') ? `\n${USAGE}\n` : ''}`,
-    );
-    process.exitCode = 2;
-  }
+  // Usage and input errors: one line, exit 2. KV or data problems in a lifecycle command: a
+  // clear message, exit 1.
+  process.stderr.write(`tokengate: ${e instanceof UsageError ? e.message : (e?.message ?? e)}\n`);
+  process.exitCode = e instanceof UsageError ? 2 : 1;
 }

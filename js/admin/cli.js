@@ -1,26 +1,14 @@
 // The admin half of the CLI: lifecycle commands over the worker's KV (local by default).
-import { parseArgs } from 'node:util';
+import { existsSync } from 'node:fs';
 import { TokengateError } from '../node.js';
-import { COMMON_OPTIONS, UsageError, duration, instant, openAdmin } from './context.js';
+import { UsageError, algName, closest, instant, parseArgv, pastedToken } from '../cli/argv.js';
+import { subcommands } from '../cli/help.js';
+import { COMMON_OPTIONS, openAdmin } from './context.js';
 import { KEY_OPTIONS, keys } from './keys.js';
 import { TOKEN_OPTIONS, mint, revoke, revocations } from './tokens.js';
 import { APIKEY_OPTIONS, apikey } from './apikeys.js';
 import { GRANT_OPTIONS, grants } from './grants.js';
 import { auditList, status } from './status.js';
-
-export const ADMIN_USAGE = `lifecycle (KV: --local, the default, is npm start's .wrangler/state; --remote uses wrangler):
-  tokengate keys generate|rotate|list|retire KID|remove KID|cleanup --issuer ISS [--alg ES256] [--max-active N] [--max-age 180d]
-  tokengate mint --issuer ISS --sub USER [--scope S] [--ttl 1h] [--type access|refresh|service]
-                 [--claim NAME=VALUE]... [--one-per-user]
-  tokengate revoke (--token JWT | --jti ID --issuer ISS | --subject USER [--issuer ISS] [--before TIME]) [--reason TEXT]
-  tokengate revocations list|prune|compact
-  tokengate apikey create --name N --owner U [--scopes "a b"] [--expires 90d] [--one-per-owner]
-  tokengate apikey rotate ID | revoke ID [--purge] | list [--state active|expired|revoked|purged] [--owner U]
-  tokengate grants grant|revoke|list --tenant T --module M --scope S
-  tokengate status | health        (exit 1 when anything is wrong)
-  tokengate audit list [--since TIME|24h]
-  every command: [--json] [--actor NAME] [--local | --remote [--namespace-id ID]] [--persist-to DIR]
-                 [--config FILE] [--keys-dir DIR]`;
 
 const GROUPS = {
   keys: { options: KEY_OPTIONS, subs: keys },
@@ -36,33 +24,53 @@ const SINGLE = {
   health: { options: {}, run: status },
 };
 
-export const isAdminCommand = (command, rest) =>
-  command in GROUPS || (command in SINGLE && (command !== 'mint' || rest.some((a) => a === '--issuer' || a.startsWith('--issuer='))));
+/**
+ * Local KV and the configuration live in the project directory: outside one (no wrangler.toml,
+ * no --config, no --persist-to), nothing is opened or created.
+ */
+function checkProject(command, v) {
+  if (existsSync('wrangler.toml') || v.config !== undefined || (v['persist-to'] !== undefined && !v.remote)) return;
+  if (command === 'mint')
+    throw new UsageError(
+      `mint needs --key FILE (a private JWK), or a project directory (no wrangler.toml in ${process.cwd()}) to sign with an issuer's key in KV`,
+    );
+  throw new UsageError(
+    `no wrangler.toml in ${process.cwd()}: run lifecycle commands from the project directory (or give --config FILE${v.remote ? ' and --namespace-id ID' : ' and --persist-to DIR'})`,
+  );
+}
 
 /** Runs one admin command; returns the exit code. */
 export async function runAdmin(command, rest) {
-  let run, options, args;
+  let run, options, args, help;
   if (command in GROUPS) {
     const [sub, ...more] = rest;
-    run = GROUPS[command].subs[sub];
-    if (!run) throw new UsageError(`${command} needs one of: ${Object.keys(GROUPS[command].subs).join(', ')}`);
+    if (sub === undefined || sub.startsWith('-')) throw new UsageError(`${command} needs a subcommand:\n${subcommands(command)}`);
+    run = Object.hasOwn(GROUPS[command].subs, sub) ? GROUPS[command].subs[sub] : undefined;
+    if (!run) {
+      const near = closest(sub, Object.keys(GROUPS[command].subs));
+      throw new UsageError(
+        `unknown subcommand "${command} ${sub}"; ${near ? `did you mean ${command} ${near}?` : `one of: ${Object.keys(GROUPS[command].subs).join(', ')}`}`,
+      );
+    }
     options = GROUPS[command].options;
     args = more;
+    help = `tokengate help ${command}`;
   } else {
     ({ run, options } = SINGLE[command]);
     args = rest;
+    help = `tokengate help ${command}`;
   }
-  let parsed;
-  try {
-    parsed = parseArgs({ args, options: { ...COMMON_OPTIONS, ...options }, allowPositionals: true, strict: true });
-  } catch (e) {
-    throw new UsageError(e.message);
-  }
+  const parsed = parseArgv(args, { ...COMMON_OPTIONS, ...options }, { help });
   const v = parsed.values;
-  if (v.since !== undefined) {
-    const rel = /^\d+[smhd]$/.test(v.since) ? Math.floor(Date.now() / 1000) - duration(v.since, '--since') : instant(v.since, '--since');
-    v.since = new Date(rel * 1000).toISOString();
-  }
+  // Times relative to the command's clock (--now, itself relative to the wall clock).
+  const wall = Math.floor(Date.now() / 1000);
+  if (v.now !== undefined) v.now = String(instant(v.now, '--now', wall));
+  const now = v.now === undefined ? wall : Number(v.now);
+  if (v.before !== undefined) v.before = String(instant(v.before, '--before', now));
+  if (v.since !== undefined) v.since = new Date(instant(v.since, '--since', now) * 1000).toISOString();
+  if (v.alg !== undefined) v.alg = algName(v.alg);
+  if (v.token !== undefined) v.token = pastedToken(v.token);
+  checkProject(command, v);
   const admin = await openAdmin(v);
   try {
     const r = await run(admin, v, parsed.positionals);

@@ -9,27 +9,11 @@ import { lifecycle } from '../core.js';
 import { CONFIG, PREFIX, onCheckpoint, readDoc, uniqueName } from '../store.js';
 import { openLocalKv, WranglerKv } from './kv.js';
 
-/** A usage or input problem: exit code 2. */
-export class UsageError extends Error {}
+// The usage error and the duration and time syntax are the CLI's one argv vocabulary.
+import { UsageError, instant } from '../cli/argv.js';
+export { UsageError, duration, instant } from '../cli/argv.js';
 
 export const DAY = 86400;
-
-const UNITS = { s: 1, m: 60, h: 3600, d: DAY };
-
-/** `90`, `90s`, `15m`, `12h`, `30d` → seconds. */
-export function duration(text, what) {
-  const m = /^(\d+)([smhd]?)$/.exec(text ?? '');
-  if (!m) throw new UsageError(`${what} must look like 3600, 15m, 12h or 30d, got "${text}"`);
-  return Number(m[1]) * UNITS[m[2] || 's'];
-}
-
-/** Unix seconds, or an ISO 8601 date/time. */
-export function instant(text, what) {
-  if (/^\d+$/.test(text)) return Number(text);
-  const ms = Date.parse(text);
-  if (Number.isNaN(ms)) throw new UsageError(`${what} must be unix seconds or an ISO date, got "${text}"`);
-  return Math.floor(ms / 1000);
-}
 
 export const iso = (secs) =>
   typeof secs !== 'number' ? '-' : secs >= 253402300799 ? 'never' : new Date(secs * 1000).toISOString().replace('.000Z', 'Z');
@@ -120,8 +104,12 @@ export class Admin {
       );
     const all = this.config.issuers;
     if (name === undefined) {
-      if (all.length === 1) return all[0];
-      throw new UsageError(`give --issuer (one of: ${all.map((i) => i.issuer).join(', ')})`);
+      if (all.length === 1) {
+        if (!this.issuerNoted) process.stderr.write(`tokengate: no --issuer given; using the only configured issuer, ${all[0].issuer}\n`);
+        this.issuerNoted = true;
+        return all[0];
+      }
+      throw new UsageError(`${all.length} issuers are configured; give --issuer (one of: ${all.map((i) => i.issuer).join(', ')})`);
     }
     const found = all.find((i) => i.issuer === name);
     if (!found) throw new UsageError(`unknown issuer "${name}"; configured: ${all.map((i) => i.issuer).join(', ')}`);

@@ -4,9 +4,10 @@
 //    write can meet SQLITE_BUSY: every call retries with backoff.
 //  - remote (or local through the wrangler CLI): `wrangler kv key …` commands.
 import { execFile } from 'node:child_process';
-import { mkdirSync } from 'node:fs';
+import { existsSync, mkdirSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { promisify } from 'node:util';
+import { UsageError } from '../cli/argv.js';
 
 const run = promisify(execFile);
 const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
@@ -89,6 +90,10 @@ export class WranglerKv {
   }
 
   async #wrangler(args) {
+    if (!existsSync(this.bin))
+      throw new UsageError(
+        `--remote needs wrangler, and ${this.bin} does not exist: run from the project directory, after npm install --save-dev wrangler`,
+      );
     const env = { ...process.env, XDG_CONFIG_HOME: process.env.XDG_CONFIG_HOME ?? join(this.cwd, '.config') };
     const { stdout } = await run(this.bin, [...args, ...this.where], { cwd: this.cwd, env, maxBuffer: 64 << 20 });
     return stdout;

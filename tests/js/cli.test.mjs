@@ -1,8 +1,8 @@
 // The CLI, run as a user runs it: every command, --json, stdin, and every exit code.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { spawnSync } from 'node:child_process';
-import { mkdtempSync, writeFileSync } from 'node:fs';
+import { spawn, spawnSync } from 'node:child_process';
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import * as jose from 'jose';
@@ -11,8 +11,8 @@ const BIN = new URL('../../bin/tokengate.js', import.meta.url).pathname;
 const NOW = 1_800_000_000;
 const dir = mkdtempSync(join(tmpdir(), 'tokengate-cli-'));
 
-function cli(args, input) {
-  const r = spawnSync(process.execPath, [BIN, ...args], { input, encoding: 'utf8' });
+function cli(args, input, { cwd } = {}) {
+  const r = spawnSync(process.execPath, [BIN, ...args], { input, encoding: 'utf8', cwd });
   return { code: r.status, out: r.stdout, err: r.stderr };
 }
 const file = (name, text) => {
@@ -157,14 +157,14 @@ test('usage and input errors exit 2 with a clear message', () => {
     [[], /usage:/],
     [['frobnicate'], /unknown command "frobnicate"/],
     [['verify', token], /exactly one of --jwks/],
-    [['verify', token, '--jwks', join(dir, 'missing.json')], /cannot read JWKS .*missing\.json: ENOENT/],
+    [['verify', token, '--jwks', join(dir, 'missing.json')], /^tokengate: no such file: .*missing\.json\n$/],
     [['verify', token, '--jwks', file('bad.json', '{"keys": [{"kty": "RSA"}]}')], /key_invalid/],
     [['verify', token, '--jwks', file('notjson.json', 'nope')], /is not JSON/],
-    [['verify', token, '--jwks', jwksPath, '--leeway', 'ten'], /--leeway must be a whole number/],
+    [['verify', token, '--jwks', jwksPath, '--leeway', 'ten'], /--leeway takes a duration like 30s, 15m, 2h, 7d, 2w or 1y/],
     [['verify', token, '--jwks', jwksPath, '--scope', 'a and'], /scope_invalid/],
     [['verify', '--jwks', jwksPath], /missing token/],
-    [['verify', token, '--jwks', jwksPath, '--bogus'], /Unknown option '--bogus'/],
-    [['mint', '--claims', '{}'], /--key FILE/],
+    [['verify', token, '--jwks', jwksPath, '--bogus'], /^tokengate: unknown option --bogus; see `tokengate help verify`\n$/],
+    [['mint', '--claims', '{}'], /mint needs --key FILE/],
     [['public-jwk'], /needs FILE/],
   ];
   for (const [args, message] of cases) {
@@ -173,4 +173,210 @@ test('usage and input errors exit 2 with a clear message', () => {
     assert.match(r.err + r.out, message);
   }
   assert.equal(cli(['--help']).code, 0);
+});
+
+test('a closed stdout ends the command quietly with its own exit code', async () => {
+  // The reader is gone before the CLI writes its first byte (it has not even loaded yet).
+  const closed = (args) =>
+    new Promise((resolve) => {
+      const child = spawn(process.execPath, [BIN, ...args], { stdio: ['ignore', 'pipe', 'pipe'] });
+      child.stdout.destroy();
+      let err = '';
+      child.stderr.on('data', (d) => (err += d));
+      child.on('close', (code) => resolve({ code, err }));
+    });
+  const base = ['verify', token, '--jwks', jwksPath, '--now', String(NOW)];
+  assert.deepEqual(await closed(base), { code: 0, err: '' });
+  assert.deepEqual(await closed([...base, '--iss', 'https://other.example']), { code: 1, err: '' });
+  assert.deepEqual(await closed(['inspect', token, '--now', String(NOW)]), { code: 0, err: '' });
+  assert.deepEqual(await closed(['help']), { code: 0, err: '' });
+  // As people write it: `| head -1`, the exit code read from PIPESTATUS.
+  const sh = spawnSync(
+    'bash',
+    [
+      '-c',
+      `"$0" "$1" verify "$2" --jwks "$3" --now ${NOW} --iss https://other.example | head -1; exit "\${PIPESTATUS[0]}"`,
+      process.execPath,
+      BIN,
+      token,
+      jwksPath,
+    ],
+    { encoding: 'utf8' },
+  );
+  assert.equal(sh.status, 1);
+  assert.equal(sh.stderr, '');
+  assert.match(sh.stdout, /^rejected: issuer_not_allowed \(401\)/);
+});
+
+test('one vocabulary: --issuer/--audience, durations, times, alg names in any case', () => {
+  const t = cli([
+    'mint',
+    '--key',
+    privPath,
+    '--issuer',
+    'https://i',
+    '--audience',
+    'api',
+    '--sub',
+    'u',
+    '--ttl',
+    '2w',
+    '--now',
+    String(NOW),
+  ]);
+  assert.equal(t.code, 0, t.err);
+  const claims = JSON.parse(Buffer.from(t.out.trim().split('.')[1], 'base64url').toString());
+  assert.deepEqual([claims.iss, claims.aud, claims.exp - claims.iat], ['https://i', 'api', 14 * 86400]);
+  const verify = (...extra) => cli(['verify', t.out, '--jwks', jwksPath, ...extra]);
+  const iso = new Date(NOW * 1000).toISOString();
+  for (const [flags, code] of [
+    [['--now', String(NOW), '--issuer', 'https://i', '--audience', 'api', '--iss', 'https://j'], 0],
+    [['--now', String(NOW), '--aud', 'other'], 1],
+    [['--now', iso], 0],
+    [['--now', iso.slice(0, 10)], 1], // midnight, before iat
+    [['--now', String(NOW + 15 * 86400)], 1],
+    [['--now', String(NOW), '--max-lifetime', '1y'], 0],
+    [['--now', String(NOW - 90), '--leeway', '2m'], 0],
+    [['--now', String(NOW - 90), '--leeway', '1m'], 1],
+    [['--now', String(NOW), '--max-lifetime', '1w'], 1],
+    [['--now', String(NOW), '--max-lifetime', '2w', '--alg', 'es256'], 0],
+  ]) {
+    const r = verify(...flags);
+    assert.equal(r.code, code, `${flags.join(' ')}: ${r.out}${r.err}`);
+  }
+  // Relative times count from the wall clock.
+  const fresh = cli(['mint', '--key', privPath, '--sub', 'u', '--ttl', '2h']).out;
+  for (const [now, code] of [
+    ['now', 0],
+    ['+1h', 0],
+    ['now+1h', 0],
+    ['+3h', 1],
+    ['-1h', 1],
+    ['now-1h', 1],
+    ['1h', 1],
+  ]) {
+    const r = cli(['verify', fresh, '--jwks', jwksPath, '--now', now]);
+    assert.equal(r.code, code, `--now ${now}: ${r.out}${r.err}`);
+  }
+  const ed = cli(['keygen', '--alg', 'eddsa']);
+  assert.equal(ed.code, 0, ed.err);
+  assert.equal(JSON.parse(ed.out).crv, 'Ed25519');
+  for (const [args, message] of [
+    [['verify', t.out, '--jwks', jwksPath, '--now', 'yesterday'], /--now takes a time: Unix seconds, ISO 8601/],
+    [['mint', '--key', privPath, '--ttl', '3x'], /--ttl takes a duration/],
+    [['verify', t.out, '--jwks', jwksPath, '--max-lifetime', 'forever'], /--max-lifetime takes a duration/],
+  ]) {
+    const r = cli(args);
+    assert.equal(r.code, 2, args.join(' '));
+    assert.match(r.err, message);
+  }
+});
+
+test('help: --version, help COMMAND, COMMAND --help, did-you-mean, subcommand lists', () => {
+  const version = cli(['--version']);
+  const pkg = JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8'));
+  assert.deepEqual([version.code, version.out], [0, `tokengate ${pkg.version}\n`]);
+  for (const command of ['verify', 'inspect', 'mint', 'keygen', 'public-jwk', 'keys', 'revoke', 'apikey', 'grants', 'status', 'audit']) {
+    const help = cli(['help', command]);
+    assert.equal(help.code, 0, command);
+    assert.match(help.out, new RegExp(`^tokengate ${command}: .*\\n\\nusage: tokengate ${command}`));
+    assert.match(help.out, /\nexamples:\n {2}tokengate /);
+    assert.equal(cli([command, '--help']).out, help.out);
+  }
+  assert.match(cli(['help']).out, /^usage: tokengate COMMAND/);
+  // A mistyped option or command: one line, exit 2.
+  for (const [args, line] of [
+    [['verify', token, '--jwks', jwksPath, '--isuer', 'x'], 'unknown option --isuer; did you mean --issuer?'],
+    [['verify', token, '--jwks', jwksPath, '--audince', 'x'], 'unknown option --audince; did you mean --audience?'],
+    [['mint', '--key', privPath, '--tll', '1h'], 'unknown option --tll; did you mean --ttl?'],
+    [['keys', 'rotate', '--isuer', 'x'], 'unknown option --isuer; did you mean --issuer?'],
+    [['verfy', token], 'unknown command "verfy"; did you mean verify?'],
+    [['keys', 'rotat'], 'unknown subcommand "keys rotat"; did you mean keys rotate?'],
+    [['help', 'nope'], 'no command "nope"; `tokengate help` lists them'],
+  ]) {
+    const r = cli(args);
+    assert.deepEqual([r.code, r.out, r.err], [2, '', `tokengate: ${line}\n`], args.join(' '));
+  }
+  // A group without its subcommand lists them, one line each.
+  const keys = cli(['keys']);
+  assert.equal(keys.code, 2);
+  const lines = keys.err.trimEnd().split('\n');
+  assert.equal(lines[0], 'tokengate: keys needs a subcommand:');
+  assert.deepEqual(
+    lines.slice(1).map((l) => l.trim().split(/\s+/).slice(0, 3).join(' ')),
+    ['rotate', 'generate', 'list', 'retire', 'remove', 'cleanup'].map((s) => `tokengate keys ${s}`),
+  );
+});
+
+test('inputs as people paste them: Bearer, whitespace, a JWKS URL, a missing file, a JWKS for a key', () => {
+  for (const pasted of [`Bearer ${token}`, `  ${token}\n`, `Authorization: Bearer ${token}\r\n`, `bearer ${token}`]) {
+    const r = cli(['verify', pasted, '--jwks', jwksPath, '--now', String(NOW)]);
+    assert.equal(r.code, 0, `${JSON.stringify(pasted.slice(0, 20))}: ${r.out}${r.err}`);
+    assert.equal(cli(['verify', '-', '--jwks', jwksPath, '--now', String(NOW)], pasted).code, 0);
+    assert.equal(cli(['inspect', pasted, '--now', String(NOW)]).code, 0);
+  }
+  const pub = file('public.json', JSON.stringify(JSON.parse(jwksOut.out).keys[0]));
+  const url = 'https://auth.example.com/.well-known/jwks.json';
+  const notJwk = (flag, f) =>
+    `${flag} takes one private JWK (keygen's output), but ${f} is a JWKS ({"keys": [...]}); give the private key file`;
+  for (const [args, line] of [
+    [
+      ['verify', token, '--jwks', url],
+      `--jwks takes a file; fetching a JWKS URL is not supported yet (download it first: curl -o jwks.json ${url})`,
+    ],
+    [['verify', token, '--jwk', join(dir, 'nope.json')], `no such file: ${join(dir, 'nope.json')}`],
+    [['public-jwk', 'nope.json'], 'no such file: nope.json'],
+    [['public-jwk', jwksPath], notJwk('public-jwk', jwksPath)],
+    [['mint', '--key', jwksPath, '--sub', 'u'], notJwk('--key', jwksPath)],
+    [['mint', '--key', pub, '--sub', 'u'], `--key takes a private JWK (keygen's output), but ${pub} is a public key (no "d")`],
+    [['verify', token, '--jwks', dir], `${dir} is a directory, not a JWKS file`],
+  ]) {
+    const r = cli(args);
+    assert.deepEqual([r.code, r.err], [2, `tokengate: ${line}\n`], args.join(' '));
+  }
+});
+
+test('lifecycle commands outside a project, --remote without wrangler, --issuer with several issuers', () => {
+  const outside = mkdtempSync(join(tmpdir(), 'tokengate-outside-'));
+  for (const args of [['status'], ['keys', 'list'], ['revoke', '--jti', 'x']]) {
+    const r = cli(args, undefined, { cwd: outside });
+    assert.equal(r.code, 2, args.join(' '));
+    assert.equal(
+      r.err,
+      `tokengate: no wrangler.toml in ${outside}: run lifecycle commands from the project directory (or give --config FILE and --persist-to DIR)\n`,
+    );
+  }
+  const mint = cli(['mint', '--sub', 'u', '--ttl', '15m'], undefined, { cwd: outside });
+  assert.deepEqual(
+    [mint.code, mint.err],
+    [
+      2,
+      `tokengate: mint needs --key FILE (a private JWK), or a project directory (no wrangler.toml in ${outside}) to sign with an issuer's key in KV\n`,
+    ],
+  );
+  assert.equal(existsSync(join(outside, '.wrangler')), false, 'nothing created');
+  const project = mkdtempSync(join(tmpdir(), 'tokengate-project-'));
+  const issuers = [
+    { issuer: 'https://a.example', audience: 'api', jwks: 'jwks:a' },
+    { issuer: 'https://b.example', audience: 'api', jwks: 'jwks:b' },
+  ];
+  const toml = `name = "t"\n[vars]\nTOKENGATE_CONFIG = '${JSON.stringify({ issuers })}'\n`;
+  writeFileSync(join(project, 'wrangler.toml'), toml);
+  const remote = cli(['status', '--remote'], undefined, { cwd: project });
+  assert.equal(remote.code, 2);
+  const wrangler = join(project, 'node_modules', '.bin', 'wrangler');
+  assert.equal(
+    remote.err,
+    `tokengate: --remote needs wrangler, and ${wrangler} does not exist: run from the project directory, after npm install --save-dev wrangler\n`,
+  );
+  const several = cli(['keys', 'rotate'], undefined, { cwd: project });
+  assert.equal(several.code, 2);
+  assert.equal(several.err, 'tokengate: 2 issuers are configured; give --issuer (one of: https://a.example, https://b.example)\n');
+  const one = mkdtempSync(join(tmpdir(), 'tokengate-project-'));
+  mkdirSync(join(one, 'cfg'));
+  writeFileSync(join(one, 'cfg', 'config.json'), JSON.stringify({ issuers: issuers.slice(0, 1) }));
+  const used = cli(['keys', 'rotate', '--config', 'cfg/config.json', '--persist-to', 'state', '--json'], undefined, { cwd: one });
+  assert.equal(used.code, 0, used.err);
+  assert.equal(used.err, 'tokengate: no --issuer given; using the only configured issuer, https://a.example\n');
+  assert.equal(JSON.parse(used.out).issuer, 'https://a.example');
 });
