@@ -158,7 +158,12 @@ class Isolate {
     const id = JSON.stringify(tokenTypes ?? null);
     let entry = this.apiKeys.get(id);
     if (!entry) {
-      const v = new tg.Validator({ keys: null, tokenTypes: tokenTypes ?? undefined, maxRevocationAge: config.maxRevocationAge, realm: config.realm });
+      const v = new tg.Validator({
+        keys: null,
+        tokenTypes: tokenTypes ?? undefined,
+        maxRevocationAge: config.maxRevocationAge,
+        realm: config.realm,
+      });
       entry = { v, revocations: null };
       this.apiKeys.set(id, entry);
     }
@@ -258,7 +263,8 @@ function withPageHeaders(res) {
 
 async function authenticate(iso, config, request, url, decision, waitUntil) {
   const cred = extractCredential(request, url, config.credentials);
-  if (cred === null) return { response: rejection(tg.rejection('credential_missing', 'a credential is required', { realm: config.realm })) };
+  if (cred === null)
+    return { response: rejection(tg.rejection('credential_missing', 'a credential is required', { realm: config.realm })) };
   const now = Math.floor(Date.now() / 1000);
   const scope = decision.scope ?? null;
   if (cred.kind === 'apikey') {
@@ -459,7 +465,8 @@ export default {
         return env.ASSETS ? withPageHeaders(await env.ASSETS.fetch(request)) : json(404, { error: 'not_found' });
       }
       const target = originUrl(config, env, url, decision.path);
-      if (decision.action === 'anonymous') return await forward(config, env, request, decision, target, originHeaders(config, request, null));
+      if (decision.action === 'anonymous')
+        return await forward(config, env, request, decision, target, originHeaders(config, request, null));
       const { verified, response } = await authenticate(iso, config, request, url, decision, waitUntil);
       if (response) {
         iso.stats.rejected++;

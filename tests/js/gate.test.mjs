@@ -70,7 +70,16 @@ async function start(overrides = {}, seed = {}, extra = {}) {
 }
 
 const mint = (claims = {}, k = key) =>
-  tg.mint(k, { iss: ISS, aud: 'api', sub: 'user-1', type: 'access', iat: now() - 5, exp: now() + 600, jti: crypto.randomUUID(), ...claims });
+  tg.mint(k, {
+    iss: ISS,
+    aud: 'api',
+    sub: 'user-1',
+    type: 'access',
+    iat: now() - 5,
+    exp: now() + 600,
+    jti: crypto.randomUUID(),
+    ...claims,
+  });
 const bearer = (t, init = {}) => ({ ...init, headers: { ...init.headers, Authorization: `Bearer ${t}` } });
 
 async function code(res) {
@@ -230,7 +239,7 @@ test('identity claims must read the same everywhere: control characters and padd
   assert.equal(g.seen[before].headers['x-evil'], undefined);
 });
 
-test('API keys: their own validation path, and routes\' token types apply to them', async () => {
+test("API keys: their own validation path, and routes' token types apply to them", async () => {
   // The first issuer's key set is broken: JWTs of that issuer are unavailable, API keys are not.
   const w = await start({}, { 'jwks:main': { schema: 1, version: 1, keys: [{ status: 'active', jwk: { kty: 'EC' } }] } });
   const { raw, record } = tg.apiKey.create({ name: 'ci', owner: 'svc', scopes: ['users:read'], now: now() });

@@ -220,10 +220,11 @@ test('kid flooding causes at most one KV reload per cooldown', async () => {
   assert.equal((await r.health()).kv.reads - before, 1);
 });
 
-test('concurrent requests: cold ones read for themselves (none awaits another request\'s I/O), warm ones read nothing', async () => {
+test("concurrent requests: cold ones read for themselves (none awaits another request's I/O), warm ones read nothing", async () => {
   const r = await start();
   const token = mint(keyA);
-  const burst = async () => (await Promise.all(Array.from({ length: 12 }, () => r.fetch('/api/users', bearer(token))))).map((x) => x.status);
+  const burst = async () =>
+    (await Promise.all(Array.from({ length: 12 }, () => r.fetch('/api/users', bearer(token))))).map((x) => x.status);
   assert.deepEqual(await burst(), Array(12).fill(200));
   const cold = (await r.health()).kv.reads;
   // config + jwks:main + revocations + grants per cold request at most, plus health's jwks:b
