@@ -357,9 +357,10 @@ pub struct RevocationList {
     pub version: u64,
     pub generated_at: i64,
     pub source: Option<String>,
-    /// Digest of the text it was parsed from: two lists that differ in anything never share a
-    /// cache identity, even if a racing writer reused a version number.
-    pub digest: u64,
+    /// Digest of its content (the text it was parsed from, or its canonical JSON once changed in
+    /// memory): two lists that differ in anything never share a cache identity, even if a
+    /// racing writer reused a version number. Computed on first use after a change.
+    digest: std::cell::Cell<Option<u64>>,
     jti: HashMap<String, HashMap<String, i64>>,
     subjects: HashMap<String, HashMap<String, (i64, i64)>>,
     apikeys: HashMap<String, i64>,
@@ -367,6 +368,14 @@ pub struct RevocationList {
 
 fn invalid(msg: impl Into<String>) -> Error {
     Error::new(ErrorCode::RevocationInvalid, msg)
+}
+
+/// The first 8 bytes of SHA-256, as a cache identity.
+fn digest64(text: &str) -> u64 {
+    Sha256::digest(text.as_bytes())
+        .iter()
+        .take(8)
+        .fold(0u64, |acc, b| (acc << 8) | u64::from(*b))
 }
 
 impl RevocationList {
@@ -390,11 +399,6 @@ impl RevocationList {
         }
         let mut list = RevocationList::new(wire.version, wire.generated_at);
         list.source = wire.source;
-        let d = Sha256::digest(text.as_bytes());
-        list.digest = d
-            .iter()
-            .take(8)
-            .fold(0u64, |acc, b| (acc << 8) | u64::from(*b));
         for e in wire.jti {
             list.revoke_jti(&e.iss, &e.jti, e.until);
         }
@@ -409,6 +413,7 @@ impl RevocationList {
             }
             list.revoke_apikey(&e.hash, e.until);
         }
+        list.digest.set(Some(digest64(text)));
         Ok(list)
     }
 
@@ -472,6 +477,7 @@ impl RevocationList {
     }
 
     pub fn revoke_jti(&mut self, iss: &str, jti: &str, until: i64) {
+        self.digest.set(None);
         let slot = self
             .jti
             .entry(iss.to_owned())
@@ -483,6 +489,7 @@ impl RevocationList {
 
     /// Revokes every token of `sub` issued before `before`. A later cut-off replaces an earlier.
     pub fn cut_off_subject(&mut self, iss: &str, sub: &str, before: i64, until: i64) {
+        self.digest.set(None);
         let slot = self
             .subjects
             .entry(iss.to_owned())
@@ -493,12 +500,14 @@ impl RevocationList {
     }
 
     pub fn revoke_apikey(&mut self, hash: &str, until: i64) {
+        self.digest.set(None);
         let slot = self.apikeys.entry(hash.to_owned()).or_insert(until);
         *slot = (*slot).max(until);
     }
 
     /// Drops entries whose `until` has passed; returns how many.
     pub fn prune(&mut self, now: i64) -> usize {
+        self.digest.set(None);
         let before = self.len();
         for m in self.jti.values_mut() {
             m.retain(|_, until| *until > now);
@@ -524,7 +533,12 @@ impl RevocationList {
 
     /// What a cached verdict was decided against: version, time and content.
     pub fn identity(&self) -> (u64, i64, u64) {
-        (self.version, self.generated_at, self.digest)
+        let digest = self.digest.get().unwrap_or_else(|| {
+            let d = digest64(&self.to_json());
+            self.digest.set(Some(d));
+            d
+        });
+        (self.version, self.generated_at, digest)
     }
 
     /// Counts by kind: (jti, subjects, apikeys).

@@ -246,3 +246,25 @@ fn a_racing_writer_reusing_a_version_still_invalidates_hits() {
         Err(ErrorCode::TokenRevoked)
     );
 }
+
+#[test]
+fn lists_built_or_changed_in_memory_still_invalidate_hits() {
+    // Same version and time, no text to digest: the identity comes from the content.
+    let k = key(Alg::HS256);
+    let v = validator(&k, json!({}));
+    let t = k.mint(&claims_with(&json!({"jti": "leaked"}))).unwrap();
+    let first = RevocationList::new(8, NOW);
+    let mut second = RevocationList::new(8, NOW);
+    second.revoke_jti("https://issuer.example", "leaked", NOW + 600);
+    let mut c = Cache::new(16, 5);
+    let with = |l| Context {
+        revocations: Some(l),
+        ..Default::default()
+    };
+    assert_eq!(run(&v, &mut c, &t, NOW, &with(&first)), Ok(false));
+    assert_eq!(run(&v, &mut c, &t, NOW, &with(&first)), Ok(true));
+    assert_eq!(
+        run(&v, &mut c, &t, NOW, &with(&second)),
+        Err(ErrorCode::TokenRevoked)
+    );
+}
