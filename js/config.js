@@ -11,3 +11,6 @@ export function parseConfig(text, source) {
     throw new Error(`${source}: ${e.message}`);
   }
 }
+
+/** The time-limit options of an issuer as its validator gets them (absent: the core's defaults). */
+export const issuerPolicy = (issuer) => ({ leeway: issuer?.leeway, maxLifetime: issuer?.maxLifetime });

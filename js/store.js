@@ -10,7 +10,7 @@
 // checks after its put, so once writers stop the snapshot covers every entry. A crash between the
 // entry and the snapshot leaves the old snapshot (still valid) plus an entry the next write, or
 // the cron, folds in; `status` reports it as pending.
-import { TokengateError, lifecycle, revocations as rev, sourceDigest } from './core.js';
+import { TokengateError, lifecycle, revocations as rev, rotation, sourceDigest } from './core.js';
 
 export const REVOCATIONS = 'revocations';
 export const GRANTS = 'grants';
@@ -164,11 +164,12 @@ export async function readJwks(kv, name, { now = Math.floor(Date.now() / 1000) }
 /** Published key set builder: every stored key (active and retired), oldest first. */
 export function buildJwks(listed, prev, now, source) {
   const keys = listed.map((k) => {
-    const m = k.metadata;
-    if (!m || typeof m.jwk !== 'object' || typeof m.jwk.kid !== 'string' || !['active', 'retired'].includes(m.status))
-      throw new Error(`key entry "${k.name}" is invalid: needs {status: active|retired, created_at, jwk with kid}`);
-    if ('d' in m.jwk || 'k' in m.jwk || 'p' in m.jwk) throw new Error(`key entry "${k.name}" holds private key material`);
-    return m;
+    // The core checks each entry (status, times, a public JWK with kid).
+    try {
+      return rotation.entry(k.metadata ?? null);
+    } catch (e) {
+      throw new Error(`key entry "${k.name}" is invalid: ${e.message}`);
+    }
   });
   keys.sort((a, b) => a.created_at - b.created_at || a.jwk.kid.localeCompare(b.jwk.kid));
   return { schema: 1, version: lifecycle.nextVersion(prev?.version, now), generated_at: now, source, keys };
@@ -196,29 +197,25 @@ export function buildGrants(listed, prev, now, source) {
   };
 }
 
-const DAY = 86400;
-
 /**
- * The lifecycle plan for a key set (oldest first) at `now`, shared by the CLI and the cron:
- * active keys past the rotation schedule, whether even the newest is (rotation due), active keys
- * beyond the cap (oldest first), active keys past `maxAge`, and retired keys whose tokens have all
- * expired (`retired_at + grace`; grace is the core's `keyGrace`, null when tokens have no
- * lifetime cap: then a retired key is never removable, `removableAt` null).
+ * The core's lifecycle plan for stored key entries (what is due, beyond the cap, too old,
+ * removable), with the entries themselves in place of their kids. `policy`: the issuer's
+ * `{ leeway, maxLifetime }`.
  */
-export function keyPlan(keys, { now, rotationDays, maxActive, grace, maxAge = 180 * DAY }) {
-  const active = keys.filter((k) => k.status === 'active');
-  const due = active.filter((k) => now - k.created_at > rotationDays * DAY);
-  const removableAt = (k) => (grace === null ? null : (k.retired_at ?? now) + grace);
+export function keyPlan(keys, { now, rotationDays, maxActive, maxAge, policy }) {
+  const byKid = new Map(keys.map((k) => [k.jwk.kid, k]));
+  const entries = keys.map(({ name: _, ...k }) => k);
+  const p = rotation.plan(entries, { now, rotationDays, maxActive, maxAge }, policy);
+  const pick = (kids) => kids.map((kid) => byKid.get(kid));
   return {
-    active,
-    due,
-    rotationDue: active.length > 0 && due.length === active.length,
-    newestAgeDays: active.length ? Math.floor((now - active.at(-1).created_at) / DAY) : null,
-    excess: active.slice(0, Math.max(0, active.length - maxActive)),
-    // Old active keys are retired first (then removed after the grace), never removed outright.
-    tooOld: active.filter((k) => now - k.created_at > maxAge),
-    removable: keys.filter((k) => k.status === 'retired' && removableAt(k) !== null && removableAt(k) <= now),
-    removableAt,
+    active: pick(p.active),
+    due: pick(p.due),
+    rotationDue: p.rotationDue,
+    newestAgeDays: p.newestAgeDays,
+    excess: pick(p.excess),
+    tooOld: pick(p.tooOld),
+    removable: pick(p.removable),
+    removableAt: (k) => p.removableAt[k.jwk.kid] ?? null,
   };
 }
 

@@ -23,6 +23,7 @@ pub mod inspect;
 mod json;
 pub mod keys;
 pub mod revocation;
+pub mod rotation;
 pub mod route;
 pub mod scope;
 pub mod sign;

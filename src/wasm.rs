@@ -786,6 +786,39 @@ pub fn parse_config(text: &str) -> Result<String, JsValue> {
     serde_json::to_string(&config).map_err(|e| JsValue::from_str(&e.to_string()))
 }
 
+/// A stored signing-key entry checked (status, times, a public JWK with `kid`); JSON in, JSON out.
+#[wasm_bindgen(js_name = keyEntry)]
+pub fn key_entry(text: &str) -> Result<String, JsValue> {
+    let e = crate::rotation::KeyEntry::from_json(text).map_err(|e| js_error(&e, ""))?;
+    serde_json::to_string(&e).map_err(|e| JsValue::from_str(&e.to_string()))
+}
+
+/// The lifecycle plan for stored key entries (JSON array) under a schedule (`{now, rotationDays,
+/// maxActive, maxAge?}`) and an issuer's policy (`{leeway?, maxLifetime?}`), by `kid`.
+#[wasm_bindgen(js_name = keyPlan)]
+pub fn key_plan(keys: &str, schedule: &str, policy: &str) -> Result<JsValue, JsValue> {
+    let keys: Vec<serde_json::Value> = serde_json::from_str(keys).map_err(|e| {
+        js_error(
+            &Error::new(ErrorCode::KeyInvalid, format!("key entries: {e}")),
+            "",
+        )
+    })?;
+    let keys = keys
+        .iter()
+        .map(|k| crate::rotation::KeyEntry::from_json(&k.to_string()))
+        .collect::<crate::Result<Vec<_>>>()
+        .map_err(|e| js_error(&e, ""))?;
+    let schedule: crate::rotation::Schedule = serde_json::from_str(schedule).map_err(|e| {
+        js_error(
+            &Error::new(ErrorCode::OptionsInvalid, format!("schedule: {e}")),
+            "",
+        )
+    })?;
+    let lifetimes =
+        crate::revocation::Lifetimes::from_policy_json(policy).map_err(|e| js_error(&e, ""))?;
+    to_js(&crate::rotation::Plan::new(&keys, &schedule, &lifetimes))
+}
+
 /// A coded rejection for a request-level problem the binding found (e.g. `invalid_request` for
 /// two credentials): the same object, status and `WWW-Authenticate` encoding as the core's own.
 #[wasm_bindgen]

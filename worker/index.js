@@ -1,10 +1,9 @@
 // The edge worker: rejects bad credentials before they reach the origin. It moves bytes (KV reads,
 // caching, HTTP); every accept/reject decision is the wasm core's, through the tokengate package.
 import * as tg from 'tokengate';
-import { parseConfig } from '../js/config.js';
+import { issuerPolicy, parseConfig } from '../js/config.js';
 import { Cached, Unavailable, readJson } from './store.js';
 import {
-  REVOCATIONS,
   MAINTENANCE,
   adoptJwks,
   adoptRevocations,
@@ -511,7 +510,7 @@ export default {
           now,
           rotationDays: config.rotationDays,
           maxActive: config.maxActiveKeys,
-          grace: (issuer.maxLifetime || 30 * 86400) + (issuer.leeway ?? 0),
+          policy: issuerPolicy(issuer),
         });
         if (p.rotationDue) report.keys.push({ jwks: issuer.jwks, problem: 'rotation_due', ageDays: p.newestAgeDays });
         if (p.excess.length) report.keys.push({ jwks: issuer.jwks, problem: 'too_many_active_keys', active: p.active.length });

@@ -4,7 +4,7 @@ import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { userInfo } from 'node:os';
 import { join } from 'node:path';
 import { parse as parseToml } from 'smol-toml';
-import { parseConfig } from '../config.js';
+import { issuerPolicy, parseConfig } from '../config.js';
 import { lifecycle } from '../core.js';
 import { CONFIG, PREFIX, onCheckpoint, readDoc, uniqueName } from '../store.js';
 import { openLocalKv, WranglerKv } from './kv.js';
@@ -22,7 +22,7 @@ export const iso = (secs) =>
  * An issuer's policy options as the worker passes them to its validator (the time limits:
  * `leeway`, `maxLifetime`); the core fills in its defaults.
  */
-export const issuerPolicy = (issuer) => ({ leeway: issuer?.leeway, maxLifetime: issuer?.maxLifetime });
+export { issuerPolicy };
 
 /** The options every admin command takes. */
 export const COMMON_OPTIONS = {

@@ -5,7 +5,7 @@ import { chmodSync, existsSync, mkdirSync, readFileSync, rmSync, writeFileSync }
 import { join } from 'node:path';
 import * as tg from '../node.js';
 import { PREFIX, REVOCATIONS, adoptJwks, compactJwks, compactRevocations, keyPlan, listAll, readDoc } from '../store.js';
-import { DAY, UsageError, duration, iso } from './context.js';
+import { DAY, UsageError, duration, issuerPolicy, iso } from './context.js';
 
 export const KEY_OPTIONS = {
   issuer: { type: 'string' },
@@ -39,14 +39,14 @@ async function putKey(admin, issuer, meta) {
   await admin.kv.put(`${PREFIX.key(issuer.jwks)}${m.jwk.kid}`, JSON.stringify(m), { metadata: m });
 }
 
-/** The key plan (js/store.js) with this issuer's lifetimes and the configured schedule. */
+/** The core's key plan with this issuer's lifetimes and the configured schedule. */
 export function plan(admin, issuer, keys, { maxActive, maxAge } = {}) {
   return keyPlan(keys, {
     now: admin.now,
     rotationDays: admin.config.rotationDays,
     maxActive: maxActive ?? admin.config.maxActiveKeys,
-    grace: admin.lifetimes(issuer).keyGrace,
     maxAge,
+    policy: issuerPolicy(issuer),
   });
 }
 
@@ -142,7 +142,7 @@ async function retire(admin, v, [kid]) {
   const left = keys.filter((x) => x.status === 'active' && x.jwk.kid !== kid).length;
   return {
     json: { issuer: issuer.issuer, retired: kid, activeLeft: left, version: doc.version },
-    text: `retired ${kid}: it still verifies tokens until ${iso(plan(admin, issuer, []).removableAt({ ...k, retired_at: admin.now }))}, then \`keys cleanup\` removes it${left === 0 ? '\nwarning: no active key is left; run `keys rotate` before minting' : ''}`,
+    text: `retired ${kid}: it still verifies tokens until ${iso(plan(admin, issuer, [{ ...k, status: 'retired', retired_at: admin.now }]).removableAt(k))}, then \`keys cleanup\` removes it${left === 0 ? '\nwarning: no active key is left; run `keys rotate` before minting' : ''}`,
   };
 }
 

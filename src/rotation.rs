@@ -1,0 +1,157 @@
+//! Signing-key lifecycle: the stored key entries (`key:<jwks>:<kid>` in KV) and the plan the
+//! cron, `keys` and `status` all act on — which keys are due for rotation, which active keys are
+//! beyond the cap or too old, and which retired keys may be deleted because every token they
+//! signed has expired.
+
+use crate::error::{Error, ErrorCode, Result};
+use crate::keys::printable;
+use crate::revocation::Lifetimes;
+use serde::{Deserialize, Serialize};
+use serde_json::{Map, Value};
+use std::collections::BTreeMap;
+
+const DAY: i64 = 86_400;
+/// Active keys older than this are retired by `keys cleanup` (while another active key remains).
+pub const DEFAULT_MAX_AGE: i64 = 180 * DAY;
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Status {
+    /// Signs new tokens and verifies.
+    Active,
+    /// Only verifies tokens signed before its retirement.
+    Retired,
+}
+
+/// One stored signing key (public JWK only).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct KeyEntry {
+    pub status: Status,
+    pub created_at: i64,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub retired_at: Option<i64>,
+    pub jwk: Map<String, Value>,
+}
+
+/// JWK members that carry private key material (RFC 7518 §6).
+const PRIVATE: [&str; 7] = ["d", "k", "p", "q", "dp", "dq", "qi"];
+
+impl KeyEntry {
+    /// Parses and checks one entry: a status, a creation time, a public JWK with a `kid`.
+    pub fn from_json(text: &str) -> Result<KeyEntry> {
+        let e: KeyEntry = serde_json::from_str(text).map_err(|e| {
+            invalid(format!(
+                "key entry: {e} (needs {{status: active|retired, created_at, jwk with kid}})"
+            ))
+        })?;
+        e.check()?;
+        Ok(e)
+    }
+
+    fn check(&self) -> Result<()> {
+        let kid = self.kid();
+        if kid.is_empty() {
+            return Err(invalid("key entry: the jwk needs a \"kid\"".into()));
+        }
+        if let Some(m) = PRIVATE.iter().find(|m| self.jwk.contains_key(**m)) {
+            return Err(invalid(format!(
+                "key entry \"{}\" holds private key material (\"{m}\")",
+                printable(kid)
+            )));
+        }
+        Ok(())
+    }
+
+    pub fn kid(&self) -> &str {
+        self.jwk.get("kid").and_then(Value::as_str).unwrap_or("")
+    }
+}
+
+fn invalid(message: String) -> Error {
+    Error::new(ErrorCode::KeyInvalid, message)
+}
+
+/// The schedule a plan follows (the worker configuration's `rotationDays` and `maxActiveKeys`).
+#[derive(Debug, Clone, Copy, Deserialize)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct Schedule {
+    pub now: i64,
+    pub rotation_days: i64,
+    pub max_active: usize,
+    /// Active keys older than this are retired by cleanup; default [`DEFAULT_MAX_AGE`].
+    #[serde(default)]
+    pub max_age: Option<i64>,
+}
+
+/// What is due for a key set, by `kid`.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct Plan {
+    /// Active keys, oldest first.
+    pub active: Vec<String>,
+    /// Active keys older than the rotation schedule.
+    pub due: Vec<String>,
+    /// Even the newest active key is past the schedule: rotate now.
+    pub rotation_due: bool,
+    pub newest_age_days: Option<i64>,
+    /// Active keys beyond `max_active`, oldest first (to retire).
+    pub excess: Vec<String>,
+    /// Active keys past the maximum age (retired, never removed outright, by cleanup).
+    pub too_old: Vec<String>,
+    /// Retired keys every token of which has expired: cleanup may delete them.
+    pub removable: Vec<String>,
+    /// When each retired key becomes removable (`null`: never, without a lifetime cap).
+    pub removable_at: BTreeMap<String, Option<i64>>,
+}
+
+impl Plan {
+    /// The plan for `keys` (any order; sorted oldest first here) under an issuer's lifetimes.
+    pub fn new(keys: &[KeyEntry], schedule: &Schedule, lifetimes: &Lifetimes) -> Plan {
+        let mut keys: Vec<&KeyEntry> = keys.iter().collect();
+        keys.sort_by(|a, b| a.created_at.cmp(&b.created_at).then(a.kid().cmp(b.kid())));
+        let now = schedule.now;
+        let age = |k: &KeyEntry| now.saturating_sub(k.created_at);
+        let active: Vec<&KeyEntry> = keys
+            .iter()
+            .copied()
+            .filter(|k| k.status == Status::Active)
+            .collect();
+        let kids = |v: &[&KeyEntry]| v.iter().map(|k| k.kid().to_owned()).collect::<Vec<_>>();
+        let due: Vec<&KeyEntry> = active
+            .iter()
+            .copied()
+            .filter(|k| age(k) > schedule.rotation_days.saturating_mul(DAY))
+            .collect();
+        let max_age = schedule.max_age.unwrap_or(DEFAULT_MAX_AGE);
+        let too_old: Vec<&KeyEntry> = active
+            .iter()
+            .copied()
+            .filter(|k| age(k) > max_age)
+            .collect();
+        let excess = active
+            .get(..active.len().saturating_sub(schedule.max_active))
+            .unwrap_or_default();
+        let grace = lifetimes.key_grace();
+        let mut removable_at = BTreeMap::new();
+        let mut removable = Vec::new();
+        for k in keys.iter().filter(|k| k.status == Status::Retired) {
+            // Without a recorded retirement it may have signed until now: not removable yet.
+            let at = grace.map(|g| k.retired_at.unwrap_or(now).saturating_add(g));
+            if at.is_some_and(|t| t <= now) {
+                removable.push(k.kid().to_owned());
+            }
+            removable_at.insert(k.kid().to_owned(), at);
+        }
+        Plan {
+            rotation_due: !active.is_empty() && due.len() == active.len(),
+            newest_age_days: active.last().map(|k| age(k) / DAY),
+            active: kids(&active),
+            due: kids(&due),
+            excess: kids(excess),
+            too_old: kids(&too_old),
+            removable,
+            removable_at,
+        }
+    }
+}
