@@ -34,8 +34,146 @@ function wrap(e) {
   return e;
 }
 
-const json = (v) => (typeof v === 'string' ? v : JSON.stringify(v));
 const nowSecs = () => Math.floor(Date.now() / 1000);
+
+// The boundary. Every value handed to the core is type-checked here first: the wasm-bindgen glue
+// assumes its declared types, and a non-string where the binding takes text makes it write out
+// of bounds and trap, which poisons the whole instance. A wrong type becomes the error the core
+// gives for a wrong value in the same place. Only types are checked here; defaults, ranges and
+// meaning stay in the core.
+
+let codeTable;
+
+/** A `TokengateError` raised at the boundary, with the core's status, OAuth error and header. */
+function refusal(code, message, realm = '') {
+  codeTable ??= new Map(wasm.errorCodes().map(([c, status, oauthError]) => [c, { status, oauthError }]));
+  const { status, oauthError } = codeTable.get(code);
+  // As src/error.rs quotes header values: no quote or backslash, printable ASCII only.
+  const q = (s) => s.replace(/["\\]/g, "'").replace(/[^ -~]/gu, '?');
+  const wwwAuthenticate = `Bearer realm="${q(realm)}", error="${oauthError}", error_description="${q(message)}"`;
+  return new TokengateError({ code, status, oauthError, message, wwwAuthenticate });
+}
+
+/** `Array.isArray` that answers false for a revoked Proxy instead of throwing. */
+function isArray(v) {
+  try {
+    return Array.isArray(v);
+  } catch {
+    return false;
+  }
+}
+
+const kind = (v) => (v === null ? 'null' : isArray(v) ? 'an array' : typeof v);
+
+/** A string, as is. */
+function text(v, code, what, realm) {
+  if (typeof v === 'string') return v;
+  throw refusal(code, `${what} must be a string, not ${kind(v)}`, realm);
+}
+
+const optionalText = (v, code, what, realm) => (v === undefined || v === null ? undefined : text(v, code, what, realm));
+
+/** A finite number (NaN or Infinity would reach the core as a silent 0 or a saturated time). */
+function number(v, what, realm) {
+  if (typeof v === 'number' && Number.isFinite(v)) return v;
+  throw refusal('options_invalid', `${what} must be a finite number, not ${typeof v === 'number' ? v : kind(v)}`, realm);
+}
+
+const optionalNumber = (v, what, realm) => (v === undefined || v === null ? undefined : number(v, what, realm));
+
+/** Unix seconds; absent means the clock. */
+const time = (v, what, realm) => (v === undefined || v === null ? nowSecs() : number(v, what, realm));
+
+/** An integer the binding takes as u32 (so it is not silently wrapped). */
+function u32(v, what, realm) {
+  if (Number.isInteger(v) && v >= 0 && v <= 0xffffffff) return v;
+  throw refusal('options_invalid', `${what} must be an integer from 0 to 4294967295`, realm);
+}
+
+function bool(v, fallback, what, realm) {
+  if (v === undefined) return fallback;
+  if (typeof v === 'boolean') return v;
+  throw refusal('options_invalid', `${what} must be true or false, not ${kind(v)}`, realm);
+}
+
+/** An options bag: absent is empty; each member is then read once. */
+function bag(v, what, realm) {
+  if (v === undefined || v === null) return {};
+  if (typeof v === 'object') return v;
+  throw refusal('options_invalid', `${what} must be an object, not ${kind(v)}`, realm);
+}
+
+/** An array of strings, copied (each element read once). */
+function strings(v, code, what, realm) {
+  if (!isArray(v)) throw refusal(code, `${what} must be an array of strings, not ${kind(v)}`, realm);
+  const out = [];
+  for (let i = 0; i < v.length; i++) {
+    const s = v[i];
+    if (typeof s !== 'string') throw refusal(code, `${what}[${i}] must be a string, not ${kind(s)}`, realm);
+    out.push(s);
+  }
+  return out;
+}
+
+/** Scopes: space-separated text, or an array of strings (joined); nothing else is coerced. */
+const scopes = (v, what, realm) => (typeof v === 'string' ? v : strings(v, 'scope_invalid', what, realm).join(' '));
+
+/** Deeper configuration is not configuration; it would only exhaust a stack. */
+const MAX_NESTING = 64;
+
+/**
+ * A copy of JSON data made of plain objects, arrays, strings, finite numbers, booleans and null
+ * (object members that are undefined are left out, as JSON does). Everything is read once, here,
+ * so no getter, Proxy trap or `toJSON` runs while the core reads the value.
+ */
+function plain(v, code, what, realm, depth = 0) {
+  switch (typeof v) {
+    case 'string':
+    case 'boolean':
+      return v;
+    case 'number':
+      if (Number.isFinite(v)) return v;
+      throw refusal(code, `${what}: ${v} is not a JSON number`, realm);
+    case 'object':
+      if (v === null) return v;
+      break;
+    default:
+      throw refusal(code, `${what}: ${kind(v)} is not JSON`, realm);
+  }
+  if (depth >= MAX_NESTING) throw refusal(code, `${what}: nested more than ${MAX_NESTING} levels`, realm);
+  if (isArray(v)) {
+    const out = [];
+    for (let i = 0; i < v.length; i++) {
+      if (!Object.hasOwn(v, i)) throw refusal(code, `${what}[${i}]: a hole or undefined is not JSON`, realm);
+      const item = v[i];
+      if (item === undefined) throw refusal(code, `${what}[${i}]: a hole or undefined is not JSON`, realm);
+      out.push(plain(item, code, `${what}[${i}]`, realm, depth + 1));
+    }
+    return out;
+  }
+  let proto;
+  try {
+    proto = Object.getPrototypeOf(v);
+  } catch {
+    proto = undefined; // a revoked Proxy
+  }
+  if (proto === undefined || (proto !== null && Object.getPrototypeOf(proto) !== null)) {
+    throw refusal(code, `${what}: only plain objects and arrays are JSON`, realm);
+  }
+  const members = [];
+  for (const k of Object.keys(v)) {
+    const m = v[k];
+    if (m !== undefined) members.push([k, plain(m, code, `${what}.${k}`, realm, depth + 1)]);
+  }
+  // fromEntries defines members: a "__proto__" key stays an ordinary (unknown) member.
+  return Object.fromEntries(members);
+}
+
+/** JSON input: the text as given, or JSON data (checked by `plain`) serialised. */
+const jsonText = (v, code, what, realm) => (typeof v === 'string' ? v : JSON.stringify(plain(v, code, what, realm)));
+
+/** A stored API-key record (JSON): what is not one is an invalid record, as the core says. */
+const recordText = (r, realm) => jsonText(r, 'apikey_unknown', 'API key record', realm);
 
 function deepFreeze(o) {
   if (o && typeof o === 'object' && !Object.isFrozen(o)) {
@@ -56,38 +194,58 @@ function asyncHandle(handles, desc, index, alg) {
   return h;
 }
 
+/** The wasm handle of a `RevocationList` (private: a forged or freed handle never reaches the core). */
+let handleOf;
+
 /** A parsed revocation list (a wasm-side handle, reused across calls). */
 export class RevocationList {
-  /** @param {string|object} list schema-1 JSON */
+  #h;
+  static {
+    handleOf = (l) => (l !== null && typeof l === 'object' && #h in l ? l.#h : undefined);
+  }
+  /** @param {string|object|RevocationList} list schema-1 JSON */
   constructor(list) {
-    this._h = call(() => new wasm.RevocationList(json(list)));
+    const h = handleOf(list);
+    const json = h ? h.toJSON() : jsonText(list, 'revocation_invalid', 'revocation list', '');
+    this.#h = call(() => new wasm.RevocationList(json));
   }
   get version() {
-    return this._h.version;
+    return this.#h.version;
   }
   get generatedAt() {
-    return this._h.generatedAt;
+    return this.#h.generatedAt;
   }
   get size() {
-    return this._h.size;
+    return this.#h.size;
   }
   get source() {
-    return this._h.source;
+    return this.#h.source;
   }
   /** Canonical JSON without entries past their `until`. */
-  pruned(now = nowSecs()) {
-    return this._h.pruned(now);
+  pruned(now) {
+    return this.#h.pruned(time(now, 'now', ''));
   }
   toJSON() {
-    return JSON.parse(this._h.toJSON());
+    return JSON.parse(this.#h.toJSON());
   }
   toString() {
-    return this._h.toJSON();
+    return this.#h.toJSON();
   }
 }
 
-const asList = (l) => (l instanceof RevocationList ? l : new RevocationList(l));
-const scopeText = (s) => (Array.isArray(s) ? s.join(' ') : s);
+/** The handle of a list given as a `RevocationList` or as its JSON. */
+const listHandle = (l) => handleOf(l) ?? handleOf(new RevocationList(l));
+
+/** `cache`: absent or false (none), true (the core's defaults) or `{ size, failureTtl }`. */
+function cacheOptions(cache, realm) {
+  if (cache === undefined || cache === null || cache === false) return null;
+  if (cache === true) return {};
+  const { size, failureTtl } = bag(cache, 'options.cache', realm);
+  return {
+    size: size === undefined || size === null ? undefined : u32(size, 'options.cache.size', realm),
+    failureTtl: optionalNumber(failureTtl, 'options.cache.failureTtl', realm),
+  };
+}
 
 /**
  * Keys + policy, built once. `options`: `keys` (JWKS or JWK, object or JSON text), policy fields
@@ -109,11 +267,12 @@ export class Validator {
   #config;
 
   constructor(options = {}) {
-    const { keys, revocations, grants, realm = 'api', cache, native = true, ...policy } = options;
-    this.#config = { policy, realm, cache: cache === true ? {} : cache };
+    const { keys, revocations, grants, realm = 'api', cache, native = true, ...policy } = bag(options, 'options', '');
+    const r = text(realm, 'options_invalid', 'options.realm', '');
+    this.#config = { policy: plain(policy, 'options_invalid', 'options', r), realm: r, cache: cacheOptions(cache, r) };
+    this.#native = bool(native, true, 'options.native', r);
     this.#ctx = new wasm.Context();
     this.#scratch = new wasm.Context();
-    this.#native = native;
     this.setKeys(keys);
     if (revocations !== undefined) this.setRevocations(revocations);
     if (grants !== undefined) this.setGrants(grants);
@@ -126,7 +285,8 @@ export class Validator {
   setKeys(keys) {
     if (keys === undefined) throw new TypeError('tokengate: options.keys (a JWKS or JWK) is required');
     const { policy, realm, cache } = this.#config;
-    const v = call(() => new wasm.Validator(json(keys), policy, realm));
+    const jwks = jsonText(keys, 'key_invalid', 'keys', realm);
+    const v = call(() => new wasm.Validator(jwks, policy, realm));
     if (cache) v.enableCache(cache.size ?? 10_000, cache.failureTtl ?? 5);
     // No explicit free: an async call may still hold the old one; the glue's finalizer frees it.
     this.#v = v;
@@ -148,12 +308,13 @@ export class Validator {
 
   /** Replaces the revocation list every later call is checked against. */
   setRevocations(list) {
-    this.#ctx.setRevocations(asList(list)._h);
+    this.#ctx.setRevocations(listHandle(list));
   }
 
   /** Space-separated scopes (or an array) that narrow every token's scopes. */
   setGrants(grants) {
-    call(() => this.#ctx.setGrants(scopeText(grants)));
+    const g = scopes(grants, 'grants', this.#config.realm);
+    call(() => this.#ctx.setGrants(g));
   }
 
   /** `{ entries, hits, misses }` of the verified-token cache. */
@@ -172,19 +333,31 @@ export class Validator {
     return r;
   }
 
-  /** The context for one call: the validator's, or a scratch copy with per-call changes. */
+  /** Per-call options, each member read once and type-checked: `{ now, scope, grants, revocations }`. */
+  #options(opts) {
+    const realm = this.#config.realm;
+    const { now, scope, grants, revocations } = bag(opts, 'call options', realm);
+    return {
+      now: time(now, 'now', realm),
+      scope: scope === undefined || scope === null ? scope : scopes(scope, 'scope', realm),
+      grants: grants === undefined ? undefined : scopes(grants, 'grants', realm),
+      revocations: revocations === undefined ? undefined : listHandle(revocations),
+    };
+  }
+
+  /** The context for one call (checked options): the validator's, or a scratch copy with per-call changes. */
   #context(opts) {
-    if (!opts || (opts.scope === undefined && opts.grants === undefined && opts.revocations === undefined)) {
+    if (opts.scope === undefined && opts.grants === undefined && opts.revocations === undefined) {
       return this.#ctx;
     }
     const c = this.#scratch;
     c.copyFrom(this.#ctx);
     if (opts.scope !== undefined) {
       if (opts.scope === null) c.clearScope();
-      else c.setScope(this.#requirement(scopeText(opts.scope)));
+      else c.setScope(this.#requirement(opts.scope));
     }
-    if (opts.grants !== undefined) call(() => c.setGrants(scopeText(opts.grants)));
-    if (opts.revocations !== undefined) c.setRevocations(asList(opts.revocations)._h);
+    if (opts.grants !== undefined) call(() => c.setGrants(opts.grants));
+    if (opts.revocations !== undefined) c.setRevocations(opts.revocations);
     return c;
   }
 
@@ -213,7 +386,11 @@ export class Validator {
    * `grants`, `revocations`. In Node the signature runs in `node:crypto`; elsewhere in wasm.
    */
   validate(token, opts) {
-    const now = opts?.now ?? nowSecs();
+    return this.#validate(text(token, 'token_malformed', 'token', this.#config.realm), this.#options(opts));
+  }
+
+  #validate(token, opts) {
+    const now = opts.now;
     const ctx = this.#context(opts);
     const prim = syncPrimitive();
     if (this.#native && prim !== null) this.#syncHandles();
@@ -242,9 +419,11 @@ export class Validator {
    * once) where the runtime has it: workerd and browsers. Keys WebCrypto cannot import (ES256K,
    * HMAC) are checked in wasm.
    */
-  async validateAsync(token, opts) {
-    const now = opts?.now ?? nowSecs();
-    if (!this.#native || !webCryptoPrimitive.available) return this.validate(token, opts);
+  async validateAsync(token, options) {
+    token = text(token, 'token_malformed', 'token', this.#config.realm);
+    const opts = this.#options(options);
+    const now = opts.now;
+    if (!this.#native || !webCryptoPrimitive.available) return this.#validate(token, opts);
     // Held across the awaits: a concurrent setKeys() must not mix key sets within one call.
     const v = this.#v;
     const results = this.#results;
@@ -276,10 +455,12 @@ export class Validator {
   }
 
   /** Validates an API key against its stored record (object/JSON, or undefined if none). */
-  validateApiKey(raw, record, opts) {
-    const now = opts?.now ?? nowSecs();
-    const rec = record === undefined || record === null ? undefined : json(record);
-    return call(() => this.#v.validateApiKey(raw, rec, now, this.#context(opts)));
+  validateApiKey(raw, record, options) {
+    const realm = this.#config.realm;
+    const key = text(raw, 'apikey_malformed', 'API key', realm);
+    const rec = record === undefined || record === null ? undefined : recordText(record, realm);
+    const opts = this.#options(options);
+    return call(() => this.#v.validateApiKey(key, rec, opts.now, this.#context(opts)));
   }
 }
 
@@ -288,17 +469,19 @@ export class Validator {
  * apply (which then checks `iss` and the signature).
  */
 export function peekIssuer(token) {
-  return wasm.peekIssuer(token);
+  return wasm.peekIssuer(text(token, 'token_malformed', 'token', ''));
 }
 
 /** Unverified string claims by name (undefined when absent): only for choosing data to apply. */
 export function peekClaims(token, names) {
-  return wasm.peekClaims(token, names);
+  return wasm.peekClaims(text(token, 'token_malformed', 'token', ''), strings(names, 'options_invalid', 'claim names', ''));
 }
 
-/** Decodes any string for display (JWT, JWS, API key or garbage); never throws. */
-export function inspect(text, opts = {}) {
-  return wasm.inspect(String(text), opts.now ?? nowSecs(), opts.refreshThreshold);
+/** Decodes any string for display (JWT, JWS, API key or garbage); throws only for a non-string or bad options. */
+export function inspect(input, opts) {
+  const { now, refreshThreshold } = bag(opts, 'options', '');
+  const t = text(input, 'token_malformed', 'input', '');
+  return wasm.inspect(t, time(now, 'now', ''), optionalNumber(refreshThreshold, 'refreshThreshold', ''));
 }
 
 /**
@@ -306,9 +489,12 @@ export function inspect(text, opts = {}) {
  * by grants. Returns true or throws `insufficient_scope` naming what is missing.
  */
 export function checkScopes(granted, requirement, grants) {
-  const r = call(() => new wasm.ScopeRequirement(requirement));
+  const g = scopes(granted, 'granted scopes', '');
+  const n = grants === undefined ? undefined : scopes(grants, 'grants', '');
+  const expr = text(requirement, 'scope_invalid', 'scope requirement', '');
+  const r = call(() => new wasm.ScopeRequirement(expr));
   try {
-    call(() => r.check(scopeText(granted), grants === undefined ? undefined : scopeText(grants)));
+    call(() => r.check(g, n));
     return true;
   } finally {
     r.free();
@@ -316,43 +502,81 @@ export function checkScopes(granted, requirement, grants) {
 }
 
 /** Verifies a JWS with an arbitrary payload (no claim checks): `{ header, payload: Uint8Array }`. */
-export function verifyJws(token, keys, options = {}) {
-  return call(() => wasm.verifyJws(token, json(keys), options));
+export function verifyJws(token, keys, options) {
+  const t = text(token, 'token_malformed', 'token', '');
+  const k = jsonText(keys, 'key_invalid', 'keys', '');
+  const policy = options === undefined || options === null ? undefined : plain(options, 'options_invalid', 'options', '');
+  return call(() => wasm.verifyJws(t, k, policy));
 }
 
 /** Signs claims with a private JWK into a compact JWT (`typ: JWT`, `kid` from the key). */
-export function mint(privateJwk, claims, opts = {}) {
-  return call(() => wasm.mint(json(privateJwk), json(claims), opts.header === undefined ? undefined : json(opts.header)));
+export function mint(privateJwk, claims, opts) {
+  const { header } = bag(opts, 'options', '');
+  const key = jsonText(privateJwk, 'key_invalid', 'private key', '');
+  const body = jsonText(claims, 'options_invalid', 'claims', '');
+  const extra = header === undefined ? undefined : jsonText(header, 'options_invalid', 'header', '');
+  return call(() => wasm.mint(key, body, extra));
 }
 
 /** A new private JWK for `alg`; `kid` defaults to its RFC 7638 thumbprint. */
-export function generateKey(alg, opts = {}) {
-  return JSON.parse(call(() => wasm.generateKey(alg, opts.kid, opts.rsaBits)));
+export function generateKey(alg, opts) {
+  const { kid, rsaBits } = bag(opts, 'options', '');
+  const a = text(alg, 'alg_not_allowed', 'alg', '');
+  const k = optionalText(kid, 'options_invalid', 'kid', '');
+  const bits = rsaBits === undefined || rsaBits === null ? undefined : u32(rsaBits, 'rsaBits', '');
+  return JSON.parse(call(() => wasm.generateKey(a, k, bits)));
 }
 
 /** The public JWK of a private JWK. */
 export function publicJwk(privateJwk) {
-  return JSON.parse(call(() => wasm.publicJwk(json(privateJwk))));
+  return JSON.parse(call(() => wasm.publicJwk(jsonText(privateJwk, 'key_invalid', 'private key', ''))));
 }
 
 /** API keys: `tgk_` + 43 base62 + 6-character checksum; stores keep only the SHA-256. */
 export const apiKey = {
   generate: () => call(() => wasm.apiKeyGenerate()),
-  hash: (raw) => wasm.apiKeyHash(raw),
+  hash: (raw) => wasm.apiKeyHash(text(raw, 'apikey_malformed', 'API key', '')),
   /** Checks format and checksum; returns the hash to look the record up by. */
-  parse: (raw) => call(() => wasm.apiKeyParse(raw)),
+  parse: (raw) => call(() => wasm.apiKeyParse(text(raw, 'apikey_malformed', 'API key', ''))),
   /** `{ raw, record }`: show `raw` once, store `record` under `record.hash`. */
-  create: ({ name, owner, scopes = [], ttl, maxTtl, description, now = nowSecs() }) =>
-    call(() => wasm.apiKeyCreate(name, owner, scopeText(scopes), ttl, maxTtl, now, description)),
+  create: (spec) => {
+    const { name, owner, scopes: granted = [], ttl, maxTtl, description, now } = bag(spec, 'API key spec', '');
+    const args = [
+      text(name, 'options_invalid', 'name', ''),
+      text(owner, 'options_invalid', 'owner', ''),
+      scopes(granted, 'scopes', ''),
+      optionalNumber(ttl, 'ttl', ''),
+      optionalNumber(maxTtl, 'maxTtl', ''),
+      time(now, 'now', ''),
+      optionalText(description, 'options_invalid', 'description', ''),
+    ];
+    return call(() => wasm.apiKeyCreate(...args));
+  },
   /** Checks a key against its record (state, expiry, hash): the same shape as a validated JWT. */
-  validate: (raw, record, opts = {}) =>
-    call(() => wasm.apiKeyCheck(raw, record === undefined || record === null ? undefined : json(record), opts.now ?? nowSecs())),
+  validate: (raw, record, opts) => {
+    const key = text(raw, 'apikey_malformed', 'API key', '');
+    const rec = record === undefined || record === null ? undefined : recordText(record, '');
+    const now = time(bag(opts, 'options', '').now, 'now', '');
+    return call(() => wasm.apiKeyCheck(key, rec, now));
+  },
   /** `{ raw, record }`: a new secret for the same key id; the old secret stops matching. */
-  rotate: (record, opts = {}) => call(() => wasm.apiKeyRotate(json(record), opts.now ?? nowSecs())),
+  rotate: (record, opts) => {
+    const rec = recordText(record, '');
+    const now = time(bag(opts, 'options', '').now, 'now', '');
+    return call(() => wasm.apiKeyRotate(rec, now));
+  },
   /** The record revoked (or, with `purge`, purged). */
-  revoke: (record, opts = {}) => call(() => wasm.apiKeyRevoke(json(record), opts.now ?? nowSecs(), !!opts.purge)),
+  revoke: (record, opts) => {
+    const { now, purge } = bag(opts, 'options', '');
+    const args = [recordText(record, ''), time(now, 'now', ''), bool(purge, false, 'purge', '')];
+    return call(() => wasm.apiKeyRevoke(...args));
+  },
   /** `active`, `expired`, `revoked` or `purged`. */
-  state: (record, opts = {}) => call(() => wasm.apiKeyState(json(record), opts.now ?? nowSecs())),
+  state: (record, opts) => {
+    const rec = recordText(record, '');
+    const now = time(bag(opts, 'options', '').now, 'now', '');
+    return call(() => wasm.apiKeyState(rec, now));
+  },
 };
 
 /**
@@ -361,17 +585,25 @@ export const apiKey = {
  */
 export const revocations = {
   /** Checks one entry (`{kind: "jti"|"subject"|"apikey", …}`); returns its canonical form. */
-  entry: (e) => JSON.parse(call(() => wasm.revocationEntry(json(e)))),
+  entry: (e) => JSON.parse(call(() => wasm.revocationEntry(jsonText(e, 'revocation_invalid', 'revocation entry', '')))),
   /** The list built from `[{ name, entry }]`, recording `source`. */
-  snapshot: (entries, { prevVersion = 0, now = nowSecs(), source }) =>
-    JSON.parse(call(() => wasm.revocationSnapshot(json(entries), prevVersion, now, source))),
+  snapshot: (entries, opts) => {
+    const { prevVersion, now, source } = bag(opts, 'options', '');
+    const args = [
+      jsonText(entries, 'revocation_invalid', 'entries', ''),
+      prevVersion === undefined || prevVersion === null ? 0 : number(prevVersion, 'prevVersion', ''),
+      time(now, 'now', ''),
+      text(source, 'options_invalid', 'source', ''),
+    ];
+    return JSON.parse(call(() => wasm.revocationSnapshot(...args)));
+  },
 };
 
 /** Checks granted scopes (string or array; wildcards allowed); returns them de-duplicated. */
-export const parseScopes = (scopes) => call(() => wasm.parseGrantedScopes(scopeText(scopes)));
+export const parseScopes = (granted) => call(() => wasm.parseGrantedScopes(scopes(granted, 'scopes', '')));
 
 /** Order-insensitive digest of strings: what a snapshot's `source` records. */
-export const sourceDigest = (items) => wasm.sourceDigest(items);
+export const sourceDigest = (items) => wasm.sourceDigest(strings(items, 'options_invalid', 'items', ''));
 
 /**
  * The KV data model's rules, from the core: what a lifecycle command stores and what a reader
@@ -380,20 +612,36 @@ export const sourceDigest = (items) => wasm.sourceDigest(items);
  */
 export const lifecycle = {
   /** `{ leeway, maxLifetime (null: no cap), keyGrace (null: never removable), mintTtlCap }`. */
-  lifetimes: (policy) => call(() => wasm.issuerLifetimes(json(policy ?? {}))),
+  lifetimes: (policy) => call(() => wasm.issuerLifetimes(jsonText(policy ?? {}, 'options_invalid', 'policy', ''))),
   /** A revocation entry's `until`: `{kind:'token', exp, now}`, `{kind:'jti', now}` or `{kind:'subject', before}`. */
-  until: (policy, what) => call(() => wasm.revocationUntil(json(policy ?? {}), json(what))),
+  until: (policy, what) => {
+    const p = jsonText(policy ?? {}, 'options_invalid', 'policy', '');
+    const w = jsonText(what, 'revocation_invalid', 'revoked', '');
+    return call(() => wasm.revocationUntil(p, w));
+  },
   /** `{ value, metadata }` (JSON texts) to store for one revocation entry. */
-  storedEntry: (e) => call(() => wasm.revocationStoredForm(json(e))),
+  storedEntry: (e) => call(() => wasm.revocationStoredForm(jsonText(e, 'revocation_invalid', 'revocation entry', ''))),
   /** `{ text, behind }`: the revocation list to enforce from the snapshot and the live `[{ name, entry }]`. */
-  effectiveRevocations: (snapshot, entries, { source, now = nowSecs() }) =>
-    call(() => wasm.revocationEffective(snapshot, json(entries), source, now)),
+  effectiveRevocations: (snapshot, entries, opts) => {
+    const { source, now } = bag(opts, 'options', '');
+    const args = [
+      text(snapshot, 'revocation_invalid', 'snapshot', ''),
+      jsonText(entries, 'revocation_invalid', 'entries', ''),
+      text(source, 'options_invalid', 'source', ''),
+      time(now, 'now', ''),
+    ];
+    return call(() => wasm.revocationEffective(...args));
+  },
   /** Items of a revocation document that no entry (`[{ name, entry }]`) covers. */
-  uncoveredRevocations: (doc, entries) => JSON.parse(call(() => wasm.revocationUncovered(json(doc), json(entries)))),
+  uncoveredRevocations: (doc, entries) => {
+    const d = jsonText(doc, 'revocation_invalid', 'revocation document', '');
+    const e = jsonText(entries, 'revocation_invalid', 'entries', '');
+    return JSON.parse(call(() => wasm.revocationUncovered(d, e)));
+  },
   /** The next version of any snapshot after `prev` (0 or undefined: none readable). */
-  nextVersion: (prev, now = nowSecs()) => wasm.snapshotVersion(typeof prev === 'number' ? prev : 0, now),
+  nextVersion: (prev, now) => wasm.snapshotVersion(typeof prev === 'number' ? prev : 0, time(now, 'now', '')),
   /** Throws unless an API-key record fits in KV metadata in every state it can reach. */
-  checkApiKeyRecord: (record) => call(() => wasm.apiKeyRecordFits(json(record))),
+  checkApiKeyRecord: (record) => call(() => wasm.apiKeyRecordFits(recordText(record, ''))),
 };
 
 /** Every error code: `[{ code, status, oauthError, description }]`. */

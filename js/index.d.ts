@@ -41,6 +41,12 @@ export type ErrorCode =
   | 'scope_invalid'
   | 'revocation_invalid';
 
+/**
+ * A rejection. Also what an argument of the wrong JS type gives (checked before anything reaches
+ * wasm): the code the core gives for a bad value in that place, e.g. `token_malformed` for a
+ * token that is not a string, `scope_invalid` for grants that are not a string or string array,
+ * `options_invalid` for a `now` that is not a finite number.
+ */
 export class TokengateError extends Error {
   readonly name: 'TokengateError';
   readonly code: ErrorCode;
@@ -151,7 +157,7 @@ export interface RevocationListJson {
 }
 
 export class RevocationList {
-  constructor(list: RevocationListJson | string);
+  constructor(list: RevocationListJson | string | RevocationList);
   readonly version: number;
   readonly generatedAt: number;
   readonly size: number;
