@@ -15,6 +15,8 @@ export class TokengateError extends Error {
     this.oauthError = e.oauthError;
     this.wwwAuthenticate = e.wwwAuthenticate;
     if (e.scope !== undefined) this.scope = e.scope;
+    if (e.allow !== undefined) this.allow = e.allow;
+    if (e.retryAfter !== undefined) this.retryAfter = e.retryAfter;
   }
 }
 
@@ -42,16 +44,9 @@ const nowSecs = () => Math.floor(Date.now() / 1000);
 // gives for a wrong value in the same place. Only types are checked here; defaults, ranges and
 // meaning stay in the core.
 
-let codeTable;
-
-/** A `TokengateError` raised at the boundary, with the core's status, OAuth error and header. */
+/** A `TokengateError` raised at the boundary, encoded by the core like every other. */
 function refusal(code, message, realm = '') {
-  codeTable ??= new Map(wasm.errorCodes().map(([c, status, oauthError]) => [c, { status, oauthError }]));
-  const { status, oauthError } = codeTable.get(code);
-  // As src/error.rs quotes header values: no quote or backslash, printable ASCII only.
-  const q = (s) => s.replace(/["\\]/g, "'").replace(/[^ -~]/gu, '?');
-  const wwwAuthenticate = `Bearer realm="${q(realm)}", error="${oauthError}", error_description="${q(message)}"`;
-  return new TokengateError({ code, status, oauthError, message, wwwAuthenticate });
+  return new TokengateError(wasm.rejection(code, message, realm));
 }
 
 /** `Array.isArray` that answers false for a revoked Proxy instead of throwing. */
@@ -173,7 +168,7 @@ function plain(v, code, what, realm, depth = 0) {
 const jsonText = (v, code, what, realm) => (typeof v === 'string' ? v : JSON.stringify(plain(v, code, what, realm)));
 
 /** A stored API-key record (JSON): what is not one is an invalid record, as the core says. */
-const recordText = (r, realm) => jsonText(r, 'apikey_unknown', 'API key record', realm);
+const recordText = (r, realm) => jsonText(r, 'record_invalid', 'API key record', realm);
 
 function deepFreeze(o) {
   if (o && typeof o === 'object' && !Object.isFrozen(o)) {
@@ -283,10 +278,12 @@ export class Validator {
    * and the verified-token cache start over: nothing verified by a removed key is served again.
    */
   setKeys(keys) {
-    if (keys === undefined) throw new TypeError('tokengate: options.keys (a JWKS or JWK) is required');
+    if (keys === undefined) throw new TypeError('tokengate: options.keys (a JWKS or JWK, or null for API keys only) is required');
     const { policy, realm, cache } = this.#config;
-    const jwks = jsonText(keys, 'key_invalid', 'keys', realm);
-    const v = call(() => new wasm.Validator(jwks, policy, realm));
+    const v =
+      keys === null
+        ? call(() => wasm.Validator.forApiKeys(policy, realm))
+        : call(() => new wasm.Validator(jsonText(keys, 'key_invalid', 'keys', realm), policy, realm));
     if (cache) v.enableCache(cache.size ?? 10_000, cache.failureTtl ?? 5);
     // No explicit free: an async call may still hold the old one; the glue's finalizer frees it.
     this.#v = v;
@@ -356,7 +353,8 @@ export class Validator {
       if (opts.scope === null) c.clearScope();
       else c.setScope(this.#requirement(opts.scope));
     }
-    if (opts.grants !== undefined) call(() => c.setGrants(opts.grants));
+    // Per-call grants narrow the validator's (issuer-wide) grants; they never replace them.
+    if (opts.grants !== undefined) call(() => c.narrowGrants(opts.grants));
     if (opts.revocations !== undefined) c.setRevocations(opts.revocations);
     return c;
   }
@@ -461,6 +459,26 @@ export class Validator {
     const rec = record === undefined || record === null ? undefined : recordText(record, realm);
     const opts = this.#options(options);
     return call(() => this.#v.validateApiKey(key, rec, opts.now, this.#context(opts)));
+  }
+}
+
+/**
+ * A worker's route table (`protect`, `routes`, `allowUnicodePaths` of its configuration), parsed
+ * once. `decide(method, path)` gives `{ action, path, rule, scope, tokenTypes }` for the
+ * canonical `path` (the one to forward) or throws a `TokengateError` (`path_invalid`,
+ * `method_not_allowed` with `allow`, `route_not_found`).
+ */
+export class Router {
+  #h;
+  #realm;
+  constructor(config, opts) {
+    const { realm = 'api' } = bag(opts, 'options', '');
+    this.#realm = text(realm, 'options_invalid', 'realm', '');
+    this.#h = call(() => new wasm.Router(jsonText(config, 'options_invalid', 'configuration', this.#realm), this.#realm));
+  }
+  decide(method, path) {
+    const r = this.#realm;
+    return call(() => this.#h.decide(text(method, 'method_not_allowed', 'method', r), text(path, 'path_invalid', 'path', r)));
   }
 }
 
@@ -650,3 +668,42 @@ export function errorCodes() {
 }
 
 export const version = () => wasm.version();
+
+/** A coded rejection (`TokengateError`) for a request-level problem, encoded by the core. */
+export function rejection(code, message, opts) {
+  const { realm = 'api' } = bag(opts, 'options', '');
+  const args = [
+    text(code, 'options_invalid', 'code', ''),
+    text(message, 'options_invalid', 'message', ''),
+    text(realm, 'options_invalid', 'realm', ''),
+  ];
+  return new TokengateError(call(() => wasm.rejection(...args)));
+}
+
+/** The `WWW-Authenticate` value for a request with no credential (RFC 6750 §3.1). */
+export const bareChallenge = (realm = 'api') => wasm.bareChallenge(text(realm, 'options_invalid', 'realm', ''));
+
+/**
+ * The edge worker's configuration (object or JSON text), checked by the core and completed with
+ * every default; throws `TokengateError` `options_invalid` naming every problem.
+ */
+export const workerConfig = (config) => JSON.parse(call(() => wasm.parseConfig(jsonText(config, 'options_invalid', 'configuration', ''))));
+
+/** Signing-key entries and their lifecycle plan, by the core's rules. */
+export const rotation = {
+  /** A stored key entry, checked (status, created_at, public JWK with kid); throws `key_invalid`. */
+  entry: (e) => JSON.parse(call(() => wasm.keyEntry(jsonText(e, 'key_invalid', 'key entry', '')))),
+  /**
+   * `{ active, due, rotationDue, newestAgeDays, excess, tooOld, removable, removableAt }` (kids)
+   * for entries under `{ now, rotationDays, maxActive, maxAge? }` and an issuer's
+   * `{ leeway?, maxLifetime? }`.
+   */
+  plan: (entries, schedule, policy) =>
+    call(() =>
+      wasm.keyPlan(
+        jsonText(entries, 'key_invalid', 'key entries', ''),
+        jsonText(schedule, 'options_invalid', 'schedule', ''),
+        jsonText(policy ?? {}, 'options_invalid', 'policy', ''),
+      ),
+    ),
+};

@@ -35,11 +35,17 @@ export type ErrorCode =
   | 'apikey_revoked'
   | 'apikey_purged'
   | 'apikey_expired'
+  | 'credential_missing'
   | 'invalid_request'
+  | 'path_invalid'
+  | 'method_not_allowed'
+  | 'route_not_found'
   | 'key_invalid'
   | 'options_invalid'
   | 'scope_invalid'
-  | 'revocation_invalid';
+  | 'revocation_invalid'
+  | 'record_invalid'
+  | 'data_unavailable';
 
 /**
  * A rejection. Also what an argument of the wrong JS type gives (checked before anything reaches
@@ -58,6 +64,10 @@ export class TokengateError extends Error {
   readonly wwwAuthenticate: string;
   /** For `insufficient_scope`: scopes that would suffice. */
   readonly scope?: string;
+  /** For `method_not_allowed`: the methods an `Allow` header lists. */
+  readonly allow?: string;
+  /** For 503 answers: seconds for `Retry-After`. */
+  readonly retryAfter?: number;
 }
 
 /** Claim policy; unknown fields are rejected with `options_invalid`. */
@@ -89,7 +99,8 @@ export interface Policy {
 }
 
 export interface ValidatorOptions extends Policy {
-  keys: Jwks | Jwk | string;
+  /** `null`: a validator for API keys only (`validateApiKey`). */
+  keys: Jwks | Jwk | string | null;
   revocations?: RevocationList | RevocationListJson | string;
   grants?: Scopes;
   /** `realm` of `WWW-Authenticate` (default `api`). */
@@ -243,6 +254,54 @@ export interface Inspection {
   status?: string;
   [field: string]: unknown;
 }
+
+/** What a route table decides for one request; `path` is canonical: match and forward it. */
+export type RouteDecision =
+  | { action: 'outside'; path: string; method: string }
+  | { action: 'anonymous'; path: string; method: string; rule: number }
+  | { action: 'authenticate'; path: string; method: string; rule: number; scope: string | null; tokenTypes: string[] | null };
+
+/** A worker's route table (`protect`, `routes`, `allowUnicodePaths`), parsed once. */
+export class Router {
+  constructor(config: string | { protect?: string; routes?: Json[]; allowUnicodePaths?: boolean }, opts?: { realm?: string });
+  /** Throws `path_invalid` (400), `method_not_allowed` (405, `allow`) or `route_not_found` (404). */
+  decide(method: string, path: string): RouteDecision;
+}
+
+/** The edge worker's configuration, checked by the core with every default filled in. */
+export function workerConfig(config: string | object): { [field: string]: Json };
+
+/** A stored signing-key entry (`key:<jwks>:<kid>`). */
+export interface KeyEntry {
+  status: 'active' | 'retired';
+  created_at: number;
+  retired_at?: number;
+  jwk: Jwk;
+}
+/** What is due for a key set, by kid (the core's rules). */
+export interface KeyPlan {
+  active: string[];
+  due: string[];
+  rotationDue: boolean;
+  newestAgeDays: number | null;
+  excess: string[];
+  tooOld: string[];
+  removable: string[];
+  removableAt: { [kid: string]: number | null };
+}
+export const rotation: {
+  entry(e: KeyEntry | string): KeyEntry;
+  plan(
+    entries: KeyEntry[],
+    schedule: { now: number; rotationDays: number; maxActive: number; maxAge?: number },
+    policy?: { leeway?: number | null; maxLifetime?: number | null },
+  ): KeyPlan;
+};
+
+/** A coded rejection for a request-level problem, encoded by the core. */
+export function rejection(code: ErrorCode, message: string, opts?: { realm?: string }): TokengateError;
+/** The `WWW-Authenticate` value for a request with no credential (RFC 6750 §3.1). */
+export function bareChallenge(realm?: string): string;
 
 /** The unverified `iss` (for routing to a per-issuer validator only). */
 export function peekIssuer(token: string): string | undefined;
