@@ -405,7 +405,9 @@ function withPath(base, path, value) {
       let copy = {};
       try {
         const child = node[p];
-        copy = Array.isArray(child) ? [...child] : child && typeof child === 'object' ? { ...child } : {};
+        // (A hostile 2**32-1 slot array set by an earlier path is not spread: it would exhaust the heap.)
+        if (Array.isArray(child)) copy = child.length <= dense.length ? [...child] : [];
+        else if (child && typeof child === 'object') copy = { ...child };
       } catch {
         // a hostile value set by an earlier path: replace it
       }
