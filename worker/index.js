@@ -78,29 +78,37 @@ class Isolate {
     if (!c) {
       const persisted = config.persistKeys ? new PersistedKeys(name, config) : null;
       c = new Cached(async (prev) => {
-        // A new isolate starts warm from the persisted copy while it is younger than the TTL.
-        let doc = prev ? null : await persisted?.fresh();
+        // A new isolate starts warm from the persisted copy while it is younger than the TTL; its
+        // age counts from when it was read from KV, never from when it was copied.
+        const hit = prev ? null : await persisted?.fresh();
+        let doc = hit?.doc;
+        let readAt = hit?.at;
         if (!doc) {
           try {
             this.counter.reads++;
             // The snapshot, or the live key entries when it is behind them (js/store.js readJwks).
             ({ doc } = await readJwks(this.kv, name));
+            readAt = Date.now();
+            await persisted?.store(doc, readAt);
           } catch (e) {
-            // Last known good across isolates, within the same bound as in one isolate.
+            // Last known good across isolates, within the same bound as in one isolate (and
+            // not stored again, so that bound cannot be renewed).
             const stale = prev ? null : await persisted?.usable();
             if (!stale) throw e;
-            doc = stale;
+            ({ doc, at: readAt } = stale);
           }
-          await persisted?.store(doc);
         }
-        if (prev && prev.doc.version === doc.version && JSON.stringify(prev.doc.keys) === JSON.stringify(doc.keys)) return prev;
+        if (prev && prev.doc.version === doc.version && JSON.stringify(prev.doc.keys) === JSON.stringify(doc.keys)) {
+          prev.readAt = readAt;
+          return prev;
+        }
         // Active and retired keys both verify (retired: still valid tokens signed before the
         // rotation); only a key removed from the document stops verifying.
         const jwks = { keys: doc.keys.map((k) => k?.jwk) };
         // A document the core rejects (a duplicate kid, no usable key) fails this load, so the
         // last known good keys stay in use within their bound.
         new tg.Validator({ keys: jwks });
-        return { doc, jwks, validators: new Map() };
+        return { doc, jwks, validators: new Map(), readAt };
       }, this.bounds(config));
       this.jwks.set(name, c);
     }
@@ -194,11 +202,12 @@ class PersistedKeys {
     this.maxStale = config.keysMaxStale;
   }
 
+  /** `{ doc, at }` (at: when it was read from KV, ms) while younger than `maxAge`, or null. */
   async #read(maxAge) {
     const hit = await caches.default.match(this.url);
     if (!hit) return null;
     const { doc, at } = await hit.json();
-    return Date.now() - at < maxAge * 1000 ? doc : null;
+    return Date.now() - at < maxAge * 1000 ? { doc, at } : null;
   }
 
   fresh() {
@@ -209,8 +218,8 @@ class PersistedKeys {
     return this.#read(this.maxStale);
   }
 
-  store(doc) {
-    const body = JSON.stringify({ doc, at: Date.now() });
+  store(doc, at) {
+    const body = JSON.stringify({ doc, at });
     return caches.default.put(this.url, new Response(body, { headers: { 'cache-control': `max-age=${this.maxStale}` } }));
   }
 }

@@ -52,7 +52,8 @@ export class Cached {
       if (seq > this.applied) {
         this.applied = seq;
         this.value = value;
-        this.loadedAt = Date.now();
+        // A value may say when its data was read (a copy kept elsewhere): its age counts from then.
+        this.loadedAt = value?.readAt ?? Date.now();
         this.lastError = null;
       }
       return this.value;

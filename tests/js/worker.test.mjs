@@ -347,6 +347,30 @@ test('persisted keys: a new isolate starts warm from the Cache API, without a KV
   assert.equal((await r.health()).kv.reads, 4, 'config, revocations, grants and (for health) jwks:b: no read of jwks:main');
 });
 
+test('persisted keys: a copy used as last-known-good is not stored again, so new isolates cannot renew its bound', async () => {
+  const cfg = { persistKeys: true, cacheTtl: 1, keysMaxStale: 3 };
+  const r = await start(cfg);
+  const token = mint(keyA);
+  assert.equal((await r.fetch('/api/users', bearer(token))).status, 200);
+  const readAt = Date.now();
+  await r.kv.put('jwks:main', '{broken');
+  const restart = () =>
+    r.mf.setOptions(
+      workerdOptions(script, {
+        kvNamespaces: ['TOKENGATE'],
+        bindings: { TOKENGATE_CONFIG: JSON.stringify(config(cfg)) },
+      }),
+    );
+  await sleep(1.2);
+  await restart();
+  assert.equal((await r.fetch('/api/users', bearer(token))).status, 200, 'last known good, from the persisted copy');
+  await sleep(Math.max(0, (readAt + 3200 - Date.now()) / 1000));
+  await restart();
+  const res = await r.fetch('/api/users', bearer(token));
+  assert.equal(res.status, 503, 'past keysMaxStale since the copy was read from KV');
+  assert.equal((await res.json()).code, 'data_unavailable');
+});
+
 test('forwarding to an ORIGIN service binding: method, path, query and body pass; identity is set; Authorization is stripped', async () => {
   const seen = [];
   const r = await start(
