@@ -45,6 +45,9 @@ const { raw, record } = tg.apiKey.create({ name: 'svc', owner: 'user-9', scopes:
 const entry = { kind: 'jti', iss: ISS, jti: 't-9', until: NOW + 600 };
 const named = [{ name: 'r1', entry }];
 const snapshot = tg.revocations.snapshot(named, { prevVersion: 1, now: NOW, source: 's' });
+const routes = { protect: '/api/', routes: [{ path: '/api/users/*', method: 'GET', scope: 'users:read' }] };
+const router = new tg.Router(routes, { realm: 'api' });
+const keyEntry = { status: 'active', created_at: NOW - 100, jwk: pub };
 const baseOptions = { keys: jwks, issuer: ISS, audience: 'api' };
 
 const V = new tg.Validator(baseOptions); // native (node:crypto / WebCrypto)
@@ -385,6 +388,44 @@ const API = [
   ],
   ['lifecycle.nextVersion', [A(3), A(NOW)], (p, n) => tg.lifecycle.nextVersion(p, n)],
   ['lifecycle.checkApiKeyRecord', [RECORD], (r) => tg.lifecycle.checkApiKeyRecord(r)],
+  [
+    'new Router',
+    [
+      A(routes, ['protect', 'routes', 'routes.0', 'routes.0.path', 'routes.0.method', 'routes.0.scope', 'allowUnicodePaths']),
+      A({ realm: 'api' }, ['realm']),
+    ],
+    (c, o) => new tg.Router(c, o),
+  ],
+  ['Router#decide', [A('GET'), A('/api/users/1')], (m, p) => router.decide(m, p)],
+  [
+    'workerConfig',
+    [
+      A({ issuers: [{ issuer: ISS, jwks: 'jwks' }] }, [
+        'issuers',
+        'issuers.0',
+        'issuers.0.issuer',
+        'issuers.0.jwks',
+        'realm',
+        'routes',
+        'cacheTtl',
+        'credentials',
+      ]),
+    ],
+    (c) => tg.workerConfig(c),
+  ],
+  ['rotation.entry', [A(keyEntry, ['status', 'created_at', 'retired_at', 'jwk', 'jwk.kid', 'jwk.x'])], (e) => tg.rotation.entry(e)],
+  [
+    'rotation.plan',
+    [
+      A([keyEntry], ['0', '0.status', '0.created_at', '0.jwk']),
+      A({ now: NOW, rotationDays: 30, maxActive: 3 }, ['now', 'rotationDays', 'maxActive', 'maxAge']),
+      A({ leeway: 60 }, ['leeway', 'maxLifetime']),
+    ],
+    (e, s, p) => tg.rotation.plan(e, s, p),
+  ],
+  ['rejection', [A('invalid_request'), A('m'), A({ realm: 'api' }, ['realm'])], (c, m, o) => tg.rejection(c, m, o)],
+  ['bareChallenge', [A('api')], (r) => tg.bareChallenge(r)],
+  ['new Validator (API keys only)', [A({ keys: null, issuer: ISS }, ['keys', 'issuer', 'realm', 'cache'])], (o) => new tg.Validator(o)],
   ['parseScopes', [A('users:read users:*')], (s) => tg.parseScopes(s)],
   ['sourceDigest', [A(['a', 'b'], ['0', '1'])], (i) => tg.sourceDigest(i)],
   ['errorCodes', [A(undefined)], (x) => tg.errorCodes(x)],
