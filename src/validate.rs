@@ -233,7 +233,7 @@ impl Validator {
         let applies = match cache.get(key) {
             None => None,
             Some((_, Outcome::Invalid { error, stored_at })) => {
-                if now >= *stored_at && now - *stored_at < ttl {
+                if now >= *stored_at && now.saturating_sub(*stored_at) < ttl {
                     Some(Err(error.clone()))
                 } else {
                     None
