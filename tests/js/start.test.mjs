@@ -3,8 +3,19 @@
 import { test, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawn, spawnSync } from 'node:child_process';
+import { createServer } from 'node:net';
 
-const PORT = 8797;
+/** A port nobody listens on now (the OS picks it). */
+const freePort = () =>
+  new Promise((resolve, reject) => {
+    const s = createServer().listen(0, '127.0.0.1', () => {
+      const { port } = s.address();
+      s.close(() => resolve(port));
+    });
+    s.on('error', reject);
+  });
+
+const PORT = await freePort();
 const base = `http://127.0.0.1:${PORT}`;
 const ROOT = new URL('../../', import.meta.url).pathname;
 const child = spawn('bash', ['scripts/start.sh'], {
@@ -26,6 +37,12 @@ after(() => {
 
 async function ready() {
   for (let i = 0; i < 240; i++) {
+    // Ours only once our wrangler says so: another server on the port must not pass for it.
+    if (!output.includes(`Ready on ${base}`)) {
+      if (child.exitCode !== null) throw new Error(`npm start exited ${child.exitCode}:\n${output}`);
+      await new Promise((r) => setTimeout(r, 500));
+      continue;
+    }
     try {
       const r = await fetch(`${base}/.well-known/tokengate/health`);
       if (r.ok) return;
