@@ -9,16 +9,71 @@ export class CredentialError extends Error {}
 const BEARER = /^Bearer +([A-Za-z0-9\-._~+/]+=*)$/i;
 export const API_KEY_PREFIX = 'tgk_';
 
-/** The named cookie's value; the same cookie twice is ambiguous (origins differ on which wins). */
-function cookieValue(header, name) {
-  if (!header) return null;
-  const found = [];
-  for (const part of header.split(';')) {
-    const i = part.indexOf('=');
-    if (i > 0 && part.slice(0, i).trim() === name) found.push(part.slice(i + 1).trim());
+/**
+ * A name as lenient readers see it: percent-decoded, case-folded, with `_`, `-`, `[]` and
+ * anything not a letter or digit dropped (PHP decodes cookie names, CGI maps `-` to `_`, some
+ * frameworks fold case or take `name[]`).
+ */
+export function looseName(name) {
+  let n = name;
+  try {
+    n = decodeURIComponent(name);
+  } catch {
+    // keep it undecoded
   }
-  if (found.length > 1) throw new CredentialError(`the "${name}" cookie appears more than once`);
-  return found[0] ?? null;
+  return n.toLowerCase().replace(/[^a-z0-9]/g, '');
+}
+
+/** `[name, value]` pieces of a Cookie header (two headers arrive joined by ", "). */
+export function cookiePieces(header) {
+  return (header ?? '')
+    .split(/[;,]/)
+    .map((part) => {
+      const i = part.indexOf('=');
+      return i > 0 ? [part.slice(0, i).trim(), part.slice(i + 1).trim()] : [part.trim(), null];
+    })
+    .filter(([n]) => n);
+}
+
+/**
+ * `[name, value, afterSemicolon]` pieces of a raw query, split on `&` and, for servers that take
+ * it as a separator too, on `;`.
+ */
+export function queryPieces(search) {
+  const out = [];
+  for (const amp of search.replace(/^\?/, '').split('&')) {
+    amp.split(';').forEach((part, i) => {
+      if (!part) return;
+      const eq = part.indexOf('=');
+      const raw = eq < 0 ? part : part.slice(0, eq);
+      let name = raw;
+      try {
+        name = decodeURIComponent(raw.replace(/\+/g, ' '));
+      } catch {
+        // keep it undecoded
+      }
+      out.push([name, eq < 0 ? '' : part.slice(eq + 1), i > 0]);
+    });
+  }
+  return out;
+}
+
+/**
+ * The one value under the credential name among `pieces`. The same name twice, or a name only
+ * a lenient reader takes for it (`TG_SESSION`, `tg%5Fsession`, `access_token[]`), is ambiguous:
+ * origins differ on which one they read.
+ */
+function single(pieces, name, what) {
+  const loose = looseName(name);
+  const exact = [];
+  for (const [n, v, afterSemicolon] of pieces) {
+    if (looseName(n) !== loose) continue;
+    if (n !== name || afterSemicolon)
+      throw new CredentialError(`the ${what} "${n}" looks like the credential "${name}"; send it once, spelt exactly`);
+    exact.push(v);
+  }
+  if (exact.length > 1) throw new CredentialError(`the ${what} "${name}" appears more than once`);
+  return exact[0] ?? null;
 }
 
 /** `{ kind: 'jwt' | 'apikey', value, source }`, or null when the request carries none. */
@@ -37,13 +92,20 @@ export function extractCredential(request, url, opts) {
     found.push({ value: keyHeader.trim(), source: 'apikey-header' });
   }
   if (opts.cookie) {
-    const v = cookieValue(request.headers.get('Cookie'), opts.cookie);
+    const v = single(cookiePieces(request.headers.get('Cookie')), opts.cookie, 'cookie');
     if (v) found.push({ value: v, source: 'cookie' });
   }
   if (opts.query) {
-    const all = url.searchParams.getAll(opts.query);
-    if (all.length > 1) throw new CredentialError(`the "${opts.query}" query parameter appears more than once`);
-    if (all.length === 1 && all[0]) found.push({ value: all[0], source: 'query' });
+    const v = single(queryPieces(url.search), opts.query, 'query parameter');
+    if (v) {
+      let value = v;
+      try {
+        value = decodeURIComponent(v.replace(/\+/g, ' '));
+      } catch {
+        throw new CredentialError(`the "${opts.query}" query parameter is not valid percent-encoding`);
+      }
+      found.push({ value, source: 'query' });
+    }
   }
   if (found.length > 1) throw new CredentialError(`more than one credential (${found.map((f) => f.source).join(', ')}); send exactly one`);
   if (found.length === 0) return null;

@@ -14,7 +14,7 @@ import {
   readJwks,
   readRevocations,
 } from '../js/store.js';
-import { extractCredential, CredentialError } from './credentials.js';
+import { extractCredential, CredentialError, cookiePieces, looseName, queryPieces } from './credentials.js';
 
 const HEALTH = '/.well-known/tokengate/health';
 
@@ -314,11 +314,14 @@ async function authenticate(iso, config, request, url, decision, waitUntil) {
   }
 }
 
-/** A header value as sent: visible ASCII as is, anything else JSON-encoded (ASCII escapes). */
+/**
+ * A claim as a header value, unambiguously: a string of visible ASCII that does not read as JSON
+ * is sent as is; anything else (other strings, numbers, booleans, arrays, objects) is sent as
+ * JSON with ASCII escapes, so `"\u00fc"` (a string) and `ü` never arrive alike.
+ */
 function headerValue(v) {
-  const s = typeof v === 'string' ? v : JSON.stringify(v);
-  if (/^[\x21-\x7e]([\x20-\x7e]*[\x21-\x7e])?$/.test(s)) return s;
-  return JSON.stringify(s).replace(/[\u007f-\uffff]/g, (c) => `\\u${c.charCodeAt(0).toString(16).padStart(4, '0')}`);
+  if (typeof v === 'string' && /^[\x21-\x7e]([\x20-\x7e]*[\x21-\x7e])?$/.test(v) && !/^(true|false|null|-?\d|[[{"])/.test(v)) return v;
+  return JSON.stringify(v).replace(/[\u007f-\uffff]/g, (c) => `\\u${c.charCodeAt(0).toString(16).padStart(4, '0')}`);
 }
 
 /**
@@ -327,27 +330,25 @@ function headerValue(v) {
  */
 function originHeaders(config, request, verified) {
   const headers = new Headers(request.headers);
-  const names = [...Object.values(config.identityHeaders), ...Object.values(config.claimHeaders)];
-  // Strip first, so a client can never spoof an identity header.
-  for (const name of names) headers.delete(name);
-  if (!config.forwardAuthorization) {
-    headers.delete('Authorization');
-    if (config.credentials.apiKeyHeader) headers.delete(config.credentials.apiKeyHeader);
-    const cookie = config.credentials.cookie;
-    if (cookie && headers.has('Cookie')) {
-      const rest = headers
-        .get('Cookie')
-        .split(';')
-        .filter((part) => part.split('=', 1)[0].trim() !== cookie);
-      if (rest.length) headers.set('Cookie', rest.join(';').trim());
-      else headers.delete('Cookie');
-    }
+  // Strip first, so a client can never spoof an identity header or pass a credential on: every
+  // spelling an origin may read as the same name (`X_Auth_Subject` is `X-Auth-Subject` to CGI).
+  const guarded = [...Object.values(config.identityHeaders), ...Object.values(config.claimHeaders)];
+  if (!config.forwardAuthorization)
+    guarded.push('Authorization', ...(config.credentials.apiKeyHeader ? [config.credentials.apiKeyHeader] : []));
+  const loose = new Set(guarded.map(looseName));
+  for (const name of [...headers.keys()]) if (loose.has(looseName(name))) headers.delete(name);
+  const cookie = config.credentials.cookie;
+  if (!config.forwardAuthorization && cookie && headers.has('Cookie')) {
+    const rest = cookiePieces(headers.get('Cookie')).filter(([n]) => n !== cookie);
+    if (rest.length) headers.set('Cookie', rest.map(([n, v]) => (v === null ? n : `${n}=${v}`)).join('; '));
+    else headers.delete('Cookie');
   }
   if (verified) {
     const h = config.identityHeaders;
     const set = (name, value) => value !== null && value !== undefined && headers.set(name, headerValue(value));
     set(h.subject, verified.subject);
-    set(h.scopes, verified.scopes.join(' '));
+    // Scopes are checked tokens (no spaces or controls): a plain list, empty when none.
+    headers.set(h.scopes, verified.scopes.join(' '));
     set(h.issuer, verified.issuer);
     set(h.tokenId, verified.tokenId);
     set(h.kind, verified.kind);
@@ -365,15 +366,19 @@ function originHeaders(config, request, verified) {
 function originUrl(config, env, url, path) {
   const target = new URL(env.ORIGIN || config.origin === 'builtin:echo' ? url.origin : config.origin);
   target.pathname = path;
-  target.search = url.search;
   const q = config.credentials.query;
-  if (q && !config.forwardAuthorization && target.searchParams.has(q)) target.searchParams.delete(q);
+  // Only the credential's own piece is removed; the rest of the query stays byte for byte.
+  const pieces = url.search.replace(/^\?/, '').split('&');
+  const kept = q && !config.forwardAuthorization ? pieces.filter((p) => queryPieces(p)[0]?.[0] !== q) : pieces;
+  target.search = kept.filter(Boolean).join('&');
   return target;
 }
 
 async function forward(config, env, request, decision, target, headers) {
   // Exactly what was decided: the canonical method and path.
-  const init = { method: decision.method, headers, body: request.body, redirect: 'manual' };
+  // A GET or HEAD body is not forwarded (a Request cannot carry one; origins ignore it).
+  const body = decision.method === 'GET' || decision.method === 'HEAD' ? undefined : request.body;
+  const init = { method: decision.method, headers, body, redirect: 'manual' };
   // A bound ORIGIN service wins over the configured origin.
   if (env.ORIGIN) return env.ORIGIN.fetch(new Request(target, init));
   if (config.origin === 'builtin:echo') {

@@ -5,7 +5,7 @@
 // health tells the truth without leaking details.
 import { test, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { createServer } from 'node:http';
+import { createServer, request as httpRequest } from 'node:http';
 import { readFileSync } from 'node:fs';
 import { parse as parseToml } from 'smol-toml';
 import * as tg from 'tokengate';
@@ -314,4 +314,61 @@ test('the page is served with a CSP that forbids framing', async () => {
   assert.match(res.headers.get('Content-Security-Policy'), /frame-ancestors 'none'/);
   assert.equal(res.headers.get('X-Frame-Options'), 'DENY');
   assert.equal(res.headers.get('X-Content-Type-Options'), 'nosniff');
+});
+
+test('found by an outside attacker: lenient spellings of names, GET bodies, ambiguous identity values, query bytes', async () => {
+  const users = mint({ scope: 'users:read' });
+  const guarded = ['xauthsubject', 'xauthscopes', 'xauthissuer', 'xauthtokenid', 'xauthkind', 'xauthtenant', 'authorization', 'xapikey'];
+  const loose = (n) => n.toLowerCase().replace(/[^a-z0-9]/g, '');
+  // Underscore spellings of identity and credential headers (CGI reads X_Auth_Subject as X-Auth-Subject).
+  for (const [path, init] of [
+    ['/api/public/doc', { headers: { X_Auth_Subject: 'admin', x_auth_scopes: 'admin', X_API_Key: 'tgk_stolen' } }],
+    ['/api/users', bearer(users, { headers: { X_Auth_Scopes: 'admin', X_Auth_Kind: 'jwt' } })],
+  ]) {
+    const before = g.seen.length;
+    assert.equal((await g.fetch(path, init)).status, 200, path);
+    const seen = g.seen[before].headers;
+    for (const [name, value] of Object.entries(seen)) {
+      if (guarded.includes(loose(name)))
+        assert.ok(name.includes('-') && !/admin|stolen/.test(value), `${name}: ${value} reached the origin`);
+    }
+  }
+  // Look-alike credential cookies and query parameters are ambiguous: 400, never forwarded.
+  for (const init of [
+    bearer(users, { headers: { Cookie: `TG_SESSION=${users}` } }),
+    bearer(users, { headers: { Cookie: `tg%5Fsession=${users}` } }),
+    { headers: { Cookie: `a=1, tg_session=${users}, tg_session=${users}` } },
+  ]) {
+    const res = await g.fetch('/api/users', init);
+    assert.equal(res.status, 400);
+    assert.equal(await code(res), 'invalid_request');
+  }
+  for (const q of [`a=1;access_token=${users}`, `access_token[]=${users}`, `ACCESS_TOKEN=${users}`, `access%5Ftoken=${users}`]) {
+    const res = await g.fetch(`/api/users?${q}`, bearer(users));
+    assert.equal(res.status, 400, q);
+  }
+  // The rest of the query reaches the origin byte for byte.
+  const before = g.seen.length;
+  assert.equal((await g.fetch(`/api/users?q=a%20b&flag&t=~x&access_token=${users}`)).status, 200);
+  assert.equal(g.seen[before].query, '?q=a%20b&flag&t=~x');
+  // Identity values arrive unambiguously: a string that reads as JSON is JSON-encoded.
+  const header = async (claims) => {
+    const n = g.seen.length;
+    assert.equal((await g.fetch('/api/users', bearer(mint({ scope: 'users:read', ...claims })))).status, 200);
+    return g.seen[n].headers;
+  };
+  assert.notEqual((await header({ sub: '"\\u00fc"' }))['x-auth-subject'], (await header({ sub: 'ü' }))['x-auth-subject']);
+  assert.notEqual((await header({ tenant: true }))['x-auth-tenant'], (await header({ tenant: 'true' }))['x-auth-tenant']);
+  assert.equal((await header({ tenant: 'acme' }))['x-auth-tenant'], 'acme');
+  // A GET or HEAD with a body is served (the body is not forwarded), never a 503.
+  const url = new URL('/api/public/doc', await g.mf.ready);
+  const status = await new Promise((resolve, reject) => {
+    const req = httpRequest(url, { method: 'GET', headers: { 'content-length': '1' } }, (res) => {
+      res.resume();
+      resolve(res.statusCode);
+    });
+    req.on('error', reject);
+    req.end('x');
+  });
+  assert.equal(status, 200);
 });
