@@ -320,8 +320,17 @@ async function authenticate(iso, config, request, url, decision, waitUntil) {
  * JSON with ASCII escapes, so `"\u00fc"` (a string) and `ü` never arrive alike.
  */
 function headerValue(v) {
-  if (typeof v === 'string' && /^[\x21-\x7e]([\x20-\x7e]*[\x21-\x7e])?$/.test(v) && !/^(true|false|null|-?\d|[[{"])/.test(v)) return v;
+  if (typeof v === 'string' && /^[\x21-\x7e]([\x20-\x7e]*[\x21-\x7e])?$/.test(v) && !readsAsJson(v)) return v;
   return JSON.stringify(v).replace(/[\u007f-\uffff]/g, (c) => `\\u${c.charCodeAt(0).toString(16).padStart(4, '0')}`);
+}
+
+function readsAsJson(text) {
+  try {
+    JSON.parse(text);
+    return true;
+  } catch {
+    return false;
+  }
 }
 
 /**
