@@ -553,6 +553,8 @@ export function publicJwk(privateJwk) {
 /** API keys: `tgk_` + 43 base62 + 6-character checksum; stores keep only the SHA-256. */
 export const apiKey = {
   generate: () => call(() => wasm.apiKeyGenerate()),
+  /** Whether a credential is meant as an API key (its prefix): it then takes the API-key path. */
+  looksLike: (raw) => typeof raw === 'string' && wasm.apiKeyLooksLike(raw),
   hash: (raw) => wasm.apiKeyHash(text(raw, 'apikey_malformed', 'API key', '')),
   /** Checks format and checksum; returns the hash to look the record up by. */
   parse: (raw) => call(() => wasm.apiKeyParse(text(raw, 'apikey_malformed', 'API key', ''))),
@@ -707,3 +709,7 @@ export const rotation = {
       ),
     ),
 };
+
+/** The grants document (JSON text; null when KV has none), checked by the core. */
+export const grantsDocument = (text) =>
+  JSON.parse(call(() => wasm.grantsDocument(optionalText(text, 'scope_invalid', 'grants document', ''))));

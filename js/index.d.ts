@@ -195,6 +195,8 @@ export interface ApiKeyRecord {
 }
 
 export const apiKey: {
+  /** Whether a credential is meant as an API key (its prefix). */
+  looksLike(raw: unknown): boolean;
   generate(): string;
   hash(raw: string): string;
   parse(raw: string): string;
@@ -296,6 +298,14 @@ export const rotation: {
     schedule: { now: number; rotationDays: number; maxActive: number; maxAge?: number },
     policy?: { leeway?: number | null; maxLifetime?: number | null },
   ): KeyPlan;
+};
+
+/** The grants document (JSON text; null when KV has none), checked by the core. */
+export function grantsDocument(text: string | null): {
+  schema: 1;
+  version: number;
+  issuers: { [issuer: string]: string };
+  tenants: { [tenant: string]: { [module: string]: string[] } };
 };
 
 /** A coded rejection for a request-level problem, encoded by the core. */

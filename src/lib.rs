@@ -19,6 +19,7 @@ pub mod cache;
 pub mod claims;
 pub mod config;
 pub mod error;
+pub mod grants;
 pub mod inspect;
 mod json;
 pub mod keys;

@@ -630,6 +630,12 @@ pub fn apikey_hash(raw: &str) -> String {
 }
 
 /// Checks format and checksum; returns the hash to look up.
+/// Whether a credential is an API key (its prefix), to pick its validation path.
+#[wasm_bindgen(js_name = apiKeyLooksLike)]
+pub fn apikey_looks_like(text: &str) -> bool {
+    crate::apikey::has_prefix(text)
+}
+
 #[wasm_bindgen(js_name = apiKeyParse)]
 pub fn apikey_parse(raw: &str) -> Result<String, JsValue> {
     crate::apikey::parse(raw).map_err(|e| js_error(&e, ""))
@@ -817,6 +823,16 @@ pub fn key_plan(keys: &str, schedule: &str, policy: &str) -> Result<JsValue, JsV
     let lifetimes =
         crate::revocation::Lifetimes::from_policy_json(policy).map_err(|e| js_error(&e, ""))?;
     to_js(&crate::rotation::Plan::new(&keys, &schedule, &lifetimes))
+}
+
+/// The grants document checked (JSON text, or null/undefined when KV has none: nothing narrowed).
+#[wasm_bindgen(js_name = grantsDocument)]
+pub fn grants_document(text: Option<String>) -> Result<String, JsValue> {
+    let g = match text {
+        None => crate::grants::Grants::none(),
+        Some(t) => crate::grants::Grants::from_json(&t).map_err(|e| js_error(&e, ""))?,
+    };
+    serde_json::to_string(&g).map_err(|e| JsValue::from_str(&e.to_string()))
 }
 
 /// A coded rejection for a request-level problem the binding found (e.g. `invalid_request` for

@@ -2,12 +2,13 @@
 // (when configured) a cookie or a query parameter. Two credentials, or a malformed header, are a
 // 400 `invalid_request`: guessing which one the client meant would be a decision made in the dark.
 
+import * as tg from 'tokengate';
+
 /** A request-shape problem (400 `invalid_request`). */
 export class CredentialError extends Error {}
 
 // RFC 6750 §2.1: b64token.
 const BEARER = /^Bearer +([A-Za-z0-9\-._~+/]+=*)$/i;
-export const API_KEY_PREFIX = 'tgk_';
 
 /**
  * A name as lenient readers see it: percent-decoded, case-folded, with `_`, `-`, `[]` and
@@ -87,7 +88,7 @@ export function extractCredential(request, url, opts) {
   }
   const keyHeader = opts.apiKeyHeader ? request.headers.get(opts.apiKeyHeader) : null;
   if (keyHeader !== null) {
-    if (!keyHeader.trim().startsWith(API_KEY_PREFIX) || keyHeader.includes(','))
+    if (!tg.apiKey.looksLike(keyHeader.trim()) || keyHeader.includes(','))
       throw new CredentialError(`the ${opts.apiKeyHeader} header must hold one API key`);
     found.push({ value: keyHeader.trim(), source: 'apikey-header' });
   }
@@ -110,5 +111,5 @@ export function extractCredential(request, url, opts) {
   if (found.length > 1) throw new CredentialError(`more than one credential (${found.map((f) => f.source).join(', ')}); send exactly one`);
   if (found.length === 0) return null;
   const [c] = found;
-  return { ...c, kind: c.value.startsWith(API_KEY_PREFIX) ? 'apikey' : 'jwt' };
+  return { ...c, kind: tg.apiKey.looksLike(c.value) ? 'apikey' : 'jwt' };
 }

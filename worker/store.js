@@ -84,21 +84,3 @@ export class Unavailable extends Error {
     this.name = 'Unavailable';
   }
 }
-
-/**
- * Reads a JSON document from KV. A missing key is an error naming it, unless `missing` gives the
- * value to use instead; invalid JSON always is.
- */
-export async function readJson(kv, key, counter, missing) {
-  counter.reads++;
-  const text = await kv.get(key);
-  if (text === null) {
-    if (missing !== undefined) return missing;
-    throw new Error(`KV key "${key}" is missing`);
-  }
-  try {
-    return JSON.parse(text);
-  } catch (e) {
-    throw new Error(`KV key "${key}" is not JSON: ${e.message}`);
-  }
-}
