@@ -713,3 +713,6 @@ export const rotation = {
 /** The grants document (JSON text; null when KV has none), checked by the core. */
 export const grantsDocument = (text) =>
   JSON.parse(call(() => wasm.grantsDocument(optionalText(text, 'scope_invalid', 'grants document', ''))));
+
+/** The registered algorithm name a person meant, in any case (`es256` → `ES256`); unknown text unchanged. */
+export const algName = (name) => wasm.algName(text(name, 'alg_not_allowed', 'alg', ''));

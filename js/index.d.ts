@@ -308,6 +308,9 @@ export function grantsDocument(text: string | null): {
   tenants: { [tenant: string]: { [module: string]: string[] } };
 };
 
+/** The registered algorithm name a person meant, in any case (`es256` → `ES256`); unknown text unchanged. */
+export function algName(name: string): string;
+
 /** A coded rejection for a request-level problem, encoded by the core. */
 export function rejection(code: ErrorCode, message: string, opts?: { realm?: string }): TokengateError;
 /** The `WWW-Authenticate` value for a request with no credential (RFC 6750 §3.1). */

@@ -61,6 +61,14 @@ impl Alg {
         Alg::ALL.into_iter().find(|a| a.name() == name)
     }
 
+    /// The registered name a person meant, case-insensitively (`es256` → `ES256`, `eddsa` →
+    /// `EdDSA`), for command lines; tokens and JWKs always use [`Alg::from_name`].
+    pub fn from_name_ignoring_case(name: &str) -> Option<Alg> {
+        Alg::ALL
+            .into_iter()
+            .find(|a| a.name().eq_ignore_ascii_case(name))
+    }
+
     pub fn name(self) -> &'static str {
         match self {
             Alg::HS256 => "HS256",

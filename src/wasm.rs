@@ -835,6 +835,14 @@ pub fn grants_document(text: Option<String>) -> Result<String, JsValue> {
     serde_json::to_string(&g).map_err(|e| JsValue::from_str(&e.to_string()))
 }
 
+/// The registered algorithm name a person meant (any case), or the text unchanged when none
+/// matches (the caller's later check then names it).
+#[wasm_bindgen(js_name = algName)]
+pub fn alg_name(text: &str) -> String {
+    crate::Alg::from_name_ignoring_case(text)
+        .map_or_else(|| text.to_owned(), |a| a.name().to_owned())
+}
+
 /// A coded rejection for a request-level problem the binding found (e.g. `invalid_request` for
 /// two credentials): the same object, status and `WWW-Authenticate` encoding as the core's own.
 #[wasm_bindgen]

@@ -3,6 +3,7 @@
 // one duration syntax, one time syntax, one way to read a file or a pasted token. It only turns
 // argv text into values; every decision about them is the core's.
 import { readFileSync } from 'node:fs';
+import { algName as coreAlgName } from '../node.js';
 
 /** A usage or input problem: exit code 2. */
 export class UsageError extends Error {}
@@ -44,7 +45,8 @@ export function instant(text, what, now = Math.floor(Date.now() / 1000)) {
 }
 
 /** An algorithm name in any case (`es256`, `eddsa`) → its registered spelling; the core checks it. */
-export const algName = (text) => (String(text).toUpperCase() === 'EDDSA' ? 'EdDSA' : String(text).toUpperCase());
+/** An alg name in any case, as the core spells it. */
+export const algName = (text) => coreAlgName(String(text));
 
 /**
  * What people paste as a token: surrounding whitespace, an `Authorization:` header name and a
