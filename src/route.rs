@@ -305,6 +305,11 @@ pub fn canonical(path: &str, allow_unicode: bool) -> Result<String> {
         return Err(path_error("path must start with \"/\""));
     }
     let out = canonical_chars(path, allow_unicode)?;
+    // Escaping literal non-ASCII can lengthen a path: the bound holds for what is forwarded too,
+    // so deciding again on the forwarded path gives the same answer.
+    if out.len() > MAX_PATH {
+        return Err(path_error(format!("path is longer than {MAX_PATH} bytes")));
+    }
     let segments: Vec<&str> = out.split('/').skip(1).collect();
     let last = segments.len().saturating_sub(1);
     for (i, seg) in segments.iter().enumerate() {
