@@ -1,7 +1,9 @@
 #!/usr/bin/env node
-// tokengate CLI: inspect, verify, mint, keygen, public-jwk, and the lifecycle commands over the
-// worker's KV (js/admin). Exit codes: 0 valid/done, 1 rejected/failed/problems found, 2 usage or
-// input error. Every decision is the wasm core's, as in the worker and the browser.
+// tokengate CLI (the package's `bin`, for developers and operators): inspect, verify, mint,
+// keygen, public-jwk, and the lifecycle commands over the worker's KV (js/admin). Exit codes:
+// 0 valid/done, 1 rejected/failed/problems found, 2 usage or input error. Every decision is the
+// wasm core's, as in the worker and the browser. It reaches the library through js/node.js and
+// js/store.js only.
 import { readFileSync } from 'node:fs';
 import { randomUUID } from 'node:crypto';
 import { UsageError, algName, closest, duration, instant, parseArgv, pastedToken, readText } from '../js/cli/argv.js';

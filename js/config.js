@@ -1,7 +1,7 @@
 // Worker configuration: `TOKENGATE_CONFIG` (JSON, a wrangler.toml var), overridden by the KV key
 // `config` when present. The core checks it and fills in every default; invalid configuration
 // is a logged server error, never an accept.
-import { workerConfig } from './core.js';
+import { workerConfig } from 'tokengate';
 
 /** The checked configuration with defaults, or an Error naming `source` and every problem. */
 export function parseConfig(text, source) {

@@ -1,3 +1,5 @@
+// Package entry `tokengate` (`node` condition), for Node applications and scripts, and the
+// operator CLI (bin/, js/cli, js/admin). The API is js/core.js, the same in every runtime.
 // Node entry: loads the wasm synchronously and checks RS/PS/ES/EdDSA signatures with node:crypto.
 import { readFileSync } from 'node:fs';
 import { initSync } from '../pkg/tokengate.js';

@@ -1,3 +1,7 @@
+// Package entry `tokengate/store` (types: store.d.ts), for the programs that read and write the
+// worker's KV: the edge worker (its readers and cron) and the operator CLI (js/admin). Not for
+// applications that only validate tokens: they need `tokengate` alone.
+//
 // The KV data model, shared by the admin CLI (Node, against local or remote KV) and the worker's
 // cron. `kv` is anything with the Workers KV API: get, put(key, value, { metadata }), delete, list.
 //
@@ -10,7 +14,11 @@
 // checks after its put, so once writers stop the snapshot covers every entry. A crash between the
 // entry and the snapshot leaves the old snapshot (still valid) plus an entry the next write, or
 // the cron, folds in; `status` reports it as pending.
-import { TokengateError, lifecycle, revocations as rev, rotation, sourceDigest } from './core.js';
+// Built on the public API only, through the package's entry for this runtime (which loads the wasm).
+import { TokengateError, lifecycle, revocations as rev, rotation, sourceDigest } from 'tokengate';
+
+// The worker configuration (the `config` document, or `TOKENGATE_CONFIG`) is part of the data model.
+export { issuerPolicy, parseConfig } from './config.js';
 
 export const REVOCATIONS = 'revocations';
 export const GRANTS = 'grants';

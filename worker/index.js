@@ -1,8 +1,8 @@
-// The edge worker: rejects bad credentials before they reach the origin. It moves bytes (KV reads,
-// caching, HTTP); every accept/reject decision is the wasm core's, through the tokengate package.
+// The edge worker (wrangler.toml `main`; for those who deploy the gate): rejects bad credentials
+// before they reach the origin. It moves bytes (KV reads, caching, HTTP); every accept/reject
+// decision is the wasm core's. An HTTP layer over the package: it imports only its entry points,
+// `tokengate` and `tokengate/store` (tests/js/layout.test.mjs checks).
 import * as tg from 'tokengate';
-import { issuerPolicy, parseConfig } from '../js/config.js';
-import { Cached, Unavailable } from './store.js';
 import {
   MAINTENANCE,
   adoptJwks,
@@ -10,10 +10,13 @@ import {
   compactGrants,
   compactJwks,
   compactRevocations,
+  issuerPolicy,
   keyPlan,
+  parseConfig,
   readJwks,
   readRevocations,
-} from '../js/store.js';
+} from 'tokengate/store';
+import { Cached, Unavailable } from './store.js';
 import { extractCredential, CredentialError, cookiePieces, looseName, queryPieces } from './credentials.js';
 
 const HEALTH = '/.well-known/tokengate/health';

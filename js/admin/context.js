@@ -4,9 +4,8 @@ import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { userInfo } from 'node:os';
 import { join } from 'node:path';
 import { parse as parseToml } from 'smol-toml';
-import { issuerPolicy, parseConfig } from '../config.js';
-import { lifecycle } from '../core.js';
-import { CONFIG, PREFIX, onCheckpoint, readDoc, uniqueName } from '../store.js';
+import { lifecycle } from '../node.js';
+import { CONFIG, PREFIX, issuerPolicy, onCheckpoint, parseConfig, readDoc, uniqueName } from '../store.js';
 import { openLocalKv, WranglerKv } from './kv.js';
 
 // The usage error and the duration and time syntax are the CLI's one argv vocabulary.

@@ -45,3 +45,10 @@ void state;
 const entry = revocations.entry({ kind: 'subject', iss: 'https://id.example', sub: 'u', before: 1, until: 2 });
 const list = revocations.snapshot([{ name: 'revocation:1', entry }], { source: sourceDigest(['revocation:1']) });
 void [list.version, list.source, parseScopes('users:* billing:read'), peekClaims(token, ['tenant'])[0]];
+
+// The KV data model (`tokengate/store`), as the worker and the CLI use it.
+import { PREFIX, parseConfig, readRevocations, type Kv } from 'tokengate/store';
+declare const kv: Kv;
+const config = parseConfig('{"issuers":[]}', 'TOKENGATE_CONFIG');
+void readRevocations(kv, { now: 1 }).then((r): string => (r.behind ? r.text : PREFIX.key('jwks:main')));
+void config.realm;
