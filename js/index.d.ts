@@ -120,10 +120,32 @@ export interface CallOptions {
   revocations?: RevocationList | RevocationListJson | string;
 }
 
-export interface Verified {
+/**
+ * The registered claims (RFC 7519 §4.1) with the types a validated token is guaranteed to have:
+ * the core rejects any other JSON type for them (`claim_invalid`). Other claims are any JSON.
+ */
+export interface JWTPayload {
+  iss?: string;
+  sub?: string;
+  aud?: string | string[];
+  /** NumericDate: seconds since the epoch (fractions allowed). */
+  exp?: number;
+  nbf?: number;
+  iat?: number;
+  jti?: string;
+  [claim: string]: Json | undefined;
+}
+
+/**
+ * A validated credential. `P` types the application's own claims, as jose's `jwtVerify<Payload>`
+ * does: a claim shape the caller asserts, not one checked at run time (use `claimValues` or
+ * `requiredClaims` in the policy for that); the registered claims keep their checked types.
+ */
+export interface Verified<P = JWTPayload> {
   kind: 'jwt' | 'apikey';
   header: Record<string, Json>;
-  claims: Record<string, Json>;
+  /** Every claim of the token (`{}` for an API key). */
+  claims: P & JWTPayload;
   subject: string | null;
   issuer: string | null;
   scopes: string[];
@@ -151,10 +173,10 @@ export class Validator {
   setRevocations(list: RevocationList | RevocationListJson | string): void;
   setGrants(grants: Scopes): void;
   cacheStats(): { entries: number; hits: number; misses: number };
-  /** Throws `TokengateError`. */
-  validate(token: string, opts?: CallOptions): Verified;
+  /** Throws `TokengateError`. `P`: the application's claims (see `Verified`). */
+  validate<P = JWTPayload>(token: string, opts?: CallOptions): Verified<P>;
   /** Same decision; signature by WebCrypto where available. Rejects with `TokengateError`. */
-  validateAsync(token: string, opts?: CallOptions): Promise<Verified>;
+  validateAsync<P = JWTPayload>(token: string, opts?: CallOptions): Promise<Verified<P>>;
   validateApiKey(raw: string, record: ApiKeyRecord | string | undefined | null, opts?: CallOptions): Verified;
 }
 

@@ -8,6 +8,7 @@ import {
   inspect,
   mint,
   publicJwk,
+  type Json,
   type Verified,
   revocations,
   sourceDigest,
@@ -32,6 +33,30 @@ try {
   }
 }
 void v.validateAsync(token).then((r) => r.kind);
+
+// The application's own claims, typed as with jose's jwtVerify<Payload>; the registered claims keep
+// the types the core checks, and unnamed claims are JSON.
+interface TenantClaims {
+  tenant: string;
+  roles: string[];
+}
+const typed = v.validate<TenantClaims>(token, { now: 1_800_000_000 });
+const tenant: string = typed.claims.tenant;
+const roles: string[] = typed.claims.roles;
+const exp: number | undefined = typed.claims.exp;
+const aud: string | string[] | undefined = typed.claims.aud;
+// @ts-expect-error: exp is a NumericDate, never a string
+const expText: string = typed.claims.exp;
+// @ts-expect-error: the payload type says tenant is a string
+const tenantNumber: number = typed.claims.tenant;
+void [tenant, roles, exp, aud, expText, tenantNumber];
+void v.validateAsync<TenantClaims>(token).then((r): string[] => [r.claims.tenant, ...r.claims.roles]);
+const plain: Verified = v.validate(token);
+const iss: string | undefined = plain.claims.iss;
+const extra: Json | undefined = plain.claims['x-custom'];
+void [iss, extra];
+const tenantResult: Verified<TenantClaims> = typed;
+void tenantResult;
 const { raw, record } = apiKey.create({ name: 'ci', owner: 'user-9', scopes: ['deploy:write'] });
 apiKey.validate(raw, record);
 checkScopes(['users:*'], 'users:read');
