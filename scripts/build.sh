@@ -5,8 +5,8 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 source scripts/setup.sh
-cargo build --quiet --release --target wasm32-unknown-unknown
-raw=target/wasm32-unknown-unknown/release/tokengate.wasm
+cargo build --quiet --release --target wasm32-unknown-unknown -p tokengate-wasm
+raw=target/wasm32-unknown-unknown/release/tokengate_wasm.wasm
 out=pkg/tokengate_bg.wasm
 if [ -f "$out" ] && [ "$out" -nt "$raw" ] && [ pkg/tokengate.js -nt "$raw" ]; then
   exit 0

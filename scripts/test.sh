@@ -11,7 +11,9 @@ echo "== cargo fmt --check"
 cargo fmt --check
 echo "== cargo clippy --all-targets -D warnings"
 cargo clippy --quiet --all-targets -- -D warnings
-cargo clippy --quiet --lib --target wasm32-unknown-unknown -- -D warnings
+# The wasm binding in both builds: full (Node, CLI, page) and edge (no signing or writers).
+cargo clippy --quiet -p tokengate-wasm --target wasm32-unknown-unknown -- -D warnings
+cargo clippy --quiet -p tokengate-wasm --target wasm32-unknown-unknown --no-default-features -- -D warnings
 echo "== cargo test"
 log=$(mktemp)
 cargo test --quiet --tests -- --nocapture 2>&1 | tee "$log" | grep -v '^$'

@@ -3,9 +3,9 @@
 //! rejects typos and garbage before any store lookup, as GitHub's token format does; base62
 //! keeps the key one "word" for double-click selection. Only the SHA-256 of the raw key is stored.
 
+use crate::credential::Verified;
 use crate::error::{err, Error, ErrorCode, Result};
-use crate::scope::ScopeSet;
-use crate::validate::Verified;
+use crate::policy::scope::ScopeSet;
 use rand_core::{OsRng, RngCore};
 use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};

@@ -186,3 +186,16 @@ pub type Result<T> = std::result::Result<T, Error>;
 pub(crate) fn err<T>(code: ErrorCode, message: impl Into<String>) -> Result<T> {
     Err(Error::new(code, message))
 }
+
+/// Untrusted strings echoed in messages: bounded and printable.
+pub(crate) fn printable(s: &str) -> String {
+    let mut out: String = s
+        .chars()
+        .take(64)
+        .map(|c| if c.is_control() { '?' } else { c })
+        .collect();
+    if s.chars().count() > 64 {
+        out.push('…');
+    }
+    out
+}

@@ -2,10 +2,10 @@
 //! it. One serializable structure that the inspector page and the CLI render.
 
 use crate::apikey;
-use crate::claims::MAX_NUMERIC_DATE;
 use crate::error::ErrorCode;
-use crate::scope::ScopeSet;
-use crate::token::{self, Limits, KEY_REFERENCE_HEADERS};
+use crate::jose::token::{self, Limits, KEY_REFERENCE_HEADERS};
+use crate::policy::claims::MAX_NUMERIC_DATE;
+use crate::policy::scope::ScopeSet;
 use serde::Serialize;
 use serde_json::{Map, Value};
 use std::collections::BTreeMap;
@@ -27,9 +27,9 @@ impl Options {
         Options {
             now,
             refresh_threshold: 60,
-            max_lifetime: crate::claims::DEFAULT_MAX_LIFETIME as i64,
+            max_lifetime: crate::policy::claims::DEFAULT_MAX_LIFETIME as i64,
             token_type_claim: "type".into(),
-            scope_claims: crate::scope::DEFAULT_SCOPE_CLAIMS
+            scope_claims: crate::policy::scope::DEFAULT_SCOPE_CLAIMS
                 .iter()
                 .map(|s| (*s).to_owned())
                 .collect(),
@@ -243,7 +243,7 @@ pub fn inspect(text: &str, opts: &Options) -> Inspection {
 
 /// Parses JSON leniently to still show content when strict parsing fails, noting why.
 fn object(bytes: &[u8], part: &'static str, out: &mut Inspection) -> Option<Map<String, Value>> {
-    match crate::json::parse_object(bytes, Limits::default().max_json_depth) {
+    match crate::codec::json::parse_object(bytes, Limits::default().max_json_depth) {
         Ok(m) => {
             out.parts.push(Part {
                 name: part,

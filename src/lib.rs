@@ -12,33 +12,73 @@
     )
 )]
 
-pub mod alg;
-pub mod apikey;
-pub mod b64;
-pub mod cache;
-pub mod claims;
-pub mod config;
-pub mod error;
-pub mod grants;
-pub mod inspect;
-mod json;
-pub mod keys;
-pub mod revocation;
-pub mod rotation;
-pub mod route;
-pub mod scope;
-pub mod sign;
-pub mod token;
-pub mod validate;
-#[cfg(target_arch = "wasm32")]
-mod wasm;
+// Implementation, grouped by concept. Each layer imports only from the ones above it:
+// codec, error → jose → policy → credential → apikey, store, verify::cache → verify → inspect.
+mod codec;
+mod credential;
+mod error;
+mod jose;
+mod policy;
+mod store;
+mod verify;
 
-pub use alg::Alg;
-pub use claims::Policy;
-pub use error::{Error, ErrorCode, Result};
-pub use keys::{Key, KeySet};
-pub use revocation::RevocationList;
-pub use scope::{Requirement, ScopeSet};
-pub use sign::SigningKey;
-pub use token::Limits;
-pub use validate::{verify_jws, Context, Validator, Verified};
+/// API keys: generation, hashing, records and their lifecycle states.
+pub mod apikey;
+/// Token inspection for humans: decoded parts, timeline, lints. Never a verdict.
+pub mod inspect;
+
+pub use credential::Verified;
+pub use error::{bare_challenge, Error, ErrorCode, Result};
+pub use jose::alg::{Alg, Family};
+pub use jose::keys::{
+    Key, KeySet, Skipped, MAX_KEYS, MAX_KIDLESS_CANDIDATES, MAX_RSA_BITS, MIN_RSA_BITS,
+};
+pub use jose::sign::{public_jwks, SigningKey};
+pub use jose::token::Limits;
+pub use policy::claims::{
+    Policy, PolicyInput, DEFAULT_LEEWAY, DEFAULT_MAX_LIFETIME, MAX_NUMERIC_DATE,
+};
+pub use policy::config::Config;
+pub use policy::route::{Decision, Router};
+pub use policy::scope::{Requirement, ScopeSet};
+pub use store::grants::Grants;
+pub use store::revocation::RevocationList;
+pub use store::rotation::{KeyEntry, Plan, Schedule};
+pub use verify::{verify_jws, Cached, Context, Prepared, Validator};
+
+/// base64url as JOSE spells it: no padding, no whitespace, canonical final character.
+pub mod b64 {
+    pub use crate::codec::b64::{decode, decode_secret, encode};
+}
+
+/// Compact-JWS parsing below any policy: splitting, decoding, the header's `alg`, and peeking at
+/// claims before verification (to pick an issuer's keys; never to decide).
+pub mod jws {
+    pub use crate::jose::token::{
+        decode_part, header_alg, parse, peek_claims, peek_issuer, split, Jws, KEY_REFERENCE_HEADERS,
+    };
+}
+
+/// Scope words and expressions.
+pub mod scope {
+    pub use crate::policy::scope::{validate, Expr, DEFAULT_SCOPE_CLAIMS};
+}
+
+/// Request paths and methods as the router sees them.
+pub mod route {
+    pub use crate::policy::route::{canonical, canonical_method};
+}
+
+/// Revocation entries as stored in KV, the snapshot built from them, and their lifetimes.
+pub mod revocation {
+    pub use crate::store::revocation::{
+        check_apikey_record, effective, next_version, snapshot, source_digest, uncovered,
+        ApiKeyEntry, Entry, JtiEntry, Lifetimes, Revoked, SubjectEntry, KV_METADATA_MAX,
+        MAX_ENTRY_LEN, NEVER, SCHEMA,
+    };
+}
+
+/// The opt-in validation cache (see [`Validator::validate_cached`]).
+pub mod cache {
+    pub use crate::verify::cache::{hash, Cache, Outcome, TokenHash, MAX_FAILURE_TTL};
+}

@@ -415,5 +415,5 @@ fn kidless_tokens_try_a_bounded_number_of_keys() {
         code(&v, &sign_raw(&keys[5], header, &p)),
         Err(ErrorCode::SignatureInvalid)
     );
-    assert_eq!(tokengate::keys::MAX_KIDLESS_CANDIDATES, 4);
+    assert_eq!(tokengate::MAX_KIDLESS_CANDIDATES, 4);
 }

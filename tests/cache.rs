@@ -11,7 +11,7 @@ mod common;
 use common::*;
 use serde_json::json;
 use tokengate::cache::{hash, Cache, Outcome};
-use tokengate::validate::Cached;
+use tokengate::Cached;
 use tokengate::{Alg, Context, ErrorCode, Requirement, RevocationList, ScopeSet};
 
 fn run(

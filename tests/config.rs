@@ -8,7 +8,7 @@
 //! with every problem named.
 
 use serde_json::{json, Value};
-use tokengate::config::Config;
+use tokengate::Config;
 use tokengate::ErrorCode;
 
 fn minimal() -> Value {

@@ -7,8 +7,8 @@
 //! The grants document the worker reads: checked once, every grant a valid scope.
 
 use serde_json::json;
-use tokengate::grants::Grants;
 use tokengate::ErrorCode;
+use tokengate::Grants;
 
 #[test]
 fn a_compacted_document_parses() {

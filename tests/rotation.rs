@@ -8,8 +8,8 @@
 
 use serde_json::json;
 use tokengate::revocation::Lifetimes;
-use tokengate::rotation::{KeyEntry, Plan, Schedule};
 use tokengate::ErrorCode;
+use tokengate::{KeyEntry, Plan, Schedule};
 
 const NOW: i64 = 1_800_000_000;
 const DAY: i64 = 86_400;

@@ -3,8 +3,8 @@
 //! canonicalisation rules and the configuration checks.
 
 use serde_json::json;
-use tokengate::route::{canonical, Decision, Router};
 use tokengate::ErrorCode;
+use tokengate::{route::canonical, Decision, Router};
 
 fn demo() -> Router {
     Router::from_json(

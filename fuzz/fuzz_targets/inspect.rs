@@ -6,8 +6,8 @@
 
 use libfuzzer_sys::fuzz_target;
 use tokengate::inspect::{self, Options};
-use tokengate::token::{self, Limits};
-use tokengate::{apikey, claims::MAX_NUMERIC_DATE};
+use tokengate::{apikey, MAX_NUMERIC_DATE};
+use tokengate::{jws, Limits};
 use tokengate_fuzz::{Input, NOW};
 
 const KINDS: [&str; 4] = ["jwt", "jwe", "apikey", "unknown"];
@@ -64,7 +64,7 @@ fuzz_target!(|data: &[u8]| {
         let parsed = apikey::parse(bare);
         assert_eq!(info.checksum_valid, parsed.is_ok());
         assert_eq!(info.hash, parsed.ok());
-    } else if let Ok(jws) = token::parse(bare, &Limits::default(), &[]) {
+    } else if let Ok(jws) = jws::parse(bare, &Limits::default(), &[]) {
         assert_eq!(out.kind, "jwt", "a parsed token is not inspected as a JWT");
         assert_eq!(out.header.as_ref(), Some(&jws.header));
         assert_eq!(out.alg.as_deref(), Some(jws.alg.name()));

@@ -6,8 +6,8 @@
 
 use libfuzzer_sys::fuzz_target;
 use serde_json::{json, Value};
-use tokengate::keys::{Key, MAX_KEYS};
 use tokengate::{b64, verify_jws, Alg, ErrorCode, KeySet, Policy, SigningKey};
+use tokengate::{Key, MAX_KEYS};
 use tokengate_fuzz::{hs256, hs256_set, Input};
 
 fuzz_target!(|data: &[u8]| {

@@ -13,8 +13,8 @@
 
 use libfuzzer_sys::fuzz_target;
 use serde_json::{json, Value};
-use tokengate::route::{self, Decision, Router};
 use tokengate::ErrorCode;
+use tokengate::{route, Decision, Router};
 use tokengate_fuzz::Input;
 
 fuzz_target!(|data: &[u8]| {

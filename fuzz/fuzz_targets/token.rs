@@ -3,8 +3,8 @@
 //! Input: one flag byte, then the token text.
 
 use libfuzzer_sys::fuzz_target;
-use tokengate::token::{self, Limits};
 use tokengate::{b64, verify_jws, Policy};
+use tokengate::{jws, Limits};
 use tokengate_fuzz::{hs256, hs256_set, Input};
 
 fuzz_target!(|data: &[u8]| {
@@ -41,8 +41,8 @@ fuzz_target!(|data: &[u8]| {
         Ok(text.as_bytes())
     );
 
-    let split = token::split(text, &limits);
-    let parsed = token::parse(text, &limits, &crit);
+    let split = jws::split(text, &limits);
+    let parsed = jws::parse(text, &limits, &crit);
     if text.len() > limits.max_token_bytes {
         assert!(
             parsed.is_err() && split.is_err(),
@@ -78,11 +78,11 @@ fuzz_target!(|data: &[u8]| {
     }
 
     // Unverified peeks read the payload exactly as validation does.
-    let peeked = token::peek_claims(text, &["iss", "sub"], &limits);
+    let peeked = jws::peek_claims(text, &["iss", "sub"], &limits);
     assert_eq!(peeked.len(), 2);
-    assert_eq!(token::peek_issuer(text, &limits), peeked[0]);
+    assert_eq!(jws::peek_issuer(text, &limits), peeked[0]);
     if peeked.iter().any(Option::is_some) {
-        let [_, p, _] = token::split(text, &limits).expect("a peeked token splits");
+        let [_, p, _] = jws::split(text, &limits).expect("a peeked token splits");
         let claims: serde_json::Map<String, serde_json::Value> =
             serde_json::from_slice(&b64::decode(p).expect("payload decodes"))
                 .expect("peeked claims parse");

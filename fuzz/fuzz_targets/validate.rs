@@ -23,7 +23,7 @@
 use libfuzzer_sys::fuzz_target;
 use serde_json::{json, Map};
 use tokengate::cache::{hash, Cache, Outcome};
-use tokengate::validate::Cached;
+use tokengate::Cached;
 use tokengate::{Context, Policy, Requirement, RevocationList, ScopeSet, Validator, Verified};
 use tokengate_fuzz::{check_accepted, es256, es256_set, hs256, hs256_set, Input, ISSUER, NOW};
 

@@ -3,9 +3,9 @@
 //! beyond the cap or too old, and which retired keys may be deleted because every token they
 //! signed has expired.
 
+use crate::error::printable;
 use crate::error::{Error, ErrorCode, Result};
-use crate::keys::printable;
-use crate::revocation::Lifetimes;
+use crate::store::revocation::Lifetimes;
 use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value};
 use std::collections::BTreeMap;

@@ -2,8 +2,8 @@
 //! A granted `*` covers everything and `users:*` covers every action under `users`; a required
 //! scope is always concrete, so a requirement can never widen what it asks for.
 
+use crate::error::printable;
 use crate::error::{err, Error, ErrorCode, Result};
-use crate::keys::printable;
 use serde_json::{Map, Value};
 use std::collections::{BTreeMap, HashSet};
 

@@ -2,7 +2,7 @@
 //! and per-tenant module grants (seed 003), checked once when the worker reads it.
 
 use crate::error::{Error, ErrorCode, Result};
-use crate::scope::ScopeSet;
+use crate::policy::scope::ScopeSet;
 use serde::{Deserialize, Serialize};
 use std::collections::BTreeMap;
 

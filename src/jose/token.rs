@@ -2,10 +2,11 @@
 //! Parsing is split from the signature check so a binding can run the primitive natively
 //! (WebCrypto / node:crypto) while every decision stays here.
 
-use crate::alg::Alg;
-use crate::b64;
+use crate::codec::b64;
+use crate::error::printable;
 use crate::error::{err, Error, ErrorCode, Result};
-use crate::keys::{printable, KeySet};
+use crate::jose::alg::Alg;
+use crate::jose::keys::KeySet;
 use serde_json::{Map, Value};
 
 /// Size limits, checked before any decoding.
@@ -120,7 +121,7 @@ pub fn parse<'a>(token: &'a str, limits: &Limits, understood_crit: &[String]) ->
         return err(ErrorCode::TokenMalformed, "header: empty");
     }
     let header_bytes = decode_part("header", h, 0)?;
-    let header = crate::json::parse_object(&header_bytes, limits.max_json_depth)
+    let header = crate::codec::json::parse_object(&header_bytes, limits.max_json_depth)
         .map_err(|e| malformed("header", e))?;
     let alg = header_alg(&header)?;
     let kid = match header.get("kid") {
@@ -255,7 +256,7 @@ pub fn peek_claims(token: &str, names: &[&str], limits: &Limits) -> Vec<Option<S
     let claims = split(token, limits)
         .ok()
         .and_then(|[_, payload, _]| b64::decode(payload).ok())
-        .and_then(|bytes| crate::json::parse_object(&bytes, limits.max_json_depth).ok());
+        .and_then(|bytes| crate::codec::json::parse_object(&bytes, limits.max_json_depth).ok());
     names
         .iter()
         .map(|n| {

@@ -1,10 +1,10 @@
 //! Claim policy (RFC 7519 §4.1 plus the checks token systems rely on: lifetime caps, token
 //! types, tenant binding). A `Policy` is validated once when built and reused for every token.
 
-use crate::alg::Alg;
+use crate::error::printable;
 use crate::error::{err, Error, ErrorCode, Result};
-use crate::keys::printable;
-use crate::token::Limits;
+use crate::jose::alg::Alg;
+use crate::jose::token::Limits;
 use serde::Deserialize;
 use serde_json::{Map, Value};
 
@@ -86,7 +86,7 @@ pub struct Policy {
     pub require_jti: bool,
     pub limits: Limits,
     pub crit: Vec<String>,
-    pub scope: Option<crate::scope::Requirement>,
+    pub scope: Option<crate::policy::scope::Requirement>,
     pub scope_claims: Vec<String>,
     pub max_revocation_age: Option<u64>,
 }
@@ -111,7 +111,7 @@ impl Default for Policy {
             limits: Limits::default(),
             crit: vec![],
             scope: None,
-            scope_claims: crate::scope::DEFAULT_SCOPE_CLAIMS
+            scope_claims: crate::policy::scope::DEFAULT_SCOPE_CLAIMS
                 .iter()
                 .map(|s| (*s).to_owned())
                 .collect(),
@@ -172,7 +172,7 @@ impl Policy {
         let scope = input
             .scope
             .as_deref()
-            .map(crate::scope::Requirement::parse)
+            .map(crate::policy::scope::Requirement::parse)
             .transpose()?;
         let scope_claims = input.scope_claims.unwrap_or(d.scope_claims);
         if scope_claims.is_empty() {

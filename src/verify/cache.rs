@@ -7,9 +7,9 @@
 //! bad signature, unknown key…) and only for a short bound, so a clock or data change is never
 //! hidden for long.
 
+use crate::credential::Verified;
 use crate::error::{Error, ErrorCode};
-use crate::scope::ScopeSet;
-use crate::validate::Verified;
+use crate::policy::scope::ScopeSet;
 use sha2::{Digest, Sha256};
 use std::collections::HashMap;
 

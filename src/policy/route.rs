@@ -16,9 +16,9 @@
 //!   method no matching rule names is 405 `method_not_allowed` (default deny). `HEAD` follows
 //!   `GET` rules; `*` rules match every method; `OPTIONS` gets nothing implicitly.
 
+use crate::error::printable;
 use crate::error::{Error, ErrorCode, Result};
-use crate::keys::printable;
-use crate::scope::Requirement;
+use crate::policy::scope::Requirement;
 use serde::Deserialize;
 
 const MAX_PATH: usize = 4096;

@@ -2,8 +2,8 @@
 //! before T) and revoked API-key hashes. Entries are keyed by identifiers, never by token bytes:
 //! ECDSA signatures are malleable, so a hash of the token would miss a re-encoded copy.
 
+use crate::credential::Verified;
 use crate::error::{err, Error, ErrorCode, Result};
-use crate::validate::Verified;
 use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
 use std::collections::HashMap;
@@ -254,7 +254,7 @@ pub fn check_apikey_record(record: &crate::apikey::Record) -> Result<()> {
 }
 
 /// "Never pruned": later than any NumericDate plus the largest leeway.
-pub const NEVER: i64 = crate::claims::MAX_NUMERIC_DATE as i64 + 2 * 86_400;
+pub const NEVER: i64 = crate::policy::claims::MAX_NUMERIC_DATE as i64 + 2 * 86_400;
 
 /// What is being revoked, for [`Lifetimes::until`].
 #[derive(Debug, Clone, Copy, PartialEq, Deserialize)]
@@ -330,7 +330,7 @@ impl Lifetimes {
     /// (30 days), so a command never mints a token that lives forever.
     pub fn mint_ttl_cap(&self) -> i64 {
         self.max_lifetime
-            .unwrap_or(crate::claims::DEFAULT_MAX_LIFETIME as i64)
+            .unwrap_or(crate::policy::claims::DEFAULT_MAX_LIFETIME as i64)
     }
 }
 

@@ -3,9 +3,9 @@
 //! agree. Unknown fields are refused (a misspelt option must not silently keep its default), and
 //! every problem found after parsing is reported, not just the first.
 
+use crate::error::printable;
 use crate::error::{Error, ErrorCode, Result};
-use crate::keys::printable;
-use crate::route::Router;
+use crate::policy::route::Router;
 use serde::{Deserialize, Serialize};
 use std::collections::{BTreeMap, HashSet};
 
@@ -295,7 +295,7 @@ impl Config {
         if self.max_active_keys == 0 {
             problems.push("\"maxActiveKeys\" must be at least 1".into());
         }
-        if let Err(e) = crate::scope::validate(&self.health_scope, false) {
+        if let Err(e) = crate::policy::scope::validate(&self.health_scope, false) {
             problems.push(format!("\"healthScope\": {}", e.message()));
         }
         if let Err(e) = self.router() {

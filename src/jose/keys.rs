@@ -1,9 +1,10 @@
 //! Verification keys (RFC 7517/7518/8037). A JWK is parsed once into a typed key whose variant
 //! fixes its algorithm family, so an RSA key can never be fed to HMAC and vice versa.
 
-use crate::alg::{Alg, Es384, Es512, Family};
-use crate::b64;
+use crate::codec::b64;
+use crate::error::printable;
 use crate::error::{err, ErrorCode, Result};
+use crate::jose::alg::{Alg, Es384, Es512, Family};
 use jwt_compact::alg::{
     Ed25519, Es256, Es256k, Hs256, Hs256Key, Hs384, Hs384Key, Hs512, Hs512Key, Rsa,
 };
@@ -489,7 +490,7 @@ impl KeySet {
     /// `key_ops` without `verify`, unknown `kty`/`alg`, weak or malformed) are skipped and listed
     /// in [`KeySet::skipped`]; a single JWK that cannot verify is an error.
     pub fn from_json(text: &str) -> Result<KeySet> {
-        let doc = crate::json::parse_object(text.as_bytes(), 8)
+        let doc = crate::codec::json::parse_object(text.as_bytes(), 8)
             .map_err(|e| crate::Error::new(ErrorCode::KeyInvalid, format!("key JSON: {e}")))?;
         match doc.get("keys") {
             Some(Value::Array(list)) => {
@@ -647,17 +648,4 @@ impl KeySet {
             }
         }
     }
-}
-
-/// Untrusted strings echoed in messages: bounded and printable.
-pub(crate) fn printable(s: &str) -> String {
-    let mut out: String = s
-        .chars()
-        .take(64)
-        .map(|c| if c.is_control() { '?' } else { c })
-        .collect();
-    if s.chars().count() > 64 {
-        out.push('…');
-    }
-    out
 }

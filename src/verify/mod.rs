@@ -1,36 +1,17 @@
 //! The validator: key set + policy (+ revocation list and grants), built once, applied per token.
 
-use crate::alg::Alg;
-use crate::cache::{self, Cache, Outcome, TokenHash};
-use crate::claims::{self, Policy};
-use crate::error::{err, ErrorCode, Result};
-use crate::keys::KeySet;
-use crate::revocation::RevocationList;
-use crate::scope::ScopeSet;
-use crate::token::{self, Jws};
-use serde::Serialize;
-use serde_json::{Map, Value};
+pub(crate) mod cache;
 
-/// What a validated credential (JWT or API key) tells the caller.
-#[derive(Debug, Clone, PartialEq, Serialize)]
-#[serde(rename_all = "camelCase")]
-pub struct Verified {
-    /// `jwt` or `apikey`.
-    pub kind: &'static str,
-    pub header: Map<String, Value>,
-    pub claims: Map<String, Value>,
-    pub subject: Option<String>,
-    pub issuer: Option<String>,
-    /// Granted scopes after any grant intersection.
-    pub scopes: Vec<String>,
-    /// `jti` (JWT) or the API key's id.
-    pub token_id: Option<String>,
-    pub expires_at: Option<i64>,
-    pub issued_at: Option<i64>,
-    pub token_type: Option<String>,
-    pub alg: Option<String>,
-    pub kid: Option<String>,
-}
+use crate::credential::Verified;
+use crate::error::{err, ErrorCode, Result};
+use crate::jose::alg::Alg;
+use crate::jose::keys::KeySet;
+use crate::jose::token::{self, Jws};
+use crate::policy::claims::{self, Policy};
+use crate::policy::scope::ScopeSet;
+use crate::store::revocation::RevocationList;
+use cache::{Cache, Outcome, TokenHash};
+use serde_json::{Map, Value};
 
 /// Everything a token is checked against.
 #[derive(Debug, Clone)]
@@ -91,6 +72,19 @@ impl Validator {
         })
     }
 
+    /// Checks one of `prepared`'s candidate keys with the pure-Rust primitive: for keys the
+    /// runtime cannot import, and HMAC. A key that is not a candidate never verifies.
+    pub fn verify_candidate(&self, prepared: &Prepared, index: usize) -> bool {
+        prepared.candidates.contains(&index)
+            && self.keys.keys().get(index).is_some_and(|k| {
+                k.verify(
+                    prepared.alg,
+                    prepared.signing_input.as_bytes(),
+                    &prepared.signature,
+                )
+            })
+    }
+
     /// Completes validation once the signature was checked (`verified_key` is the index of the
     /// key that verified, or `None`).
     pub fn finish(
@@ -104,7 +98,7 @@ impl Validator {
             return err(ErrorCode::SignatureInvalid, "signature does not verify");
         }
         let claims =
-            crate::json::parse_object(&prepared.payload, self.policy.limits.max_json_depth)
+            crate::codec::json::parse_object(&prepared.payload, self.policy.limits.max_json_depth)
                 .map_err(|e| {
                     crate::Error::new(ErrorCode::TokenMalformed, format!("claims: {e}"))
                 })?;
@@ -162,7 +156,7 @@ impl Validator {
 pub struct Context<'a> {
     pub revocations: Option<&'a RevocationList>,
     pub grants: Option<&'a ScopeSet>,
-    pub scope: Option<&'a crate::scope::Requirement>,
+    pub scope: Option<&'a crate::policy::scope::Requirement>,
 }
 
 /// Verifies a JWS whose payload is arbitrary bytes (no claim checks). Returns header and payload.

@@ -1,10 +1,10 @@
 //! Signing keys: generation (randomness from `getrandom`), private JWK import/export, minting.
 //! Used by tests, the CLI and Node scripts; the edge path only ever verifies.
 
-use crate::alg::{Alg, Es384, Es512, Family};
-use crate::b64;
+use crate::codec::b64;
 use crate::error::{Error, ErrorCode, Result};
-use crate::keys::{rsa_alg, thumbprint_of, Key};
+use crate::jose::alg::{Alg, Es384, Es512, Family};
+use crate::jose::keys::{rsa_alg, thumbprint_of, Key};
 use jwt_compact::alg::{Ed25519, Es256, Es256k, Hs256, Hs256Key, Hs384, Hs384Key, Hs512, Hs512Key};
 use jwt_compact::{Algorithm, AlgorithmSignature};
 use rand_core::{OsRng, RngCore};
