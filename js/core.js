@@ -45,7 +45,7 @@ const nowSecs = () => Math.floor(Date.now() / 1000);
 // meaning stay in the core.
 
 /** A `TokengateError` raised at the boundary, encoded by the core like every other. */
-function refusal(code, message, realm = '') {
+function refusal(code, message, realm) {
   return new TokengateError(wasm.rejection(code, message, realm));
 }
 
@@ -201,7 +201,7 @@ export class RevocationList {
   /** @param {string|object|RevocationList} list schema-1 JSON */
   constructor(list) {
     const h = handleOf(list);
-    const json = h ? h.toJSON() : jsonText(list, 'revocation_invalid', 'revocation list', '');
+    const json = h ? h.toJSON() : jsonText(list, 'revocation_invalid', 'revocation list');
     this.#h = call(() => new wasm.RevocationList(json));
   }
   get version() {
@@ -218,7 +218,7 @@ export class RevocationList {
   }
   /** Canonical JSON without entries past their `until`. */
   pruned(now) {
-    return this.#h.pruned(time(now, 'now', ''));
+    return this.#h.pruned(time(now, 'now'));
   }
   toJSON() {
     return JSON.parse(this.#h.toJSON());
@@ -262,8 +262,8 @@ export class Validator {
   #config;
 
   constructor(options = {}) {
-    const { keys, revocations, grants, realm = 'api', cache, native = true, ...policy } = bag(options, 'options', '');
-    const r = text(realm, 'options_invalid', 'options.realm', '');
+    const { keys, revocations, grants, realm, cache, native = true, ...policy } = bag(options, 'options');
+    const r = optionalText(realm, 'options_invalid', 'options.realm');
     this.#config = { policy: plain(policy, 'options_invalid', 'options', r), realm: r, cache: cacheOptions(cache, r) };
     this.#native = bool(native, true, 'options.native', r);
     this.#ctx = new wasm.Context();
@@ -284,7 +284,7 @@ export class Validator {
       keys === null
         ? call(() => wasm.Validator.forApiKeys(policy, realm))
         : call(() => new wasm.Validator(jsonText(keys, 'key_invalid', 'keys', realm), policy, realm));
-    if (cache) v.enableCache(cache.size ?? 10_000, cache.failureTtl ?? 5);
+    if (cache) v.enableCache(cache.size, cache.failureTtl);
     // No explicit free: an async call may still hold the old one; the glue's finalizer frees it.
     this.#v = v;
     this.#keys = undefined;
@@ -472,8 +472,7 @@ export class Router {
   #h;
   #realm;
   constructor(config, opts) {
-    const { realm = 'api' } = bag(opts, 'options', '');
-    this.#realm = text(realm, 'options_invalid', 'realm', '');
+    this.#realm = optionalText(bag(opts, 'options').realm, 'options_invalid', 'realm');
     this.#h = call(() => new wasm.Router(jsonText(config, 'options_invalid', 'configuration', this.#realm), this.#realm));
   }
   decide(method, path) {
@@ -487,19 +486,19 @@ export class Router {
  * apply (which then checks `iss` and the signature).
  */
 export function peekIssuer(token) {
-  return wasm.peekIssuer(text(token, 'token_malformed', 'token', ''));
+  return wasm.peekIssuer(text(token, 'token_malformed', 'token'));
 }
 
 /** Unverified string claims by name (undefined when absent): only for choosing data to apply. */
 export function peekClaims(token, names) {
-  return wasm.peekClaims(text(token, 'token_malformed', 'token', ''), strings(names, 'options_invalid', 'claim names', ''));
+  return wasm.peekClaims(text(token, 'token_malformed', 'token'), strings(names, 'options_invalid', 'claim names'));
 }
 
 /** Decodes any string for display (JWT, JWS, API key or garbage); throws only for a non-string or bad options. */
 export function inspect(input, opts) {
-  const { now, refreshThreshold } = bag(opts, 'options', '');
-  const t = text(input, 'token_malformed', 'input', '');
-  return wasm.inspect(t, time(now, 'now', ''), optionalNumber(refreshThreshold, 'refreshThreshold', ''));
+  const { now, refreshThreshold } = bag(opts, 'options');
+  const t = text(input, 'token_malformed', 'input');
+  return wasm.inspect(t, time(now, 'now'), optionalNumber(refreshThreshold, 'refreshThreshold'));
 }
 
 /**
@@ -507,9 +506,9 @@ export function inspect(input, opts) {
  * by grants. Returns true or throws `insufficient_scope` naming what is missing.
  */
 export function checkScopes(granted, requirement, grants) {
-  const g = scopes(granted, 'granted scopes', '');
-  const n = grants === undefined ? undefined : scopes(grants, 'grants', '');
-  const expr = text(requirement, 'scope_invalid', 'scope requirement', '');
+  const g = scopes(granted, 'granted scopes');
+  const n = grants === undefined ? undefined : scopes(grants, 'grants');
+  const expr = text(requirement, 'scope_invalid', 'scope requirement');
   const r = call(() => new wasm.ScopeRequirement(expr));
   try {
     call(() => r.check(g, n));
@@ -521,33 +520,33 @@ export function checkScopes(granted, requirement, grants) {
 
 /** Verifies a JWS with an arbitrary payload (no claim checks): `{ header, payload: Uint8Array }`. */
 export function verifyJws(token, keys, options) {
-  const t = text(token, 'token_malformed', 'token', '');
-  const k = jsonText(keys, 'key_invalid', 'keys', '');
-  const policy = options === undefined || options === null ? undefined : plain(options, 'options_invalid', 'options', '');
+  const t = text(token, 'token_malformed', 'token');
+  const k = jsonText(keys, 'key_invalid', 'keys');
+  const policy = options === undefined || options === null ? undefined : plain(options, 'options_invalid', 'options');
   return call(() => wasm.verifyJws(t, k, policy));
 }
 
 /** Signs claims with a private JWK into a compact JWT (`typ: JWT`, `kid` from the key). */
 export function mint(privateJwk, claims, opts) {
-  const { header } = bag(opts, 'options', '');
-  const key = jsonText(privateJwk, 'key_invalid', 'private key', '');
-  const body = jsonText(claims, 'options_invalid', 'claims', '');
-  const extra = header === undefined ? undefined : jsonText(header, 'options_invalid', 'header', '');
+  const { header } = bag(opts, 'options');
+  const key = jsonText(privateJwk, 'key_invalid', 'private key');
+  const body = jsonText(claims, 'options_invalid', 'claims');
+  const extra = header === undefined ? undefined : jsonText(header, 'options_invalid', 'header');
   return call(() => wasm.mint(key, body, extra));
 }
 
-/** A new private JWK for `alg`; `kid` defaults to its RFC 7638 thumbprint. */
+/** A new private JWK for `alg` (the core's default, ES256, when left out); `kid` defaults to its RFC 7638 thumbprint. */
 export function generateKey(alg, opts) {
-  const { kid, rsaBits } = bag(opts, 'options', '');
-  const a = text(alg, 'alg_not_allowed', 'alg', '');
-  const k = optionalText(kid, 'options_invalid', 'kid', '');
-  const bits = rsaBits === undefined || rsaBits === null ? undefined : u32(rsaBits, 'rsaBits', '');
+  const { kid, rsaBits } = bag(opts, 'options');
+  const a = optionalText(alg, 'alg_not_allowed', 'alg');
+  const k = optionalText(kid, 'options_invalid', 'kid');
+  const bits = rsaBits === undefined || rsaBits === null ? undefined : u32(rsaBits, 'rsaBits');
   return JSON.parse(call(() => wasm.generateKey(a, k, bits)));
 }
 
 /** The public JWK of a private JWK. */
 export function publicJwk(privateJwk) {
-  return JSON.parse(call(() => wasm.publicJwk(jsonText(privateJwk, 'key_invalid', 'private key', ''))));
+  return JSON.parse(call(() => wasm.publicJwk(jsonText(privateJwk, 'key_invalid', 'private key'))));
 }
 
 /** API keys: `tgk_` + 43 base62 + 6-character checksum; stores keep only the SHA-256. */
@@ -555,46 +554,46 @@ export const apiKey = {
   generate: () => call(() => wasm.apiKeyGenerate()),
   /** Whether a credential is meant as an API key (its prefix): it then takes the API-key path. */
   looksLike: (raw) => typeof raw === 'string' && wasm.apiKeyLooksLike(raw),
-  hash: (raw) => wasm.apiKeyHash(text(raw, 'apikey_malformed', 'API key', '')),
+  hash: (raw) => wasm.apiKeyHash(text(raw, 'apikey_malformed', 'API key')),
   /** Checks format and checksum; returns the hash to look the record up by. */
-  parse: (raw) => call(() => wasm.apiKeyParse(text(raw, 'apikey_malformed', 'API key', ''))),
+  parse: (raw) => call(() => wasm.apiKeyParse(text(raw, 'apikey_malformed', 'API key'))),
   /** `{ raw, record }`: show `raw` once, store `record` under `record.hash`. */
   create: (spec) => {
-    const { name, owner, scopes: granted = [], ttl, maxTtl, description, now } = bag(spec, 'API key spec', '');
+    const { name, owner, scopes: granted = [], ttl, maxTtl, description, now } = bag(spec, 'API key spec');
     const args = [
-      text(name, 'options_invalid', 'name', ''),
-      text(owner, 'options_invalid', 'owner', ''),
-      scopes(granted, 'scopes', ''),
-      optionalNumber(ttl, 'ttl', ''),
-      optionalNumber(maxTtl, 'maxTtl', ''),
-      time(now, 'now', ''),
-      optionalText(description, 'options_invalid', 'description', ''),
+      text(name, 'options_invalid', 'name'),
+      text(owner, 'options_invalid', 'owner'),
+      scopes(granted, 'scopes'),
+      optionalNumber(ttl, 'ttl'),
+      optionalNumber(maxTtl, 'maxTtl'),
+      time(now, 'now'),
+      optionalText(description, 'options_invalid', 'description'),
     ];
     return call(() => wasm.apiKeyCreate(...args));
   },
   /** Checks a key against its record (state, expiry, hash): the same shape as a validated JWT. */
   validate: (raw, record, opts) => {
-    const key = text(raw, 'apikey_malformed', 'API key', '');
-    const rec = record === undefined || record === null ? undefined : recordText(record, '');
-    const now = time(bag(opts, 'options', '').now, 'now', '');
+    const key = text(raw, 'apikey_malformed', 'API key');
+    const rec = record === undefined || record === null ? undefined : recordText(record);
+    const now = time(bag(opts, 'options').now, 'now');
     return call(() => wasm.apiKeyCheck(key, rec, now));
   },
   /** `{ raw, record }`: a new secret for the same key id; the old secret stops matching. */
   rotate: (record, opts) => {
-    const rec = recordText(record, '');
-    const now = time(bag(opts, 'options', '').now, 'now', '');
+    const rec = recordText(record);
+    const now = time(bag(opts, 'options').now, 'now');
     return call(() => wasm.apiKeyRotate(rec, now));
   },
   /** The record revoked (or, with `purge`, purged). */
   revoke: (record, opts) => {
-    const { now, purge } = bag(opts, 'options', '');
-    const args = [recordText(record, ''), time(now, 'now', ''), bool(purge, false, 'purge', '')];
+    const { now, purge } = bag(opts, 'options');
+    const args = [recordText(record), time(now, 'now'), bool(purge, false, 'purge')];
     return call(() => wasm.apiKeyRevoke(...args));
   },
   /** `active`, `expired`, `revoked` or `purged`. */
   state: (record, opts) => {
-    const rec = recordText(record, '');
-    const now = time(bag(opts, 'options', '').now, 'now', '');
+    const rec = recordText(record);
+    const now = time(bag(opts, 'options').now, 'now');
     return call(() => wasm.apiKeyState(rec, now));
   },
 };
@@ -605,25 +604,25 @@ export const apiKey = {
  */
 export const revocations = {
   /** Checks one entry (`{kind: "jti"|"subject"|"apikey", …}`); returns its canonical form. */
-  entry: (e) => JSON.parse(call(() => wasm.revocationEntry(jsonText(e, 'revocation_invalid', 'revocation entry', '')))),
+  entry: (e) => JSON.parse(call(() => wasm.revocationEntry(jsonText(e, 'revocation_invalid', 'revocation entry')))),
   /** The list built from `[{ name, entry }]`, recording `source`. */
   snapshot: (entries, opts) => {
-    const { prevVersion, now, source } = bag(opts, 'options', '');
+    const { prevVersion, now, source } = bag(opts, 'options');
     const args = [
-      jsonText(entries, 'revocation_invalid', 'entries', ''),
-      prevVersion === undefined || prevVersion === null ? 0 : number(prevVersion, 'prevVersion', ''),
-      time(now, 'now', ''),
-      text(source, 'options_invalid', 'source', ''),
+      jsonText(entries, 'revocation_invalid', 'entries'),
+      prevVersion === undefined || prevVersion === null ? 0 : number(prevVersion, 'prevVersion'),
+      time(now, 'now'),
+      text(source, 'options_invalid', 'source'),
     ];
     return JSON.parse(call(() => wasm.revocationSnapshot(...args)));
   },
 };
 
 /** Checks granted scopes (string or array; wildcards allowed); returns them de-duplicated. */
-export const parseScopes = (granted) => call(() => wasm.parseGrantedScopes(scopes(granted, 'scopes', '')));
+export const parseScopes = (granted) => call(() => wasm.parseGrantedScopes(scopes(granted, 'scopes')));
 
 /** Order-insensitive digest of strings: what a snapshot's `source` records. */
-export const sourceDigest = (items) => wasm.sourceDigest(strings(items, 'options_invalid', 'items', ''));
+export const sourceDigest = (items) => wasm.sourceDigest(strings(items, 'options_invalid', 'items'));
 
 /**
  * The KV data model's rules, from the core: what a lifecycle command stores and what a reader
@@ -632,36 +631,36 @@ export const sourceDigest = (items) => wasm.sourceDigest(strings(items, 'options
  */
 export const lifecycle = {
   /** `{ leeway, maxLifetime (null: no cap), keyGrace (null: never removable), mintTtlCap }`. */
-  lifetimes: (policy) => call(() => wasm.issuerLifetimes(jsonText(policy ?? {}, 'options_invalid', 'policy', ''))),
+  lifetimes: (policy) => call(() => wasm.issuerLifetimes(jsonText(policy ?? {}, 'options_invalid', 'policy'))),
   /** A revocation entry's `until`: `{kind:'token', exp, now}`, `{kind:'jti', now}` or `{kind:'subject', before}`. */
   until: (policy, what) => {
-    const p = jsonText(policy ?? {}, 'options_invalid', 'policy', '');
-    const w = jsonText(what, 'revocation_invalid', 'revoked', '');
+    const p = jsonText(policy ?? {}, 'options_invalid', 'policy');
+    const w = jsonText(what, 'revocation_invalid', 'revoked');
     return call(() => wasm.revocationUntil(p, w));
   },
   /** `{ value, metadata }` (JSON texts) to store for one revocation entry. */
-  storedEntry: (e) => call(() => wasm.revocationStoredForm(jsonText(e, 'revocation_invalid', 'revocation entry', ''))),
+  storedEntry: (e) => call(() => wasm.revocationStoredForm(jsonText(e, 'revocation_invalid', 'revocation entry'))),
   /** `{ text, behind }`: the revocation list to enforce from the snapshot and the live `[{ name, entry }]`. */
   effectiveRevocations: (snapshot, entries, opts) => {
-    const { source, now } = bag(opts, 'options', '');
+    const { source, now } = bag(opts, 'options');
     const args = [
-      text(snapshot, 'revocation_invalid', 'snapshot', ''),
-      jsonText(entries, 'revocation_invalid', 'entries', ''),
-      text(source, 'options_invalid', 'source', ''),
-      time(now, 'now', ''),
+      text(snapshot, 'revocation_invalid', 'snapshot'),
+      jsonText(entries, 'revocation_invalid', 'entries'),
+      text(source, 'options_invalid', 'source'),
+      time(now, 'now'),
     ];
     return call(() => wasm.revocationEffective(...args));
   },
   /** Items of a revocation document that no entry (`[{ name, entry }]`) covers. */
   uncoveredRevocations: (doc, entries) => {
-    const d = jsonText(doc, 'revocation_invalid', 'revocation document', '');
-    const e = jsonText(entries, 'revocation_invalid', 'entries', '');
+    const d = jsonText(doc, 'revocation_invalid', 'revocation document');
+    const e = jsonText(entries, 'revocation_invalid', 'entries');
     return JSON.parse(call(() => wasm.revocationUncovered(d, e)));
   },
   /** The next version of any snapshot after `prev` (0 or undefined: none readable). */
-  nextVersion: (prev, now) => wasm.snapshotVersion(typeof prev === 'number' ? prev : 0, time(now, 'now', '')),
+  nextVersion: (prev, now) => wasm.snapshotVersion(typeof prev === 'number' ? prev : 0, time(now, 'now')),
   /** Throws unless an API-key record fits in KV metadata in every state it can reach. */
-  checkApiKeyRecord: (record) => call(() => wasm.apiKeyRecordFits(recordText(record, ''))),
+  checkApiKeyRecord: (record) => call(() => wasm.apiKeyRecordFits(recordText(record))),
 };
 
 /** Every error code: `[{ code, status, oauthError, description }]`. */
@@ -673,28 +672,27 @@ export const version = () => wasm.version();
 
 /** A coded rejection (`TokengateError`) for a request-level problem, encoded by the core. */
 export function rejection(code, message, opts) {
-  const { realm = 'api' } = bag(opts, 'options', '');
   const args = [
-    text(code, 'options_invalid', 'code', ''),
-    text(message, 'options_invalid', 'message', ''),
-    text(realm, 'options_invalid', 'realm', ''),
+    text(code, 'options_invalid', 'code'),
+    text(message, 'options_invalid', 'message'),
+    optionalText(bag(opts, 'options').realm, 'options_invalid', 'realm'),
   ];
   return new TokengateError(call(() => wasm.rejection(...args)));
 }
 
 /** The `WWW-Authenticate` value for a request with no credential (RFC 6750 §3.1). */
-export const bareChallenge = (realm = 'api') => wasm.bareChallenge(text(realm, 'options_invalid', 'realm', ''));
+export const bareChallenge = (realm) => wasm.bareChallenge(optionalText(realm, 'options_invalid', 'realm'));
 
 /**
  * The edge worker's configuration (object or JSON text), checked by the core and completed with
  * every default; throws `TokengateError` `options_invalid` naming every problem.
  */
-export const workerConfig = (config) => JSON.parse(call(() => wasm.parseConfig(jsonText(config, 'options_invalid', 'configuration', ''))));
+export const workerConfig = (config) => JSON.parse(call(() => wasm.parseConfig(jsonText(config, 'options_invalid', 'configuration'))));
 
 /** Signing-key entries and their lifecycle plan, by the core's rules. */
 export const rotation = {
   /** A stored key entry, checked (status, created_at, public JWK with kid); throws `key_invalid`. */
-  entry: (e) => JSON.parse(call(() => wasm.keyEntry(jsonText(e, 'key_invalid', 'key entry', '')))),
+  entry: (e) => JSON.parse(call(() => wasm.keyEntry(jsonText(e, 'key_invalid', 'key entry')))),
   /**
    * `{ active, due, rotationDue, newestAgeDays, excess, tooOld, removable, removableAt }` (kids)
    * for entries under `{ now, rotationDays, maxActive, maxAge? }` and an issuer's
@@ -703,16 +701,15 @@ export const rotation = {
   plan: (entries, schedule, policy) =>
     call(() =>
       wasm.keyPlan(
-        jsonText(entries, 'key_invalid', 'key entries', ''),
-        jsonText(schedule, 'options_invalid', 'schedule', ''),
-        jsonText(policy ?? {}, 'options_invalid', 'policy', ''),
+        jsonText(entries, 'key_invalid', 'key entries'),
+        jsonText(schedule, 'options_invalid', 'schedule'),
+        jsonText(policy ?? {}, 'options_invalid', 'policy'),
       ),
     ),
 };
 
 /** The grants document (JSON text; null when KV has none), checked by the core. */
-export const grantsDocument = (text) =>
-  JSON.parse(call(() => wasm.grantsDocument(optionalText(text, 'scope_invalid', 'grants document', ''))));
+export const grantsDocument = (text) => JSON.parse(call(() => wasm.grantsDocument(optionalText(text, 'scope_invalid', 'grants document'))));
 
 /** The registered algorithm name a person meant, in any case (`es256` → `ES256`); unknown text unchanged. */
-export const algName = (name) => wasm.algName(text(name, 'alg_not_allowed', 'alg', ''));
+export const algName = (name) => wasm.algName(text(name, 'alg_not_allowed', 'alg'));

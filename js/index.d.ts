@@ -255,7 +255,7 @@ export interface IssuerPolicy {
 }
 /** The KV data model's rules, from the core (lifecycle commands and the worker's readers). */
 export const lifecycle: {
-  lifetimes(policy?: IssuerPolicy): { leeway: number; maxLifetime: number | null; keyGrace: number | null; mintTtlCap: number };
+  lifetimes(policy?: IssuerPolicy): { leeway: number; maxLifetime: number | null; keyGrace: number | null; mintTtl: number; mintTtlCap: number };
   until(
     policy: IssuerPolicy | undefined,
     what: { kind: 'token'; exp: number | null; now: number } | { kind: 'jti'; now: number } | { kind: 'subject'; before: number },
@@ -350,7 +350,7 @@ export function verifyJws(
   options?: Policy,
 ): { header: Record<string, Json>; payload: Uint8Array };
 export function mint(privateJwk: Jwk | string, claims: Record<string, Json> | string, opts?: { header?: Record<string, Json> }): string;
-export function generateKey(alg: string, opts?: { kid?: string; rsaBits?: number }): Jwk;
+export function generateKey(alg?: string, opts?: { kid?: string; rsaBits?: number }): Jwk;
 export function publicJwk(privateJwk: Jwk | string): Jwk;
 export function errorCodes(): { code: ErrorCode; status: number; oauthError: string; description: string }[];
 export function version(): string;

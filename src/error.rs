@@ -155,6 +155,9 @@ impl Error {
 /// `Retry-After` for server-side data problems: the worker's data reloads within a minute.
 const RETRY_AFTER: u32 = 30;
 
+/// The realm of every challenge when the caller names none.
+pub const DEFAULT_REALM: &str = "api";
+
 /// The challenge for a request that carried no credential (RFC 6750 §3.1: no `error`).
 pub fn bare_challenge(realm: &str) -> String {
     format!("Bearer realm=\"{}\"", quote(realm))

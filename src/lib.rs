@@ -28,7 +28,7 @@ pub mod apikey;
 pub mod inspect;
 
 pub use credential::Verified;
-pub use error::{bare_challenge, Error, ErrorCode, Result};
+pub use error::{bare_challenge, Error, ErrorCode, Result, DEFAULT_REALM};
 pub use jose::alg::{Alg, Family};
 pub use jose::keys::{
     Key, KeySet, Skipped, MAX_KEYS, MAX_KIDLESS_CANDIDATES, MAX_RSA_BITS, MIN_RSA_BITS,
@@ -73,12 +73,14 @@ pub mod route {
 pub mod revocation {
     pub use crate::store::revocation::{
         check_apikey_record, effective, next_version, snapshot, source_digest, uncovered,
-        ApiKeyEntry, Entry, JtiEntry, Lifetimes, Revoked, SubjectEntry, KV_METADATA_MAX,
-        MAX_ENTRY_LEN, NEVER, SCHEMA,
+        ApiKeyEntry, Entry, JtiEntry, Lifetimes, Revoked, SubjectEntry, DEFAULT_MINT_TTL,
+        KV_METADATA_MAX, MAX_ENTRY_LEN, NEVER, SCHEMA,
     };
 }
 
 /// The opt-in validation cache (see [`Validator::validate_cached`]).
 pub mod cache {
-    pub use crate::verify::cache::{hash, Cache, Outcome, TokenHash, MAX_FAILURE_TTL};
+    pub use crate::verify::cache::{
+        hash, Cache, Outcome, TokenHash, DEFAULT_CAPACITY, DEFAULT_FAILURE_TTL, MAX_FAILURE_TTL,
+    };
 }

@@ -490,6 +490,10 @@ fn until_is_when_the_core_stops_accepting_the_token_anyway() {
         30 * 86_400,
         "a command still never mints a token that lives forever"
     );
+    // A minted token lives an hour unless the command says otherwise, never past the cap.
+    assert_eq!(d.mint_ttl(), 3600);
+    let short = Lifetimes::from_policy_json(r#"{"maxLifetime":600}"#).unwrap();
+    assert_eq!((short.mint_ttl(), short.mint_ttl_cap()), (600, 600));
     // Limits the core refuses are refused here too.
     assert!(Lifetimes::from_policy_json(r#"{"leeway":100000}"#).is_err());
     assert!(Lifetimes::from_policy_json(r#"{"leway":5}"#).is_err());

@@ -63,7 +63,7 @@ async function revokeId(admin, id, purge) {
 
 async function create(admin, v) {
   if (!v.name || !v.owner) throw new UsageError('apikey create needs --name and --owner');
-  const ttl = duration(v.expires ?? '90d', '--expires');
+  const ttl = v.expires === undefined ? undefined : duration(v.expires, '--expires');
   let created;
   try {
     created = tg.apiKey.create({ name: v.name, owner: v.owner, scopes: v.scopes ?? [], ttl, description: v.description, now: admin.now });

@@ -59,20 +59,20 @@ async function publish(admin, issuer) {
   return published;
 }
 
-async function addKey(admin, issuer, alg) {
-  const jwk = tg.generateKey(alg);
-  jwk.alg = alg;
+/** Stores a generated private JWK (its `alg` set by the core) and publishes its public half. */
+async function addKey(admin, issuer, jwk) {
   const file = writePrivate(admin, issuer, jwk);
   const meta = { status: 'active', created_at: admin.now, jwk: tg.publicJwk(jwk) };
   await putKey(admin, issuer, meta);
-  return { kid: jwk.kid, alg, file };
+  return { kid: jwk.kid, alg: jwk.alg, file };
 }
 
 async function generate(admin, v) {
   const issuer = admin.issuer(v.issuer);
-  const alg = v.alg ?? 'ES256';
+  const jwk = tg.generateKey(v.alg);
+  const alg = jwk.alg;
   await admin.audit('keys.generate', { issuer: issuer.issuer, alg });
-  const added = await addKey(admin, issuer, alg);
+  const added = await addKey(admin, issuer, jwk);
   const { doc } = await publish(admin, issuer);
   return {
     json: { issuer: issuer.issuer, added, version: doc.version },
@@ -82,11 +82,12 @@ async function generate(admin, v) {
 
 async function rotate(admin, v) {
   const issuer = admin.issuer(v.issuer);
-  const alg = v.alg ?? 'ES256';
+  const jwk = tg.generateKey(v.alg);
+  const alg = jwk.alg;
   const maxActive = v['max-active'] === undefined ? undefined : Number(v['max-active']);
   if (maxActive !== undefined && !(Number.isInteger(maxActive) && maxActive >= 1)) throw new UsageError('--max-active must be at least 1');
   await admin.audit('keys.rotate', { issuer: issuer.issuer, alg });
-  const added = await addKey(admin, issuer, alg);
+  const added = await addKey(admin, issuer, jwk);
   await admin.checkpoint('after-key');
   const retired = [];
   for (const k of plan(admin, issuer, await storedKeys(admin, issuer), { maxActive }).excess) {

@@ -39,9 +39,10 @@ export async function mint(admin, v) {
   if (v.sub === undefined) throw new UsageError('mint --issuer needs --sub USER');
   const type = v.type ?? 'access';
   if (!TYPES.includes(type)) throw new UsageError(`--type must be one of ${TYPES.join(', ')}`);
-  const cap = admin.lifetimes(issuer).mintTtlCap;
-  let ttl = duration(v.ttl ?? '1h', '--ttl');
+  const limits = admin.lifetimes(issuer);
+  let ttl = v.ttl === undefined ? limits.mintTtl : duration(v.ttl, '--ttl');
   const warnings = [];
+  const cap = limits.mintTtlCap;
   if (ttl > cap) {
     warnings.push(`--ttl ${v.ttl} is longer than the maximum token lifetime of ${issuer.issuer}; capped at ${cap / 3600} h`);
     ttl = cap;
@@ -127,7 +128,7 @@ export async function revoke(admin, v) {
     e.kind === 'jti' ? `token ${e.jti} of ${e.iss}` : `every token of ${e.sub} (${e.iss}) issued before ${iso(e.before)}`;
   return {
     json: { revoked: checked, entries: names, version },
-    text: `${checked.map((e) => `revoked ${describe(e)}`).join('\n')}\nrevocation list version ${version}; the worker applies it within its cache TTL (${admin.config?.cacheTtl ?? 60} s)`,
+    text: `${checked.map((e) => `revoked ${describe(e)}`).join('\n')}\nrevocation list version ${version}; ${admin.config ? `the worker applies it within its cache TTL (${admin.config.cacheTtl} s)` : 'the worker applies it within its cache TTL'}`,
   };
 }
 

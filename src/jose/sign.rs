@@ -71,6 +71,10 @@ fn random_bytes(n: usize) -> Result<Vec<u8>> {
 }
 
 impl SigningKey {
+    /// The algorithm of a generated key when the caller names none: ES256 (small keys and
+    /// signatures, verified natively by WebCrypto and node:crypto).
+    pub const DEFAULT_ALG: Alg = Alg::ES256;
+
     /// Generates a new key. RSA keys are 2048 bits unless `rsa_bits` says otherwise (2048..=4096).
     pub fn generate(alg: Alg, kid: Option<String>, rsa_bits: Option<usize>) -> Result<SigningKey> {
         let secret = match alg.family() {

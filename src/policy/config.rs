@@ -10,7 +10,7 @@ use serde::{Deserialize, Serialize};
 use std::collections::{BTreeMap, HashSet};
 
 fn default_realm() -> String {
-    "api".into()
+    crate::error::DEFAULT_REALM.into()
 }
 fn default_protect() -> String {
     "/api/".into()

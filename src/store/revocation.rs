@@ -268,6 +268,9 @@ pub enum Revoked {
     Subject { before: i64 },
 }
 
+/// Seconds a minted token lives when the command names no lifetime (capped by the issuer's).
+pub const DEFAULT_MINT_TTL: i64 = 3600;
+
 /// The time limits of an issuer's effective policy (the core's defaults filled in), from which
 /// every revocation entry's `until` and a retired key's grace are derived, so that no entry is
 /// pruned and no key removed while the core would still accept a token it covers.
@@ -324,6 +327,12 @@ impl Lifetimes {
     pub fn key_grace(&self) -> Option<i64> {
         self.max_lifetime
             .map(|max| max.saturating_add(self.leeway.saturating_mul(2)))
+    }
+
+    /// The lifetime of a minted token when the command names none: an hour, or the cap when
+    /// that is shorter.
+    pub fn mint_ttl(&self) -> i64 {
+        DEFAULT_MINT_TTL.min(self.mint_ttl_cap())
     }
 
     /// The longest lifetime a minted token gets: the cap, or without one the core's default

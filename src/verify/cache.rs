@@ -21,6 +21,10 @@ pub fn hash(token: &str) -> TokenHash {
 
 /// Longest time a failure may be served from the cache.
 pub const MAX_FAILURE_TTL: i64 = 60;
+/// Entries kept when the caller names no size.
+pub const DEFAULT_CAPACITY: usize = 10_000;
+/// Seconds a failure is kept when the caller names no bound.
+pub const DEFAULT_FAILURE_TTL: i64 = 5;
 
 /// Codes that depend only on the token bytes and the key set, never on the clock, revocation
 /// data or the call's scope requirement.

@@ -236,7 +236,8 @@ impl Validator {
     /// (read with serde-wasm-bindgen; unknown fields are an error); `realm` for
     /// `WWW-Authenticate`.
     #[wasm_bindgen(constructor)]
-    pub fn new(jwks: &str, options: JsValue, realm: &str) -> Result<Validator, JsValue> {
+    pub fn new(jwks: &str, options: JsValue, realm: Option<String>) -> Result<Validator, JsValue> {
+        let realm = realm.as_deref().unwrap_or(tokengate::DEFAULT_REALM);
         let keys = tokengate::KeySet::from_json(jwks).map_err(|e| js_error(&e, realm))?;
         let policy = policy_from_js(options).map_err(|e| js_error(&e, realm))?;
         Ok(Validator {
@@ -249,7 +250,8 @@ impl Validator {
 
     /// A validator for API keys only (no key set): revocations, `tokenTypes` and scopes apply.
     #[wasm_bindgen(js_name = forApiKeys)]
-    pub fn for_api_keys(options: JsValue, realm: &str) -> Result<Validator, JsValue> {
+    pub fn for_api_keys(options: JsValue, realm: Option<String>) -> Result<Validator, JsValue> {
+        let realm = realm.as_deref().unwrap_or(tokengate::DEFAULT_REALM);
         let policy = policy_from_js(options).map_err(|e| js_error(&e, realm))?;
         let inner = tokengate::Validator::for_api_keys(policy).map_err(|e| js_error(&e, realm))?;
         Ok(Validator {
@@ -260,10 +262,13 @@ impl Validator {
         })
     }
 
-    /// Turns on the verified-token cache (bounded LRU; failures kept at most `failure_ttl` s).
+    /// Turns on the verified-token cache (bounded LRU; failures kept at most `failure_ttl` s);
+    /// either left out takes the core's default.
     #[wasm_bindgen(js_name = enableCache)]
-    pub fn enable_cache(&self, capacity: u32, failure_ttl: f64) {
-        *self.cache.borrow_mut() = Some(Cache::new(capacity as usize, now_secs(failure_ttl)));
+    pub fn enable_cache(&self, capacity: Option<u32>, failure_ttl: Option<f64>) {
+        let capacity = capacity.map_or(tokengate::cache::DEFAULT_CAPACITY, |c| c as usize);
+        let failure_ttl = failure_ttl.map_or(tokengate::cache::DEFAULT_FAILURE_TTL, now_secs);
+        *self.cache.borrow_mut() = Some(Cache::new(capacity, failure_ttl));
     }
 
     /// `[entries, hits, misses]` of the cache (zeros without one).
@@ -579,7 +584,8 @@ pub struct Router {
 #[wasm_bindgen]
 impl Router {
     #[wasm_bindgen(constructor)]
-    pub fn new(config: &str, realm: &str) -> Result<Router, JsValue> {
+    pub fn new(config: &str, realm: Option<String>) -> Result<Router, JsValue> {
+        let realm = realm.as_deref().unwrap_or(tokengate::DEFAULT_REALM);
         let inner = tokengate::Router::from_json(config).map_err(|e| js_error(&e, realm))?;
         Ok(Router {
             inner,
@@ -692,7 +698,8 @@ pub fn alg_name(text: &str) -> String {
 /// A coded rejection for a request-level problem the binding found (e.g. `invalid_request` for
 /// two credentials): the same object, status and `WWW-Authenticate` encoding as the core's own.
 #[wasm_bindgen]
-pub fn rejection(code: &str, message: &str, realm: &str) -> Result<JsValue, JsValue> {
+pub fn rejection(code: &str, message: &str, realm: Option<String>) -> Result<JsValue, JsValue> {
+    let realm = realm.as_deref().unwrap_or(tokengate::DEFAULT_REALM);
     let code = tokengate::ErrorCode::from_name(code).ok_or_else(|| {
         js_error(
             &Error::new(ErrorCode::OptionsInvalid, "unknown error code"),
@@ -704,8 +711,8 @@ pub fn rejection(code: &str, message: &str, realm: &str) -> Result<JsValue, JsVa
 
 /// The RFC 6750 §3.1 challenge for a request with no credential: `Bearer realm="…"`, no `error`.
 #[wasm_bindgen(js_name = bareChallenge)]
-pub fn bare_challenge(realm: &str) -> String {
-    tokengate::bare_challenge(realm)
+pub fn bare_challenge(realm: Option<String>) -> String {
+    tokengate::bare_challenge(realm.as_deref().unwrap_or(tokengate::DEFAULT_REALM))
 }
 
 /// Every error code with status, OAuth error and description.

@@ -44,11 +44,16 @@ pub fn mint(private_jwk: &str, claims: &str, header: Option<String>) -> Result<S
 /// A new private JWK (JSON text) for `alg`; `kid` defaults to the RFC 7638 thumbprint.
 #[wasm_bindgen(js_name = generateKey)]
 pub fn generate_key(
-    alg: &str,
+    alg: Option<String>,
     kid: Option<String>,
     rsa_bits: Option<u32>,
 ) -> Result<String, JsValue> {
-    let a = tokengate::Alg::from_name(alg).ok_or_else(|| {
+    let a = match alg.as_deref() {
+        None => Some(tokengate::SigningKey::DEFAULT_ALG),
+        Some(name) => tokengate::Alg::from_name(name),
+    };
+    let a = a.ok_or_else(|| {
+        let alg = alg.as_deref().unwrap_or_default();
         js_error(
             &Error::new(
                 tokengate::ErrorCode::AlgNotAllowed,
@@ -136,7 +141,7 @@ pub fn revocation_stored_form(json: &str) -> Result<JsValue, JsValue> {
 }
 
 /// An issuer's time limits (its policy options as the worker passes them): `{leeway,
-/// maxLifetime (null: no cap), keyGrace (null: never), mintTtlCap}`.
+/// maxLifetime (null: no cap), keyGrace (null: never), mintTtl, mintTtlCap}`.
 #[wasm_bindgen(js_name = issuerLifetimes)]
 pub fn issuer_lifetimes(policy: &str) -> Result<JsValue, JsValue> {
     let l = lifetimes(policy)?;
@@ -145,6 +150,7 @@ pub fn issuer_lifetimes(policy: &str) -> Result<JsValue, JsValue> {
     set(&o, "leeway", (l.leeway as f64).into());
     set(&o, "maxLifetime", opt(l.max_lifetime));
     set(&o, "keyGrace", opt(l.key_grace()));
+    set(&o, "mintTtl", (l.mint_ttl() as f64).into());
     set(&o, "mintTtlCap", (l.mint_ttl_cap() as f64).into());
     Ok(o.into())
 }
