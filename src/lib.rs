@@ -78,6 +78,20 @@ pub mod revocation {
     };
 }
 
+/// Keys fetched from identity providers: which URLs, the fetch bounds, discovery, and the key
+/// set document kept in KV.
+pub mod remote {
+    pub use crate::policy::remote::{
+        action, check_discovery, check_url, discovery_urls, is_loopback, may_force, Action,
+        Failure, FetchPolicy, Reason, Times, CLOUDFLARE_ACCESS_CERTS, CLOUDFLARE_ACCESS_HEADER,
+        DEFAULT_MAX_AGE, DEFAULT_MAX_BYTES, DEFAULT_MAX_MAX_AGE, DEFAULT_MIN_MAX_AGE,
+        DEFAULT_TIMEOUT, MAX_URL_LEN, RFC9068_CLAIMS, RFC9068_TYP,
+    };
+    pub use crate::store::keyset::{
+        kv_key, remote_jwks, LastError, RemoteKeys, Response, SkippedKey, MAX_ETAG_LEN, SCHEMA,
+    };
+}
+
 /// The opt-in validation cache (see [`Validator::validate_cached`]).
 pub mod cache {
     pub use crate::verify::cache::{

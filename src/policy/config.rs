@@ -57,6 +57,10 @@ pub struct Credentials {
     pub query: Option<String>,
     #[serde(default = "default_api_key_header")]
     pub api_key_header: Option<String>,
+    /// A header carrying a bare JWT (no `Bearer`), e.g. `Cf-Access-Jwt-Assertion`; the
+    /// `cloudflare-access` profile sets that one when none is named.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub header: Option<String>,
 }
 
 impl Default for Credentials {
@@ -65,6 +69,7 @@ impl Default for Credentials {
             cookie: None,
             query: None,
             api_key_header: default_api_key_header(),
+            header: None,
         }
     }
 }
@@ -109,13 +114,41 @@ fn module() -> String {
     "module".into()
 }
 
+/// Access-token profiles: presets an issuer's validator and keys follow.
+#[derive(Debug, Clone, Copy, Serialize, Deserialize, PartialEq, Eq)]
+#[serde(rename_all = "kebab-case")]
+pub enum Profile {
+    /// RFC 9068 JWT access tokens: `typ` `at+jwt`, required `iss sub aud exp iat jti client_id`.
+    Rfc9068,
+    /// Cloudflare Access: keys from `<issuer>/cdn-cgi/access/certs`, the credential from
+    /// `Cf-Access-Jwt-Assertion`, `aud` the application tag (required).
+    CloudflareAccess,
+}
+
 /// One issuer the worker accepts tokens from. Absent lifetimes keep the validator's defaults.
+/// Its keys come from exactly one of `jwks` (a KV key the lifecycle commands publish), `jwksUri`
+/// or `discovery` (fetched, kept in KV under `remote:<issuer>`).
 #[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
 pub struct Issuer {
     pub issuer: String,
     /// The KV key of the published key set.
-    pub jwks: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub jwks: Option<String>,
+    /// A JWKS URL (https, or http to a loopback host).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub jwks_uri: Option<String>,
+    /// Find `jwks_uri` in the issuer's discovery document (OIDC, then RFC 8414).
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub discovery: bool,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub profile: Option<Profile>,
+    /// Allowed `typ` headers (the `rfc9068` profile: `at+jwt`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub typ: Option<Vec<String>>,
+    /// Claims every token must carry (the `rfc9068` profile adds its seven).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub required_claims: Option<Vec<String>>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub audience: Option<serde_json::Value>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -171,6 +204,9 @@ pub struct Config {
     /// The scope a credential needs for the health details (anyone gets ok/not-ok).
     #[serde(default = "default_health_scope")]
     pub health_scope: String,
+    /// Bounds of every remote key fetch (timeout, size, max-age clamp).
+    #[serde(default)]
+    pub remote_keys: crate::policy::remote::FetchPolicy,
 }
 
 /// RFC 9110 field names.
@@ -194,7 +230,8 @@ fn param_name_ok(name: &str) -> bool {
 impl Config {
     /// Parses and checks a configuration document (JSON text).
     pub fn from_json(text: &str) -> Result<Config> {
-        let config: Config = serde_json::from_str(text).map_err(|e| invalid(e.to_string()))?;
+        let mut config: Config = serde_json::from_str(text).map_err(|e| invalid(e.to_string()))?;
+        config.complete();
         let mut problems = Vec::new();
         config.check(&mut problems);
         if problems.is_empty() {
@@ -214,6 +251,36 @@ impl Config {
         Router::from_json(&routes.to_string())
     }
 
+    /// Fills in what profiles imply (done before checking, so the result is checked too).
+    fn complete(&mut self) {
+        use crate::policy::remote::{
+            CLOUDFLARE_ACCESS_CERTS, CLOUDFLARE_ACCESS_HEADER, RFC9068_CLAIMS, RFC9068_TYP,
+        };
+        for issuer in &mut self.issuers {
+            match issuer.profile {
+                Some(Profile::Rfc9068) => {
+                    issuer.typ.get_or_insert_with(|| vec![RFC9068_TYP.into()]);
+                    let claims = issuer.required_claims.get_or_insert_with(Vec::new);
+                    for c in RFC9068_CLAIMS {
+                        if !claims.iter().any(|have| have == c) {
+                            claims.push((*c).into());
+                        }
+                    }
+                }
+                Some(Profile::CloudflareAccess) => {
+                    if issuer.jwks.is_none() && issuer.jwks_uri.is_none() && !issuer.discovery {
+                        let base = issuer.issuer.trim_end_matches('/');
+                        issuer.jwks_uri = Some(format!("{base}{CLOUDFLARE_ACCESS_CERTS}"));
+                    }
+                    if self.credentials.header.is_none() {
+                        self.credentials.header = Some(CLOUDFLARE_ACCESS_HEADER.into());
+                    }
+                }
+                None => {}
+            }
+        }
+    }
+
     fn check(&self, problems: &mut Vec<String>) {
         if self.realm.is_empty() || self.realm.len() > 128 {
             problems.push("\"realm\" must be 1 to 128 characters".into());
@@ -231,10 +298,44 @@ impl Config {
         }
         let mut seen = HashSet::new();
         for (i, issuer) in self.issuers.iter().enumerate() {
-            if issuer.issuer.is_empty() || issuer.jwks.is_empty() {
+            let sources = usize::from(issuer.jwks.is_some())
+                + usize::from(issuer.jwks_uri.is_some())
+                + usize::from(issuer.discovery);
+            if issuer.issuer.is_empty()
+                || sources != 1
+                || issuer.jwks.as_deref().is_some_and(str::is_empty)
+            {
                 problems.push(format!(
-                    "issuers[{i}] needs \"issuer\" and \"jwks\" (a KV key)"
+                    "issuers[{i}] needs \"issuer\" and \"jwks\" (a KV key), or instead \"jwksUri\" or \"discovery\": true (exactly one source)"
                 ));
+            }
+            if let Some(uri) = &issuer.jwks_uri {
+                if let Err(f) = crate::policy::remote::check_url(uri) {
+                    problems.push(format!("issuers[{i}].jwksUri: {}", f.message));
+                }
+            }
+            if issuer.discovery {
+                if let Err(f) = crate::policy::remote::discovery_urls(&issuer.issuer) {
+                    problems.push(format!("issuers[{i}].discovery: {}", f.message));
+                }
+            }
+            if issuer.profile == Some(Profile::CloudflareAccess) {
+                let team = issuer
+                    .issuer
+                    .strip_prefix("https://")
+                    .and_then(|h| h.strip_suffix(".cloudflareaccess.com"));
+                if !team.is_some_and(|t| {
+                    !t.is_empty() && t.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'-')
+                }) {
+                    problems.push(format!(
+                        "issuers[{i}]: the cloudflare-access profile needs \"issuer\": \"https://<team>.cloudflareaccess.com\""
+                    ));
+                }
+                if issuer.audience.is_none() {
+                    problems.push(format!(
+                        "issuers[{i}]: the cloudflare-access profile needs \"audience\" (the application's AUD tag)"
+                    ));
+                }
             }
             if !seen.insert(issuer.issuer.as_str()) {
                 problems.push(format!(
@@ -273,6 +374,23 @@ impl Config {
                 ));
             }
         }
+        if let Some(h) = &self.credentials.header {
+            let clash = |other: &str| h.eq_ignore_ascii_case(other);
+            if !header_name_ok(h)
+                || clash("Authorization")
+                || self
+                    .credentials
+                    .api_key_header
+                    .as_deref()
+                    .is_some_and(clash)
+            {
+                problems.push(format!(
+                    "credentials.header \"{}\" must be a header name other than Authorization and the API-key header",
+                    printable(h)
+                ));
+            }
+        }
+        self.remote_keys.check(problems);
         for (what, v) in [
             ("cookie", &self.credentials.cookie),
             ("query", &self.credentials.query),

@@ -3,5 +3,6 @@
 
 pub(crate) mod claims;
 pub(crate) mod config;
+pub(crate) mod remote;
 pub(crate) mod route;
 pub(crate) mod scope;

@@ -3,5 +3,6 @@
 //! the cron and the CLI read and write the same thing.
 
 pub(crate) mod grants;
+pub(crate) mod keyset;
 pub(crate) mod revocation;
 pub(crate) mod rotation;

@@ -1,0 +1,423 @@
+//! Keys tokengate does not hold: where an issuer's remote key set comes from (OIDC discovery or
+//! a JWKS URL), which URLs may be fetched, the bounds of a fetch, and when a fetched set is
+//! fresh, due for a background refresh, stale but usable, or too old to use. The edge worker
+//! only moves the bytes; every threshold and time here is the core's.
+
+use crate::error::printable;
+use serde::{Deserialize, Serialize};
+
+/// Seconds a fetch (headers and body) may take.
+pub const DEFAULT_TIMEOUT: u32 = 5;
+/// Largest response body accepted (discovery document or JWKS).
+pub const DEFAULT_MAX_BYTES: u32 = 256 * 1024;
+/// `Cache-Control: max-age` is clamped to [`min_max_age`, `max_max_age`] seconds.
+pub const DEFAULT_MIN_MAX_AGE: u32 = 300;
+pub const DEFAULT_MAX_MAX_AGE: u32 = 86_400;
+/// max-age assumed when a response names none (then clamped like any other).
+pub const DEFAULT_MAX_AGE: u32 = 600;
+/// Longest URL accepted.
+pub const MAX_URL_LEN: usize = 2048;
+/// RFC 9068 access tokens: the `typ` and the claims the profile requires.
+pub const RFC9068_TYP: &str = "at+jwt";
+pub const RFC9068_CLAIMS: &[&str] = &["iss", "sub", "aud", "exp", "iat", "jti", "client_id"];
+/// Cloudflare Access: the header carrying the credential and the certs path on the team domain.
+pub const CLOUDFLARE_ACCESS_HEADER: &str = "Cf-Access-Jwt-Assertion";
+pub const CLOUDFLARE_ACCESS_CERTS: &str = "/cdn-cgi/access/certs";
+
+/// The bounds of every remote key fetch (worker configuration `remoteKeys`).
+#[derive(Debug, Clone, Copy, Serialize, Deserialize, PartialEq, Eq)]
+#[serde(rename_all = "camelCase", deny_unknown_fields, default)]
+pub struct FetchPolicy {
+    /// Seconds.
+    pub timeout: u32,
+    /// Bytes.
+    pub max_bytes: u32,
+    /// Seconds.
+    pub min_max_age: u32,
+    /// Seconds.
+    pub max_max_age: u32,
+}
+
+impl Default for FetchPolicy {
+    fn default() -> Self {
+        FetchPolicy {
+            timeout: DEFAULT_TIMEOUT,
+            max_bytes: DEFAULT_MAX_BYTES,
+            min_max_age: DEFAULT_MIN_MAX_AGE,
+            max_max_age: DEFAULT_MAX_MAX_AGE,
+        }
+    }
+}
+
+impl FetchPolicy {
+    /// Problems with the bounds themselves, as configuration messages.
+    pub fn check(&self, problems: &mut Vec<String>) {
+        if !(1..=30).contains(&self.timeout) {
+            problems.push("remoteKeys.timeout must be 1 to 30 seconds".into());
+        }
+        if !(1024..=1_048_576).contains(&self.max_bytes) {
+            problems.push("remoteKeys.maxBytes must be 1024 to 1048576".into());
+        }
+        if !(1..=86_400).contains(&self.min_max_age) {
+            problems.push("remoteKeys.minMaxAge must be 1 to 86400 seconds".into());
+        }
+        if self.max_max_age < self.min_max_age || self.max_max_age > 7 * 86_400 {
+            problems.push("remoteKeys.maxMaxAge must be minMaxAge to 604800 seconds".into());
+        }
+    }
+
+    /// The max-age a response gets: its `Cache-Control` (`s-maxage` over `max-age`; `no-store`,
+    /// `no-cache` and unparsable values count as 0), clamped to the bounds.
+    pub fn max_age(&self, cache_control: Option<&str>) -> u32 {
+        let mut max_age = None;
+        let mut s_maxage = None;
+        let mut uncacheable = false;
+        for directive in cache_control.unwrap_or("").split(',') {
+            let d = directive.trim().to_ascii_lowercase();
+            let (name, value) = d.split_once('=').unwrap_or((d.as_str(), ""));
+            let secs = || {
+                let v = value.trim().trim_matches('"');
+                if !v.is_empty() && v.bytes().all(|b| b.is_ascii_digit()) {
+                    // Any digit string is a number: huge values saturate.
+                    Some(v.parse::<u64>().unwrap_or(u64::MAX))
+                } else {
+                    Some(0)
+                }
+            };
+            match name.trim() {
+                "max-age" => max_age = secs(),
+                "s-maxage" => s_maxage = secs(),
+                "no-store" | "no-cache" => uncacheable = true,
+                _ => {}
+            }
+        }
+        let secs = if uncacheable {
+            0
+        } else {
+            s_maxage.or(max_age).unwrap_or(u64::from(DEFAULT_MAX_AGE))
+        };
+        let clamped = secs.clamp(u64::from(self.min_max_age), u64::from(self.max_max_age));
+        u32::try_from(clamped).unwrap_or(self.max_max_age)
+    }
+}
+
+/// Why a fetch did not produce keys: a stable reason, logged and shown by health.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Reason {
+    /// Not https (nor http to a loopback host), credentials in the URL, or not a URL.
+    UrlNotAllowed,
+    /// A 3xx answer: redirects are not followed (they could lead anywhere).
+    Redirect,
+    /// Any other status than 200 (or 304 with a copy).
+    HttpStatus,
+    /// The body is larger than `maxBytes`.
+    TooLarge,
+    /// Headers and body did not arrive within `timeout`.
+    Timeout,
+    /// The connection failed.
+    Network,
+    /// The body is not a JSON object (or not UTF-8).
+    NotJson,
+    /// The discovery document lacks `jwks_uri` or its fields have the wrong types.
+    DiscoveryInvalid,
+    /// The discovery document's `issuer` is not exactly the configured issuer.
+    IssuerMismatch,
+    /// The JWKS is not `{"keys":[…]}`, names a `kid` twice, or holds no usable public key.
+    JwksInvalid,
+    /// 304 Not Modified while no copy of that URL is held.
+    NotModifiedWithoutCopy,
+}
+
+impl Reason {
+    pub const ALL: &'static [Reason] = &[
+        Reason::UrlNotAllowed,
+        Reason::Redirect,
+        Reason::HttpStatus,
+        Reason::TooLarge,
+        Reason::Timeout,
+        Reason::Network,
+        Reason::NotJson,
+        Reason::DiscoveryInvalid,
+        Reason::IssuerMismatch,
+        Reason::JwksInvalid,
+        Reason::NotModifiedWithoutCopy,
+    ];
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Reason::UrlNotAllowed => "url_not_allowed",
+            Reason::Redirect => "redirect",
+            Reason::HttpStatus => "http_status",
+            Reason::TooLarge => "too_large",
+            Reason::Timeout => "timeout",
+            Reason::Network => "network",
+            Reason::NotJson => "not_json",
+            Reason::DiscoveryInvalid => "discovery_invalid",
+            Reason::IssuerMismatch => "issuer_mismatch",
+            Reason::JwksInvalid => "jwks_invalid",
+            Reason::NotModifiedWithoutCopy => "not_modified_without_copy",
+        }
+    }
+
+    pub fn from_name(name: &str) -> Option<Reason> {
+        Reason::ALL.iter().copied().find(|r| r.as_str() == name)
+    }
+}
+
+/// A failed fetch: its reason and a message for people.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Failure {
+    pub reason: Reason,
+    pub message: String,
+}
+
+impl Failure {
+    pub fn new(reason: Reason, message: impl Into<String>) -> Failure {
+        Failure {
+            reason,
+            message: message.into(),
+        }
+    }
+}
+
+impl std::fmt::Display for Failure {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "{}: {}", self.reason.as_str(), self.message)
+    }
+}
+
+/// The parts of an absolute URL this module needs.
+struct Parts<'a> {
+    https: bool,
+    host: &'a str,
+    path: &'a str,
+}
+
+fn parts(url: &str) -> Option<Parts<'_>> {
+    if url.len() > MAX_URL_LEN || !url.bytes().all(|b| (0x21..=0x7e).contains(&b)) {
+        return None;
+    }
+    let (https, rest) = if let Some(r) = url.strip_prefix("https://") {
+        (true, r)
+    } else {
+        (false, url.strip_prefix("http://")?)
+    };
+    let end = rest.find(['/', '?', '#']).unwrap_or(rest.len());
+    let (authority, tail) = rest.split_at(end);
+    // No credentials in a URL, no fragments (never sent) and nothing a parser could read twice.
+    if authority.contains('@') || tail.contains('#') || tail.contains('\\') {
+        return None;
+    }
+    let host = if authority.starts_with('[') {
+        let close = authority.find(']')?;
+        let (h, port) = authority.split_at(close + 1);
+        port_ok(port).then_some(h)?
+    } else {
+        let (h, port) = match authority.rfind(':') {
+            Some(i) => authority.split_at(i),
+            None => (authority, ""),
+        };
+        port_ok(port).then_some(h)?
+    };
+    let host_ok = !host.is_empty()
+        && (host.starts_with('[')
+            || host
+                .bytes()
+                .all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'.'));
+    host_ok.then_some(Parts {
+        https,
+        host,
+        path: tail,
+    })
+}
+
+fn port_ok(port: &str) -> bool {
+    match port.strip_prefix(':') {
+        None => port.is_empty(),
+        Some(p) => {
+            !p.is_empty()
+                && p.len() <= 5
+                && p.bytes().all(|b| b.is_ascii_digit())
+                && p.parse::<u32>().is_ok_and(|n| (1..=65_535).contains(&n))
+        }
+    }
+}
+
+/// Loopback hosts, where plain http is allowed (development and tests): 127.0.0.0/8, ::1,
+/// localhost.
+pub fn is_loopback(host: &str) -> bool {
+    let h = host.to_ascii_lowercase();
+    if h == "localhost" || h == "[::1]" {
+        return true;
+    }
+    let octets: Vec<&str> = h.split('.').collect();
+    octets.len() == 4
+        && octets.first() == Some(&"127")
+        && octets.iter().all(|o| {
+            !o.is_empty()
+                && o.len() <= 3
+                && o.bytes().all(|b| b.is_ascii_digit())
+                && o.parse::<u16>().is_ok_and(|n| n <= 255)
+        })
+}
+
+/// Whether `url` may be fetched: `https:`, or `http:` to a loopback host; no credentials, no
+/// fragment, printable ASCII, at most [`MAX_URL_LEN`] bytes.
+pub fn check_url(url: &str) -> Result<(), Failure> {
+    let refuse = |why: &str| {
+        Err(Failure::new(
+            Reason::UrlNotAllowed,
+            format!("\"{}\" {why}", printable(url)),
+        ))
+    };
+    match parts(url) {
+        None => refuse("is not an absolute http(s) URL without credentials or fragment"),
+        Some(p) if !p.https && !is_loopback(p.host) => {
+            refuse("is not https (plain http is allowed for loopback hosts only)")
+        }
+        Some(_) => Ok(()),
+    }
+}
+
+/// Where an issuer's discovery document may be: OpenID Connect Discovery
+/// (`<issuer>/.well-known/openid-configuration`), then RFC 8414 (`/.well-known/
+/// oauth-authorization-server` inserted before the issuer's path).
+pub fn discovery_urls(issuer: &str) -> Result<Vec<String>, Failure> {
+    check_url(issuer)?;
+    let p = parts(issuer).ok_or_else(|| Failure::new(Reason::UrlNotAllowed, "issuer"))?;
+    if p.path.contains('?') {
+        return Err(Failure::new(
+            Reason::UrlNotAllowed,
+            "an issuer for discovery has no query (OpenID Connect Discovery §4)",
+        ));
+    }
+    let base = issuer.trim_end_matches('/');
+    let origin_len = issuer.len() - p.path.len();
+    let origin = issuer.get(..origin_len).unwrap_or(issuer);
+    let path = p.path.trim_end_matches('/');
+    Ok(vec![
+        format!("{base}/.well-known/openid-configuration"),
+        format!("{origin}/.well-known/oauth-authorization-server{path}"),
+    ])
+}
+
+/// The `jwks_uri` of a discovery document, after checking it: a JSON object within the size
+/// bound whose `issuer` is exactly `issuer` (no normalisation: RFC 8414 §3.3, OIDC Discovery
+/// §4.3) and whose `jwks_uri` may be fetched.
+pub fn check_discovery(issuer: &str, body: &[u8], policy: &FetchPolicy) -> Result<String, Failure> {
+    let doc = json_object(body, policy)?;
+    let got = doc.get("issuer").and_then(serde_json::Value::as_str);
+    match got {
+        None => {
+            return Err(Failure::new(
+                Reason::DiscoveryInvalid,
+                "discovery document has no \"issuer\" string",
+            ))
+        }
+        Some(got) if got != issuer => {
+            return Err(Failure::new(
+                Reason::IssuerMismatch,
+                format!(
+                    "discovery document names issuer \"{}\", not \"{}\"",
+                    printable(got),
+                    printable(issuer)
+                ),
+            ))
+        }
+        Some(_) => {}
+    }
+    let uri = doc
+        .get("jwks_uri")
+        .and_then(serde_json::Value::as_str)
+        .ok_or_else(|| {
+            Failure::new(
+                Reason::DiscoveryInvalid,
+                "discovery document has no \"jwks_uri\" string",
+            )
+        })?;
+    check_url(uri)?;
+    Ok(uri.to_owned())
+}
+
+/// A response body as a JSON object, within the size bound.
+pub(crate) fn json_object(
+    body: &[u8],
+    policy: &FetchPolicy,
+) -> Result<serde_json::Map<String, serde_json::Value>, Failure> {
+    if body.len() > policy.max_bytes as usize {
+        return Err(Failure::new(
+            Reason::TooLarge,
+            format!("body is over {} bytes", policy.max_bytes),
+        ));
+    }
+    crate::codec::json::parse_object(body, 16)
+        .map_err(|e| Failure::new(Reason::NotJson, format!("body is not a JSON object: {e}")))
+}
+
+/// When fetched keys are used, refreshed and given up on (milliseconds since the epoch).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct Times {
+    /// The last successful fetch (the keys' age counts from here, never from a copy).
+    pub fetched_at: u64,
+    /// A background refresh is due from here: three quarters of max-age.
+    pub refresh_at: u64,
+    /// max-age ends.
+    pub expires_at: u64,
+    /// Past this (`expires_at + keysMaxStale`) the keys are not used: 503.
+    pub stale_until: u64,
+}
+
+impl Times {
+    pub fn new(fetched_at: u64, max_age: u32, keys_max_stale: u32) -> Times {
+        let ms = u64::from(max_age) * 1000;
+        let expires_at = fetched_at.saturating_add(ms);
+        Times {
+            fetched_at,
+            refresh_at: fetched_at.saturating_add(ms / 4 * 3),
+            expires_at,
+            stale_until: expires_at.saturating_add(u64::from(keys_max_stale) * 1000),
+        }
+    }
+}
+
+/// What a request does with an issuer's remote keys now.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Action {
+    /// Fresh: use them.
+    Use,
+    /// Use them, and start one background refresh (stale-while-revalidate).
+    Refresh,
+    /// No usable keys: this request fetches (single flight per isolate) and waits.
+    Fetch,
+    /// No usable keys and the last attempt is within the cooldown: 503 without fetching.
+    Unavailable,
+}
+
+/// The decision for keys with `times` (none: never fetched) whose last fetch attempt, good or
+/// bad, was at `attempted_at` (0: never), at `now`. Attempts are at most one per `cooldown`
+/// seconds, so a failing or slow provider is not hammered by every request.
+pub fn action(times: Option<Times>, attempted_at: u64, now: u64, cooldown: u32) -> Action {
+    let may_attempt =
+        attempted_at == 0 || now.saturating_sub(attempted_at) >= u64::from(cooldown) * 1000;
+    match times {
+        Some(t) if now < t.refresh_at => Action::Use,
+        Some(t) if now < t.stale_until => {
+            if may_attempt {
+                Action::Refresh
+            } else {
+                Action::Use
+            }
+        }
+        _ if may_attempt => Action::Fetch,
+        _ => Action::Unavailable,
+    }
+}
+
+/// Whether an unknown `kid` may force a refetch now: at most one per `cooldown` seconds since the
+/// last forced one (`last_forced`, 0: never).
+pub fn may_force(last_forced: u64, now: u64, cooldown: u32) -> bool {
+    last_forced == 0 || now.saturating_sub(last_forced) >= u64::from(cooldown) * 1000
+}

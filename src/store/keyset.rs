@@ -1,0 +1,321 @@
+//! The remote key set document kept in KV (`remote:<issuer>`): an issuer's keys as last fetched
+//! from its JWKS URL, when, for how long, with the validator for `If-None-Match` and the last
+//! error. Every isolate starts from it instead of from the identity provider. Each fetch result
+//! goes through [`RemoteKeys::after_fetch`]: a good JWKS replaces the keys; anything else keeps
+//! the previous keys (their age still counting from their own fetch) and records why.
+
+use crate::error::{printable, Error, ErrorCode, Result};
+use crate::jose::keys::KeySet;
+use crate::policy::remote::{check_url, json_object, Action, Failure, FetchPolicy, Reason, Times};
+use serde::{Deserialize, Serialize};
+use serde_json::{Map, Value};
+
+/// The document's schema version.
+pub const SCHEMA: u32 = 1;
+/// Longest `ETag` kept (a longer one is not sent back).
+pub const MAX_ETAG_LEN: usize = 256;
+
+/// The KV key an issuer's remote key set is kept under.
+pub fn kv_key(issuer: &str) -> String {
+    format!("remote:{issuer}")
+}
+
+/// A key that was in the fetched JWKS and is not used, and why.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct SkippedKey {
+    pub kid: Option<String>,
+    pub reason: String,
+}
+
+/// The last failed fetch.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct LastError {
+    /// A stable [`Reason`] name.
+    pub reason: String,
+    pub message: String,
+    pub at_ms: u64,
+}
+
+/// An HTTP answer, as the worker received it (only what the core needs).
+#[derive(Debug, Clone, Default, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct Response {
+    pub status: u16,
+    #[serde(default)]
+    pub etag: Option<String>,
+    #[serde(default)]
+    pub cache_control: Option<String>,
+}
+
+/// The stored document.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RemoteKeys {
+    pub schema: u32,
+    pub issuer: String,
+    /// The JWKS URL the keys came from (null: never fetched).
+    pub source: Option<String>,
+    /// The public JWKs in use, as normalised by the core.
+    pub keys: Vec<Map<String, Value>>,
+    pub skipped: Vec<SkippedKey>,
+    /// The last successful fetch (0: never).
+    pub fetched_at_ms: u64,
+    /// The clamped max-age of that fetch, seconds.
+    pub max_age: u32,
+    pub etag: Option<String>,
+    /// The last attempt, good or bad (0: never): attempts are spaced by the cooldown.
+    pub attempted_at_ms: u64,
+    pub last_error: Option<LastError>,
+    /// Fetch attempts and failures recorded in this document.
+    pub fetches: u64,
+    pub failures: u64,
+}
+
+/// The public keys taken from a JWKS, and those skipped.
+pub type Accepted = (Vec<Map<String, Value>>, Vec<SkippedKey>);
+
+/// A JWKS fetched from an issuer, checked with the key rules of every key set, plus one: a
+/// remote set holds public keys only (an HMAC secret or a private key is skipped and reported).
+/// A document that is not a JWKS, names a `kid` twice or has no usable key is refused whole.
+pub fn remote_jwks(body: &[u8], policy: &FetchPolicy) -> std::result::Result<Accepted, Failure> {
+    let doc = json_object(body, policy)?;
+    let Some(Value::Array(list)) = doc.get("keys") else {
+        return Err(Failure::new(
+            Reason::JwksInvalid,
+            "not a JWKS: no \"keys\" array",
+        ));
+    };
+    let mut skipped = Vec::new();
+    let mut kept = Vec::new();
+    for jwk in list {
+        let Some(obj) = jwk.as_object() else {
+            return Err(Failure::new(
+                Reason::JwksInvalid,
+                "JWKS \"keys\" must hold JSON objects",
+            ));
+        };
+        if obj.get("kty").and_then(Value::as_str) == Some("oct") {
+            skipped.push(SkippedKey {
+                kid: obj.get("kid").and_then(Value::as_str).map(str::to_owned),
+                reason: "a symmetric (oct) key: a remote key set may hold public keys only".into(),
+            });
+        } else {
+            kept.push(jwk.clone());
+        }
+    }
+    if kept.is_empty() {
+        return Err(Failure::new(
+            Reason::JwksInvalid,
+            format!("JWKS has no usable public key ({} skipped)", skipped.len()),
+        ));
+    }
+    let text = serde_json::json!({ "keys": kept }).to_string();
+    let set =
+        KeySet::from_json(&text).map_err(|e| Failure::new(Reason::JwksInvalid, e.message()))?;
+    skipped.extend(set.skipped().iter().map(|s| SkippedKey {
+        kid: s.kid.clone(),
+        reason: s.reason.clone(),
+    }));
+    let keys = set.keys().iter().map(|k| k.public_jwk().clone()).collect();
+    Ok((keys, skipped))
+}
+
+fn invalid(message: impl Into<String>) -> Error {
+    Error::new(ErrorCode::DataUnavailable, message)
+}
+
+impl RemoteKeys {
+    /// No keys yet.
+    pub fn empty(issuer: &str) -> RemoteKeys {
+        RemoteKeys {
+            schema: SCHEMA,
+            issuer: issuer.to_owned(),
+            source: None,
+            keys: Vec::new(),
+            skipped: Vec::new(),
+            fetched_at_ms: 0,
+            max_age: 0,
+            etag: None,
+            attempted_at_ms: 0,
+            last_error: None,
+            fetches: 0,
+            failures: 0,
+        }
+    }
+
+    /// Reads a stored document for `issuer`. Anything else than what [`RemoteKeys::after_fetch`]
+    /// writes (another schema or issuer, keys the core refuses) is `data_unavailable`.
+    pub fn from_json(text: &str, issuer: &str) -> Result<RemoteKeys> {
+        let doc: RemoteKeys = serde_json::from_str(text)
+            .map_err(|e| invalid(format!("remote key set document: {e}")))?;
+        if doc.schema != SCHEMA {
+            return Err(invalid(format!(
+                "remote key set document: schema {} is not {SCHEMA}",
+                doc.schema
+            )));
+        }
+        if doc.issuer != issuer {
+            return Err(invalid(format!(
+                "remote key set document is for \"{}\", not \"{}\"",
+                printable(&doc.issuer),
+                printable(issuer)
+            )));
+        }
+        if !doc.keys.is_empty() {
+            let text = serde_json::json!({ "keys": doc.keys }).to_string();
+            let set = KeySet::from_json(&text)
+                .map_err(|e| invalid(format!("remote key set document: {}", e.message())))?;
+            if set
+                .keys()
+                .iter()
+                .any(|k| k.family() == crate::jose::alg::Family::Oct)
+                || !set.skipped().is_empty()
+            {
+                return Err(invalid(
+                    "remote key set document holds keys a remote set may not",
+                ));
+            }
+        }
+        Ok(doc)
+    }
+
+    /// Whether any key is held.
+    pub fn has_keys(&self) -> bool {
+        !self.keys.is_empty() && self.fetched_at_ms > 0
+    }
+
+    /// The key set for a validator: `{"keys":[…]}`.
+    pub fn jwks(&self) -> Value {
+        serde_json::json!({ "keys": self.keys })
+    }
+
+    pub fn times(&self, keys_max_stale: u32) -> Option<Times> {
+        self.has_keys()
+            .then(|| Times::new(self.fetched_at_ms, self.max_age, keys_max_stale))
+    }
+
+    /// What a request does now (see [`crate::policy::remote::action`]).
+    pub fn action(&self, now_ms: u64, cooldown: u32, keys_max_stale: u32) -> Action {
+        crate::policy::remote::action(
+            self.times(keys_max_stale),
+            self.attempted_at_ms,
+            now_ms,
+            cooldown,
+        )
+    }
+
+    /// The `If-None-Match` value for a refetch of `url`: only for the URL the keys came from.
+    pub fn if_none_match(&self, url: &str) -> Option<&str> {
+        (self.has_keys() && self.source.as_deref() == Some(url))
+            .then_some(self.etag.as_deref())
+            .flatten()
+    }
+
+    /// Whichever of two documents holds the newer fetch (then the newer attempt): what a reader
+    /// keeps when its own copy and KV's differ, so an older write never wins.
+    pub fn newer(self, other: RemoteKeys) -> RemoteKeys {
+        if (other.fetched_at_ms, other.attempted_at_ms) > (self.fetched_at_ms, self.attempted_at_ms)
+        {
+            other
+        } else {
+            self
+        }
+    }
+
+    /// A failed attempt at `now_ms`: the previous keys are kept, the error recorded.
+    pub fn failed(mut self, failure: &Failure, now_ms: u64) -> RemoteKeys {
+        self.attempted_at_ms = now_ms;
+        self.fetches = self.fetches.saturating_add(1);
+        self.failures = self.failures.saturating_add(1);
+        self.last_error = Some(LastError {
+            reason: failure.reason.as_str().into(),
+            message: failure.message.clone(),
+            at_ms: now_ms,
+        });
+        self
+    }
+
+    /// The document after fetching `url` (its response and body) at `now_ms`: new keys on a good
+    /// 200, the same keys renewed on a 304 for the URL and ETag held, otherwise the previous keys
+    /// with the reason recorded. Returns the document and the failure, if any.
+    pub fn after_fetch(
+        self,
+        url: &str,
+        response: &Response,
+        body: &[u8],
+        now_ms: u64,
+        policy: &FetchPolicy,
+    ) -> (RemoteKeys, Option<Failure>) {
+        match self.judge(url, response, body, policy) {
+            Err(f) => (self.failed(&f, now_ms), Some(f)),
+            Ok(fetched) => {
+                let mut doc = self;
+                if let Some((keys, skipped)) = fetched {
+                    doc.keys = keys;
+                    doc.skipped = skipped;
+                    doc.source = Some(url.to_owned());
+                }
+                doc.etag = response
+                    .etag
+                    .as_deref()
+                    .filter(|e| {
+                        e.len() <= MAX_ETAG_LEN && e.bytes().all(|b| (0x20..=0x7e).contains(&b))
+                    })
+                    .map(str::to_owned);
+                doc.fetched_at_ms = now_ms;
+                doc.attempted_at_ms = now_ms;
+                doc.max_age = policy.max_age(response.cache_control.as_deref());
+                doc.fetches = doc.fetches.saturating_add(1);
+                doc.last_error = None;
+                (doc, None)
+            }
+        }
+    }
+
+    /// `Some(keys)` for a new set, `None` for "not modified".
+    fn judge(
+        &self,
+        url: &str,
+        response: &Response,
+        body: &[u8],
+        policy: &FetchPolicy,
+    ) -> std::result::Result<Option<Accepted>, Failure> {
+        check_url(url)?;
+        match response.status {
+            200 => remote_jwks(body, policy).map(Some),
+            304 if self.if_none_match(url).is_some() => Ok(None),
+            304 => Err(Failure::new(
+                Reason::NotModifiedWithoutCopy,
+                "304 Not Modified, but no copy of this key set is held",
+            )),
+            300..=399 => Err(Failure::new(
+                Reason::Redirect,
+                format!("HTTP {} redirect: not followed", response.status),
+            )),
+            s => Err(Failure::new(Reason::HttpStatus, format!("HTTP {s}"))),
+        }
+    }
+
+    /// What health shows: source, key count, age, next refresh, last error (seconds).
+    pub fn summary(&self, now_ms: u64, cooldown: u32, keys_max_stale: u32) -> Value {
+        let secs = |ms: u64| ms / 1000;
+        let times = self.times(keys_max_stale);
+        serde_json::json!({
+            "source": self.source,
+            "keys": self.keys.len(),
+            "kids": self.keys.iter().map(|k| k.get("kid").cloned().unwrap_or(Value::Null)).collect::<Vec<_>>(),
+            "skipped": self.skipped,
+            "ageSeconds": times.map(|_| secs(now_ms.saturating_sub(self.fetched_at_ms))),
+            "maxAge": times.map(|_| self.max_age),
+            "nextRefreshSeconds": times.map(|t| secs(t.refresh_at.saturating_sub(now_ms))),
+            "staleUntil": times.map(|t| secs(t.stale_until)),
+            "usable": times.is_some_and(|t| now_ms < t.stale_until),
+            "action": self.action(now_ms, cooldown, keys_max_stale),
+            "lastError": self.last_error,
+            "fetches": self.fetches,
+            "failures": self.failures,
+        })
+    }
+}

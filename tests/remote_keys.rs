@@ -1,0 +1,713 @@
+#![allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::panic,
+    clippy::indexing_slicing
+)]
+//! Remote keys, as an attacker controlling (or impersonating) an identity provider would try
+//! them: every fetched document below is judged by the core, with the exact reason, and a bad
+//! one never replaces good keys.
+
+mod common;
+
+use common::key;
+use serde_json::{json, Value};
+use tokengate::remote::{
+    action, check_discovery, check_url, discovery_urls, may_force, Action, FetchPolicy, Reason,
+    RemoteKeys, Response, Times,
+};
+use tokengate::{Alg, Config, ErrorCode};
+
+const ISS: &str = "https://idp.example";
+const URL: &str = "https://idp.example/jwks";
+const T0: u64 = 1_800_000_000_000;
+
+fn policy() -> FetchPolicy {
+    FetchPolicy::default()
+}
+
+fn ok(etag: Option<&str>, cc: Option<&str>) -> Response {
+    Response {
+        status: 200,
+        etag: etag.map(str::to_owned),
+        cache_control: cc.map(str::to_owned),
+    }
+}
+
+fn status(s: u16) -> Response {
+    Response {
+        status: s,
+        ..Response::default()
+    }
+}
+
+fn jwks(keys: &[Value]) -> Vec<u8> {
+    json!({ "keys": keys }).to_string().into_bytes()
+}
+
+fn pubkey(alg: Alg, kid: &str) -> Value {
+    let k = tokengate::SigningKey::generate(alg, Some(kid.into()), None).unwrap();
+    Value::Object(k.public_jwk())
+}
+
+/// A document holding one good ES256 key fetched at T0.
+fn good() -> RemoteKeys {
+    let (doc, f) = RemoteKeys::empty(ISS).after_fetch(
+        URL,
+        &ok(Some("\"v1\""), Some("max-age=600")),
+        &jwks(&[pubkey(Alg::ES256, "a")]),
+        T0,
+        &policy(),
+    );
+    assert_eq!(f, None);
+    doc
+}
+
+fn reason(doc: &RemoteKeys) -> &str {
+    &doc.last_error.as_ref().expect("an error").reason
+}
+
+#[test]
+fn url_rule_https_or_loopback_only() {
+    for url in [
+        "https://idp.example/jwks",
+        "https://idp.example:8443/a/b?x=1",
+        "http://127.0.0.1:9000/jwks",
+        "http://127.1.2.3/jwks",
+        "http://localhost:1/x",
+        "http://[::1]:8080/x",
+    ] {
+        assert_eq!(check_url(url), Ok(()), "{url}");
+    }
+    for url in [
+        "http://idp.example/jwks",           // plain http off loopback
+        "http://127.0.0.1.evil.example/x",   // looks like loopback
+        "http://128.0.0.1/x",                // not 127/8
+        "http://127.0.0.256/x",              // not an address
+        "http://[::2]/x",                    // not ::1
+        "https://user:pw@idp.example/jwks",  // credentials
+        "https://idp.example@evil.example/", // userinfo trick
+        "https://idp.example/jwks#frag",     // fragment
+        "ftp://idp.example/jwks",
+        "//idp.example/jwks",
+        "https:///jwks",
+        "https://idp.example:99999/",
+        "https://idp .example/",
+        "https://idp.example/\\evil",
+        "file:///etc/passwd",
+        "",
+    ] {
+        let e = check_url(url).unwrap_err();
+        assert_eq!(e.reason, Reason::UrlNotAllowed, "{url}");
+    }
+    let long = format!("https://idp.example/{}", "a".repeat(3000));
+    assert_eq!(check_url(&long).unwrap_err().reason, Reason::UrlNotAllowed);
+}
+
+#[test]
+fn discovery_urls_oidc_then_rfc8414() {
+    assert_eq!(
+        discovery_urls("https://idp.example").unwrap(),
+        [
+            "https://idp.example/.well-known/openid-configuration",
+            "https://idp.example/.well-known/oauth-authorization-server"
+        ]
+    );
+    assert_eq!(
+        discovery_urls("https://idp.example/tenant/1/").unwrap(),
+        [
+            "https://idp.example/tenant/1/.well-known/openid-configuration",
+            "https://idp.example/.well-known/oauth-authorization-server/tenant/1"
+        ]
+    );
+    assert_eq!(
+        discovery_urls("http://idp.example").unwrap_err().reason,
+        Reason::UrlNotAllowed
+    );
+    assert_eq!(
+        discovery_urls("https://idp.example/?x=1")
+            .unwrap_err()
+            .reason,
+        Reason::UrlNotAllowed
+    );
+}
+
+#[test]
+fn discovery_document_table() {
+    let p = policy();
+    let doc = |v: Value| v.to_string().into_bytes();
+    assert_eq!(
+        check_discovery(ISS, &doc(json!({"issuer": ISS, "jwks_uri": URL})), &p).unwrap(),
+        URL
+    );
+    let cases: Vec<(Vec<u8>, Reason)> = vec![
+        // another issuer, even by a trailing slash or case
+        (
+            doc(json!({"issuer": "https://evil.example", "jwks_uri": URL})),
+            Reason::IssuerMismatch,
+        ),
+        (
+            doc(json!({"issuer": "https://idp.example/", "jwks_uri": URL})),
+            Reason::IssuerMismatch,
+        ),
+        (
+            doc(json!({"issuer": "https://IDP.example", "jwks_uri": URL})),
+            Reason::IssuerMismatch,
+        ),
+        (doc(json!({"jwks_uri": URL})), Reason::DiscoveryInvalid),
+        (
+            doc(json!({"issuer": 1, "jwks_uri": URL})),
+            Reason::DiscoveryInvalid,
+        ),
+        (doc(json!({"issuer": ISS})), Reason::DiscoveryInvalid),
+        (
+            doc(json!({"issuer": ISS, "jwks_uri": ["x"]})),
+            Reason::DiscoveryInvalid,
+        ),
+        // jwks_uri over plain http to a public host
+        (
+            doc(json!({"issuer": ISS, "jwks_uri": "http://idp.example/jwks"})),
+            Reason::UrlNotAllowed,
+        ),
+        (b"<html>nope</html>".to_vec(), Reason::NotJson),
+        (b"[1,2]".to_vec(), Reason::NotJson),
+        (b"".to_vec(), Reason::NotJson),
+        (vec![0xff, 0xfe], Reason::NotJson),
+        // duplicate members are refused (which issuer would be meant?)
+        (
+            format!(r#"{{"issuer":"{ISS}","issuer":"https://evil.example","jwks_uri":"{URL}"}}"#)
+                .into_bytes(),
+            Reason::NotJson,
+        ),
+        (vec![b' '; 300 * 1024], Reason::TooLarge),
+    ];
+    for (body, want) in cases {
+        let got = check_discovery(ISS, &body, &p).unwrap_err();
+        assert_eq!(
+            got.reason,
+            want,
+            "{}",
+            String::from_utf8_lossy(&body[..body.len().min(80)])
+        );
+    }
+}
+
+#[test]
+fn max_age_is_clamped() {
+    let p = policy();
+    assert_eq!(p.max_age(Some("max-age=0")), 300);
+    assert_eq!(p.max_age(Some("public, max-age=315360000")), 86_400); // 10 years
+    assert_eq!(
+        p.max_age(Some("max-age=99999999999999999999999999")),
+        86_400
+    );
+    assert_eq!(p.max_age(Some("max-age=3600")), 3600);
+    assert_eq!(p.max_age(Some("max-age=3600, s-maxage=7200")), 7200);
+    assert_eq!(p.max_age(Some("max-age=3600, no-cache")), 300);
+    assert_eq!(p.max_age(Some("no-store")), 300);
+    assert_eq!(p.max_age(Some("max-age=-5")), 300);
+    assert_eq!(p.max_age(Some("max-age=abc")), 300);
+    assert_eq!(p.max_age(Some("MAX-AGE=1000")), 1000);
+    assert_eq!(p.max_age(None), 600);
+    let short = FetchPolicy {
+        min_max_age: 1,
+        max_max_age: 2,
+        ..p
+    };
+    assert_eq!(short.max_age(Some("max-age=3600")), 2);
+}
+
+#[test]
+fn fetch_policy_bounds_are_checked() {
+    let mut problems = Vec::new();
+    FetchPolicy::default().check(&mut problems);
+    assert!(problems.is_empty(), "{problems:?}");
+    for bad in [
+        FetchPolicy {
+            timeout: 0,
+            ..FetchPolicy::default()
+        },
+        FetchPolicy {
+            timeout: 31,
+            ..FetchPolicy::default()
+        },
+        FetchPolicy {
+            max_bytes: 10,
+            ..FetchPolicy::default()
+        },
+        FetchPolicy {
+            min_max_age: 0,
+            ..FetchPolicy::default()
+        },
+        FetchPolicy {
+            min_max_age: 600,
+            max_max_age: 300,
+            ..FetchPolicy::default()
+        },
+        FetchPolicy {
+            max_max_age: 30 * 86_400,
+            ..FetchPolicy::default()
+        },
+    ] {
+        let mut problems = Vec::new();
+        bad.check(&mut problems);
+        assert_eq!(problems.len(), 1, "{bad:?}");
+    }
+}
+
+#[test]
+fn a_good_jwks_is_kept_with_its_times() {
+    let doc = good();
+    assert_eq!(doc.keys.len(), 1);
+    assert_eq!(doc.source.as_deref(), Some(URL));
+    assert_eq!(doc.etag.as_deref(), Some("\"v1\""));
+    assert_eq!(doc.max_age, 600);
+    let t = doc.times(3600).unwrap();
+    assert_eq!(
+        t,
+        Times {
+            fetched_at: T0,
+            refresh_at: T0 + 450_000,
+            expires_at: T0 + 600_000,
+            stale_until: T0 + 600_000 + 3_600_000
+        }
+    );
+    // Round trip through KV.
+    let text = serde_json::to_string(&doc).unwrap();
+    assert_eq!(RemoteKeys::from_json(&text, ISS).unwrap(), doc);
+    // Another issuer's document is not this one's.
+    assert_eq!(
+        RemoteKeys::from_json(&text, "https://other.example")
+            .unwrap_err()
+            .code(),
+        ErrorCode::DataUnavailable
+    );
+}
+
+/// Every bad answer keeps the previous keys (same fetched_at: its age cannot be renewed) and
+/// records the exact reason.
+#[test]
+fn bad_answers_keep_previous_keys() {
+    let p = policy();
+    let private = Value::Object(key(Alg::ES256).private_jwk());
+    let oct =
+        json!({"kty": "oct", "kid": "h", "k": "c2VjcmV0LXNlY3JldC1zZWNyZXQtc2VjcmV0LXNlY3JldA"});
+    let ec = pubkey(Alg::ES256, "dup");
+    let cases: Vec<(&str, Response, Vec<u8>, Reason)> = vec![
+        (
+            "garbage",
+            ok(None, None),
+            b"garbage".to_vec(),
+            Reason::NotJson,
+        ),
+        (
+            "html",
+            ok(None, None),
+            b"<html></html>".to_vec(),
+            Reason::NotJson,
+        ),
+        (
+            "10 MB",
+            ok(None, None),
+            vec![b' '; 10 * 1024 * 1024],
+            Reason::TooLarge,
+        ),
+        (
+            "just over",
+            ok(None, None),
+            vec![b' '; 256 * 1024 + 1],
+            Reason::TooLarge,
+        ),
+        (
+            "no keys",
+            ok(None, None),
+            b"{}".to_vec(),
+            Reason::JwksInvalid,
+        ),
+        (
+            "keys not array",
+            ok(None, None),
+            br#"{"keys":{}}"#.to_vec(),
+            Reason::JwksInvalid,
+        ),
+        ("empty", ok(None, None), jwks(&[]), Reason::JwksInvalid),
+        (
+            "only private",
+            ok(None, None),
+            jwks(std::slice::from_ref(&private)),
+            Reason::JwksInvalid,
+        ),
+        (
+            "only oct",
+            ok(None, None),
+            jwks(std::slice::from_ref(&oct)),
+            Reason::JwksInvalid,
+        ),
+        (
+            "duplicate kid",
+            ok(None, None),
+            jwks(&[ec.clone(), ec.clone()]),
+            Reason::JwksInvalid,
+        ),
+        (
+            "non-object key",
+            ok(None, None),
+            br#"{"keys":[1]}"#.to_vec(),
+            Reason::JwksInvalid,
+        ),
+        ("302", status(302), vec![], Reason::Redirect),
+        ("307", status(307), vec![], Reason::Redirect),
+        ("500", status(500), vec![], Reason::HttpStatus),
+        ("404", status(404), vec![], Reason::HttpStatus),
+        ("204", status(204), vec![], Reason::HttpStatus),
+    ];
+    for (name, resp, body, want) in cases {
+        let before = good();
+        let (after, f) = before.clone().after_fetch(URL, &resp, &body, T0 + 1000, &p);
+        assert_eq!(f.map(|f| f.reason), Some(want), "{name}");
+        assert_eq!(reason(&after), want.as_str(), "{name}");
+        assert_eq!(after.keys, before.keys, "{name}");
+        assert_eq!(after.fetched_at_ms, T0, "{name}");
+        assert_eq!(after.attempted_at_ms, T0 + 1000, "{name}");
+        assert_eq!(after.failures, 1, "{name}");
+    }
+    // A 304 is only for the URL and validator held: the same answer for another URL fails.
+    let (after, f) = good().after_fetch("https://idp.example/other", &status(304), &[], T0 + 1, &p);
+    assert_eq!(f.unwrap().reason, Reason::NotModifiedWithoutCopy);
+    assert_eq!(after.source.as_deref(), Some(URL));
+    // An http URL is refused before its answer is looked at.
+    let (_, f) = good().after_fetch(
+        "http://idp.example/jwks",
+        &ok(None, None),
+        &jwks(&[pubkey(Alg::ES256, "b")]),
+        T0,
+        &p,
+    );
+    assert_eq!(f.unwrap().reason, Reason::UrlNotAllowed);
+    // Never fetched, 304: no copy.
+    let (after, f) = RemoteKeys::empty(ISS).after_fetch(URL, &status(304), &[], T0, &p);
+    assert_eq!(f.unwrap().reason, Reason::NotModifiedWithoutCopy);
+    assert!(!after.has_keys());
+}
+
+#[test]
+fn bad_keys_are_skipped_and_reported() {
+    let p = policy();
+    let private = Value::Object(key(Alg::ES384).private_jwk());
+    let oct =
+        json!({"kty": "oct", "kid": "h", "k": "c2VjcmV0LXNlY3JldC1zZWNyZXQtc2VjcmV0LXNlY3JldA"});
+    let enc = {
+        let mut k = pubkey(Alg::RS256, "enc");
+        k["use"] = json!("enc");
+        k
+    };
+    let body = jwks(&[
+        pubkey(Alg::ES256, "good"),
+        private,
+        oct,
+        enc,
+        json!({"kty": "EC", "kid": "broken"}),
+    ]);
+    let (doc, f) = RemoteKeys::empty(ISS).after_fetch(URL, &ok(None, None), &body, T0, &p);
+    assert_eq!(f, None);
+    assert_eq!(doc.keys.len(), 1);
+    assert_eq!(doc.keys[0]["kid"], "good");
+    let skipped: Vec<_> = doc.skipped.iter().map(|s| s.kid.clone().unwrap()).collect();
+    assert_eq!(skipped, ["h", "k-ES384", "enc", "broken"]);
+    assert!(
+        doc.skipped[0].reason.contains("public keys only"),
+        "{:?}",
+        doc.skipped[0]
+    );
+    assert!(
+        doc.skipped[1].reason.contains("private"),
+        "{:?}",
+        doc.skipped[1]
+    );
+    // What is stored holds public members only.
+    assert!(doc.keys[0].get("d").is_none());
+}
+
+#[test]
+fn not_modified_renews_and_new_set_replaces() {
+    let p = policy();
+    let doc = good();
+    assert_eq!(doc.if_none_match(URL), Some("\"v1\""));
+    assert_eq!(doc.if_none_match("https://idp.example/other"), None);
+    let (renewed, f) = doc.clone().after_fetch(
+        URL,
+        &ok(None, Some("max-age=1200")).clone_with_status(304),
+        &[],
+        T0 + 500_000,
+        &p,
+    );
+    assert_eq!(f, None);
+    assert_eq!(renewed.keys, doc.keys);
+    assert_eq!(renewed.fetched_at_ms, T0 + 500_000);
+    assert_eq!(renewed.max_age, 1200);
+    // Rotation: a new set replaces the old one entirely (a removed key stops verifying).
+    let (rotated, f) = doc.after_fetch(
+        URL,
+        &ok(Some("\"v2\""), None),
+        &jwks(&[pubkey(Alg::RS256, "b")]),
+        T0 + 1,
+        &p,
+    );
+    assert_eq!(f, None);
+    let kids: Vec<_> = rotated.keys.iter().map(|k| k["kid"].clone()).collect();
+    assert_eq!(kids, [json!("b")]);
+    assert_eq!(rotated.etag.as_deref(), Some("\"v2\""));
+    // An absurd ETag is not kept (and not sent back).
+    let (d, _) = RemoteKeys::empty(ISS).after_fetch(
+        URL,
+        &ok(Some(&"x".repeat(300)), None),
+        &jwks(&[pubkey(Alg::ES256, "a")]),
+        T0,
+        &p,
+    );
+    assert_eq!(d.etag, None);
+}
+
+trait WithStatus {
+    fn clone_with_status(&self, s: u16) -> Response;
+}
+impl WithStatus for Response {
+    fn clone_with_status(&self, s: u16) -> Response {
+        Response {
+            status: s,
+            ..self.clone()
+        }
+    }
+}
+
+#[test]
+fn actions_over_time() {
+    let cd = 30;
+    let stale = 3600;
+    let doc = good(); // max-age 600: refresh at +450 s, expiry +600 s, stale until +4200 s
+    let at = |s: u64| T0 + s * 1000;
+    assert_eq!(doc.action(at(0), cd, stale), Action::Use);
+    assert_eq!(doc.action(at(449), cd, stale), Action::Use);
+    assert_eq!(doc.action(at(450), cd, stale), Action::Refresh);
+    assert_eq!(doc.action(at(4199), cd, stale), Action::Refresh);
+    assert_eq!(doc.action(at(4200), cd, stale), Action::Fetch);
+    // After a failed attempt, nothing more for the cooldown: stale keys used, or 503.
+    let failed = doc.clone().failed(
+        &tokengate::remote::Failure::new(Reason::Timeout, "slow"),
+        at(500),
+    );
+    assert_eq!(failed.action(at(510), cd, stale), Action::Use);
+    assert_eq!(failed.action(at(530), cd, stale), Action::Refresh);
+    let failed_late = doc.failed(
+        &tokengate::remote::Failure::new(Reason::Network, "down"),
+        at(4200),
+    );
+    assert_eq!(failed_late.action(at(4210), cd, stale), Action::Unavailable);
+    assert_eq!(failed_late.action(at(4230), cd, stale), Action::Fetch);
+    // Never fetched: fetch; just failed: unavailable until the cooldown passes.
+    let empty = RemoteKeys::empty(ISS);
+    assert_eq!(empty.action(T0, cd, stale), Action::Fetch);
+    let empty = empty.failed(
+        &tokengate::remote::Failure::new(Reason::Network, "down"),
+        T0,
+    );
+    assert_eq!(empty.action(T0 + 29_999, cd, stale), Action::Unavailable);
+    assert_eq!(empty.action(T0 + 30_000, cd, stale), Action::Fetch);
+    assert_eq!(action(None, 0, 0, cd), Action::Fetch);
+}
+
+#[test]
+fn unknown_kid_floods_force_once_per_cooldown() {
+    let mut last = 0;
+    let mut forced = 0;
+    // 10,000 requests with random kids over 100 s, one every 10 ms.
+    for i in 0..10_000u64 {
+        let now = T0 + i * 10;
+        if may_force(last, now, 30) {
+            last = now;
+            forced += 1;
+        }
+    }
+    assert_eq!(forced, 4); // at 0, 30, 60, 90 s
+}
+
+#[test]
+fn newer_document_wins() {
+    let a = good();
+    let (b, _) = a.clone().after_fetch(
+        URL,
+        &ok(None, None),
+        &jwks(&[pubkey(Alg::ES256, "b")]),
+        T0 + 10,
+        &policy(),
+    );
+    assert_eq!(a.clone().newer(b.clone()), b);
+    assert_eq!(b.clone().newer(a.clone()), b);
+    let failed = a.clone().failed(
+        &tokengate::remote::Failure::new(Reason::Network, "x"),
+        T0 + 5,
+    );
+    assert_eq!(a.clone().newer(failed.clone()), failed);
+    assert_eq!(b.clone().newer(failed), b);
+}
+
+#[test]
+fn stored_documents_are_checked() {
+    let doc = good();
+    let mut v = serde_json::to_value(&doc).unwrap();
+    v["keys"] = json!([{"kty": "oct", "k": "c2VjcmV0LXNlY3JldC1zZWNyZXQtc2VjcmV0LXNlY3JldA"}]);
+    assert_eq!(
+        RemoteKeys::from_json(&v.to_string(), ISS)
+            .unwrap_err()
+            .code(),
+        ErrorCode::DataUnavailable
+    );
+    let mut v = serde_json::to_value(&doc).unwrap();
+    v["schema"] = json!(2);
+    assert_eq!(
+        RemoteKeys::from_json(&v.to_string(), ISS)
+            .unwrap_err()
+            .code(),
+        ErrorCode::DataUnavailable
+    );
+    let mut v = serde_json::to_value(&doc).unwrap();
+    v["extra"] = json!(1);
+    assert_eq!(
+        RemoteKeys::from_json(&v.to_string(), ISS)
+            .unwrap_err()
+            .code(),
+        ErrorCode::DataUnavailable
+    );
+    assert_eq!(
+        RemoteKeys::from_json("nope", ISS).unwrap_err().code(),
+        ErrorCode::DataUnavailable
+    );
+}
+
+fn config(issuers: Value, extra: Value) -> Result<Config, String> {
+    let mut c = json!({ "issuers": issuers });
+    if let Value::Object(m) = extra {
+        for (k, v) in m {
+            c[k] = v;
+        }
+    }
+    Config::from_json(&c.to_string()).map_err(|e| {
+        assert_eq!(e.code(), ErrorCode::OptionsInvalid);
+        e.message().to_owned()
+    })
+}
+
+#[test]
+fn issuer_sources_and_profiles_in_the_config() {
+    // Exactly one source.
+    for issuer in [
+        json!({"issuer": ISS}),
+        json!({"issuer": ISS, "jwks": "jwks:a", "jwksUri": URL}),
+        json!({"issuer": ISS, "jwks": "jwks:a", "discovery": true}),
+        json!({"issuer": ISS, "jwksUri": URL, "discovery": true}),
+    ] {
+        let e = config(json!([issuer]), json!({})).unwrap_err();
+        assert!(e.contains("exactly one source"), "{e}");
+    }
+    assert!(config(
+        json!([{"issuer": ISS, "jwksUri": "http://idp.example/jwks"}]),
+        json!({})
+    )
+    .unwrap_err()
+    .contains("not https"));
+    assert!(config(
+        json!([{"issuer": "http://idp.example", "discovery": true}]),
+        json!({})
+    )
+    .unwrap_err()
+    .contains("discovery"));
+    let c = config(
+        json!([{"issuer": "http://127.0.0.1:4000", "discovery": true}]),
+        json!({}),
+    )
+    .unwrap();
+    assert!(c.issuers[0].discovery);
+    assert_eq!(c.remote_keys, FetchPolicy::default());
+    // RFC 9068: typ and the seven claims, added to any the issuer names.
+    let c = config(json!([{"issuer": ISS, "discovery": true, "profile": "rfc9068", "requiredClaims": ["tenant", "sub"]}]), json!({})).unwrap();
+    assert_eq!(
+        c.issuers[0].typ.as_deref(),
+        Some(&["at+jwt".to_string()][..])
+    );
+    assert_eq!(
+        c.issuers[0].required_claims.as_deref().unwrap(),
+        [
+            "tenant",
+            "sub",
+            "iss",
+            "aud",
+            "exp",
+            "iat",
+            "jti",
+            "client_id"
+        ]
+    );
+    // Cloudflare Access: certs URL and header derived; team domain and audience required.
+    let cf = "https://acme.cloudflareaccess.com";
+    let c = config(
+        json!([{"issuer": cf, "profile": "cloudflare-access", "audience": "aud-tag"}]),
+        json!({}),
+    )
+    .unwrap();
+    assert_eq!(
+        c.issuers[0].jwks_uri.as_deref(),
+        Some("https://acme.cloudflareaccess.com/cdn-cgi/access/certs")
+    );
+    assert_eq!(
+        c.credentials.header.as_deref(),
+        Some("Cf-Access-Jwt-Assertion")
+    );
+    assert!(config(
+        json!([{"issuer": cf, "profile": "cloudflare-access"}]),
+        json!({})
+    )
+    .unwrap_err()
+    .contains("audience"));
+    assert!(config(json!([{"issuer": "https://evil.example", "profile": "cloudflare-access", "audience": "a"}]), json!({}))
+        .unwrap_err()
+        .contains("cloudflareaccess.com"));
+    assert!(config(
+        json!([{"issuer": ISS, "jwks": "k", "profile": "okta"}]),
+        json!({})
+    )
+    .is_err());
+    // A custom credential header; never Authorization or the API-key header.
+    let c = config(
+        json!([{"issuer": ISS, "jwks": "k"}]),
+        json!({"credentials": {"header": "X-Token"}}),
+    )
+    .unwrap();
+    assert_eq!(c.credentials.header.as_deref(), Some("X-Token"));
+    for h in ["authorization", "x-api-key", "bad header"] {
+        assert!(config(
+            json!([{"issuer": ISS, "jwks": "k"}]),
+            json!({"credentials": {"header": h}})
+        )
+        .unwrap_err()
+        .contains("credentials.header"));
+    }
+    // Fetch bounds.
+    let c = config(
+        json!([{"issuer": ISS, "jwksUri": URL}]),
+        json!({"remoteKeys": {"timeout": 2, "minMaxAge": 1, "maxMaxAge": 2}}),
+    )
+    .unwrap();
+    assert_eq!(c.remote_keys.timeout, 2);
+    assert_eq!(c.remote_keys.max_bytes, 256 * 1024);
+    assert!(config(
+        json!([{"issuer": ISS, "jwksUri": URL}]),
+        json!({"remoteKeys": {"timeout": 0}})
+    )
+    .unwrap_err()
+    .contains("timeout"));
+    assert!(config(
+        json!([{"issuer": ISS, "jwksUri": URL}]),
+        json!({"remoteKeys": {"timout": 2}})
+    )
+    .is_err());
+}
