@@ -501,6 +501,9 @@ export function inspect(input, opts) {
   return wasm.inspect(t, time(now, 'now'), optionalNumber(refreshThreshold, 'refreshThreshold'));
 }
 
+/** Every lint `inspect` can report, with its severity, advice and reference. */
+export const lintCatalog = () => wasm.lintCatalog();
+
 /**
  * Checks granted scopes (string or array) against a requirement expression, optionally narrowed
  * by grants. Returns true or throws `insufficient_scope` naming what is missing.

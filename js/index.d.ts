@@ -255,7 +255,13 @@ export interface IssuerPolicy {
 }
 /** The KV data model's rules, from the core (lifecycle commands and the worker's readers). */
 export const lifecycle: {
-  lifetimes(policy?: IssuerPolicy): { leeway: number; maxLifetime: number | null; keyGrace: number | null; mintTtl: number; mintTtlCap: number };
+  lifetimes(policy?: IssuerPolicy): {
+    leeway: number;
+    maxLifetime: number | null;
+    keyGrace: number | null;
+    mintTtl: number;
+    mintTtlCap: number;
+  };
   until(
     policy: IssuerPolicy | undefined,
     what: { kind: 'token'; exp: number | null; now: number } | { kind: 'jti'; now: number } | { kind: 'subject'; before: number },
@@ -273,10 +279,58 @@ export const lifecycle: {
 /** Checks granted scopes (wildcards allowed); returns them de-duplicated. */
 export function parseScopes(scopes: Scopes): string[];
 
+/** Every lint code the core knows (`lintCatalog()` lists them with advice). */
+export type LintCode =
+  | 'large_token'
+  | 'token_too_large'
+  | 'duplicate_claim'
+  | 'alg_none'
+  | 'unknown_alg'
+  | 'no_alg'
+  | 'header_key_reference'
+  | 'crit_present'
+  | 'no_kid'
+  | 'numeric_date_invalid'
+  | 'no_exp'
+  | 'lifetime_over_max'
+  | 'iat_in_future'
+  | 'nbf_after_exp'
+  | 'no_jti'
+  | 'no_aud'
+  | 'refresh_token_as_bearer'
+  | 'hs_alg_public_issuer'
+  | 'sensitive_claim'
+  | 'scope_invalid';
+
+export interface Lint {
+  code: LintCode;
+  severity: 'error' | 'warning' | 'info';
+  message: string;
+  advice: string;
+  reference: string;
+}
+
+/** What inspection found: a description for humans, never a verdict. */
 export interface Inspection {
   kind: 'jwt' | 'jwe' | 'apikey' | 'unknown';
-  status?: string;
-  [field: string]: unknown;
+  size: number;
+  parts: { name: string; ok: boolean; error?: string }[];
+  header: { [member: string]: Json } | null;
+  claims: { [claim: string]: Json } | null;
+  /** The payload as text when it is not a JSON object. */
+  payloadText: string | null;
+  alg: string | null;
+  times: { [claim: string]: { unix: number; iso: string; relative: string } };
+  status: 'not_yet_valid' | 'active' | 'expiring_soon' | 'expired' | 'unknown';
+  needsRefresh: boolean;
+  expiresIn: number | null;
+  lifetime: number | null;
+  scopes: string[];
+  scopesByResource: { [resource: string]: string[] };
+  lints: Lint[];
+  apikey: { prefix: string; checksumValid: boolean; hash?: string; error?: string } | null;
+  /** The first structural problem: `[code, message]`. */
+  error: [ErrorCode, string] | null;
 }
 
 /** What a route table decides for one request; `path` is canonical: match and forward it. */
@@ -293,7 +347,51 @@ export class Router {
 }
 
 /** The edge worker's configuration, checked by the core with every default filled in. */
-export function workerConfig(config: string | object): { [field: string]: Json };
+/** One issuer the worker accepts tokens from; its keys come from exactly one of `jwks`, `jwksUri`, `discovery`. */
+export interface WorkerIssuer {
+  issuer: string;
+  /** The KV key of the key set the lifecycle commands publish. */
+  jwks?: string;
+  /** A JWKS URL: https, or http to a loopback host. */
+  jwksUri?: string;
+  /** Find the JWKS through the issuer's discovery document (OIDC, then RFC 8414). */
+  discovery?: boolean;
+  profile?: 'rfc9068' | 'cloudflare-access';
+  typ?: string[];
+  requiredClaims?: string[];
+  audience?: string | string[];
+  tokenTypes?: string[];
+  /** Seconds; the validator's default (60) when left out. */
+  leeway?: number;
+  /** Seconds; the validator's default (30 days) when left out; 0: no cap. */
+  maxLifetime?: number;
+  tenantGrants?: { tenantClaim?: string; moduleClaim?: string };
+}
+
+/** The edge worker's configuration (`TOKENGATE_CONFIG` or KV `config`); `workerConfig` fills in every default. */
+export interface WorkerConfig {
+  realm?: string;
+  protect?: string;
+  origin?: string;
+  forwardAuthorization?: boolean;
+  credentials?: { cookie?: string | null; query?: string | null; apiKeyHeader?: string | null; header?: string | null };
+  identityHeaders?: { subject?: string; scopes?: string; issuer?: string; tokenId?: string; kind?: string };
+  claimHeaders?: { [claim: string]: string };
+  issuers: WorkerIssuer[];
+  routes?: { method?: string | string[]; path: string; scope?: string; tokenTypes?: string[]; anonymous?: boolean }[];
+  allowUnicodePaths?: boolean;
+  cacheTtl?: number;
+  kidCooldown?: number;
+  keysMaxStale?: number;
+  persistKeys?: boolean;
+  maxRevocationAge?: number;
+  rotationDays?: number;
+  maxActiveKeys?: number;
+  healthScope?: string;
+  remoteKeys?: { timeout?: number; maxBytes?: number; minMaxAge?: number; maxMaxAge?: number };
+}
+
+export function workerConfig(config: string | WorkerConfig): Required<Omit<WorkerConfig, 'remoteKeys'>> & WorkerConfig;
 
 /** A stored signing-key entry (`key:<jwks>:<kid>`). */
 export interface KeyEntry {
@@ -343,6 +441,7 @@ export function peekIssuer(token: string): string | undefined;
 /** Unverified string claims by name (for choosing a tenant's grants, which the core then applies). */
 export function peekClaims(token: string, names: string[]): (string | undefined)[];
 export function inspect(text: string, opts?: { now?: number; refreshThreshold?: number }): Inspection;
+export function lintCatalog(): { code: LintCode; severity: Lint['severity']; advice: string; reference: string }[];
 export function checkScopes(granted: Scopes, requirement: string, grants?: Scopes): true;
 export function verifyJws(
   token: string,

@@ -63,6 +63,7 @@ pub struct Lint {
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "camelCase")]
 pub struct ApiKeyInfo {
     pub prefix: &'static str,
     pub checksum_valid: bool,
@@ -75,6 +76,7 @@ pub struct ApiKeyInfo {
 
 /// Everything inspection found.
 #[derive(Debug, Clone, PartialEq, Serialize)]
+#[serde(rename_all = "camelCase")]
 pub struct Inspection {
     /// `jwt`, `jwe`, `apikey` or `unknown`.
     pub kind: &'static str,

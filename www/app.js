@@ -85,9 +85,9 @@ function renderSummary(r) {
         {},
         'tokengate API key ',
         el('span', {
-          class: `badge ${a.checksum_valid ? 'active' : 'expired'}`,
+          class: `badge ${a.checksumValid ? 'active' : 'expired'}`,
           id: 'status',
-          text: a.checksum_valid ? 'checksum valid' : 'checksum wrong',
+          text: a.checksumValid ? 'checksum valid' : 'checksum wrong',
         }),
       ),
       el(
@@ -111,9 +111,9 @@ function renderSummary(r) {
     ),
   );
   if (r.error) box.append(el('p', { class: 'error', id: 'error', role: 'alert', text: `${r.error[0]}: ${r.error[1]}` }));
-  if (r.expires_in !== null) {
-    const s = r.expires_in;
-    box.append(el('p', { text: s >= 0 ? `Expires in ${s} s${r.needs_refresh ? ' — refresh now' : ''}.` : `Expired ${-s} s ago.` }));
+  if (r.expiresIn !== null) {
+    const s = r.expiresIn;
+    box.append(el('p', { text: s >= 0 ? `Expires in ${s} s${r.needsRefresh ? ' — refresh now' : ''}.` : `Expired ${-s} s ago.` }));
   }
 }
 
@@ -169,7 +169,7 @@ function renderParts(r) {
   if (broken.length) box.append(el('ul', { class: 'broken' }, ...broken.map((p) => el('li', { class: 'error', text: p.error }))));
   if (r.header) box.append(claimsTable('Header', r.header));
   if (r.claims) box.append(claimsTable('Claims', r.claims, r.times));
-  else if (r.payload_text) box.append(el('h3', { text: 'Payload' }), el('pre', { text: r.payload_text }));
+  else if (r.payloadText) box.append(el('h3', { text: 'Payload' }), el('pre', { text: r.payloadText }));
 }
 
 function renderLints(r) {
@@ -192,7 +192,7 @@ function renderScopes(r) {
   const box = $('scopes');
   box.replaceChildren();
   if (r.kind !== 'jwt') return;
-  const rows = Object.entries(r.scopes_by_resource ?? {}).map(([res, actions]) =>
+  const rows = Object.entries(r.scopesByResource ?? {}).map(([res, actions]) =>
     el('tr', {}, el('th', { scope: 'row', text: res }), el('td', { text: actions.join(', ') })),
   );
   const field = el('input', { id: 'requirement', type: 'text', placeholder: 'users:read and (billing:read or admin)' });

@@ -524,6 +524,18 @@ pub fn inspect(text: &str, now: f64, refresh_threshold: Option<f64>) -> Result<J
     to_js(&inspect::inspect(text, &opts))
 }
 
+/// Every lint inspection can report: `[{code, severity, advice, reference}]`.
+#[wasm_bindgen(js_name = lintCatalog)]
+pub fn lint_catalog() -> Result<JsValue, JsValue> {
+    let list: Vec<serde_json::Value> = inspect::LINTS
+        .iter()
+        .map(|(code, severity, advice, reference)| {
+            serde_json::json!({ "code": code, "severity": severity, "advice": advice, "reference": reference })
+        })
+        .collect();
+    to_js(&list)
+}
+
 #[wasm_bindgen(js_name = apiKeyHash)]
 pub fn apikey_hash(raw: &str) -> String {
     tokengate::apikey::hash(raw)
