@@ -127,3 +127,60 @@ export function adoptJwks(kv: Kv, jwks: string): Promise<number>;
 export function adoptRevocations(kv: Kv): Promise<number>;
 /** Stores one revocation entry (checked by the core) under a fresh name; returns the name. */
 export function putRevocation(kv: Kv, entry: RevocationEntry | string): Promise<string>;
+
+// Remote key sets (js/remote.js; the `remote:<issuer>` KV document): an identity provider's keys, by the core's rules.
+
+/** A fetch that gave no keys, with a stable `reason` (`timeout`, `issuer_mismatch`, `too_large`, …). */
+export class RemoteKeysError extends Error {
+  readonly reason: string;
+}
+
+/** Bounds of a remote key fetch (seconds, bytes). */
+export interface FetchPolicy {
+  timeout?: number;
+  maxBytes?: number;
+  minMaxAge?: number;
+  maxMaxAge?: number;
+}
+
+/** An issuer's remote key set document (`remote:<issuer>` in KV), parsed once by the core. */
+export interface RemoteKeySet {
+  action(now: number, cooldown: number, keysMaxStale: number): 'use' | 'refresh' | 'fetch' | 'unavailable';
+  afterFetch(url: string, response: string, body: Uint8Array, now: number, policy: string): { reason: string; message: string } | null;
+  failed(reason: string, message: string, now: number): void;
+  adoptIfNewer(other: RemoteKeySet): boolean;
+  ifNoneMatch(url: string): string | undefined;
+  jwks(): string;
+  readonly hasKeys: boolean;
+  readonly source: string | undefined;
+  readonly fetchedAt: number;
+  readonly attemptedAt: number;
+  summary(now: number, cooldown: number, keysMaxStale: number): string;
+  toJSON(): string;
+}
+
+export const remoteKeys: {
+  fetchPolicy(policy?: FetchPolicy): Required<FetchPolicy>;
+  checkUrl(url: string): void;
+  discoveryUrls(issuer: string): string[];
+  discovery(issuer: string, body: Uint8Array | string, policy?: FetchPolicy): string;
+  mayForce(lastForced: number, now: number, cooldown: number): boolean;
+  kvKey(issuer: string): string;
+  open(issuer: string, text: string | null): RemoteKeySet;
+};
+
+export function boundedFetch(
+  url: string,
+  opts?: { policy?: FetchPolicy; headers?: Record<string, string>; fetch?: typeof fetch },
+): Promise<{ status: number; etag?: string; cacheControl?: string; body: Uint8Array }>;
+
+export function jwksUrl(
+  source: { issuer: string; jwksUri?: string },
+  opts?: { policy?: FetchPolicy; fetch?: typeof fetch },
+): Promise<{ url: string; fetches: number }>;
+
+export function fetchRemoteKeys(
+  set: RemoteKeySet,
+  source: { issuer: string; jwksUri?: string },
+  opts?: { policy?: FetchPolicy; fetch?: typeof fetch },
+): Promise<{ failure: { reason: string; message: string } | null; fetches: number }>;

@@ -19,6 +19,8 @@ import { TokengateError, lifecycle, revocations as rev, rotation, sourceDigest }
 
 // The worker configuration (the `config` document, or `TOKENGATE_CONFIG`) is part of the data model.
 export { issuerPolicy, parseConfig } from './config.js';
+// An identity provider's keys, fetched and kept in KV as `remote:<issuer>` (issue 14).
+export { RemoteKeysError, boundedFetch, fetchRemoteKeys, jwksUrl, remoteKeys } from './remote.js';
 
 export const REVOCATIONS = 'revocations';
 export const GRANTS = 'grants';

@@ -57,3 +57,4 @@ pub(crate) fn now_secs(now: f64) -> i64 {
 mod edge;
 #[cfg(feature = "full")]
 mod full;
+mod remote;

@@ -1,0 +1,198 @@
+//! Remote key sets for the edge worker (and Node, browsers): the URL rule, discovery, and the KV
+//! document as a handle parsed once. Every bound, time and verdict is the core's; the caller
+//! fetches, reads and writes bytes. A fetch failure crosses as `{reason, message}`.
+
+use crate::js_error;
+use tokengate::remote::{self, Failure, FetchPolicy, Reason, RemoteKeys, Response};
+use wasm_bindgen::prelude::*;
+
+fn failure(f: &Failure) -> JsValue {
+    let o = js_sys::Object::new();
+    crate::set(&o, "reason", f.reason.as_str().into());
+    crate::set(&o, "message", f.message.as_str().into());
+    o.into()
+}
+
+fn policy(json: &str) -> Result<FetchPolicy, JsValue> {
+    serde_json::from_str(json).map_err(|e| {
+        js_error(
+            &tokengate::Error::new(
+                tokengate::ErrorCode::OptionsInvalid,
+                format!("remoteKeys: {e}"),
+            ),
+            "",
+        )
+    })
+}
+
+fn ms(now: f64) -> u64 {
+    if now.is_finite() && now > 0.0 {
+        now as u64
+    } else {
+        0
+    }
+}
+
+/// The fetch bounds with every default (`{timeout, maxBytes, minMaxAge, maxMaxAge}`, JSON), or
+/// `options_invalid`.
+#[wasm_bindgen(js_name = remoteFetchPolicy)]
+pub fn remote_fetch_policy(json: &str) -> Result<String, JsValue> {
+    let p = policy(json)?;
+    let mut problems = Vec::new();
+    p.check(&mut problems);
+    if !problems.is_empty() {
+        return Err(js_error(
+            &tokengate::Error::new(tokengate::ErrorCode::OptionsInvalid, problems.join("; ")),
+            "",
+        ));
+    }
+    serde_json::to_string(&p).map_err(|e| JsValue::from_str(&e.to_string()))
+}
+
+/// Throws `{reason: "url_not_allowed", message}` unless `url` may be fetched.
+#[wasm_bindgen(js_name = remoteCheckUrl)]
+pub fn remote_check_url(url: &str) -> Result<(), JsValue> {
+    remote::check_url(url).map_err(|f| failure(&f))
+}
+
+/// The discovery document URLs to try, in order.
+#[wasm_bindgen(js_name = remoteDiscoveryUrls)]
+pub fn remote_discovery_urls(issuer: &str) -> Result<Vec<String>, JsValue> {
+    remote::discovery_urls(issuer).map_err(|f| failure(&f))
+}
+
+/// The checked `jwks_uri` of a discovery document body for `issuer`.
+#[wasm_bindgen(js_name = remoteDiscovery)]
+pub fn remote_discovery(issuer: &str, body: &[u8], policy_json: &str) -> Result<String, JsValue> {
+    remote::check_discovery(issuer, body, &policy(policy_json)?).map_err(|f| failure(&f))
+}
+
+/// Whether an unknown `kid` may force a refetch now (times in ms; 0: never).
+#[wasm_bindgen(js_name = remoteMayForce)]
+pub fn remote_may_force(last_forced: f64, now: f64, cooldown: u32) -> bool {
+    remote::may_force(ms(last_forced), ms(now), cooldown)
+}
+
+/// The KV key of an issuer's remote key set document.
+#[wasm_bindgen(js_name = remoteKvKey)]
+pub fn remote_kv_key(issuer: &str) -> String {
+    remote::kv_key(issuer)
+}
+
+/// An issuer's remote key set document, parsed once.
+#[wasm_bindgen]
+pub struct RemoteKeySet {
+    doc: RemoteKeys,
+}
+
+#[wasm_bindgen]
+impl RemoteKeySet {
+    /// The stored document (`null`: none yet, an empty set); `data_unavailable` when invalid.
+    #[wasm_bindgen(constructor)]
+    pub fn new(issuer: &str, text: Option<String>) -> Result<RemoteKeySet, JsValue> {
+        let doc = match text {
+            None => RemoteKeys::empty(issuer),
+            Some(t) => RemoteKeys::from_json(&t, issuer).map_err(|e| js_error(&e, ""))?,
+        };
+        Ok(RemoteKeySet { doc })
+    }
+
+    /// `use`, `refresh`, `fetch` or `unavailable` at `now` (ms).
+    pub fn action(&self, now: f64, cooldown: u32, keys_max_stale: u32) -> String {
+        let a = self.doc.action(ms(now), cooldown, keys_max_stale);
+        serde_json::to_value(a)
+            .ok()
+            .and_then(|v| v.as_str().map(str::to_owned))
+            .unwrap_or_default()
+    }
+
+    /// Records a fetch of `url`: `response` is `{status, etag?, cacheControl?}` (JSON). Returns
+    /// the failure (`{reason, message}`) or null.
+    #[wasm_bindgen(js_name = afterFetch)]
+    pub fn after_fetch(
+        &mut self,
+        url: &str,
+        response: &str,
+        body: &[u8],
+        now: f64,
+        policy_json: &str,
+    ) -> Result<JsValue, JsValue> {
+        let p = policy(policy_json)?;
+        let r: Response = serde_json::from_str(response).map_err(|e| {
+            failure(&Failure::new(
+                Reason::HttpStatus,
+                format!("response description: {e}"),
+            ))
+        })?;
+        let doc = std::mem::replace(&mut self.doc, RemoteKeys::empty(""));
+        let (doc, f) = doc.after_fetch(url, &r, body, ms(now), &p);
+        self.doc = doc;
+        Ok(f.as_ref().map_or(JsValue::NULL, failure))
+    }
+
+    /// Records a failure the caller saw (`timeout`, `network`, `too_large`, `not_json`,
+    /// `url_not_allowed`, `discovery_invalid`, `issuer_mismatch`, …); unknown reasons are `network`.
+    pub fn failed(&mut self, reason: &str, message: &str, now: f64) {
+        let f = Failure::new(
+            Reason::from_name(reason).unwrap_or(Reason::Network),
+            message.chars().take(300).collect::<String>(),
+        );
+        let doc = std::mem::replace(&mut self.doc, RemoteKeys::empty(""));
+        self.doc = doc.failed(&f, ms(now));
+    }
+
+    /// Keeps whichever of this and `other` holds the newer fetch; true when `other` won.
+    #[wasm_bindgen(js_name = adoptIfNewer)]
+    pub fn adopt_if_newer(&mut self, other: &RemoteKeySet) -> bool {
+        let mine = self.doc.clone();
+        let newer = mine.clone().newer(other.doc.clone());
+        let won = newer != mine;
+        self.doc = newer;
+        won
+    }
+
+    /// The `If-None-Match` value for a refetch of `url`, if any.
+    #[wasm_bindgen(js_name = ifNoneMatch)]
+    pub fn if_none_match(&self, url: &str) -> Option<String> {
+        self.doc.if_none_match(url).map(str::to_owned)
+    }
+
+    /// `{"keys":[…]}` for a validator.
+    pub fn jwks(&self) -> String {
+        self.doc.jwks().to_string()
+    }
+
+    #[wasm_bindgen(getter, js_name = hasKeys)]
+    pub fn has_keys(&self) -> bool {
+        self.doc.has_keys()
+    }
+
+    #[wasm_bindgen(getter)]
+    pub fn source(&self) -> Option<String> {
+        self.doc.source.clone()
+    }
+
+    #[wasm_bindgen(getter, js_name = fetchedAt)]
+    pub fn fetched_at(&self) -> f64 {
+        self.doc.fetched_at_ms as f64
+    }
+
+    #[wasm_bindgen(getter, js_name = attemptedAt)]
+    pub fn attempted_at(&self) -> f64 {
+        self.doc.attempted_at_ms as f64
+    }
+
+    /// Health: `{source, keys, kids, skipped, ageSeconds, maxAge, nextRefreshSeconds, staleUntil,
+    /// usable, action, lastError, fetches, failures}` (JSON).
+    pub fn summary(&self, now: f64, cooldown: u32, keys_max_stale: u32) -> String {
+        self.doc
+            .summary(ms(now), cooldown, keys_max_stale)
+            .to_string()
+    }
+
+    /// The document to store (JSON).
+    #[wasm_bindgen(js_name = toJSON)]
+    pub fn to_json(&self) -> String {
+        serde_json::to_string(&self.doc).unwrap_or_default()
+    }
+}
