@@ -92,6 +92,12 @@ export function extractCredential(request, url, opts) {
       throw new CredentialError(`the ${opts.apiKeyHeader} header must hold one API key`);
     found.push({ value: keyHeader.trim(), source: 'apikey-header' });
   }
+  const tokenHeader = opts.header ? request.headers.get(opts.header) : null;
+  if (tokenHeader !== null) {
+    // A bare token (Cloudflare Access's Cf-Access-Jwt-Assertion); one value, b64token characters.
+    if (!/^[A-Za-z0-9\-._~+/]+=*$/.test(tokenHeader.trim())) throw new CredentialError(`the ${opts.header} header must hold one token`);
+    found.push({ value: tokenHeader.trim(), source: 'header' });
+  }
   if (opts.cookie) {
     const v = single(cookiePieces(request.headers.get('Cookie')), opts.cookie, 'cookie');
     if (v) found.push({ value: v, source: 'cookie' });

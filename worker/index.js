@@ -18,8 +18,11 @@ import {
 } from 'tokengate/store';
 import { Cached, Unavailable } from './store.js';
 import { extractCredential, CredentialError, cookiePieces, looseName, queryPieces } from './credentials.js';
+import { RemoteIssuer } from './remote.js';
 
 const HEALTH = '/.well-known/tokengate/health';
+const JWKS_PATH = '/.well-known/jwks.json';
+const DISCOVERY_PATH = '/.well-known/openid-configuration';
 
 /** Everything one isolate keeps between requests. */
 class Isolate {
@@ -33,6 +36,7 @@ class Isolate {
     this.revocations = null;
     this.grants = null;
     this.lastForcedReload = new Map(); // KV key -> ms
+    this.remote = new Map(); // issuer -> RemoteIssuer (keys fetched from an identity provider)
     this.stats = { requests: 0, accepted: 0, rejected: 0 };
   }
 
@@ -116,12 +120,29 @@ class Isolate {
     return c;
   }
 
+  /** An issuer whose keys are fetched (`jwksUri`, `discovery`), kept per isolate. */
+  remoteFor(config, issuer) {
+    let r = this.remote.get(issuer.issuer);
+    if (!r) {
+      r = new RemoteIssuer(this, issuer, config);
+      this.remote.set(issuer.issuer, r);
+    }
+    r.config = config;
+    r.issuer = issuer;
+    return r;
+  }
+
+  /** The key source of an issuer: its KV key set (`jwks`) or its remote keys. */
+  keysFor(config, issuer, opts) {
+    return issuer.jwks !== undefined ? this.jwksCache(config, issuer.jwks).get(opts) : this.remoteFor(config, issuer).get(opts);
+  }
+
   /** The validator for an issuer and a route's token types, with current revocations and grants. */
   async validator(config, issuer, tokenTypes, { force = false, waitUntil } = {}) {
     // allSettled, not all: a load still running when this request answers would be tied to a
     // finished request.
     const settled = await Promise.allSettled([
-      this.jwksCache(config, issuer.jwks).get({ force, waitUntil }),
+      this.keysFor(config, issuer, { force, waitUntil }),
       this.revocationsCache(config).get({ waitUntil }),
       this.grantsCache(config).get({ waitUntil }),
     ]);
@@ -142,6 +163,9 @@ class Isolate {
         maxRevocationAge: config.maxRevocationAge,
         realm: config.realm,
         cache: { size: 10_000, failureTtl: 5 },
+        // Profiles (rfc9068) fill these in the core's configuration.
+        ...(issuer.typ !== undefined && { typ: issuer.typ }),
+        ...(issuer.requiredClaims !== undefined && { requiredClaims: issuer.requiredClaims }),
       });
       entry = { v, revocations: null, grants: undefined };
       keys.validators.set(id, entry);
@@ -309,7 +333,8 @@ async function authenticate(iso, config, request, url, decision, waitUntil) {
     return { cred, verified: await v.validateAsync(cred.value, opts) };
   } catch (e) {
     // A kid we do not know may be a key published since our last read: reload once per cooldown.
-    if (!(e instanceof tg.TokengateError) || e.code !== 'key_not_found' || !iso.mayForceReload(config, issuer.jwks)) throw e;
+    if (!(e instanceof tg.TokengateError) || e.code !== 'key_not_found') throw e;
+    if (!(issuer.jwks !== undefined ? iso.mayForceReload(config, issuer.jwks) : iso.remoteFor(config, issuer).mayForce())) throw e;
     v = await iso.validator(config, issuer, types, { force: true, waitUntil });
     return { cred, verified: await v.validateAsync(cred.value, opts) };
   }
@@ -344,7 +369,11 @@ function originHeaders(config, request, verified) {
   // spelling an origin may read as the same name (`X_Auth_Subject` is `X-Auth-Subject` to CGI).
   const guarded = [...Object.values(config.identityHeaders), ...Object.values(config.claimHeaders)];
   if (!config.forwardAuthorization)
-    guarded.push('Authorization', ...(config.credentials.apiKeyHeader ? [config.credentials.apiKeyHeader] : []));
+    guarded.push(
+      'Authorization',
+      ...(config.credentials.apiKeyHeader ? [config.credentials.apiKeyHeader] : []),
+      ...(config.credentials.header ? [config.credentials.header] : []),
+    );
   const loose = new Set(guarded.map(looseName));
   for (const name of [...headers.keys()]) if (loose.has(looseName(name))) headers.delete(name);
   const cookie = config.credentials.cookie;
@@ -421,6 +450,15 @@ async function health(iso, config, request, url, waitUntil) {
     } catch (e) {
       problems.push(`${i.issuer}: ${e.message}`);
     }
+    if (i.jwks === undefined) {
+      const r = iso.remoteFor(config, i);
+      issuers.push({
+        issuer: i.issuer,
+        ...r.health(),
+        cache: r.value ? [...r.value.validators.values()].map((e) => e.v.cacheStats()) : [],
+      });
+      continue;
+    }
     const c = iso.jwks.get(i.jwks);
     const doc = c?.value?.doc;
     issuers.push({
@@ -456,6 +494,32 @@ async function health(iso, config, request, url, waitUntil) {
   });
 }
 
+/**
+ * tokengate as an issuer publishes its keys: `/.well-known/jwks.json` holds the public keys
+ * (active and retired) of the issuer whose identifier is this origin, or else of every issuer
+ * the lifecycle commands mint for (`jwks` in KV); `/.well-known/openid-configuration` is a
+ * minimal discovery document for the issuer at this origin (404 when none is).
+ */
+async function published(iso, config, url, waitUntil) {
+  const minted = config.issuers.filter((i) => i.jwks !== undefined);
+  const own = minted.filter((i) => i.issuer.replace(/\/$/, '') === url.origin);
+  const headers = { 'cache-control': `public, max-age=${config.cacheTtl}`, 'access-control-allow-origin': '*' };
+  if (url.pathname === DISCOVERY_PATH) {
+    if (own.length !== 1) return json(404, { error: 'not_found' });
+    return json(
+      200,
+      { issuer: own[0].issuer, jwks_uri: `${url.origin}${JWKS_PATH}`, id_token_signing_alg_values_supported: ['ES256', 'EdDSA', 'RS256'] },
+      headers,
+    );
+  }
+  const keys = [];
+  for (const i of own.length ? own : minted) {
+    const k = await iso.jwksCache(config, i.jwks).get({ waitUntil });
+    keys.push(...k.jwks.keys);
+  }
+  return json(200, { keys }, headers);
+}
+
 /** Any thrown rejection as an answer: client problems 4xx, server-side problems 503. */
 function answer(iso, config, e) {
   if (e instanceof CredentialError) e = tg.rejection('invalid_request', e.message, { realm: config.realm });
@@ -483,6 +547,7 @@ export default {
     }
     try {
       if (url.pathname === HEALTH) return await health(iso, config, request, url, waitUntil);
+      if (url.pathname === JWKS_PATH || url.pathname === DISCOVERY_PATH) return await published(iso, config, url, waitUntil);
       const decision = config.router.decide(request.method, url.pathname);
       if (decision.action === 'outside') {
         return env.ASSETS ? withPageHeaders(await env.ASSETS.fetch(request)) : json(404, { error: 'not_found' });
@@ -527,6 +592,15 @@ export default {
     });
     await step('grants', () => compactGrants(kv));
     for (const issuer of config.issuers) {
+      if (issuer.jwks === undefined) {
+        // Remote issuers: refetched now (KV then the provider), so isolates start from fresh keys.
+        await step(issuer.issuer, async () => {
+          await iso.remoteFor(config, issuer).refresh({ force: true });
+          const h = iso.remoteFor(config, issuer).health().remote;
+          if (h?.lastError) report.keys.push({ issuer: issuer.issuer, problem: 'remote_keys_failed', error: h.lastError });
+        });
+        continue;
+      }
       await step(issuer.jwks, async () => {
         await adoptJwks(kv, issuer.jwks);
         const { doc } = await compactJwks(kv, issuer.jwks);

@@ -1,0 +1,135 @@
+// Issuers whose keys an identity provider publishes (`jwksUri`, `discovery`, the
+// `cloudflare-access` profile): fetched by the worker, kept in KV (`remote:<issuer>`) so a new
+// isolate anywhere starts from KV and not from the provider, refreshed in the background before
+// they expire (stale-while-revalidate through `waitUntil`), one fetch in flight per isolate, an
+// unknown kid forcing at most one refetch per `kidCooldown`. Every decision (URL rule, discovery
+// check, key rules, max-age, when to refresh, how long stale keys serve) is the core's: this file
+// only moves bytes between fetch, KV and the validators.
+import { fetchRemoteKeys, remoteKeys } from 'tokengate/store';
+import { Unavailable } from './store.js';
+
+/** Waits for `p` while keeping this request's own timer pending (workerd cancels a request that
+ *  only awaits another request's I/O as hung). */
+function awaitShared(p, ms) {
+  let timer;
+  const guard = new Promise((_, reject) => {
+    timer = setTimeout(() => reject(new Unavailable('remote keys: the fetch in flight did not finish')), ms);
+  });
+  return Promise.race([p, guard]).finally(() => clearTimeout(timer));
+}
+
+export class RemoteIssuer {
+  constructor(iso, issuer, config) {
+    this.iso = iso;
+    this.issuer = issuer;
+    this.config = config;
+    this.key = remoteKeys.kvKey(issuer.issuer);
+    this.set = null; // RemoteKeySet handle
+    this.loading = null; // first KV read
+    this.inflight = null; // one refresh per isolate
+    this.lastForced = 0;
+    this.value = null; // { jwks, validators, text }
+    this.stats = { fetches: 0, refreshes: 0, kvReads: 0, kvWrites: 0, forced: 0 };
+  }
+
+  get source() {
+    return this.issuer.jwksUri !== undefined
+      ? { issuer: this.issuer.issuer, jwksUri: this.issuer.jwksUri }
+      : { issuer: this.issuer.issuer };
+  }
+
+  #timing() {
+    return [this.config.kidCooldown, this.config.keysMaxStale];
+  }
+
+  /** The stored document, or an empty one when KV has none or holds one the core refuses. */
+  async #readKv() {
+    this.stats.kvReads++;
+    this.iso.counter.reads++;
+    const text = await this.iso.kv.get(this.key);
+    try {
+      return remoteKeys.open(this.issuer.issuer, text);
+    } catch (e) {
+      console.error(JSON.stringify({ event: 'remote_keys_invalid', issuer: this.issuer.issuer, error: e.message }));
+      return remoteKeys.open(this.issuer.issuer, null);
+    }
+  }
+
+  /** One refresh: KV first (another isolate may have fetched), then the provider when still due. */
+  refresh({ force = false } = {}) {
+    this.inflight ??= (async () => {
+      this.stats.refreshes++;
+      try {
+        const stored = await this.#readKv();
+        if (this.set === null) this.set = stored;
+        else this.set.adoptIfNewer(stored);
+        const action = this.set.action(Date.now(), ...this.#timing());
+        if (!force && action === 'use') return;
+        const { failure, fetches } = await fetchRemoteKeys(this.set, this.source, { policy: this.config.remoteKeys });
+        this.stats.fetches += fetches;
+        if (failure) console.error(JSON.stringify({ event: 'remote_keys_fetch_failed', issuer: this.issuer.issuer, ...failure }));
+        this.stats.kvWrites++;
+        await this.iso.kv.put(this.key, this.set.toJSON());
+      } finally {
+        this.#apply();
+        this.inflight = null;
+      }
+    })();
+    return this.inflight;
+  }
+
+  /** New validators only when the key set changed (each validator keeps its cache otherwise). */
+  #apply() {
+    if (!this.set?.hasKeys) return;
+    const text = this.set.jwks();
+    if (this.value?.text === text) return;
+    this.value = { jwks: JSON.parse(text), validators: new Map(), text };
+  }
+
+  /** `{ jwks, validators }` to validate with now; throws `Unavailable` when no usable keys. */
+  async get({ force = false, waitUntil } = {}) {
+    const wait = (this.config.remoteKeys.timeout * 2 + 2) * 1000;
+    if (this.set === null) {
+      this.loading ??= this.#readKv().then((s) => {
+        this.set ??= s;
+        this.#apply();
+      });
+      try {
+        await awaitShared(this.loading, wait);
+      } finally {
+        this.loading = null;
+      }
+    }
+    if (force) {
+      this.stats.forced++;
+      await awaitShared(this.refresh({ force: true }), wait).catch((e) => console.error(String(e?.message ?? e)));
+    }
+    const action = this.set.action(Date.now(), ...this.#timing());
+    if (action === 'refresh') {
+      if (this.inflight === null) waitUntil?.(this.refresh().catch((e) => console.error(String(e?.message ?? e))));
+    } else if (action === 'fetch') {
+      await awaitShared(this.refresh(), wait).catch((e) => console.error(String(e?.message ?? e)));
+    }
+    const after = this.set.action(Date.now(), ...this.#timing());
+    if (!this.value || after === 'fetch' || after === 'unavailable') {
+      const s = JSON.parse(this.set.summary(Date.now(), ...this.#timing()));
+      const why = s.lastError ? `${s.lastError.reason}: ${s.lastError.message}` : 'no keys fetched yet';
+      throw new Unavailable(`remote keys of ${this.issuer.issuer}: ${why}`);
+    }
+    return this.value;
+  }
+
+  /** Whether an unknown kid may force a refetch now (at most one per `kidCooldown`). */
+  mayForce() {
+    const now = Date.now();
+    if (!remoteKeys.mayForce(this.lastForced, now, this.config.kidCooldown)) return false;
+    this.lastForced = now;
+    return true;
+  }
+
+  /** What health shows for this issuer. */
+  health() {
+    const s = this.set ? JSON.parse(this.set.summary(Date.now(), ...this.#timing())) : null;
+    return { source: s?.source ?? this.issuer.jwksUri ?? 'discovery', remote: s, isolate: this.stats };
+  }
+}
