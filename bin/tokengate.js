@@ -29,6 +29,8 @@ const OPTIONS = {
   jwk: { type: 'string' },
   secret: { type: 'string' },
   'secret-b64': { type: 'string' },
+  'issuer-url': { type: 'string' },
+  'jwks-url': { type: 'string' },
   alg: { type: 'string', multiple: true },
   iss: { type: 'string', multiple: true },
   aud: { type: 'string', multiple: true },
@@ -55,6 +57,8 @@ const TAKES = {
     'jwk',
     'secret',
     'secret-b64',
+    'issuer-url',
+    'jwks-url',
     'alg',
     'iss',
     'aud',
@@ -111,9 +115,29 @@ function secretKey(k, token) {
   return typeof kid === 'string' ? { kty: 'oct', k, kid } : { kty: 'oct', k };
 }
 
-function keysFrom(v, token) {
-  const given = ['jwks', 'jwk', 'secret', 'secret-b64'].filter((k) => v[k] !== undefined);
-  if (given.length !== 1) throw new InputError('give exactly one of --jwks FILE, --jwk FILE, --secret TEXT, --secret-b64 B64URL');
+/** An identity provider's keys, fetched by the worker's rules (the core judges every answer). */
+async function remoteKeysFrom(v) {
+  const { fetchRemoteKeys, remoteKeys } = await import('../js/store.js');
+  const issuer = v['issuer-url'];
+  const source = issuer !== undefined ? { issuer } : { issuer: v['jwks-url'], jwksUri: v['jwks-url'] };
+  let set;
+  try {
+    set = remoteKeys.open(source.issuer, null);
+  } catch (e) {
+    throw new InputError(e.message);
+  }
+  const { failure } = await fetchRemoteKeys(set, source);
+  if (failure) throw new InputError(`${issuer !== undefined ? '--issuer-url' : '--jwks-url'}: ${failure.message}`);
+  return JSON.parse(set.jwks());
+}
+
+async function keysFrom(v, token) {
+  const given = ['jwks', 'jwk', 'secret', 'secret-b64', 'issuer-url', 'jwks-url'].filter((k) => v[k] !== undefined);
+  if (given.length !== 1)
+    throw new InputError(
+      'give exactly one of --jwks FILE, --jwk FILE, --secret TEXT, --secret-b64 B64URL, --issuer-url ISSUER, --jwks-url URL',
+    );
+  if (v['issuer-url'] !== undefined || v['jwks-url'] !== undefined) return remoteKeysFrom(v);
   if (v.jwks !== undefined) return readJson(v.jwks, 'JWKS', '--jwks');
   if (v.jwk !== undefined) return readJson(v.jwk, 'JWK', '--jwk');
   if (v['secret-b64'] !== undefined) {
@@ -138,12 +162,13 @@ function reject(e, v) {
   return 1;
 }
 
-function verify(v, positionals) {
+async function verify(v, positionals) {
   const token = tokenArg(positionals);
-  const keys = keysFrom(v, token);
+  const keys = await keysFrom(v, token);
   const policy = {};
   if (v.alg) policy.algorithms = v.alg.map(algName);
   if (v.iss) policy.issuer = v.iss;
+  else if (v['issuer-url'] !== undefined) policy.issuer = v['issuer-url'];
   if (v.aud) policy.audience = v.aud;
   if (v.sub !== undefined) policy.subject = v.sub;
   if (v.scope !== undefined) policy.scope = v.scope;

@@ -23,16 +23,21 @@ export const COMMANDS = {
   },
   verify: {
     summary: 'validate a token against keys and a policy',
-    usage: `tokengate verify <token|-> (--jwks FILE | --jwk FILE | --secret TEXT | --secret-b64 B64URL)
+    usage: `tokengate verify <token|-> (--jwks FILE | --jwk FILE | --secret TEXT | --secret-b64 B64URL
+                  | --issuer-url ISSUER | --jwks-url URL)
                  [--alg ALG]... [--iss ISS]... [--aud AUD]... [--sub S] [--scope EXPR] [--type T]...
                  [--now TIME] [--leeway DURATION] [--max-lifetime DURATION|none] [--jws] [--json]`,
-    more: `A "Bearer " prefix and surrounding whitespace are ignored. --jwks takes a file (a JWKS URL is
-not fetched: download it first). --jws checks only the signature and prints the payload.
+    more: `A "Bearer " prefix and surrounding whitespace are ignored. --jwks takes a file. --issuer-url
+fetches the issuer's keys by OIDC discovery (RFC 8414 as a fallback; the document's issuer must be
+exactly ISSUER, which is also the --iss when none is given); --jwks-url fetches a JWKS. Both by the
+worker's rules: https (http for loopback hosts only), 5 s, 256 KiB, public keys only.
+--jws checks only the signature and prints the payload.
 Exit 0 valid, 1 rejected (the stable code is printed), 2 usage or input error.`,
     examples: [
       'tokengate verify "$TOKEN" --jwks jwks.json --iss https://auth.example.com --aud api',
       'tokengate verify "$TOKEN" --jwks jwks.json --scope "users:read and (billing:read or admin)" --json',
       'tokengate verify - --secret "$SECRET" --leeway 2m --max-lifetime 90d < token.txt',
+      'tokengate verify "$TOKEN" --issuer-url https://auth.example.com --aud api',
     ],
   },
   mint: {
