@@ -1,0 +1,291 @@
+// Issue 14 end to end: a real OpenID Provider (npm oidc-provider on 127.0.0.1) issues RFC 9068
+// access tokens; the edge worker on workerd, configured with `discovery: true` and an empty KV,
+// fetches its keys, keeps them in KV, follows a rotation with one refetch, survives a provider
+// that is down or answers badly (previous keys kept, health names the reason), and fails closed
+// with 503 past keysMaxStale. Every IdP fetch is counted by the test's own server in front of
+// the provider; the counts are asserted, not timed.
+import { test, after } from 'node:test';
+import assert from 'node:assert/strict';
+import { mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import * as tg from 'tokengate';
+import { remoteKeys } from 'tokengate/store';
+import { bundleWorker, startWorkerd } from '../runtime/workerd.mjs';
+import { RESOURCES, faults, signingKey, startIdp } from '../runtime/idp.mjs';
+
+const script = await bundleWorker('worker/index.js', 'oidc');
+const now = () => Math.floor(Date.now() / 1000);
+const cleanup = [];
+after(async () => {
+  for (const c of cleanup.reverse()) await c();
+});
+
+const e1 = signingKey('ES256', 'e1');
+const r1 = signingKey('RS256', 'r1');
+const e2 = signingKey('ES256', 'e2');
+
+function config(idp, extra = {}) {
+  return {
+    realm: 'api',
+    protect: '/api/',
+    routes: [{ method: '*', path: '/api/*' }],
+    issuers: [{ issuer: idp.issuer, discovery: true, profile: 'rfc9068', audience: Object.values(RESOURCES) }],
+    cacheTtl: 1,
+    kidCooldown: 2,
+    keysMaxStale: 60,
+    remoteKeys: { minMaxAge: 1, maxMaxAge: 2, timeout: 1 },
+    ...extra,
+  };
+}
+
+async function worker(idp, extra = {}, persist) {
+  const mf = await startWorkerd(script, {
+    kvNamespaces: ['TOKENGATE'],
+    ...(persist && { kvPersist: persist }),
+    bindings: { TOKENGATE_CONFIG: JSON.stringify(config(idp, extra)) },
+  });
+  cleanup.push(() => mf.dispose());
+  const kv = await mf.getKVNamespace('TOKENGATE');
+  if (!(await kv.get('revocations'))) {
+    await kv.put('revocations', JSON.stringify({ schema: 1, version: 1, generated_at: now() + 3600 }));
+    await kv.put('grants', JSON.stringify({ schema: 1, version: 1, issuers: {}, tenants: {} }));
+  }
+  const call = async (token, path = '/api/x') => {
+    const res = await mf.dispatchFetch(`http://localhost${path}`, { headers: token ? { authorization: `Bearer ${token}` } : {} });
+    const text = await res.text();
+    let body = text;
+    try {
+      body = JSON.parse(text);
+    } catch {}
+    return { status: res.status, code: body?.code, body, retryAfter: res.headers.get('retry-after') };
+  };
+  return { mf, kv, call };
+}
+
+/** Polls `fn` until it returns a truthy value (a condition, not a sleep), up to `ms`. */
+async function until(fn, ms = 15_000, what = 'condition') {
+  const end = Date.now() + ms;
+  for (;;) {
+    const v = await fn();
+    if (v) return v;
+    if (Date.now() > end) throw new Error(`timed out waiting for ${what}`);
+    await new Promise((r) => setTimeout(r, 50));
+  }
+}
+
+/** The same token with another `kid` in its header (signature no longer matters: kid first). */
+function withKid(token, kid) {
+  const [h, p, s] = token.split('.');
+  const header = { ...JSON.parse(Buffer.from(h, 'base64url')), kid };
+  return [Buffer.from(JSON.stringify(header)).toString('base64url'), p, s].join('.');
+}
+
+const delta = (a, b) => ({ discovery: b.discovery - a.discovery, jwks: b.jwks - a.jwks });
+
+test('discovery from an empty KV, 50 concurrent cold requests, one fetch; kept in KV across a restart with the provider down', async () => {
+  const idp = await startIdp([e1, r1]);
+  cleanup.push(() => idp.close());
+  const persist = mkdtempSync(join(tmpdir(), 'tg-oidc-'));
+  const long = { remoteKeys: { minMaxAge: 120, maxMaxAge: 120, timeout: 1 } };
+  const w = await worker(idp, long, persist);
+  const es = await idp.token('ES256');
+  const rs = await idp.token('RS256');
+  const before = idp.fetched();
+  const answers = await Promise.all(Array.from({ length: 50 }, (_, i) => w.call(i % 2 ? rs : es)));
+  assert.deepEqual(
+    answers.map((a) => a.status),
+    Array(50).fill(200),
+    JSON.stringify(answers.find((a) => a.status !== 200)),
+  );
+  assert.deepEqual(delta(before, idp.fetched()), { discovery: 1, jwks: 1 }, 'one discovery and one JWKS fetch for 50 cold requests');
+  // The identity reached the origin: the RFC 9068 subject is the client.
+  assert.equal(answers[0].body.identity['x-auth-subject'], 'svc');
+  // Kept in KV: the document names its source and holds both keys.
+  const doc = JSON.parse(await w.kv.get(remoteKeys.kvKey(idp.issuer)));
+  assert.equal(doc.source, `${idp.issuer}/jwks`);
+  assert.deepEqual(doc.keys.map((k) => k.kid).sort(), ['e1', 'r1']);
+  // RFC 9068 profile, with the provider's own key (the test holds it): a plain JWT typ, or a
+  // token without client_id, is refused even though its signature verifies.
+  const claims = { ...JSON.parse(Buffer.from(es.split('.')[1], 'base64url')), jti: crypto.randomUUID() };
+  const signed = (c, typ) => tg.mint(e1, c, { header: { typ } });
+  assert.equal((await w.call(signed(claims, 'at+jwt'))).status, 200);
+  assert.equal((await w.call(signed(claims, 'JWT'))).code, 'typ_not_allowed');
+  const { client_id: _, ...noClient } = claims;
+  assert.equal((await w.call(signed(noClient, 'at+jwt'))).code, 'claim_missing');
+  await w.mf.dispose();
+  cleanup.pop();
+
+  // A new worker process on the same KV, the provider stopped: keys come from KV.
+  const fetchedBeforeRestart = idp.fetched();
+  idp.state.down = true;
+  const w2 = await worker(idp, long, persist);
+  const again = await w2.call(es);
+  assert.equal(again.status, 200, JSON.stringify(again.body));
+  assert.equal((await w2.call(rs)).status, 200);
+  assert.deepEqual(delta(fetchedBeforeRestart, idp.fetched()), { discovery: 0, jwks: 0 }, 'the new process never contacted the provider');
+  idp.state.down = false;
+});
+
+test('rotation at the provider: a new kid is accepted after one refetch; kid floods refetch at most once per cooldown; a removed key stops verifying', async () => {
+  const idp = await startIdp([e1, r1]);
+  cleanup.push(() => idp.close());
+  const w = await worker(idp, { kidCooldown: 5, remoteKeys: { minMaxAge: 60, maxMaxAge: 60, timeout: 1 } });
+  const old = await idp.token('ES256');
+  assert.equal((await w.call(old)).status, 200);
+  idp.rotate([e2, e1, r1]);
+  const fresh = await idp.token('ES256');
+  assert.equal(JSON.parse(Buffer.from(fresh.split('.')[0], 'base64url')).kid, 'e2');
+  const before = idp.fetched();
+  const res = await w.call(fresh);
+  assert.equal(res.status, 200, JSON.stringify(res.body));
+  assert.deepEqual(delta(before, idp.fetched()), { discovery: 1, jwks: 1 }, 'exactly one refetch for the new kid');
+  // 200 requests with random kids within the cooldown: no fetch at all (the forced one was spent).
+  const flood = idp.fetched();
+  const floods = await Promise.all(Array.from({ length: 200 }, () => w.call(withKid(fresh, crypto.randomUUID()))));
+  assert.deepEqual([...new Set(floods.map((f) => f.code))], ['key_not_found']);
+  assert.deepEqual(delta(flood, idp.fetched()), { discovery: 0, jwks: 0 }, 'kid flood within the cooldown');
+  // After the cooldown, one more forced refetch for the next flood, then none.
+  await new Promise((r) => setTimeout(r, 5100));
+  const flood2 = idp.fetched();
+  const second = await Promise.all(Array.from({ length: 50 }, () => w.call(withKid(fresh, crypto.randomUUID()))));
+  assert.deepEqual([...new Set(second.map((f) => f.code))], ['key_not_found']);
+  assert.deepEqual(delta(flood2, idp.fetched()).jwks, 1, 'one forced refetch per cooldown');
+  // Removed at the provider: after the refresh the old key's tokens fail.
+  idp.rotate([e2, r1]);
+  await new Promise((r) => setTimeout(r, 5100));
+  const unknown = await w.call(withKid(fresh, 'nobody')); // forces the refetch that drops e1
+  assert.equal(unknown.code, 'key_not_found');
+  assert.equal((await w.call(old)).code, 'key_not_found');
+  assert.equal((await w.call(fresh)).status, 200);
+});
+
+test('a provider that answers badly: previous keys kept, health names the reason, never a 5xx while keys are fresh', async () => {
+  const idp = await startIdp([e1, r1]);
+  cleanup.push(() => idp.close());
+  const w = await worker(idp, { kidCooldown: 1, remoteKeys: { minMaxAge: 1, maxMaxAge: 1, timeout: 1 } });
+  const token = await idp.token('ES256');
+  assert.equal((await w.call(token)).status, 200);
+  const health = async () => (await w.call(token, '/.well-known/tokengate/health')).body.issuers[0];
+  const oct = { kty: 'oct', kid: 'h', k: Buffer.alloc(32, 7).toString('base64url') };
+  const cases = [
+    ['/jwks', faults.garbage, 'not_json'],
+    ['/jwks', faults.huge, 'too_large'],
+    ['/jwks', faults.slow, 'timeout'],
+    ['/jwks', faults.redirect, 'redirect'],
+    ['/jwks', faults.json({ keys: [e1] }), 'jwks_invalid'], // a private key only
+    ['/jwks', faults.json({ keys: [oct] }), 'jwks_invalid'], // a symmetric key only
+    [
+      '/jwks',
+      faults.json({
+        keys: [
+          { ...e1, d: undefined },
+          { ...e1, d: undefined },
+        ],
+      }),
+      'jwks_invalid',
+    ], // duplicate kid
+    ['/.well-known/openid-configuration', faults.json({ issuer: 'http://127.0.0.1:1', jwks_uri: `${idp.issuer}/jwks` }), 'issuer_mismatch'],
+    ['/.well-known/openid-configuration', faults.json({ issuer: idp.issuer, jwks_uri: 'http://evil.example/jwks' }), 'url_not_allowed'],
+  ];
+  for (const [path, answer, reason] of cases) {
+    idp.fault(path, answer);
+    const seen = [];
+    const h = await until(
+      async () => {
+        const r = await w.call(token);
+        seen.push(r.status);
+        const i = await health();
+        return i.remote?.lastError?.reason === reason && i;
+      },
+      15_000,
+      reason,
+    );
+    assert.deepEqual([...new Set(seen)], [200], `${reason}: every request with a valid token answered 200`);
+    assert.equal(h.remote.keys, 2, reason);
+    assert.equal(h.remote.source, `${idp.issuer}/jwks`, reason);
+    assert.equal(typeof h.remote.ageSeconds, 'number');
+    assert.equal(typeof h.remote.nextRefreshSeconds, 'number');
+    idp.fault(path, null);
+    await until(async () => (await health()).remote?.lastError === null, 15_000, `${reason} recovery`);
+  }
+});
+
+test('provider down: known keys serve until keysMaxStale, then 503 with Retry-After; back once it answers', async () => {
+  const idp = await startIdp([e1, r1]);
+  cleanup.push(() => idp.close());
+  const w = await worker(idp, { kidCooldown: 1, cacheTtl: 1, keysMaxStale: 2, remoteKeys: { minMaxAge: 1, maxMaxAge: 1, timeout: 1 } });
+  const token = await idp.token('ES256');
+  assert.equal((await w.call(token)).status, 200);
+  idp.state.down = true;
+  const statuses = [];
+  const down = await until(
+    async () => {
+      const r = await w.call(token);
+      statuses.push(r.status);
+      return r.status === 503 && r;
+    },
+    15_000,
+    '503',
+  );
+  assert.equal(down.code, 'data_unavailable');
+  assert.equal(down.body.error, 'temporarily_unavailable');
+  assert.equal(down.retryAfter, '30');
+  assert.deepEqual([...new Set(statuses)].sort(), [200, 503], 'only 200 then 503, never another 5xx');
+  idp.state.down = false;
+  await until(async () => (await w.call(token)).status === 200, 15_000, 'recovery');
+});
+
+test('cloudflare-access profile and a configured credential header: the token comes from that header', async () => {
+  const idp = await startIdp([e1, r1]);
+  cleanup.push(() => idp.close());
+  const w = await worker(idp, {
+    credentials: { header: 'X-Access-Token' },
+    issuers: [{ issuer: idp.issuer, jwksUri: `${idp.issuer}/jwks`, audience: Object.values(RESOURCES) }],
+  });
+  const token = await idp.token('RS256');
+  const res = await w.mf.dispatchFetch('http://localhost/api/x', { headers: { 'x-access-token': token } });
+  assert.equal(res.status, 200, await res.clone().text());
+  const echoed = await res.json();
+  assert.equal(echoed.identity['x-auth-subject'], 'svc');
+  // Both the header and Authorization: two credentials.
+  const both = await w.mf.dispatchFetch('http://localhost/api/x', {
+    headers: { 'x-access-token': token, authorization: `Bearer ${token}` },
+  });
+  assert.equal((await both.json()).code, 'invalid_request');
+  // The configuration derives Cloudflare Access's certs URL and header.
+  const c = tg.workerConfig({ issuers: [{ issuer: 'https://acme.cloudflareaccess.com', profile: 'cloudflare-access', audience: 'tag' }] });
+  assert.equal(c.issuers[0].jwksUri, 'https://acme.cloudflareaccess.com/cdn-cgi/access/certs');
+  assert.equal(c.credentials.header, 'Cf-Access-Jwt-Assertion');
+});
+
+test('tokengate publishes its own keys: another worker verifies tokengate-minted tokens through discovery', async () => {
+  const key = tg.generateKey('ES256', { kid: 'self-1' });
+  // Worker A: a tokengate issuer whose identifier is its own origin (config from KV, which wins).
+  const a = await startWorkerd(script, { kvNamespaces: ['TOKENGATE'], port: 0, bindings: { TOKENGATE_CONFIG: '' } });
+  cleanup.push(() => a.dispose());
+  const origin = new URL(await a.ready).origin;
+  const akv = await a.getKVNamespace('TOKENGATE');
+  await akv.put('config', JSON.stringify({ issuers: [{ issuer: origin, jwks: 'jwks:self' }], routes: [{ method: '*', path: '/api/*' }] }));
+  await akv.put(
+    'jwks:self',
+    JSON.stringify({ schema: 1, version: 1, keys: [{ status: 'active', created_at: now(), jwk: tg.publicJwk(key) }] }),
+  );
+  const disc = await fetch(`${origin}/.well-known/openid-configuration`);
+  assert.equal(disc.status, 200);
+  assert.deepEqual((await disc.json()).jwks_uri, `${origin}/.well-known/jwks.json`);
+  const jwks = await fetch(`${origin}/.well-known/jwks.json`);
+  assert.match(jwks.headers.get('cache-control'), /^public, max-age=\d+$/);
+  const published = await jwks.json();
+  assert.deepEqual(
+    published.keys.map((k) => k.kid),
+    ['self-1'],
+  );
+  assert.equal(published.keys[0].d, undefined);
+  // Worker B follows A by discovery, like any identity provider.
+  const b = await worker({ issuer: origin }, { issuers: [{ issuer: origin, discovery: true, audience: 'api' }] });
+  const token = tg.mint(key, { iss: origin, sub: 'u1', aud: 'api', iat: now(), exp: now() + 300, jti: crypto.randomUUID() });
+  const res = await b.call(token);
+  assert.equal(res.status, 200, JSON.stringify(res.body));
+  assert.equal(res.body.identity['x-auth-subject'], 'u1');
+});
