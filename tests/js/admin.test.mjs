@@ -4,16 +4,14 @@
 // corrupt value is reported by `status` and makes the worker fail closed.
 import { test, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { spawn } from 'node:child_process';
 import { existsSync, mkdtempSync, readFileSync, readdirSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import * as tg from 'tokengate';
 import { bundleWorker, startWorkerd } from '../runtime/workerd.mjs';
 import { WranglerKv, openLocalKv } from '../../js/admin/kv.js';
+import { ROOT, authorization as bearer, secondPast, startCli, waitFor } from '../runtime/helpers.mjs';
 
-const BIN = new URL('../../bin/tokengate.js', import.meta.url).pathname;
-const ROOT = new URL('../../', import.meta.url).pathname;
 const ISS = 'https://id.example';
 const TENANT_ISS = 'https://tenants.example';
 const MAX_LIFETIME = 7200;
@@ -39,30 +37,9 @@ const config = {
 writeFileSync(join(dir, 'wrangler.toml'), `name = "t"\n[vars]\nTOKENGATE_CONFIG = '''\n${JSON.stringify(config)}\n'''\n`);
 
 /** Starts the CLI in a project directory: `{ child, result }`, result resolving `{ code, out, err, json }`. */
-function start(args, { env = {}, cwd = dir, group = false } = {}) {
-  // `group`: its own process group, so a kill takes its local KV runtime (workerd) along.
-  const child = spawn(process.execPath, [BIN, ...args], {
-    cwd,
-    env: { ...process.env, TOKENGATE_ACTOR: 'test-operator', ...env },
-    detached: group,
-  });
-  const result = new Promise((resolve) => {
-    let out = '';
-    let err = '';
-    child.stdout.on('data', (d) => (out += d));
-    child.stderr.on('data', (d) => (err += d));
-    child.on('close', (code, signal) => {
-      let json;
-      try {
-        json = JSON.parse(out);
-      } catch {
-        json = undefined;
-      }
-      resolve({ code, signal, out, err, json });
-    });
-  });
-  return { child, result };
-}
+// `group`: its own process group, so a kill takes its local KV runtime (workerd) along.
+const start = (args, { env = {}, cwd = dir, group = false } = {}) =>
+  startCli(args, { cwd, group, env: { TOKENGATE_ACTOR: 'test-operator', ...env } });
 const cli = (args, opts) => start(args, opts).result;
 async function ok(args, opts) {
   const r = await cli(args, opts);
@@ -85,18 +62,18 @@ async function worker() {
   workers.push(mf);
   return (path, headers) => mf.dispatchFetch(`http://localhost${path}`, { headers });
 }
-const bearer = (t) => ({ Authorization: `Bearer ${t}` });
 
 /** Polls until the worker answers `status` (it applies KV changes within its cache TTL). */
 async function eventually(fetch, path, headers, status, code) {
   let last;
-  for (let i = 0; i < 40; i++) {
-    const r = await fetch(path, headers);
-    last = { status: r.status, body: await r.json() };
-    if (last.status === status && (code === undefined || last.body.code === code)) return last;
-    await new Promise((r) => setTimeout(r, 250));
-  }
-  assert.fail(`expected ${status} ${code ?? ''}, last answer ${JSON.stringify(last)}`);
+  return waitFor(
+    async () => {
+      const r = await fetch(path, headers);
+      last = { status: r.status, body: await r.json() };
+      return last.status === status && (code === undefined || last.body.code === code) && last;
+    },
+    { timeout: 12_000, interval: 250, message: () => `expected ${status} ${code ?? ''}, last answer ${JSON.stringify(last)}` },
+  );
 }
 
 // `extra` may name another --sub (an option is given once).
@@ -176,7 +153,7 @@ test('mint caps the TTL at the issuer maximum with a warning; --one-per-user end
   assert.equal(long.json.claims.exp - long.json.claims.iat, MAX_LIFETIME);
   const first = await mint(['--sub', 'user-3']);
   await eventually(fetch, '/api/users', bearer(first.token), 200);
-  await new Promise((r) => setTimeout(r, 1100)); // the cut-off is per second
+  await secondPast(first.claims.iat); // the cut-off is per second: revokes iat strictly before it
   const second = await mint(['--sub', 'user-3', '--one-per-user']);
   await eventually(fetch, '/api/users', bearer(first.token), 401, 'token_revoked');
   await eventually(fetch, '/api/users', bearer(second.token), 200);
@@ -189,12 +166,14 @@ test('revoke by token, by jti and by subject takes effect in the running worker;
   for (const t of [a, b, c]) await eventually(fetch, '/api/users', bearer(t.token), 200);
   await ok(['revoke', '--token', a.token, '--reason', 'leaked in a log']);
   await ok(['revoke', '--jti', b.claims.jti, '--issuer', ISS]);
+  await secondPast(c.claims.iat); // the cut-off revokes tokens issued strictly before its second
   await ok(['revoke', '--subject', 'user-4']);
+  const cutOff = Math.floor(Date.now() / 1000); // the cut-off's second, or later
   await eventually(fetch, '/api/users', bearer(a.token), 401, 'token_revoked');
   await eventually(fetch, '/api/users', bearer(b.token), 401, 'token_revoked');
   await eventually(fetch, '/api/users', bearer(c.token), 401, 'token_revoked');
   // A later token of user-4 is not affected by the earlier cut-off.
-  await new Promise((r) => setTimeout(r, 1100));
+  await secondPast(cutOff);
   await eventually(fetch, '/api/users', bearer((await mint(['--sub', 'user-4'])).token), 200);
 
   // An entry whose tokens have all expired is pruned.
@@ -249,7 +228,7 @@ test('apikey: create (shown once), rotate, revoke, purge, one per owner, list by
   await eventually(fetch, '/api/users', { 'X-API-Key': next.raw }, 401, 'apikey_purged');
 
   const other = (await ok(['apikey', 'create', '--name', 'short', '--owner', 'svc-x', '--expires', '1s', '--json'])).json;
-  await new Promise((r) => setTimeout(r, 1100));
+  await secondPast(other.record.expires_at - 1); // expired from its expires_at second on
   const list = async (...a) => (await ok(['apikey', 'list', '--json', ...a])).json.keys.map((k) => k.id).sort();
   assert.deepEqual(await list('--state', 'revoked'), [record.id]);
   assert.deepEqual(await list('--state', 'purged'), [next.record.id]);
@@ -478,23 +457,30 @@ async function project(overrides = {}) {
     async paused(proc, step) {
       let ended = null;
       proc.result.then((r) => (ended = r));
-      while (!existsSync(join(root, `paused-${step}`))) {
-        if (ended) assert.fail(`the command ended (${ended.code}) before pausing at ${step}: ${ended.err}`);
-        await new Promise((r) => setTimeout(r, 10));
-      }
+      await waitFor(
+        () => {
+          if (existsSync(join(root, `paused-${step}`))) return true;
+          if (ended) assert.fail(`the command ended (${ended.code}) before pausing at ${step}: ${ended.err}`);
+          return false;
+        },
+        { timeout: 120_000, interval: 10, message: `the command did not pause at ${step}` },
+      );
     },
     release: (step) => writeFileSync(join(root, `release-${step}`), ''),
     /** The worker answers `status`/`code` within its cache TTL (plus a margin for the requests). */
     async within(path, headers, status, code) {
-      const deadline = Date.now() + cfg.cacheTtl * 1000 + 1500;
       let last;
-      do {
-        const r = await p.fetch(path, headers);
-        last = { status: r.status, body: await r.json() };
-        if (last.status === status && (code === undefined || last.body.code === code)) return last;
-        await new Promise((r) => setTimeout(r, 50));
-      } while (Date.now() < deadline);
-      assert.fail(`expected ${status} ${code ?? ''} within ${cfg.cacheTtl} s, last answer ${JSON.stringify(last)}`);
+      return waitFor(
+        async () => {
+          const r = await p.fetch(path, headers);
+          last = { status: r.status, body: await r.json() };
+          return last.status === status && (code === undefined || last.body.code === code) && last;
+        },
+        {
+          timeout: cfg.cacheTtl * 1000 + 1500,
+          message: () => `expected ${status} ${code ?? ''} within ${cfg.cacheTtl} s, last answer ${JSON.stringify(last)}`,
+        },
+      );
     },
   };
   return p;

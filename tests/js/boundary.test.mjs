@@ -10,6 +10,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import * as tg from 'tokengate';
+import { ISS, NOW, claims as standardClaims } from '../runtime/helpers.mjs';
 
 Error.stackTraceLimit = 40;
 
@@ -27,13 +28,11 @@ const START = Number(process.env.TG_BOUNDARY_START ?? 0);
 // ---------------------------------------------------------------------------------------------
 // Known-good fixtures.
 
-const NOW = 1_800_000_000;
-const ISS = 'https://issuer.example';
 const priv = tg.generateKey('ES256', { kid: 'k1' });
 const hmac = tg.generateKey('HS256', { kid: 'h1' });
 const pub = tg.publicJwk(priv);
 const jwks = { keys: [pub] };
-const claims = { iss: ISS, sub: 'user-1', aud: 'api', iat: NOW - 10, exp: NOW + 600, jti: 't-1', scope: 'users:read billing:read' };
+const claims = standardClaims({ jti: 't-1' });
 const good = tg.mint(priv, claims);
 const goodHs = tg.mint(hmac, claims);
 // Expired long ago and without iat/nbf: valid only for a clock before 2001.

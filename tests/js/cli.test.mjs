@@ -6,15 +6,11 @@ import { existsSync, mkdirSync, mkdtempSync, readFileSync, writeFileSync } from 
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import * as jose from 'jose';
+import { BIN, NOW, claims as standardClaims, runCli } from '../runtime/helpers.mjs';
 
-const BIN = new URL('../../bin/tokengate.js', import.meta.url).pathname;
-const NOW = 1_800_000_000;
 const dir = mkdtempSync(join(tmpdir(), 'tokengate-cli-'));
 
-function cli(args, input, { cwd } = {}) {
-  const r = spawnSync(process.execPath, [BIN, ...args], { input, encoding: 'utf8', cwd });
-  return { code: r.status, out: r.stdout, err: r.stderr };
-}
+const cli = (args, input, { cwd } = {}) => runCli(args, { input, cwd });
 const file = (name, text) => {
   const p = join(dir, name);
   writeFileSync(p, text);
@@ -25,15 +21,7 @@ const keygen = cli(['keygen', '--alg', 'ES256', '--kid', 'cli-1']);
 const privPath = file('priv.json', keygen.out);
 const jwksOut = cli(['public-jwk', privPath, '--jwks']);
 const jwksPath = file('jwks.json', jwksOut.out);
-const claims = {
-  iss: 'https://issuer.example',
-  sub: 'user-1',
-  aud: 'api',
-  iat: NOW - 10,
-  exp: NOW + 600,
-  scope: 'users:read',
-  type: 'access',
-};
+const claims = standardClaims({ jti: undefined, scope: 'users:read', type: 'access' });
 const token = cli(['mint', '--key', privPath, '--claims', JSON.stringify(claims)]).out.trim();
 
 test('keygen prints a private JWK and public-jwk its public half (or a JWKS)', () => {

@@ -5,17 +5,17 @@
 // health tells the truth without leaking details.
 import { test, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { createServer, request as httpRequest } from 'node:http';
+import { request as httpRequest } from 'node:http';
 import { readFileSync } from 'node:fs';
 import { parse as parseToml } from 'smol-toml';
 import * as tg from 'tokengate';
 import { bundleWorker, startWorkerd } from '../runtime/workerd.mjs';
+import { bearer, claims as standardClaims, listen as listenOn, now } from '../runtime/helpers.mjs';
 
 const script = await bundleWorker('worker/index.js', 'gate');
 const shipped = JSON.parse(parseToml(readFileSync(new URL('../../wrangler.toml', import.meta.url), 'utf8')).vars.TOKENGATE_CONFIG);
 const ISS = 'https://issuer.test';
 const TENANT_ISS = 'https://tenants.test';
-const now = () => Math.floor(Date.now() / 1000);
 const key = tg.generateKey('ES256', { kid: 'k1' });
 const tenantKey = tg.generateKey('ES256', { kid: 't1' });
 const entry = (k) => ({ status: 'active', created_at: now(), jwk: tg.publicJwk(k) });
@@ -70,17 +70,7 @@ async function start(overrides = {}, seed = {}, extra = {}) {
 }
 
 const mint = (claims = {}, k = key) =>
-  tg.mint(k, {
-    iss: ISS,
-    aud: 'api',
-    sub: 'user-1',
-    type: 'access',
-    iat: now() - 5,
-    exp: now() + 600,
-    jti: crypto.randomUUID(),
-    ...claims,
-  });
-const bearer = (t, init = {}) => ({ ...init, headers: { ...init.headers, Authorization: `Bearer ${t}` } });
+  tg.mint(k, standardClaims({ iss: ISS, type: 'access', iat: now() - 5, jti: crypto.randomUUID(), scope: undefined, ...claims }, now()));
 
 async function code(res) {
   const text = await res.text();
@@ -162,11 +152,10 @@ test('bypass table: no method or path spelling reaches the origin past its rule'
 });
 
 const servers = [];
-function listen(handler) {
-  return new Promise((resolve) => {
-    const s = createServer(handler).listen(0, '127.0.0.1', () => resolve(s));
-    servers.push(s);
-  });
+async function listen(handler) {
+  const s = await listenOn(handler);
+  servers.push(s);
+  return s;
 }
 
 test('a URL origin: the decided path goes to the origin host, never to a host named in the path', async () => {

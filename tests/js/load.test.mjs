@@ -7,6 +7,7 @@ import { test, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { UNAVAILABLE, matches, outcome, runLoad, seedDemo, startDemoWorker, tokenMix } from '../../bench/load.mjs';
 import { rmSync } from 'node:fs';
+import { waitFor } from '../runtime/helpers.mjs';
 
 const TTL = 1; // cacheTtl, seconds
 const MAX_STALE = 3; // keysMaxStale: the last-known-good bound for keys, revocations and grants
@@ -15,6 +16,7 @@ const CONFIG_BOUNDS = { ttl: 60, maxStale: 3600 };
 // Seconds of slack on the bound's edges: the last reload may land one KV read late.
 const SLACK = 0.5;
 const CONNECTIONS = 16;
+// How long each phase of the load profile lasts (the load runs throughout; not a wait for a state).
 const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
 
 const seeded = seedDemo();
@@ -149,14 +151,15 @@ const count = (byPhase, name, key) => byPhase.filter((p) => p.name === name).red
 /** Waits (bounded) until a request of `kind` gets exactly what it expects. */
 async function recovered(w, kind, ms = 8000) {
   const m = w.mix.find((x) => x.kind === kind);
-  const deadline = Date.now() + ms;
-  for (;;) {
-    const res = await fetch(`${w.url}${m.path}`, { headers: m.headers });
-    const body = await res.text();
-    if (matches(outcome(res.status, body, Object.fromEntries(res.headers)), [m.expect])) return;
-    if (Date.now() > deadline) throw new Error(`${kind} did not recover within ${ms} ms: ${res.status} ${body}`);
-    await sleep(50);
-  }
+  let last;
+  await waitFor(
+    async () => {
+      const res = await fetch(`${w.url}${m.path}`, { headers: m.headers });
+      last = { status: res.status, body: await res.text() };
+      return matches(outcome(res.status, last.body, Object.fromEntries(res.headers)), [m.expect]);
+    },
+    { timeout: ms, message: () => `${kind} did not recover: ${last.status} ${last.body}` },
+  );
 }
 
 test('under load across cache reloads: every response has its expected status, no 5xx', { timeout: 120_000 }, async () => {

@@ -13,9 +13,8 @@ import { spawnSync } from 'node:child_process';
 import { chmodSync, copyFileSync, mkdtempSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { BIN, ROOT } from '../runtime/helpers.mjs';
 
-const ROOT = new URL('../..', import.meta.url).pathname;
-const BIN = join(ROOT, 'bin', 'tokengate.js');
 const README = readFileSync(join(ROOT, 'README.md'), 'utf8');
 
 /** Commands a block may run here; anything else needs a `not run` mark. */

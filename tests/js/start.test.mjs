@@ -2,22 +2,11 @@
 // the curl lines it prints behave as described.
 import { test, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { spawn, spawnSync } from 'node:child_process';
-import { createServer } from 'node:net';
-
-/** A port nobody listens on now (the OS picks it). */
-const freePort = () =>
-  new Promise((resolve, reject) => {
-    const s = createServer().listen(0, '127.0.0.1', () => {
-      const { port } = s.address();
-      s.close(() => resolve(port));
-    });
-    s.on('error', reject);
-  });
+import { spawn } from 'node:child_process';
+import { ROOT, freePort, runCli } from '../runtime/helpers.mjs';
 
 const PORT = await freePort();
 const base = `http://127.0.0.1:${PORT}`;
-const ROOT = new URL('../../', import.meta.url).pathname;
 const child = spawn('bash', ['scripts/start.sh'], {
   cwd: ROOT,
   env: { ...process.env, PORT: String(PORT), TOKENGATE_URL: base },
@@ -89,11 +78,8 @@ test('a revocation made with the CLI takes effect in the running npm start worke
   const [, url, headers] = curlLines()[0]; // the valid token
   const token = headers.Authorization.slice('Bearer '.length);
   assert.equal((await fetch(url, { headers })).status, 200);
-  const cli = spawnSync(process.execPath, ['bin/tokengate.js', 'revoke', '--token', token, '--actor', 'start-test', '--json'], {
-    cwd: ROOT,
-    encoding: 'utf8',
-  });
-  assert.equal(cli.status, 0, cli.stderr);
+  const cli = runCli(['revoke', '--token', token, '--actor', 'start-test', '--json'], { cwd: ROOT });
+  assert.equal(cli.code, 0, cli.err);
   const revokedAt = Date.now();
   // wrangler.toml's cacheTtl is 60 s: the worker may serve its cached list until then.
   for (;;) {
@@ -106,6 +92,6 @@ test('a revocation made with the CLI takes effect in the running npm start worke
     assert.ok(Date.now() - revokedAt < 75_000, 'revocation not applied within the cache TTL');
     await new Promise((r) => setTimeout(r, 1000));
   }
-  const status = spawnSync(process.execPath, ['bin/tokengate.js', 'status', '--json'], { cwd: ROOT, encoding: 'utf8' });
-  assert.equal(status.status, 0, status.stdout);
+  const status = runCli(['status', '--json'], { cwd: ROOT });
+  assert.equal(status.code, 0, status.out);
 });

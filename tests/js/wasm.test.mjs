@@ -4,10 +4,10 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import * as tg from '../../pkg/tokengate.js';
+import { NOW, claims as standardClaims } from '../runtime/helpers.mjs';
 
 tg.initSync({ module: readFileSync(new URL('../../pkg/tokengate_bg.wasm', import.meta.url)) });
-const NOW = 1_800_000_000;
-const claims = { iss: 'https://issuer.example', sub: 'user-1', aud: 'api', iat: NOW - 10, exp: NOW + 600, jti: 't-1', scope: 'users:read' };
+const claims = standardClaims({ jti: 't-1', scope: 'users:read' });
 
 function setup(alg) {
   const priv = tg.generateKey(alg, 'k1');

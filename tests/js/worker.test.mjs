@@ -4,13 +4,12 @@ import { test, after } from 'node:test';
 import assert from 'node:assert/strict';
 import * as tg from 'tokengate';
 import { bundleWorker, startWorkerd, workerdOptions } from '../runtime/workerd.mjs';
+import { bearer, claims as standardClaims, clockPast, now, waitFor } from '../runtime/helpers.mjs';
 
 const script = await bundleWorker('worker/index.js', 'worker');
 const ISS = 'https://issuer.test';
 const OTHER_ISS = 'https://tenant-b.test';
 const AUD = 'api';
-const sleep = (s) => new Promise((r) => setTimeout(r, s * 1000));
-const now = () => Math.floor(Date.now() / 1000);
 
 const keyA = tg.generateKey('ES256', { kid: 'a' });
 const keyB = tg.generateKey('EdDSA', { kid: 'b' });
@@ -69,30 +68,12 @@ async function start(overrides, seed = {}, extra = {}) {
 const mint = (key, claims = {}, header) =>
   tg.mint(
     key,
-    {
-      iss: ISS,
-      aud: AUD,
-      sub: 'user-1',
-      type: 'access',
-      iat: now() - 5,
-      exp: now() + 600,
-      jti: crypto.randomUUID(),
-      scope: 'users:read',
-      tenant: 'acme',
-      ...claims,
-    },
+    standardClaims(
+      { iss: ISS, aud: AUD, type: 'access', iat: now() - 5, jti: crypto.randomUUID(), scope: 'users:read', tenant: 'acme', ...claims },
+      now(),
+    ),
     header ? { header } : {},
   );
-const bearer = (t) => ({ headers: { Authorization: `Bearer ${t}` } });
-
-/** Waits (bounded) until `cond()` holds. */
-async function eventually(cond, { timeout = 5000 } = {}) {
-  const end = Date.now() + timeout;
-  while (!(await cond())) {
-    if (Date.now() > end) throw new Error('condition not met in time');
-    await sleep(0.05);
-  }
-}
 
 async function expectError(res, status, code) {
   const body = await res.json();
@@ -199,13 +180,14 @@ test('key rotation: a new kid is picked up by one forced reload; a removed key s
   const next = tg.generateKey('ES256', { kid: 'next' });
   await r.kv.put('jwks:main', JSON.stringify({ schema: 1, version: 2, keys: [entry(next), entry(keyA, 'retired')] }));
   assert.equal((await r.fetch('/api/users', bearer(mint(next)))).status, 200, 'unknown kid → reload → accepted');
+  const reloadedAt = Date.now();
   await r.kv.put('jwks:main', JSON.stringify({ schema: 1, version: 3, keys: [entry(next)] }));
   assert.equal((await r.fetch('/api/users', bearer(old))).status, 200, 'still cached within the TTL');
-  await sleep(1.2);
+  await clockPast(reloadedAt + 1200); // the TTL (1 s) of the copy that reload read, and a margin
   // Past the TTL the first request is served from the previous copy while it reloads in the
   // background (no request waits on another's read); the reload then applies to the next ones.
   assert.equal((await r.fetch('/api/users', bearer(old))).status, 200);
-  await eventually(async () => (await r.fetch('/api/users', bearer(old))).status === 401);
+  await waitFor(async () => (await r.fetch('/api/users', bearer(old))).status === 401, { message: 'the removed key still verifies' });
   await expectError(await r.fetch('/api/users', bearer(old)), 401, 'key_not_found');
 });
 
@@ -237,10 +219,11 @@ test('KV failure: keys served last-known-good up to the bound, then 503; stale r
   const r = await start({ cacheTtl: 1, keysMaxStale: 3 });
   const token = mint(keyA);
   assert.equal((await r.fetch('/api/users', bearer(token))).status, 200);
+  const readAt = Date.now();
   await r.kv.put('jwks:main', '{not json');
-  await sleep(1.2);
+  await clockPast(readAt + 1200); // past the TTL (1 s)
   assert.equal((await r.fetch('/api/users', bearer(token))).status, 200, 'last known good');
-  await sleep(2.2);
+  await clockPast(readAt + 3400); // past keysMaxStale (3 s) since the last good read
   const res = await r.fetch('/api/users', bearer(token));
   assert.equal(res.status, 503);
   assert.equal(res.headers.get('Retry-After'), '30');
@@ -361,10 +344,10 @@ test('persisted keys: a copy used as last-known-good is not stored again, so new
         bindings: { TOKENGATE_CONFIG: JSON.stringify(config(cfg)) },
       }),
     );
-  await sleep(1.2);
+  await clockPast(readAt + 1200); // past the TTL (1 s)
   await restart();
   assert.equal((await r.fetch('/api/users', bearer(token))).status, 200, 'last known good, from the persisted copy');
-  await sleep(Math.max(0, (readAt + 3200 - Date.now()) / 1000));
+  await clockPast(readAt + 3200); // past keysMaxStale (3 s) since the copy was read
   await restart();
   const res = await r.fetch('/api/users', bearer(token));
   assert.equal(res.status, 503, 'past keysMaxStale since the copy was read from KV');

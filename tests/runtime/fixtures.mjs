@@ -4,14 +4,14 @@
 import { existsSync, mkdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import * as jose from 'jose';
 import * as tg from '../../js/node.js';
+import { ISS, NOW, claims } from './helpers.mjs';
 
 const root = new URL('../../', import.meta.url);
 const out = new URL('artifacts/fixtures.json', root);
 const vectors = new URL('tests/data/wycheproof/json_web_signature_test.json', root);
-const inputs = [new URL(import.meta.url), new URL('pkg/tokengate_bg.wasm', root), vectors];
+const inputs = [new URL(import.meta.url), new URL('tests/runtime/helpers.mjs', root), new URL('pkg/tokengate_bg.wasm', root), vectors];
 
-export const NOW = 1_800_000_000;
-export const ISS = 'https://issuer.example';
+export { ISS, NOW };
 export const TG_ALGS = [
   'HS256',
   'HS384',
@@ -30,17 +30,6 @@ export const TG_ALGS = [
 ];
 // Every JWS algorithm jose supports that tokengate supports too (jose has no ES256K).
 export const JOSE_ALGS = TG_ALGS.filter((a) => a !== 'ES256K');
-
-const claims = (extra = {}) => ({
-  iss: ISS,
-  sub: 'user-1',
-  aud: 'api',
-  iat: NOW - 10,
-  exp: NOW + 600,
-  jti: 'jti-1',
-  scope: 'users:read billing:read',
-  ...extra,
-});
 
 async function joseKey(alg) {
   if (alg.startsWith('HS')) {

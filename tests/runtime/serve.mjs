@@ -1,7 +1,7 @@
 // A static file server for the project directory on 127.0.0.1 (browser tests).
-import { createServer } from 'node:http';
 import { readFile } from 'node:fs/promises';
 import { extname, normalize } from 'node:path';
+import { listen } from './helpers.mjs';
 
 const TYPES = {
   '.html': 'text/html',
@@ -13,7 +13,7 @@ const TYPES = {
 };
 
 export function serve(rootDir) {
-  const server = createServer(async (req, res) => {
+  return listen(async (req, res) => {
     let path = normalize(decodeURIComponent(new URL(req.url, 'http://x').pathname));
     if (path.endsWith('/')) path += 'index.html';
     if (path.includes('..')) return res.writeHead(400).end();
@@ -24,5 +24,4 @@ export function serve(rootDir) {
       res.writeHead(404).end();
     }
   });
-  return new Promise((resolve) => server.listen(0, '127.0.0.1', () => resolve(server)));
 }
