@@ -641,6 +641,8 @@ export const lifecycle = {
     const w = jsonText(what, 'revocation_invalid', 'revoked');
     return call(() => wasm.revocationUntil(p, w));
   },
+  /** The list metadata for an audit record: the record when it fits in KV metadata, else a summary. */
+  auditMetadata: (record) => JSON.parse(call(() => wasm.auditMetadata(jsonText(record, 'options_invalid', 'audit record')))),
   /** `{ value, metadata }` (JSON texts) to store for one revocation entry. */
   storedEntry: (e) => call(() => wasm.revocationStoredForm(jsonText(e, 'revocation_invalid', 'revocation entry'))),
   /** `{ text, behind }`: the revocation list to enforce from the snapshot and the live `[{ name, entry }]`. */

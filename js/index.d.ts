@@ -275,6 +275,7 @@ export const lifecycle: {
   uncoveredRevocations(doc: string | object, entries: { name: string; entry: unknown }[]): RevocationEntry[];
   nextVersion(prev: number | undefined, now?: number): number;
   checkApiKeyRecord(record: ApiKeyRecord | string): void;
+  auditMetadata(record: { [field: string]: Json }): { [field: string]: Json };
 };
 /** Checks granted scopes (wildcards allowed); returns them de-duplicated. */
 export function parseScopes(scopes: Scopes): string[];

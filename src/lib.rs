@@ -41,6 +41,7 @@ pub use policy::claims::{
 pub use policy::config::Config;
 pub use policy::route::{Decision, Router};
 pub use policy::scope::{Requirement, ScopeSet};
+pub use store::audit::audit_metadata;
 pub use store::grants::Grants;
 pub use store::revocation::RevocationList;
 pub use store::rotation::{KeyEntry, Plan, Schedule};

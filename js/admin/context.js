@@ -144,9 +144,7 @@ export class Admin {
   async audit(action, detail = {}) {
     const at = Date.now();
     const record = { at: new Date(at).toISOString(), actor: this.actor, action, ...detail };
-    let metadata = record;
-    // KV metadata holds at most 1024 bytes (UTF-8), not characters.
-    if (Buffer.byteLength(JSON.stringify(record)) > 1000) metadata = { at: record.at, actor: record.actor.slice(0, 200), action };
+    const metadata = lifecycle.auditMetadata(record);
     await this.kv.put(uniqueName(PREFIX.audit, at), JSON.stringify(record), { metadata });
     return record;
   }

@@ -2,6 +2,7 @@
 //! rotation plan, the grants document. Every document is parsed and checked here, so the worker,
 //! the cron and the CLI read and write the same thing.
 
+pub(crate) mod audit;
 pub(crate) mod grants;
 pub(crate) mod keyset;
 pub(crate) mod revocation;

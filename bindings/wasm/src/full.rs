@@ -176,6 +176,20 @@ pub fn apikey_record_fits(record: &str) -> Result<(), JsValue> {
     tokengate::revocation::check_apikey_record(&r).map_err(|e| revocation_js_error(&e))
 }
 
+/// The list metadata to store beside an audit record (JSON text in and out): the record when it
+/// fits in KV metadata, else a summary that does.
+#[wasm_bindgen(js_name = auditMetadata)]
+pub fn audit_metadata(record: &str) -> Result<String, JsValue> {
+    let r: serde_json::Map<String, serde_json::Value> =
+        serde_json::from_str(record).map_err(|e| {
+            js_error(
+                &Error::new(ErrorCode::OptionsInvalid, format!("audit record: {e}")),
+                "",
+            )
+        })?;
+    Ok(tokengate::audit_metadata(&r).to_string())
+}
+
 fn lifetimes(policy: &str) -> Result<tokengate::revocation::Lifetimes, JsValue> {
     tokengate::revocation::Lifetimes::from_policy_json(policy).map_err(|e| revocation_js_error(&e))
 }
