@@ -33,6 +33,7 @@ pub use jose::alg::{Alg, Family};
 pub use jose::keys::{
     Key, KeySet, Skipped, MAX_KEYS, MAX_KIDLESS_CANDIDATES, MAX_RSA_BITS, MIN_RSA_BITS,
 };
+#[cfg(feature = "rust-crypto")]
 pub use jose::sign::{public_jwks, SigningKey};
 pub use jose::token::Limits;
 pub use policy::claims::{

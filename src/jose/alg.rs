@@ -1,8 +1,10 @@
 //! JWS algorithms. Each one is a jwt-compact `Algorithm` (ES384/ES512 are added here on the same
 //! trait with RustCrypto's `p384`/`p521`); `Alg` names them and ties each to one key family.
 
+#[cfg(feature = "rust-crypto")]
 mod ecdsa_ext;
 
+#[cfg(feature = "rust-crypto")]
 pub use ecdsa_ext::{Es384, Es512};
 
 use std::fmt;
@@ -100,6 +102,16 @@ impl Alg {
             Alg::ES256K => Family::Secp256k1,
             Alg::EdDSA => Family::Ed25519,
         }
+    }
+
+    /// Whether this build leaves the signature check to the host (WebCrypto): RSA, P-256/384/521
+    /// and Ed25519 without the `rust-crypto` feature. HMAC and ES256K are always checked here.
+    pub fn needs_host(self) -> bool {
+        cfg!(not(feature = "rust-crypto"))
+            && matches!(
+                self.family(),
+                Family::Rsa | Family::P256 | Family::P384 | Family::P521 | Family::Ed25519
+            )
     }
 
     /// HMAC output length in bytes, which is also the minimum HMAC key length (RFC 7518 §3.2).

@@ -4,13 +4,15 @@
 use crate::codec::b64;
 use crate::error::printable;
 use crate::error::{err, ErrorCode, Result};
-use crate::jose::alg::{Alg, Es384, Es512, Family};
-use jwt_compact::alg::{
-    Ed25519, Es256, Es256k, Hs256, Hs256Key, Hs384, Hs384Key, Hs512, Hs512Key, Rsa,
-};
+use crate::jose::alg::{Alg, Family};
+#[cfg(feature = "rust-crypto")]
+use crate::jose::alg::{Es384, Es512};
+#[cfg(feature = "rust-crypto")]
+use jwt_compact::alg::{Ed25519, Es256, Rsa};
+use jwt_compact::alg::{Es256k, Hs256, Hs256Key, Hs384, Hs384Key, Hs512, Hs512Key};
 use jwt_compact::{Algorithm, AlgorithmSignature};
-use rsa::traits::PublicKeyParts;
-use rsa::{BigUint, RsaPublicKey};
+#[cfg(feature = "rust-crypto")]
+use rsa::{traits::PublicKeyParts, BigUint, RsaPublicKey};
 use serde_json::{Map, Value};
 use sha2::{Digest, Sha256};
 use std::collections::HashMap;
@@ -24,16 +26,40 @@ pub const MAX_KEYS: usize = 64;
 /// A token without `kid` is tried against at most this many compatible keys, in set order.
 pub const MAX_KIDLESS_CANDIDATES: usize = 4;
 
+#[cfg(feature = "rust-crypto")]
+mod typed {
+    pub(crate) type Rsa = Box<rsa::RsaPublicKey>;
+    pub(crate) type P256 = p256::ecdsa::VerifyingKey;
+    pub(crate) type P384 = p384::ecdsa::VerifyingKey;
+    pub(crate) type P521 = Box<p521::ecdsa::VerifyingKey>;
+    pub(crate) type Ed25519 = ed25519_dalek::VerifyingKey;
+}
+
+/// Without `rust-crypto` (the edge module) an RSA, P-256/384/521 or Ed25519 key is checked here
+/// by its encoding (and an Ed25519 point by decompression) but verified by the host's
+/// WebCrypto; the host's import also checks EC points, and a key it refuses is skipped by
+/// [`KeySet::refuse`].
+#[cfg(not(feature = "rust-crypto"))]
+mod typed {
+    #[derive(Clone, Copy)]
+    pub(crate) struct Host;
+    pub(crate) type Rsa = Host;
+    pub(crate) type P256 = Host;
+    pub(crate) type P384 = Host;
+    pub(crate) type P521 = Host;
+    pub(crate) type Ed25519 = Host;
+}
+
 /// The typed public (or, for HMAC, secret) key material.
 #[derive(Clone)]
 pub(crate) enum Material {
     Hmac(Vec<u8>),
-    Rsa(Box<RsaPublicKey>),
-    P256(p256::ecdsa::VerifyingKey),
-    P384(p384::ecdsa::VerifyingKey),
-    P521(Box<p521::ecdsa::VerifyingKey>),
+    Rsa(typed::Rsa),
+    P256(typed::P256),
+    P384(typed::P384),
+    P521(typed::P521),
     K256(k256::ecdsa::VerifyingKey),
-    Ed25519(ed25519_dalek::VerifyingKey),
+    Ed25519(typed::Ed25519),
 }
 
 impl Material {
@@ -56,6 +82,7 @@ impl Material {
             (Alg::HS256, Material::Hmac(k)) => run(Hs256, &Hs256Key::new(k), input, signature),
             (Alg::HS384, Material::Hmac(k)) => run(Hs384, &Hs384Key::new(k), input, signature),
             (Alg::HS512, Material::Hmac(k)) => run(Hs512, &Hs512Key::new(k), input, signature),
+            #[cfg(feature = "rust-crypto")]
             (
                 Alg::RS256 | Alg::RS384 | Alg::RS512 | Alg::PS256 | Alg::PS384 | Alg::PS512,
                 Material::Rsa(k),
@@ -63,18 +90,24 @@ impl Material {
                 // PKCS#1 / PSS signatures are exactly the modulus length (RFC 8017 §8.2.2 step 1).
                 signature.len() == k.size() && run(rsa_alg(alg), k.as_ref(), input, signature)
             }
+            #[cfg(feature = "rust-crypto")]
             (Alg::ES256, Material::P256(k)) => run(Es256, k, input, signature),
+            #[cfg(feature = "rust-crypto")]
             (Alg::ES384, Material::P384(k)) => run(Es384, k, input, signature),
+            #[cfg(feature = "rust-crypto")]
             (Alg::ES512, Material::P521(k)) => run(Es512, k.as_ref(), input, signature),
             (Alg::ES256K, Material::K256(k)) => {
                 run(Es256k::<Sha256>::default(), k, input, signature)
             }
+            #[cfg(feature = "rust-crypto")]
             (Alg::EdDSA, Material::Ed25519(k)) => run(Ed25519, k, input, signature),
+            // Without `rust-crypto`, the host verifies the other families (`Alg::needs_host`).
             _ => false,
         }
     }
 }
 
+#[cfg(feature = "rust-crypto")]
 pub(crate) fn rsa_alg(alg: Alg) -> Rsa {
     match alg {
         Alg::RS384 => Rsa::rs384(),
@@ -106,6 +139,8 @@ pub struct Key {
     pub(crate) material: Material,
     public_jwk: Map<String, Value>,
     thumbprint: String,
+    /// Refused by the host's import ([`KeySet::refuse`]): verifies nothing.
+    refused: bool,
 }
 
 impl std::fmt::Debug for Key {
@@ -217,7 +252,7 @@ impl Key {
                 (Material::Hmac(k), vec!["k", "kty"])
             }
             "RSA" => (
-                Material::Rsa(Box::new(rsa_public(jwk, &name)?)),
+                Material::Rsa(rsa_public(jwk, &name)?),
                 vec!["e", "kty", "n"],
             ),
             "EC" => {
@@ -230,6 +265,7 @@ impl Key {
                         format!("{name}: EC point is not on {crv}"),
                     )
                 };
+                #[cfg(feature = "rust-crypto")]
                 let m = match crv {
                     "P-256" => Material::P256(
                         sec1(&x, &y, 32)
@@ -258,6 +294,31 @@ impl Key {
                         )
                     }
                 };
+                // The coordinates' lengths here; whether the point is on the curve, at the
+                // host's import (a refusal skips the key, `KeySet::refuse`).
+                #[cfg(not(feature = "rust-crypto"))]
+                let m = match crv {
+                    "P-256" => sec1(&x, &y, 32)
+                        .map(|_| Material::P256(typed::Host))
+                        .ok_or_else(bad)?,
+                    "P-384" => sec1(&x, &y, 48)
+                        .map(|_| Material::P384(typed::Host))
+                        .ok_or_else(bad)?,
+                    "P-521" => sec1(&x, &y, 66)
+                        .map(|_| Material::P521(typed::Host))
+                        .ok_or_else(bad)?,
+                    "secp256k1" => Material::K256(
+                        sec1(&x, &y, 32)
+                            .and_then(|p| k256::ecdsa::VerifyingKey::from_sec1_bytes(&p).ok())
+                            .ok_or_else(bad)?,
+                    ),
+                    other => {
+                        return err(
+                            ErrorCode::KeyInvalid,
+                            format!("{name}: unsupported EC curve \"{other}\""),
+                        )
+                    }
+                };
                 (m, vec!["crv", "kty", "x", "y"])
             }
             "OKP" => {
@@ -274,13 +335,27 @@ impl Key {
                         format!("{name}: Ed25519 key must be 32 bytes"),
                     )
                 })?;
-                let vk = ed25519_dalek::VerifyingKey::from_bytes(&x).map_err(|_| {
+                let not_a_point = || {
                     crate::Error::new(
                         ErrorCode::KeyInvalid,
                         format!("{name}: not an Ed25519 point"),
                     )
-                })?;
-                if vk.is_weak() {
+                };
+                #[cfg(feature = "rust-crypto")]
+                let (vk, weak) = {
+                    let vk =
+                        ed25519_dalek::VerifyingKey::from_bytes(&x).map_err(|_| not_a_point())?;
+                    (vk, vk.is_weak())
+                };
+                // The same two checks ed25519-dalek makes: decompression, then small order.
+                #[cfg(not(feature = "rust-crypto"))]
+                let (vk, weak) = {
+                    let point = curve25519_dalek::edwards::CompressedEdwardsY(x)
+                        .decompress()
+                        .ok_or_else(not_a_point)?;
+                    (typed::Host, point.is_small_order())
+                };
+                if weak {
                     return err(
                         ErrorCode::KeyInvalid,
                         format!("{name}: Ed25519 key has small order"),
@@ -325,6 +400,7 @@ impl Key {
             material,
             public_jwk,
             thumbprint,
+            refused: false,
         })
     }
 
@@ -354,7 +430,10 @@ impl Key {
     /// Whether this key may verify `alg`: same family, the JWK's `alg` if it has one, and for
     /// HMAC a secret at least as long as the hash output.
     pub fn allows(&self, alg: Alg) -> bool {
-        if alg.family() != self.material.family() || self.alg.is_some_and(|a| a != alg) {
+        if self.refused
+            || alg.family() != self.material.family()
+            || self.alg.is_some_and(|a| a != alg)
+        {
             return false;
         }
         match (&self.material, alg.hmac_len()) {
@@ -370,6 +449,12 @@ impl Key {
 
     pub(crate) fn verify(&self, alg: Alg, input: &[u8], signature: &[u8]) -> bool {
         self.allows(alg) && self.material.verify(alg, input, signature)
+    }
+
+    /// Whether the host's WebCrypto verifies this key's signatures in this build (its import is
+    /// then the last check of the key: see [`KeySet::refuse`]).
+    pub fn host_verified(&self) -> bool {
+        self.material.family().algs().any(Alg::needs_host)
     }
 
     pub(crate) fn is_secret(&self) -> bool {
@@ -390,7 +475,7 @@ fn sec1(x: &[u8], y: &[u8], len: usize) -> Option<Vec<u8>> {
     Some(out)
 }
 
-fn rsa_public(jwk: &Map<String, Value>, name: &str) -> Result<RsaPublicKey> {
+fn rsa_public(jwk: &Map<String, Value>, name: &str) -> Result<typed::Rsa> {
     let n_bytes = bytes_member(jwk, "n")?;
     let e_bytes = bytes_member(jwk, "e")?;
     if n_bytes.first() == Some(&0) || e_bytes.first() == Some(&0) {
@@ -399,9 +484,10 @@ fn rsa_public(jwk: &Map<String, Value>, name: &str) -> Result<RsaPublicKey> {
             format!("{name}: RSA n and e must be minimal big-endian (no leading zero)"),
         );
     }
-    let n = BigUint::from_bytes_be(&n_bytes);
-    let e = BigUint::from_bytes_be(&e_bytes);
-    let bits = n.bits();
+    // Minimal big-endian: the bit length is the byte length less the first byte's leading zeros.
+    let bits = n_bytes
+        .first()
+        .map_or(0, |b| n_bytes.len() * 8 - b.leading_zeros() as usize);
     if bits < MIN_RSA_BITS {
         return err(
             ErrorCode::KeyInvalid,
@@ -414,13 +500,15 @@ fn rsa_public(jwk: &Map<String, Value>, name: &str) -> Result<RsaPublicKey> {
             format!("{name}: RSA modulus is {bits} bits; at most {MAX_RSA_BITS} accepted"),
         );
     }
-    if e < BigUint::from(3u32) || (&e % 2u32) == BigUint::from(0u32) {
+    // More than 8 bytes is above any u64 and so above MAX_RSA_EXPONENT.
+    let e = (e_bytes.len() <= 8).then(|| e_bytes.iter().fold(0u64, |a, b| a << 8 | u64::from(*b)));
+    if e.is_some_and(|e| e < 3 || e % 2 == 0) {
         return err(
             ErrorCode::KeyInvalid,
             format!("{name}: RSA public exponent must be odd and at least 3"),
         );
     }
-    if roca_fingerprint(&n) {
+    if roca_fingerprint(&n_bytes) {
         return err(
             ErrorCode::KeyInvalid,
             format!(
@@ -428,21 +516,39 @@ fn rsa_public(jwk: &Map<String, Value>, name: &str) -> Result<RsaPublicKey> {
             ),
         );
     }
-    RsaPublicKey::new_with_max_size(n, e, MAX_RSA_BITS)
-        .map_err(|e| crate::Error::new(ErrorCode::KeyInvalid, format!("{name}: {e}")))
+    // The rsa crate's own bound (`RsaPublicKey::new`), checked here so both builds agree.
+    if e.is_none_or(|e| e > MAX_RSA_EXPONENT) {
+        return err(
+            ErrorCode::KeyInvalid,
+            format!("{name}: public exponent too large"),
+        );
+    }
+    #[cfg(feature = "rust-crypto")]
+    let key = RsaPublicKey::new_with_max_size(
+        BigUint::from_bytes_be(&n_bytes),
+        BigUint::from_bytes_be(&e_bytes),
+        MAX_RSA_BITS,
+    )
+    .map(Box::new)
+    .map_err(|e| crate::Error::new(ErrorCode::KeyInvalid, format!("{name}: {e}")))?;
+    #[cfg(not(feature = "rust-crypto"))]
+    let key = typed::Host;
+    Ok(key)
 }
+
+/// The largest RSA public exponent the rsa crate accepts (2^33 − 1).
+const MAX_RSA_EXPONENT: u64 = (1 << 33) - 1;
 
 /// ROCA (CVE-2017-15361): Infineon-generated moduli are 65537^a·(const) modulo each small prime,
 /// so n mod p lies in the subgroup generated by 65537 for every one of these primes. A random
 /// modulus passes this test with negligible probability.
-pub(crate) fn roca_fingerprint(n: &BigUint) -> bool {
+pub(crate) fn roca_fingerprint(n: &[u8]) -> bool {
     const PRIMES: [u32; 39] = [
         3, 5, 7, 11, 13, 17, 19, 23, 29, 31, 37, 41, 43, 47, 53, 59, 61, 67, 71, 73, 79, 83, 89,
         97, 101, 103, 107, 109, 113, 127, 131, 137, 139, 149, 151, 157, 163, 167, 173,
     ];
     PRIMES.iter().all(|&p| {
         let r = n
-            .to_bytes_be()
             .iter()
             .fold(0u32, |acc, b| (acc * 256 + u32::from(*b)) % p);
         if r == 0 {
@@ -586,6 +692,43 @@ impl KeySet {
 
     pub fn keys(&self) -> &[Key] {
         &self.keys
+    }
+
+    /// The host's import refused key `index` (a key this build checks only by its encoding,
+    /// [`Key::host_verified`]): it is skipped from now on, as a key the full build refuses
+    /// while parsing is, and its `kid` no longer names a key. Other keys are not touched.
+    pub fn refuse(&mut self, index: usize, reason: &str) {
+        let Some(k) = self.keys.get_mut(index) else {
+            return;
+        };
+        if k.refused || !k.host_verified() {
+            return;
+        }
+        k.refused = true;
+        let name = k
+            .kid
+            .as_deref()
+            .map(|kid| format!("key \"{}\"", printable(kid)))
+            .unwrap_or_else(|| "key".into());
+        if let Some(kid) = &k.kid {
+            self.by_kid.remove(kid);
+        }
+        self.skipped.push(Skipped {
+            kid: k.kid.clone(),
+            reason: format!("{name}: {}", printable(reason)),
+        });
+    }
+
+    /// When every key was refused by the host: the error the full build gives while parsing.
+    pub(crate) fn check_usable(&self) -> Result<()> {
+        if self.keys.is_empty() || self.keys.iter().any(|k| !k.refused) {
+            return Ok(());
+        }
+        let why: Vec<&str> = self.skipped.iter().map(|s| s.reason.as_str()).collect();
+        err(
+            ErrorCode::KeyInvalid,
+            format!("JWKS has no usable verification key ({})", why.join("; ")),
+        )
     }
 
     pub fn skipped(&self) -> &[Skipped] {

@@ -3,5 +3,6 @@
 
 pub(crate) mod alg;
 pub(crate) mod keys;
+#[cfg(feature = "rust-crypto")]
 pub(crate) mod sign;
 pub(crate) mod token;

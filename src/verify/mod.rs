@@ -41,6 +41,12 @@ impl Validator {
     /// Full validation with the pure-Rust primitives.
     pub fn validate(&self, token: &str, now: i64, ctx: &Context<'_>) -> Result<Verified> {
         let prepared = self.prepare(token)?;
+        host_needed(prepared.alg)?;
+        self.verify_prepared(prepared, now, ctx)
+    }
+
+    /// The pure-Rust signature check and the decisions after it.
+    fn verify_prepared(&self, prepared: Prepared, now: i64, ctx: &Context<'_>) -> Result<Verified> {
         let ok = prepared
             .candidates
             .iter()
@@ -59,6 +65,7 @@ impl Validator {
 
     /// Parses the token and picks candidate keys, before any signature work.
     pub fn prepare(&self, token: &str) -> Result<Prepared> {
+        self.keys.check_usable()?;
         let jws: Jws<'_> = token::parse(token, &self.policy.limits, &self.policy.crit)?;
         let candidates = jws.candidates(&self.keys, &self.policy.algorithms)?;
         Ok(Prepared {
@@ -150,6 +157,18 @@ impl Validator {
     }
 }
 
+/// A pure-Rust check of an algorithm this build leaves to the host cannot be made: say so rather
+/// than report a signature as bad (the edge module's synchronous path; use the async one).
+pub(crate) fn host_needed(alg: Alg) -> Result<()> {
+    if alg.needs_host() {
+        return err(
+            ErrorCode::AlgNotAllowed,
+            format!("{alg} signatures are checked by the host's WebCrypto in this build: validate asynchronously"),
+        );
+    }
+    Ok(())
+}
+
 /// Per-call inputs that change more often than the validator: revocation data, grants, and a
 /// route's scope requirement.
 #[derive(Debug, Clone, Copy, Default)]
@@ -166,6 +185,9 @@ pub fn verify_jws(
     policy: &Policy,
 ) -> Result<(Map<String, Value>, Vec<u8>)> {
     let jws = token::parse(token, &policy.limits, &policy.crit)?;
+    keys.check_usable()?;
+    jws.candidates(keys, &policy.algorithms)?;
+    host_needed(jws.alg)?;
     jws.verify(keys, &policy.algorithms)?;
     Ok((jws.header, jws.payload))
 }
@@ -329,7 +351,14 @@ impl Validator {
         if let Some(slot) = self.lookup(cache, &key, now, ctx)? {
             return Ok(Cached::Hit(slot));
         }
-        let result = self.validate(token, now, ctx);
+        let result = match self.prepare(token) {
+            // Not remembered: a refusal of this build's synchronous path, not of the token.
+            Ok(prepared) => {
+                host_needed(prepared.alg)?;
+                self.verify_prepared(prepared, now, ctx)
+            }
+            Err(e) => Err(e),
+        };
         let slot = self.remember(cache, key, &result, now, ctx);
         Ok(Cached::Fresh(slot, Box::new(result?)))
     }

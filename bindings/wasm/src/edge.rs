@@ -308,6 +308,9 @@ impl Validator {
             algs: Vec<&'static str>,
             jwk: &'a serde_json::Map<String, serde_json::Value>,
             thumbprint: &'a str,
+            /// Only the host's WebCrypto verifies it in this module (the edge build); its
+            /// import is the key's last check (`refuseKey`).
+            host: bool,
         }
         let list: Vec<K<'_>> = self
             .inner
@@ -321,9 +324,16 @@ impl Validator {
                 algs: k.algs().iter().map(|a| a.name()).collect(),
                 jwk: k.public_jwk(),
                 thumbprint: k.thumbprint(),
+                host: k.host_verified(),
             })
             .collect();
         to_js(&list)
+    }
+
+    /// The host refused to import key `index` (a `host` key): the core skips it from now on.
+    #[wasm_bindgen(js_name = refuseKey)]
+    pub fn refuse_key(&mut self, index: u32, reason: &str) {
+        self.inner.keys.refuse(index as usize, reason);
     }
 
     /// Keys that could not be loaded, with reasons.
