@@ -1,8 +1,11 @@
 // Package entry `tokengate` (`browser` and `default` conditions), for pages and bundlers (the
 // inspector in www/ loads it). The API is js/core.js, the same in every runtime.
-// Browser entry: fetches and instantiates the wasm next to the glue (top-level await).
-import init from '../pkg/tokengate.js';
+// Browser entry: fetches and instantiates the edge module (pkg-edge/: RSA/ECDSA/EdDSA signatures
+// by WebCrypto) next to its glue (top-level await).
+import * as glue from '../pkg-edge/tokengate.js';
+import { setGlue } from './glue.js';
 
-await init({ module_or_path: new URL('../pkg/tokengate_bg.wasm', import.meta.url) });
+await glue.default({ module_or_path: new URL('../pkg-edge/tokengate_bg.wasm', import.meta.url) });
+setGlue(glue);
 
 export * from './core.js';

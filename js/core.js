@@ -1,7 +1,7 @@
 // The typed JS API, the same in Node, browsers and workerd. Every decision is made by the wasm
 // core; this layer converts options, keeps handles, and (on the native path) runs the
 // signature primitive in the runtime's own crypto between the core's prepare and finish.
-import * as wasm from '../pkg/tokengate.js';
+import { wasm } from './glue.js';
 import { webCryptoPrimitive } from './webcrypto.js';
 import { syncPrimitive } from './primitives.js';
 
@@ -259,6 +259,7 @@ export class Validator {
   #sync = null;
   #syncNone = false;
   #async = null;
+  #hostChecked = null;
   #config;
 
   constructor(options = {}) {
@@ -290,6 +291,7 @@ export class Validator {
     this.#keys = undefined;
     this.#sync = null;
     this.#async = null;
+    this.#hostChecked = null;
     this.#results = [];
   }
 
@@ -413,6 +415,27 @@ export class Validator {
   }
 
   /**
+   * Edge module: a key only WebCrypto verifies (`host`) has had every check but the EC point's,
+   * which is the import's; so each is imported once before the first call, and the core skips
+   * those refused, as the full module does while parsing the set.
+   */
+  #checkHostKeys(v, handles, descs) {
+    if (this.#hostChecked === null) {
+      const check = (async () => {
+        for (const d of descs) {
+          if (d.host && (await asyncHandle(handles, d, d.index, d.algs[0])) === null) {
+            v.refuseKey(d.index, "the runtime's WebCrypto refused to import it");
+          }
+        }
+      })();
+      this.#hostChecked = check;
+      // Done for this key set (a setKeys() meanwhile started another check).
+      check.then(() => this.#hostChecked === check && (this.#hostChecked = true));
+    }
+    return this.#hostChecked;
+  }
+
+  /**
    * The same decision as `validate`, with the signature checked by WebCrypto (CryptoKeys imported
    * once) where the runtime has it: workerd and browsers. Keys WebCrypto cannot import (ES256K,
    * HMAC) are checked in wasm.
@@ -427,6 +450,7 @@ export class Validator {
     const results = this.#results;
     const handles = (this.#async ??= new Map());
     const descs = this.keys;
+    if (this.#hostChecked !== true) await this.#checkHostKeys(v, handles, descs);
     const p = call(() => v.prepareWith(token, now, this.#context(opts)));
     if (typeof p === 'number') return results[p];
     const data = p.signingInput;

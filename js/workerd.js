@@ -1,9 +1,12 @@
 // Package entry `tokengate` (`workerd` and `worker` conditions), for Cloudflare Workers such as
 // the edge worker in worker/. The API is js/core.js, the same in every runtime.
-// workerd entry: workerd will not compile wasm from bytes, so the module is imported precompiled.
-import module from '../pkg/tokengate_bg.wasm';
-import { initSync } from '../pkg/tokengate.js';
+// workerd entry: the edge module (pkg-edge/: RSA/ECDSA/EdDSA signatures by WebCrypto), imported
+// precompiled, because workerd will not compile wasm from bytes.
+import module from '../pkg-edge/tokengate_bg.wasm';
+import * as glue from '../pkg-edge/tokengate.js';
+import { setGlue } from './glue.js';
 
-initSync({ module });
+glue.initSync({ module });
+setGlue(glue);
 
 export * from './core.js';

@@ -1,19 +1,39 @@
 #!/usr/bin/env bash
-# Builds the wasm module and its glue into pkg/ (git-ignored), then shrinks it with wasm-opt (npm
-# `binaryen`). Incremental: cargo rebuilds only when sources change, and the bindgen/wasm-opt steps
-# run only when cargo produced a newer module.
+# Builds the two wasm modules and their glue (both git-ignored), then shrinks each with wasm-opt
+# (npm `binaryen`):
+#   pkg/       the full module (default features): every algorithm in pure Rust, signing, key
+#              generation, the KV writers. Node and the CLI load it (js/node.js).
+#   pkg-edge/  the edge module (`--no-default-features`): policy, parsing, HMAC and ES256K, with
+#              RSA/ECDSA/EdDSA signatures left to the host's WebCrypto. The `workerd` and
+#              `browser` entries load it, and it is what `wrangler deploy` uploads.
+# The edge module has its own target directory: both are cdylibs of one crate, and cargo would
+# otherwise overwrite one with the other (and relink both on every build).
+# Incremental: cargo rebuilds only when sources change, and the bindgen/wasm-opt steps run only
+# when cargo produced a newer module.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 source scripts/setup.sh
-cargo build --quiet --release --target wasm32-unknown-unknown -p tokengate-wasm
-raw=target/wasm32-unknown-unknown/release/tokengate_wasm.wasm
-out=pkg/tokengate_bg.wasm
-if [ -f "$out" ] && [ "$out" -nt "$raw" ] && [ pkg/tokengate.js -nt "$raw" ]; then
-  exit 0
-fi
-wasm-bindgen --target web --out-dir pkg --out-name tokengate "$raw"
+
 # The features Rust's wasm32 target emits by default; wasm-opt must not assume more.
-node_modules/.bin/wasm-opt -O3 --enable-bulk-memory --enable-nontrapping-float-to-int --enable-sign-ext \
-  --enable-mutable-globals --enable-reference-types --enable-multivalue "$out" -o "$out.opt"
-mv "$out.opt" "$out"
-echo "tokengate: built pkg/ ($(stat -c %s "$out") bytes wasm, $(gzip -9c "$out" | wc -c) gzipped)"
+WASM_FEATURES=(--enable-bulk-memory --enable-nontrapping-float-to-int --enable-sign-ext
+  --enable-mutable-globals --enable-reference-types --enable-multivalue)
+
+module() { # NAME OUT-DIR WASM-OPT-LEVEL CARGO-ARGS...
+  local name=$1 dir=$2 level=$3
+  shift 3
+  cargo build --quiet --release --target wasm32-unknown-unknown -p tokengate-wasm "$@"
+  local target=target
+  if [ "${1:-}" = --target-dir ]; then target=$2; fi
+  local raw=$target/wasm32-unknown-unknown/release/tokengate_wasm.wasm
+  local out=$dir/tokengate_bg.wasm
+  if [ -f "$out" ] && [ "$out" -nt "$raw" ] && [ "$dir/tokengate.js" -nt "$raw" ]; then
+    return 0
+  fi
+  wasm-bindgen --target web --out-dir "$dir" --out-name tokengate "$raw"
+  node_modules/.bin/wasm-opt "$level" "${WASM_FEATURES[@]}" "$out" -o "$out.opt"
+  mv "$out.opt" "$out"
+  echo "tokengate: built $dir/ ($name: $(stat -c %s "$out") bytes wasm, $(gzip -9c "$out" | wc -c) gzipped)"
+}
+
+module full pkg -O3
+module edge pkg-edge -O3 --target-dir target/edge --no-default-features

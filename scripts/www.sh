@@ -2,6 +2,7 @@
 # Copies the browser build of the package next to the inspector page (www/lib/, git-ignored).
 set -euo pipefail
 cd "$(dirname "$0")/.."
-mkdir -p www/lib/js www/lib/pkg
+# The page loads js/browser.js, which loads the edge module (pkg-edge/).
+mkdir -p www/lib/js www/lib/pkg-edge
 cp js/*.js www/lib/js/
-cp pkg/tokengate.js pkg/tokengate_bg.wasm www/lib/pkg/
+cp pkg-edge/tokengate.js pkg-edge/tokengate_bg.wasm www/lib/pkg-edge/

@@ -26,7 +26,7 @@ function part(file) {
   if (/^js\/[^/]+\.m?js$/.test(file)) return 'library';
   if (/^(js\/admin|js\/cli|bin)\//.test(file)) return 'cli';
   if (file.startsWith('worker/')) return 'worker';
-  if (file.startsWith('pkg/')) return 'wasm';
+  if (file.startsWith('pkg/') || file.startsWith('pkg-edge/')) return 'wasm';
   return undefined;
 }
 

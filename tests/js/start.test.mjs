@@ -70,7 +70,7 @@ test('npm start serves the worker and the inspector; the printed curl lines do w
   const page = await fetch(`${base}/`);
   assert.equal(page.status, 200);
   assert.match(await page.text(), /tokengate inspector/);
-  assert.equal((await fetch(`${base}/lib/pkg/tokengate_bg.wasm`)).headers.get('content-type'), 'application/wasm');
+  assert.equal((await fetch(`${base}/lib/pkg-edge/tokengate_bg.wasm`)).headers.get('content-type'), 'application/wasm');
 });
 
 test('a revocation made with the CLI takes effect in the running npm start worker within its cache TTL', { timeout: 300_000 }, async () => {

@@ -68,6 +68,30 @@ async function build() {
     const token = await new jose.SignJWT(claims()).setProtectedHeader({ alg, kid: privateJwk.kid, typ: 'JWT' }).sign(key);
     fx.jose[alg] = { publicJwk, token };
   }
+  fx.apiKey = tg.apiKey.create({ name: 'ci', owner: 'user-9', scopes: ['deploy:write'], now: NOW });
+  // What the full module's pure-Rust path decides for each Wycheproof vector, which the edge
+  // module (workerd, Chromium) must match case by case.
+  fx.wycheproofExpected = {};
+  for (const group of fx.wycheproof.testGroups) {
+    let v;
+    try {
+      v = new tg.Validator({ keys: group.public ?? group.private, requireExp: false, maxLifetime: 0, native: false });
+    } catch (e) {
+      v = `keys:${e.code}`;
+    }
+    for (const t of group.tests) {
+      if (typeof v === 'string') {
+        fx.wycheproofExpected[t.tcId] = v;
+        continue;
+      }
+      try {
+        v.validate(t.jws ?? '', { now: NOW });
+        fx.wycheproofExpected[t.tcId] = 'ok';
+      } catch (e) {
+        fx.wycheproofExpected[t.tcId] = e.code ?? `threw ${e.name}`;
+      }
+    }
+  }
   return fx;
 }
 

@@ -7,6 +7,7 @@ import fx from '../../artifacts/fixtures.json';
 
 export default {
   async fetch() {
-    return Response.json(await runAll(cases, { tg, jose, fx }));
+    // The `workerd` entry loads the edge module.
+    return Response.json(await runAll(cases, { tg, jose, fx, edge: true }));
   },
 };

@@ -9,9 +9,10 @@ const root = new URL('../../', import.meta.url);
 
 /** Bundles `entry` (a path from the project root) into artifacts/NAME/index.js; returns its path. */
 export async function bundleWorker(entry, name) {
-  // The bundle keeps `../pkg/tokengate_bg.wasm` as an import, resolved next to artifacts/NAME/.
-  mkdirSync(new URL('artifacts/pkg/', root), { recursive: true });
-  copyFileSync(new URL('pkg/tokengate_bg.wasm', root), new URL('artifacts/pkg/tokengate_bg.wasm', root));
+  // The bundle keeps `../pkg-edge/tokengate_bg.wasm` (the edge module, which the `workerd`
+  // entry loads) as an import, resolved next to artifacts/NAME/.
+  mkdirSync(new URL('artifacts/pkg-edge/', root), { recursive: true });
+  copyFileSync(new URL('pkg-edge/tokengate_bg.wasm', root), new URL('artifacts/pkg-edge/tokengate_bg.wasm', root));
   const outfile = new URL(`artifacts/${name}/index.js`, root).pathname;
   await build({
     entryPoints: [new URL(entry, root).pathname],
