@@ -7,10 +7,10 @@ import { execFile } from 'node:child_process';
 import { Validator } from 'tokengate';
 import { RemoteKeysError, boundedFetch, fetchRemoteKeys, jwksUrl, remoteKeys } from 'tokengate/store';
 import { RESOURCES, faults, signingKey, startIdp } from '../runtime/idp.mjs';
+import { BIN } from '../runtime/helpers.mjs';
 
 const idp = await startIdp([signingKey('ES256', 'e1'), signingKey('RS256', 'r1')]);
 after(() => idp.close());
-const BIN = new URL('../../bin/tokengate.js', import.meta.url).pathname;
 
 function cli(args) {
   return new Promise((resolve) => {

@@ -13,9 +13,9 @@ import * as tg from 'tokengate';
 import { remoteKeys } from 'tokengate/store';
 import { bundleWorker, startWorkerd } from '../runtime/workerd.mjs';
 import { RESOURCES, faults, signingKey, startIdp } from '../runtime/idp.mjs';
+import { clockPast, now, waitFor } from '../runtime/helpers.mjs';
 
 const script = await bundleWorker('worker/index.js', 'oidc');
-const now = () => Math.floor(Date.now() / 1000);
 const cleanup = [];
 after(async () => {
   for (const c of cleanup.reverse()) await c();
@@ -64,15 +64,7 @@ async function worker(idp, extra = {}, persist) {
 }
 
 /** Polls `fn` until it returns a truthy value (a condition, not a sleep), up to `ms`. */
-async function until(fn, ms = 15_000, what = 'condition') {
-  const end = Date.now() + ms;
-  for (;;) {
-    const v = await fn();
-    if (v) return v;
-    if (Date.now() > end) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 50));
-  }
-}
+const until = (fn, ms = 15_000, what = 'condition') => waitFor(fn, { timeout: ms, message: `timed out waiting for ${what}` });
 
 /** The same token with another `kid` in its header (signature no longer matters: kid first). */
 function withKid(token, kid) {
@@ -138,6 +130,7 @@ test('rotation at the provider: a new kid is accepted after one refetch; kid flo
   assert.equal(JSON.parse(Buffer.from(fresh.split('.')[0], 'base64url')).kid, 'e2');
   const before = idp.fetched();
   const res = await w.call(fresh);
+  const refetchedAt = Date.now();
   assert.equal(res.status, 200, JSON.stringify(res.body));
   assert.deepEqual(delta(before, idp.fetched()), { discovery: 1, jwks: 1 }, 'exactly one refetch for the new kid');
   // 200 requests with random kids within the cooldown: no fetch at all (the forced one was spent).
@@ -146,14 +139,15 @@ test('rotation at the provider: a new kid is accepted after one refetch; kid flo
   assert.deepEqual([...new Set(floods.map((f) => f.code))], ['key_not_found']);
   assert.deepEqual(delta(flood, idp.fetched()), { discovery: 0, jwks: 0 }, 'kid flood within the cooldown');
   // After the cooldown, one more forced refetch for the next flood, then none.
-  await new Promise((r) => setTimeout(r, 5100));
+  await clockPast(refetchedAt + 5100); // the kid cooldown (5 s) since that forced refetch
   const flood2 = idp.fetched();
   const second = await Promise.all(Array.from({ length: 50 }, () => w.call(withKid(fresh, crypto.randomUUID()))));
+  const secondAt = Date.now(); // the second flood's forced refetch was before this
   assert.deepEqual([...new Set(second.map((f) => f.code))], ['key_not_found']);
   assert.deepEqual(delta(flood2, idp.fetched()).jwks, 1, 'one forced refetch per cooldown');
   // Removed at the provider: after the refresh the old key's tokens fail.
   idp.rotate([e2, r1]);
-  await new Promise((r) => setTimeout(r, 5100));
+  await clockPast(secondAt + 5100); // the next cooldown
   const unknown = await w.call(withKid(fresh, 'nobody')); // forces the refetch that drops e1
   assert.equal(unknown.code, 'key_not_found');
   assert.equal((await w.call(old)).code, 'key_not_found');
