@@ -118,3 +118,14 @@ test('WorkerConfig declares exactly the configuration fields the core parses, at
   // Every field the completed configuration carries is declared.
   for (const field of Object.keys(tg.workerConfig(config({})))) assert.ok(members('WorkerConfig').includes(field), field);
 });
+
+test("the README's configuration table has a row for every field the core parses", () => {
+  const readme = readFileSync(new URL('../../README.md', import.meta.url), 'utf8');
+  const table = readme.slice(readme.indexOf('### Configuration'), readme.indexOf('**One meaning per value**'));
+  const rows = new Set(
+    [...table.matchAll(/^\| ((?:`[A-Za-z]+`(?:, )?)+) \|/gm)].flatMap((m) => [...m[1].matchAll(/`([^`]+)`/g)].map((x) => x[1])),
+  );
+  const fields = fieldsRefused((f) => tg.workerConfig({ issuers: [{ issuer: 'https://issuer.example', jwks: 'jwks' }], [f]: 1 }));
+  const missing = fields.filter((f) => !rows.has(f));
+  assert.deepEqual(missing, [], 'fields without a row in the README table');
+});
