@@ -106,7 +106,8 @@ fn record_lifecycle() {
             .code(),
         ErrorCode::ApikeyPurged
     );
-    assert!(r.rotate(NOW).is_err());
+    // A key that is no longer active cannot get a new secret.
+    assert_eq!(r.rotate(NOW).unwrap_err().code(), ErrorCode::ApikeyRevoked);
 }
 
 #[test]
@@ -129,14 +130,18 @@ fn expiry_has_a_ceiling() {
         NOW
     )
     .is_ok());
-    assert!(Record::create(
-        NewKey {
-            scopes: vec!["bad scope!".into()],
-            ..spec()
-        },
-        NOW
-    )
-    .is_err());
+    assert_eq!(
+        Record::create(
+            NewKey {
+                scopes: vec!["bad scope!".into()],
+                ..spec()
+            },
+            NOW
+        )
+        .unwrap_err()
+        .code(),
+        ErrorCode::ScopeInvalid
+    );
 }
 
 #[test]

@@ -155,14 +155,15 @@ fn failures_are_kept_only_briefly_and_only_when_intrinsic() {
     bad.push('A');
     let mut c = Cache::new(16, 5);
     let ctx = Context::default();
-    assert!(run(&v, &mut c, &bad, NOW, &ctx).is_err());
+    const BAD: ErrorCode = ErrorCode::SignatureInvalid;
+    assert_eq!(run(&v, &mut c, &bad, NOW, &ctx), Err(BAD));
     assert!(matches!(
         c.get(&hash(&bad)),
         Some((_, Outcome::Invalid { .. }))
     ));
-    assert!(run(&v, &mut c, &bad, NOW + 4, &ctx).is_err());
+    assert_eq!(run(&v, &mut c, &bad, NOW + 4, &ctx), Err(BAD));
     assert_eq!(c.len(), 1);
-    assert!(run(&v, &mut c, &bad, NOW + 5, &ctx).is_err());
+    assert_eq!(run(&v, &mut c, &bad, NOW + 5, &ctx), Err(BAD));
     // A not-yet-valid token is not an intrinsic failure: it is never cached.
     let later = k.mint(&claims_with(&json!({"nbf": NOW + 10}))).unwrap();
     assert_eq!(

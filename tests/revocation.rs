@@ -300,7 +300,12 @@ fn a_snapshot_behind_the_live_entries_is_merged_with_them() {
     assert!(!merged.is_jti_revoked(ISS, "expired"));
     assert_eq!(merged.len(), 3);
     // A document the core cannot read is an error, never an empty list.
-    assert!(effective("{}", &live, "live-listing", NOW).is_err());
+    assert_eq!(
+        effective("{}", &live, "live-listing", NOW)
+            .unwrap_err()
+            .code(),
+        ErrorCode::RevocationInvalid
+    );
 }
 
 #[test]
