@@ -1,34 +1,64 @@
-// Ops/s by repeated timed rounds until the median of the last three rounds is stable.
-const ROUND_MS = 150;
+// How the benchmark measures, in one place (Node and workerd use the same rules):
+// - every contender is warmed with at least WARM_CALLS calls before anything is timed, so V8 has
+//   had the chance to tier its code up (a fresh wasm module starts in Liftoff);
+// - contenders are interleaved round by round (A B C, B C A, C A B, …), so a slow phase of the
+//   machine (another process, a GC, frequency scaling) lands on all of them, not on one;
+// - the figure is the median of the rounds, reported with its spread (max−min over median).
+export const WARM_CALLS = 3000;
+export const ROUNDS = 7;
+const ROUND_MS = 60;
 
-async function round(fn, isAsync) {
-  let n = 0;
+export const median = (xs) => {
+  const s = [...xs].sort((a, b) => a - b);
+  const m = Math.floor(s.length / 2);
+  return s.length % 2 ? s[m] : (s[m - 1] + s[m]) / 2;
+};
+
+/** `{ median, spread }`: spread is (max − min) / median, as a fraction. */
+export function summary(xs) {
+  const m = median(xs);
+  return { median: m, spread: m > 0 ? (Math.max(...xs) - Math.min(...xs)) / m : 0, samples: xs.length };
+}
+
+async function batch(fn, isAsync, n) {
   const start = performance.now();
-  let elapsed = 0;
-  while (elapsed < ROUND_MS) {
-    if (isAsync) for (let i = 0; i < 50; i++) await fn();
-    else for (let i = 0; i < 50; i++) fn();
-    n += 50;
-    elapsed = performance.now() - start;
-  }
-  return (n / elapsed) * 1000;
+  if (isAsync) for (let i = 0; i < n; i++) await fn();
+  else for (let i = 0; i < n; i++) fn();
+  return performance.now() - start;
 }
 
-const median = (xs) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
-
-/** Median ops/s; rounds repeat (5 to 15) until the last three medians agree within 3%. */
-export async function opsPerSecond(fn, { isAsync = false } = {}) {
-  const first = fn();
-  if (isAsync) await first;
-  const rounds = [];
-  const medians = [];
-  while (rounds.length < 15) {
-    rounds.push(await round(fn, isAsync));
-    if (rounds.length >= 3) medians.push(median(rounds));
-    if (rounds.length >= 5) {
-      const last = medians.slice(-3);
-      if ((Math.max(...last) - Math.min(...last)) / median(last) < 0.03) break;
+/**
+ * Interleaved rounds over `contenders` (`[[name, fn, isAsync]]`): each is warmed (≥ WARM_CALLS
+ * calls, and a batch size found that takes about ROUND_MS), then ROUNDS rounds time one batch of
+ * each, the order rotating every round. Returns `{ name: { median, spread, samples } }` in ops/s.
+ */
+export async function interleaved(contenders, { rounds = ROUNDS, onProgress = () => {} } = {}) {
+  const sizes = [];
+  for (const [, fn, isAsync] of contenders) {
+    await batch(fn, isAsync, WARM_CALLS);
+    let n = 64;
+    while ((await batch(fn, isAsync, n)) < ROUND_MS && n < 1 << 22) n *= 2;
+    sizes.push(n);
+  }
+  const rates = contenders.map(() => []);
+  for (let r = 0; r < rounds; r++) {
+    for (let j = 0; j < contenders.length; j++) {
+      const i = (j + r) % contenders.length;
+      const [, fn, isAsync] = contenders[i];
+      const ms = await batch(fn, isAsync, sizes[i]);
+      rates[i].push((sizes[i] / ms) * 1000);
     }
+    onProgress(r + 1, rounds);
   }
-  return median(rounds);
+  return Object.fromEntries(contenders.map(([name], i) => [name, summary(rates[i])]));
 }
+
+/** `12.3k ±4%` */
+export function fmtRate(s) {
+  if (s === undefined) return '–';
+  const n = s.median;
+  const v = n >= 10000 ? `${Math.round(n / 1000)}k` : n >= 1000 ? `${(n / 1000).toFixed(1)}k` : `${Math.round(n)}`;
+  return `${v} ±${Math.round((s.spread * 100) / 2)}%`;
+}
+
+export const ratio = (a, b) => (a === undefined || b === undefined ? '–' : `${(a.median / b.median).toFixed(2)}×`);

@@ -1,7 +1,11 @@
 // `npm run bench`: tokengate (pure wasm, native path, cache) against jose, fast-jwt and
-// jsonwebtoken in one Node process, on the same tokens and keys; then decode speed, wasm size,
-// instantiate time, and the jose comparison inside workerd. Prints markdown tables.
+// jsonwebtoken in one Node process, on the same tokens and keys; then decode speed, both wasm
+// modules' sizes and compile + instantiate time (fresh processes), the jose comparison inside
+// workerd (warm), and cold start: the first 100 / 1,000 / 10,000 validations in fresh workerd
+// isolates. Rules (bench/measure.mjs): ≥ 3k warm-up calls, interleaved rounds, median ± spread.
+// Prints markdown tables.
 import { readFileSync } from 'node:fs';
+import { execFileSync } from 'node:child_process';
 import { gzipSync } from 'node:zlib';
 import { createPublicKey, createSecretKey } from 'node:crypto';
 import os from 'node:os';
@@ -10,12 +14,8 @@ import { createVerifier, createDecoder } from 'fast-jwt';
 import jsonwebtoken from 'jsonwebtoken';
 import * as tg from '../js/node.js';
 import { ALGS, AUD, ISS, SCOPE, hasScope, material } from './setup.mjs';
-import { opsPerSecond } from './measure.mjs';
-import { workerdBench } from './workerd.mjs';
-
-const fmt = (n) =>
-  n === undefined ? '–' : n >= 10000 ? `${Math.round(n / 1000)}k` : n >= 1000 ? `${(n / 1000).toFixed(1)}k` : `${Math.round(n)}`;
-const ratio = (a, b) => (a === undefined || b === undefined ? '–' : `${(a / b).toFixed(2)}×`);
+import { WARM_CALLS, ROUNDS, fmtRate, interleaved, ratio } from './measure.mjs';
+import { coldStart, workerdBench } from './workerd.mjs';
 
 function nodeKey(jwk) {
   return jwk.kty === 'oct' ? createSecretKey(Buffer.from(jwk.k, 'base64url')) : createPublicKey({ key: jwk, format: 'jwk' });
@@ -56,18 +56,18 @@ async function contenders(alg, m) {
 const m = await material();
 const results = {};
 for (const alg of ALGS) {
-  results[alg] = {};
-  for (const [name, fn, isAsync] of await contenders(alg, m[alg])) {
-    results[alg][name] = await opsPerSecond(fn, { isAsync });
-    process.stderr.write(`  ${alg} ${name}: ${fmt(results[alg][name])} ops/s\n`);
-  }
+  process.stderr.write(`  Node ${alg}…\n`);
+  results[alg] = await interleaved(await contenders(alg, m[alg]));
 }
 
 const names = Object.keys(results.HS256);
 const lines = [];
-lines.push(`Machine: ${os.cpus()[0].model}, ${os.cpus().length} cores, Node ${process.version}, ${new Date().toISOString().slice(0, 10)}`);
+const machine = `${os.cpus()[0].model}, ${os.cpus().length} cores, Node ${process.version}, ${new Date().toISOString().slice(0, 10)}`;
+lines.push(`Machine: ${machine}`);
 lines.push('');
-lines.push('Full validation (signature + exp + iss + aud + one scope), ops/s, ratio to jose / to fast-jwt:');
+lines.push(
+  `Node, full validation (signature + exp + iss + aud + one scope), ops/s: median of ${ROUNDS} interleaved rounds ± half their spread, after ${WARM_CALLS} warm-up calls each; ratio to jose / to fast-jwt:`,
+);
 lines.push('');
 lines.push(`| | ${ALGS.join(' | ')} |`);
 lines.push(`|---|${ALGS.map(() => '---').join('|')}|`);
@@ -75,9 +75,9 @@ for (const name of names) {
   const cells = ALGS.map((alg) => {
     const v = results[alg][name];
     if (v === undefined) return '–';
-    if (name === 'jose' || name.startsWith('fast-jwt')) return fmt(v);
+    if (name === 'jose' || name.startsWith('fast-jwt')) return fmtRate(v);
     const vsFj = name.includes('cache') ? results[alg]['fast-jwt cache hit'] : results[alg]['fast-jwt'];
-    return `${fmt(v)} (${ratio(v, results[alg].jose)} / ${ratio(v, vsFj)})`;
+    return `${fmtRate(v)} (${ratio(v, results[alg].jose)} / ${ratio(v, vsFj)})`;
   });
   lines.push(`| ${name} | ${cells.join(' | ')} |`);
 }
@@ -85,43 +85,67 @@ for (const name of names) {
 // Decode only (no signature): what an inspector does.
 const es = m.ES256.token;
 const decode = createDecoder();
-const dec = {
-  'tokengate inspect': await opsPerSecond(() => tg.inspect(es)),
-  'jose decodeJwt': await opsPerSecond(() => jose.decodeJwt(es)),
-  'fast-jwt decoder': await opsPerSecond(() => decode(es)),
-  'jsonwebtoken decode': await opsPerSecond(() => jsonwebtoken.decode(es, { complete: true })),
-};
+const dec = await interleaved([
+  ['tokengate inspect', () => tg.inspect(es)],
+  ['jose decodeJwt', () => jose.decodeJwt(es)],
+  ['fast-jwt decoder', () => decode(es)],
+  ['jsonwebtoken decode', () => jsonwebtoken.decode(es, { complete: true })],
+]);
 lines.push('');
 lines.push('Decode / inspect (ES256 token), ops/s:');
 lines.push('');
 lines.push('| | ops/s |');
 lines.push('|---|---|');
-for (const [k, v] of Object.entries(dec)) lines.push(`| ${k} | ${fmt(v)} |`);
+for (const [k, v] of Object.entries(dec)) lines.push(`| ${k} | ${fmtRate(v)} |`);
 
-// Size and instantiate time.
-const wasmBytes = readFileSync(new URL('../pkg/tokengate_bg.wasm', import.meta.url));
-const inst = [];
-for (let i = 0; i < 7; i++) {
-  const t0 = performance.now();
-  await WebAssembly.instantiate(await WebAssembly.compile(wasmBytes), { './tokengate_bg.js': new Proxy({}, { get: () => () => {} }) });
-  inst.push(performance.now() - t0);
-}
-inst.sort((a, b) => a - b);
+// Size, and compile + instantiate in a fresh Node process each time (V8 caches compiled modules
+// within an isolate, so repeating it in this one would time the cache).
+const COMPILE = `
+const bytes = require('fs').readFileSync(process.argv[1]);
+const stub = new Proxy({}, { get: () => new Proxy({}, { get: () => () => {} }) });
+const t0 = performance.now();
+WebAssembly.instantiate(new WebAssembly.Module(bytes), stub).then(() => console.log(performance.now() - t0));`;
 lines.push('');
-lines.push(
-  `wasm: ${(wasmBytes.length / 1024).toFixed(0)} KiB raw, ${(gzipSync(wasmBytes, { level: 9 }).length / 1024).toFixed(0)} KiB gzipped; compile + instantiate median ${inst[3].toFixed(1)} ms (Node)`,
-);
+lines.push('| module | raw | gzip -9 | compile + instantiate (fresh Node process, median of 7) |');
+lines.push('|---|---|---|---|');
+for (const [name, dir] of [
+  ['full (`pkg/`: Node, CLI)', 'pkg'],
+  ['edge (`pkg-edge/`: workerd, browsers)', 'pkg-edge'],
+]) {
+  const file = new URL(`../${dir}/tokengate_bg.wasm`, import.meta.url).pathname;
+  const bytes = readFileSync(file);
+  const ms = [];
+  for (let i = 0; i < 7; i++) ms.push(Number(execFileSync(process.execPath, ['-e', COMPILE, file], { encoding: 'utf8' })));
+  ms.sort((a, b) => a - b);
+  const kib = (n) => `${(n / 1024).toFixed(0)} KiB`;
+  lines.push(`| ${name} | ${kib(bytes.length)} | ${kib(gzipSync(bytes, { level: 9 }).length)} | ${ms[3].toFixed(1)} ms |`);
+}
 
 // Inside workerd: jose vs tokengate (fast-jwt and jsonwebtoken need Node's crypto).
 lines.push('');
-lines.push('Inside workerd (Miniflare, same machine), ops/s, ratio to jose:');
+lines.push(
+  `Inside workerd (Miniflare, edge module), warm, ops/s: median of ${ROUNDS} interleaved rounds ± half their spread, ratio to jose:`,
+);
 lines.push('');
 const wd = await workerdBench(m);
 lines.push(`| | ${ALGS.join(' | ')} |`);
 lines.push(`|---|${ALGS.map(() => '---').join('|')}|`);
 for (const name of Object.keys(wd.HS256)) {
   lines.push(
-    `| ${name} | ${ALGS.map((a) => (name === 'jose' ? fmt(wd[a][name]) : `${fmt(wd[a][name])} (${ratio(wd[a][name], wd[a].jose)})`)).join(' | ')} |`,
+    `| ${name} | ${ALGS.map((a) => (name === 'jose' ? fmtRate(wd[a][name]) : `${fmtRate(wd[a][name])} (${ratio(wd[a][name], wd[a].jose)})`)).join(' | ')} |`,
   );
+}
+
+// Cold start: fresh isolates.
+const cold = await coldStart(m);
+lines.push('');
+lines.push(
+  `Cold start in workerd: ms for the first 100 / 1,000 / 10,000 validations in a fresh isolate (after its one setup request), median of ${cold.runs} isolates each; tokengate is validateAsync (WebCrypto):`,
+);
+lines.push('');
+lines.push('| | first 100 | first 1,000 | first 10,000 |');
+lines.push('|---|---|---|---|');
+for (const [name, r] of Object.entries(cold.table)) {
+  lines.push(`| ${name} | ${r.map((x) => x.toFixed(0)).join(' | ')} |`);
 }
 console.log(lines.join('\n'));
