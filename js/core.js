@@ -665,6 +665,41 @@ export const lifecycle = {
     const w = jsonText(what, 'revocation_invalid', 'revoked');
     return call(() => wasm.revocationUntil(p, w));
   },
+  /** `{ doc, behind }`: the key set `name` to serve, from its stored snapshot (text or null) and the listed `key:` entries `[{ name, entry }]`. */
+  keySet: (name, stored, listed, opts) => {
+    const { source, now } = bag(opts, 'options');
+    const args = [
+      text(name, 'options_invalid', 'name'),
+      stored === null || stored === undefined ? undefined : text(stored, 'key_invalid', 'key set'),
+      jsonText(listed, 'key_invalid', 'entries'),
+      text(source, 'options_invalid', 'source'),
+      time(now, 'now'),
+    ];
+    return call(() => wasm.keySetEffective(...args));
+  },
+  /** The key-set snapshot of the listed `key:` entries (`{ prevVersion, now, source }`). */
+  buildKeySet: (listed, opts) => {
+    const { prevVersion, now, source } = bag(opts, 'options');
+    const prev = typeof prevVersion === 'number' ? prevVersion : 0;
+    const args = [jsonText(listed, 'key_invalid', 'entries'), prev, time(now, 'now'), text(source, 'options_invalid', 'source')];
+    return call(() => wasm.keySetBuild(...args));
+  },
+  /** The keys of a hand-written key set (stored text) that no listed entry has yet. */
+  adoptableKeys: (name, stored, listed) =>
+    call(() =>
+      wasm.keySetAdoptable(
+        text(name, 'options_invalid', 'name'),
+        text(stored, 'key_invalid', 'key set'),
+        jsonText(listed, 'key_invalid', 'entries'),
+      ),
+    ),
+  /** The grants document from the listed `grant:` entries; `prev` (document or null) keeps its issuer-wide grants. */
+  buildGrants: (listed, prev, opts) => {
+    const { now, source } = bag(opts, 'options');
+    const p = prev === null || prev === undefined ? undefined : jsonText(prev, 'scope_invalid', 'grants document');
+    const args = [jsonText(listed, 'scope_invalid', 'entries'), p, time(now, 'now'), text(source, 'options_invalid', 'source')];
+    return call(() => wasm.grantsBuild(...args));
+  },
   /** The list metadata for an audit record: the record when it fits in KV metadata, else a summary. */
   auditMetadata: (record) => JSON.parse(call(() => wasm.auditMetadata(jsonText(record, 'options_invalid', 'audit record')))),
   /** `{ value, metadata }` (JSON texts) to store for one revocation entry. */

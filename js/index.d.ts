@@ -276,7 +276,36 @@ export const lifecycle: {
   nextVersion(prev: number | undefined, now?: number): number;
   checkApiKeyRecord(record: ApiKeyRecord | string): void;
   auditMetadata(record: { [field: string]: Json }): { [field: string]: Json };
+  keySet(
+    name: string,
+    stored: string | null,
+    listed: { name: string; entry: Json }[],
+    opts: { source: string; now?: number },
+  ): { doc: KeySetDocumentJson; behind: boolean };
+  buildKeySet(listed: { name: string; entry: Json }[], opts: { prevVersion?: number; now?: number; source: string }): KeySetDocumentJson;
+  adoptableKeys(name: string, stored: string, listed: { name: string; entry: Json }[]): KeyEntry[];
+  buildGrants(
+    listed: { name: string; entry: Json }[],
+    prev: { [field: string]: Json } | string | null,
+    opts: { now?: number; source: string },
+  ): {
+    schema: 1;
+    version: number;
+    generated_at: number;
+    source: string;
+    issuers: { [iss: string]: string };
+    tenants: { [tenant: string]: { [module: string]: string[] } };
+  };
 };
+
+/** A published key set (`jwks:<name>` in KV). */
+export interface KeySetDocumentJson {
+  schema: 1;
+  version: number;
+  generated_at?: number;
+  source?: string;
+  keys: KeyEntry[];
+}
 /** Checks granted scopes (wildcards allowed); returns them de-duplicated. */
 export function parseScopes(scopes: Scopes): string[];
 

@@ -154,58 +154,20 @@ export async function readRevocations(kv, { now = Math.floor(Date.now() / 1000) 
  * hand (no `source`) keeps the keys no entry has until they are adopted.
  */
 export async function readJwks(kv, name, { now = Math.floor(Date.now() / 1000) } = {}) {
-  const { doc, error } = await readDoc(kv, name);
+  const { text, error } = await readDoc(kv, name);
   if (error) throw new Error(error);
-  if (doc !== null && (doc?.schema !== 1 || !Array.isArray(doc.keys)))
-    throw new Error(`KV key "${name}" must be {"schema":1,"version":N,"keys":[...]}`);
   const listed = await listAll(kv, PREFIX.key(name));
-  if (doc === null && listed.length === 0) throw new Error(`KV key "${name}" is missing`);
-  const source = digestOf(listed);
-  if (doc !== null && doc.source === source) return { doc, behind: false };
-  const built = buildJwks(listed, doc, now, source);
-  built.version = doc?.version ?? 0;
-  if (doc !== null && doc.source === undefined) {
-    const have = new Set(built.keys.map((k) => k.jwk.kid));
-    built.keys = [...doc.keys.filter((k) => !have.has(k?.jwk?.kid)), ...built.keys];
-  }
-  return { doc: built, behind: true };
+  return lifecycle.keySet(name, text, named(listed), { source: digestOf(listed), now });
 }
 
-/** Published key set builder: every stored key (active and retired), oldest first. */
-export function buildJwks(listed, prev, now, source) {
-  const keys = listed.map((k) => {
-    // The core checks each entry (status, times, a public JWK with kid).
-    try {
-      return rotation.entry(k.metadata ?? null);
-    } catch (e) {
-      throw new Error(`key entry "${k.name}" is invalid: ${e.message}`);
-    }
-  });
-  keys.sort((a, b) => a.created_at - b.created_at || a.jwk.kid.localeCompare(b.jwk.kid));
-  return { schema: 1, version: lifecycle.nextVersion(prev?.version, now), generated_at: now, source, keys };
-}
+/** Listed KV entries as the core reads them: `[{ name, entry }]`, `entry` their metadata. */
+const named = (listed) => listed.map((k) => ({ name: k.name, entry: k.metadata ?? null }));
 
-/** Grants builder: `tenants[tenant][module]` = granted scopes (seed 003's per-module grants). */
-export function buildGrants(listed, prev, now, source) {
-  const tenants = {};
-  for (const k of listed) {
-    const m = k.metadata;
-    if (!m || ![m.tenant, m.module, m.scope].every((s) => typeof s === 'string' && s.length > 0))
-      throw new Error(`grant entry "${k.name}" is invalid: needs {tenant, module, scope}`);
-    const scopes = ((tenants[m.tenant] ??= {})[m.module] ??= []);
-    if (!scopes.includes(m.scope)) scopes.push(m.scope);
-  }
-  for (const modules of Object.values(tenants)) for (const scopes of Object.values(modules)) scopes.sort();
-  // Issuer-wide grants written by hand are kept; the CLI manages tenant grants.
-  return {
-    schema: 1,
-    version: lifecycle.nextVersion(prev?.version, now),
-    generated_at: now,
-    source,
-    issuers: prev?.issuers ?? {},
-    tenants,
-  };
-}
+/** Published key set builder (the core's): every stored key, active and retired, oldest first. */
+export const buildJwks = (listed, prev, now, source) => lifecycle.buildKeySet(named(listed), { prevVersion: prev?.version, now, source });
+
+/** Grants builder (the core's): `tenants[tenant][module]` = granted scopes; hand-written issuer grants kept. */
+export const buildGrants = (listed, prev, now, source) => lifecycle.buildGrants(named(listed), prev, { now, source });
 
 /**
  * The core's lifecycle plan for stored key entries (what is due, beyond the cap, too old,
@@ -256,19 +218,11 @@ export const compactGrants = (kv) => converge(kv, { key: GRANTS, prefix: PREFIX.
  * older version) become entries first, so the first compaction does not drop them.
  */
 export async function adoptJwks(kv, jwks) {
-  const { doc } = await readDoc(kv, jwks);
-  if (!doc || doc.source !== undefined || !Array.isArray(doc.keys)) return 0;
-  const listed = await listAll(kv, PREFIX.key(jwks));
-  const have = new Set(listed.map((k) => k.metadata?.jwk?.kid));
-  let n = 0;
-  for (const k of doc.keys) {
-    if (!k?.jwk?.kid || have.has(k.jwk.kid)) continue;
-    const meta = { status: k.status ?? 'active', created_at: k.created_at ?? 0, jwk: k.jwk };
-    if (k.retired_at !== undefined) meta.retired_at = k.retired_at;
-    await kv.put(`${PREFIX.key(jwks)}${k.jwk.kid}`, JSON.stringify(meta), { metadata: meta });
-    n++;
-  }
-  return n;
+  const { doc, text } = await readDoc(kv, jwks);
+  if (!doc) return 0;
+  const adopt = lifecycle.adoptableKeys(jwks, text, named(await listAll(kv, PREFIX.key(jwks))));
+  for (const meta of adopt) await kv.put(`${PREFIX.key(jwks)}${meta.jwk.kid}`, JSON.stringify(meta), { metadata: meta });
+  return adopt.length;
 }
 
 /**

@@ -44,6 +44,7 @@ pub use policy::route::{Decision, Router};
 pub use policy::scope::{Requirement, ScopeSet};
 pub use store::audit::audit_metadata;
 pub use store::grants::Grants;
+pub use store::published::{KeySetDocument, Listed};
 pub use store::revocation::RevocationList;
 pub use store::rotation::{KeyEntry, Plan, Schedule};
 pub use verify::{verify_jws, Cached, Context, Prepared, Validator};

@@ -5,5 +5,6 @@
 pub(crate) mod audit;
 pub(crate) mod grants;
 pub(crate) mod keyset;
+pub(crate) mod published;
 pub(crate) mod revocation;
 pub(crate) mod rotation;

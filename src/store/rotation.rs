@@ -49,6 +49,12 @@ impl KeyEntry {
         Ok(e)
     }
 
+    /// `entry` once it passes the same checks as a parsed one.
+    pub(crate) fn checked(self) -> Result<KeyEntry> {
+        self.check()?;
+        Ok(self)
+    }
+
     fn check(&self) -> Result<()> {
         let kid = self.kid();
         if kid.is_empty() {

@@ -57,6 +57,96 @@ struct NamedEntry {
     entry: serde_json::Value,
 }
 
+/// What to store for one revocation entry: `{value, metadata}` (JSON texts; see
+/// `Entry::stored_form`).
+#[wasm_bindgen(js_name = revocationStoredForm)]
+pub fn revocation_stored_form(json: &str) -> Result<JsValue, JsValue> {
+    let (e, _) = tokengate::revocation::Entry::parse(json).map_err(|e| revocation_js_error(&e))?;
+    let (value, metadata) = e.stored_form();
+    let o = js_sys::Object::new();
+    set(&o, "value", value.into());
+    set(&o, "metadata", metadata.into());
+    Ok(o.into())
+}
+
+/// The key set a reader uses (`{doc, behind}`): the stored snapshot (JSON text or undefined)
+/// when its `source` covers the listed `key:` entries (`[{name, entry}]`), else rebuilt from them.
+#[wasm_bindgen(js_name = keySetEffective)]
+pub fn key_set_effective(
+    name: &str,
+    stored: Option<String>,
+    listed: &str,
+    source: &str,
+    now: f64,
+) -> Result<JsValue, JsValue> {
+    let listed = listed_entries(listed)?;
+    let (doc, behind) = tokengate::KeySetDocument::effective(
+        name,
+        stored.as_deref(),
+        &listed,
+        source,
+        now_secs(now),
+    )
+    .map_err(|e| js_error(&e, ""))?;
+    to_js(&serde_json::json!({ "doc": doc, "behind": behind }))
+}
+
+/// The key-set snapshot of the listed `key:` entries, the version after `prevVersion`.
+#[wasm_bindgen(js_name = keySetBuild)]
+pub fn key_set_build(
+    listed: &str,
+    prev_version: f64,
+    now: f64,
+    source: &str,
+) -> Result<JsValue, JsValue> {
+    let listed = listed_entries(listed)?;
+    let prev = if prev_version.is_finite() && prev_version > 0.0 {
+        prev_version as u64
+    } else {
+        0
+    };
+    let doc = tokengate::KeySetDocument::build(&listed, prev, now_secs(now), source)
+        .map_err(|e| js_error(&e, ""))?;
+    to_js(&doc)
+}
+
+/// The keys of a hand-written key set no listed entry has (to store as entries first).
+#[wasm_bindgen(js_name = keySetAdoptable)]
+pub fn key_set_adoptable(name: &str, stored: &str, listed: &str) -> Result<JsValue, JsValue> {
+    let listed = listed_entries(listed)?;
+    let keys = tokengate::KeySetDocument::adoptable(name, stored, &listed)
+        .map_err(|e| js_error(&e, ""))?;
+    to_js(&keys)
+}
+
+/// The grants document from the listed `grant:` entries, keeping `prev`'s issuer-wide grants.
+#[wasm_bindgen(js_name = grantsBuild)]
+pub fn grants_build(
+    listed: &str,
+    prev: Option<String>,
+    now: f64,
+    source: &str,
+) -> Result<JsValue, JsValue> {
+    let listed = listed_entries(listed)?;
+    let prev = prev
+        .as_deref()
+        .map(tokengate::Grants::from_json)
+        .transpose()
+        .map_err(|e| js_error(&e, ""))?;
+    let doc = tokengate::Grants::build(&listed, prev.as_ref(), now_secs(now), source)
+        .map_err(|e| js_error(&e, ""))?;
+    to_js(&doc)
+}
+
+fn listed_entries(listed: &str) -> Result<Vec<tokengate::Listed>, JsValue> {
+    serde_json::from_str(listed).map_err(|e| {
+        js_error(
+            &Error::new(ErrorCode::OptionsInvalid, format!("listed entries: {e}")),
+            "",
+        )
+    })
+}
+
 /// The compacted list from every stored entry (`[{name, entry}]`), recording `source`.
 #[wasm_bindgen(js_name = revocationSnapshot)]
 pub fn revocation_snapshot(

@@ -128,18 +128,6 @@ pub fn apikey_create(
     Ok(o.into())
 }
 
-/// What to store for one revocation entry: `{value, metadata}` (JSON texts; see
-/// `Entry::stored_form`).
-#[wasm_bindgen(js_name = revocationStoredForm)]
-pub fn revocation_stored_form(json: &str) -> Result<JsValue, JsValue> {
-    let (e, _) = tokengate::revocation::Entry::parse(json).map_err(|e| revocation_js_error(&e))?;
-    let (value, metadata) = e.stored_form();
-    let o = js_sys::Object::new();
-    set(&o, "value", value.into());
-    set(&o, "metadata", metadata.into());
-    Ok(o.into())
-}
-
 /// An issuer's time limits (its policy options as the worker passes them): `{leeway,
 /// maxLifetime (null: no cap), keyGrace (null: never), mintTtl, mintTtlCap}`.
 #[wasm_bindgen(js_name = issuerLifetimes)]

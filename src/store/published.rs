@@ -1,0 +1,272 @@
+//! The documents the lifecycle commands publish from their entries: the key set (`jwks:<name>`,
+//! from `key:<name>:<kid>` entries) and the grants document (`grants`, from
+//! `grant:<tenant>/<module>/<scope>` entries). Building, reading and adopting them is decided here,
+//! so the worker, its cron and the CLI agree on what a document holds.
+
+use crate::error::printable;
+use crate::error::{Error, ErrorCode, Result};
+use crate::policy::scope::ScopeSet;
+use crate::store::grants::Grants;
+use crate::store::revocation::next_version;
+use crate::store::rotation::{KeyEntry, Status};
+use serde::{Deserialize, Serialize};
+use serde_json::{Map, Value};
+use std::collections::{BTreeMap, HashSet};
+
+/// One listed KV entry: its name and metadata (`None` when it has none).
+#[derive(Debug, Clone, Deserialize)]
+pub struct Listed {
+    pub name: String,
+    #[serde(default)]
+    pub entry: Option<Value>,
+}
+
+/// The published key set: every stored key, active and retired, oldest first.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct KeySetDocument {
+    pub schema: u32,
+    #[serde(default)]
+    pub version: u64,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub generated_at: Option<i64>,
+    /// The digest of the entries it was built from; absent in a document written by hand.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub source: Option<String>,
+    pub keys: Vec<KeyEntry>,
+}
+
+/// A key as a hand-written document may hold it: status and creation time may be left out.
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct HandWritten {
+    #[serde(default)]
+    status: Option<Status>,
+    #[serde(default)]
+    created_at: Option<i64>,
+    #[serde(default)]
+    retired_at: Option<i64>,
+    jwk: Map<String, Value>,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct Wire {
+    schema: u32,
+    #[serde(default)]
+    version: u64,
+    #[serde(default)]
+    generated_at: Option<i64>,
+    #[serde(default)]
+    source: Option<String>,
+    keys: Vec<HandWritten>,
+}
+
+fn key_invalid(message: String) -> Error {
+    Error::new(ErrorCode::KeyInvalid, message)
+}
+
+impl KeySetDocument {
+    /// Parses and checks a stored key set: schema 1, every key a public JWK with a `kid` (a key
+    /// written by hand without `status`/`created_at` is active, created at 0), no `kid` twice.
+    pub fn from_json(name: &str, text: &str) -> Result<KeySetDocument> {
+        let shape = || {
+            format!(
+                "KV key \"{}\" must be {{\"schema\":1,\"version\":N,\"keys\":[{{status, created_at, jwk}}]}}",
+                printable(name)
+            )
+        };
+        let wire: Wire =
+            serde_json::from_str(text).map_err(|e| key_invalid(format!("{}: {e}", shape())))?;
+        if wire.schema != 1 {
+            return Err(key_invalid(shape()));
+        }
+        let mut keys = Vec::with_capacity(wire.keys.len());
+        let mut seen = HashSet::new();
+        for k in wire.keys {
+            let entry = KeyEntry::checked(KeyEntry {
+                status: k.status.unwrap_or(Status::Active),
+                created_at: k.created_at.unwrap_or(0),
+                retired_at: k.retired_at,
+                jwk: k.jwk,
+            })?;
+            if !seen.insert(entry.kid().to_owned()) {
+                return Err(key_invalid(format!(
+                    "KV key \"{}\" has two keys with kid \"{}\"",
+                    printable(name),
+                    printable(entry.kid())
+                )));
+            }
+            keys.push(entry);
+        }
+        Ok(KeySetDocument {
+            schema: 1,
+            version: wire.version,
+            generated_at: wire.generated_at,
+            source: wire.source,
+            keys,
+        })
+    }
+
+    /// The snapshot of the listed entries: each checked, oldest first (then by `kid`), the next
+    /// version after `prev_version`, recording `source`.
+    pub fn build(
+        listed: &[Listed],
+        prev_version: u64,
+        now: i64,
+        source: &str,
+    ) -> Result<KeySetDocument> {
+        let mut keys = listed
+            .iter()
+            .map(|l| {
+                let text = l.entry.as_ref().unwrap_or(&Value::Null).to_string();
+                KeyEntry::from_json(&text).map_err(|e| {
+                    key_invalid(format!(
+                        "key entry \"{}\" is invalid: {}",
+                        printable(&l.name),
+                        e.message()
+                    ))
+                })
+            })
+            .collect::<Result<Vec<_>>>()?;
+        keys.sort_by(|a, b| {
+            a.created_at
+                .cmp(&b.created_at)
+                .then_with(|| a.kid().cmp(b.kid()))
+        });
+        Ok(KeySetDocument {
+            schema: 1,
+            version: next_version(prev_version, now),
+            generated_at: Some(now),
+            source: Some(source.to_owned()),
+            keys,
+        })
+    }
+
+    /// The key set a reader uses, and whether the stored document is behind its entries. The
+    /// stored snapshot is trusted only when its `source` is the digest of the live listing;
+    /// otherwise the set is rebuilt from the entries alone, so a key whose entry was removed is
+    /// never served from an older snapshot. A document written by hand (no `source`) keeps the
+    /// keys no entry has until they are adopted.
+    pub fn effective(
+        name: &str,
+        stored: Option<&str>,
+        listed: &[Listed],
+        source: &str,
+        now: i64,
+    ) -> Result<(KeySetDocument, bool)> {
+        let doc = stored
+            .map(|t| KeySetDocument::from_json(name, t))
+            .transpose()?;
+        if doc.is_none() && listed.is_empty() {
+            return Err(key_invalid(format!(
+                "KV key \"{}\" is missing",
+                printable(name)
+            )));
+        }
+        if let Some(d) = &doc {
+            if d.source.as_deref() == Some(source) {
+                return Ok((d.clone(), false));
+            }
+        }
+        let mut built = KeySetDocument::build(listed, 0, now, source)?;
+        built.version = doc.as_ref().map_or(0, |d| d.version);
+        if let Some(d) = doc.filter(|d| d.source.is_none()) {
+            let have: HashSet<String> = built.keys.iter().map(|k| k.kid().to_owned()).collect();
+            let mut keys: Vec<KeyEntry> = d
+                .keys
+                .into_iter()
+                .filter(|k| !have.contains(k.kid()))
+                .collect();
+            keys.append(&mut built.keys);
+            built.keys = keys;
+        }
+        Ok((built, true))
+    }
+
+    /// The keys of a hand-written document (no `source`) that no listed entry has: what becomes
+    /// an entry before the first compaction, so nothing in it is dropped. A document with
+    /// `source` is never adopted back (a key missing from the entries was removed).
+    pub fn adoptable(name: &str, stored: &str, listed: &[Listed]) -> Result<Vec<KeyEntry>> {
+        let doc = KeySetDocument::from_json(name, stored)?;
+        if doc.source.is_some() {
+            return Ok(Vec::new());
+        }
+        let have: HashSet<&str> = listed
+            .iter()
+            .filter_map(|l| l.entry.as_ref()?.get("jwk")?.get("kid")?.as_str())
+            .collect();
+        Ok(doc
+            .keys
+            .into_iter()
+            .filter(|k| !have.contains(k.kid()))
+            .collect())
+    }
+}
+
+/// A grant entry's metadata: one scope for one tenant's module.
+#[derive(Deserialize)]
+struct GrantEntry {
+    tenant: String,
+    module: String,
+    scope: String,
+}
+
+impl Grants {
+    /// The grants document from its entries: `tenants[tenant][module]` = the granted scopes,
+    /// sorted, each once; issuer-wide grants (written by hand) kept from `prev`.
+    pub fn build(
+        listed: &[Listed],
+        prev: Option<&Grants>,
+        now: i64,
+        source: &str,
+    ) -> Result<Grants> {
+        let mut tenants: BTreeMap<String, BTreeMap<String, Vec<String>>> = BTreeMap::new();
+        for l in listed {
+            let bad = || {
+                Error::new(
+                    ErrorCode::ScopeInvalid,
+                    format!(
+                        "grant entry \"{}\" is invalid: needs {{tenant, module, scope}}",
+                        printable(&l.name)
+                    ),
+                )
+            };
+            let g: GrantEntry = l
+                .entry
+                .clone()
+                .and_then(|v| serde_json::from_value(v).ok())
+                .ok_or_else(bad)?;
+            if g.tenant.is_empty() || g.module.is_empty() || g.scope.is_empty() {
+                return Err(bad());
+            }
+            ScopeSet::new(std::slice::from_ref(&g.scope)).map_err(|e| {
+                Error::new(
+                    ErrorCode::ScopeInvalid,
+                    format!("grant entry \"{}\": {}", printable(&l.name), e.message()),
+                )
+            })?;
+            let scopes = tenants
+                .entry(g.tenant)
+                .or_default()
+                .entry(g.module)
+                .or_default();
+            if !scopes.contains(&g.scope) {
+                scopes.push(g.scope);
+            }
+        }
+        for modules in tenants.values_mut() {
+            for scopes in modules.values_mut() {
+                scopes.sort();
+            }
+        }
+        Ok(Grants {
+            schema: 1,
+            version: next_version(prev.map_or(0, |p| p.version), now),
+            generated_at: Some(now),
+            source: Some(source.to_owned()),
+            issuers: prev.map(|p| p.issuers.clone()).unwrap_or_default(),
+            tenants,
+        })
+    }
+}
