@@ -15,3 +15,33 @@ export function launch() {
     ],
   });
 }
+
+/**
+ * A persistent context with an unpacked extension loaded (`dir`, absolute) and, with `devtools`,
+ * DevTools opened for every tab (so the extension's devtools page runs, headless too). Returns
+ * `{ context, id }`: id is the extension's, derived from its path as Chromium does for unpacked
+ * extensions (SHA-256 of the path, first 32 hex digits written a–p).
+ */
+export async function launchWithExtension(dir, { devtools = false } = {}) {
+  const { createHash } = await import('node:crypto');
+  const id = [...createHash('sha256').update(dir).digest('hex').slice(0, 32)]
+    .map((c) => String.fromCharCode(97 + parseInt(c, 16)))
+    .join('');
+  const context = await chromium.launchPersistentContext('', {
+    executablePath: process.env.CHROMIUM_PATH ?? '/usr/bin/chromium',
+    headless: true,
+    args: [
+      '--no-sandbox',
+      '--disable-gpu',
+      '--disable-quic',
+      '--no-first-run',
+      '--disable-background-networking',
+      '--disable-component-update',
+      '--disable-sync',
+      `--disable-extensions-except=${dir}`,
+      `--load-extension=${dir}`,
+      ...(devtools ? ['--auto-open-devtools-for-tabs'] : []),
+    ],
+  });
+  return { context, id };
+}

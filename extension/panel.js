@@ -1,0 +1,218 @@
+// The "tokengate" DevTools panel: lists the credentials the inspected page sent (relayed by
+// devtools.js), inspects the selected one with the inspector's components and the same wasm
+// core, and shows what a tokengate worker with the loaded configuration would answer.
+// Opened outside DevTools (a tab on panel.html) it listens to every DevTools page of this
+// extension, which is how the tests drive it.
+import { inspect } from './lib/js/browser.js';
+import { el, colouredToken, copyButton, renderInspection, relative, redacted } from './components.js';
+import { candidates } from './capture.js';
+import { Gate } from './verdict.js';
+
+const $ = (id) => document.getElementById(id);
+const tabId = globalThis.chrome?.devtools?.inspectedWindow?.tabId ?? '*';
+const groups = new Map(); // "source\nvalue\nmethod\nurl" -> { cred, requests: [], verdicts: [] }
+let gate = null;
+let selected = null;
+const PINS = 'tokengate:pinned';
+
+const redact = () => $('redact').checked;
+const shown = (v) => (redact() ? redacted(v) : v);
+const pathOf = (u) => {
+  try {
+    const x = new URL(u);
+    return `${x.host}${x.pathname}${x.search ? '?…' : ''}`;
+  } catch {
+    return u;
+  }
+};
+
+function verdictText(v) {
+  if (!v) return gate ? '…' : '';
+  if (v.status === null) return '?';
+  return v.status === 200 ? '200' : `${v.status} ${v.code}`;
+}
+
+async function add(request, { pinned = false } = {}) {
+  for (const c of candidates({ request })) {
+    const key = `${c.source}\n${c.value}\n${request.method}\n${request.url}`;
+    let g = groups.get(key);
+    if (!g) {
+      const r = inspect(c.value);
+      g = { key, cred: c, r, requests: [], verdict: null, pinned };
+      groups.set(key, g);
+    }
+    g.requests.push(request);
+    if (gate) g.verdict = await gate.decide(request);
+  }
+  renderList();
+}
+
+function renderList() {
+  const body = $('list').tBodies[0];
+  body.replaceChildren();
+  for (const g of groups.values()) {
+    const last = g.requests.at(-1);
+    const r = g.r;
+    const v = g.verdict;
+    const tr = el(
+      'tr',
+      { tabindex: '0', 'aria-selected': String(g === selected), 'data-key': g.key, 'data-verdict': v?.status ?? '' },
+      el('td', { class: 'method', text: last.method }),
+      el('td', { class: 'url', title: redact() ? '' : last.url, text: pathOf(last.url) }),
+      el('td', { class: 'status', text: String(last.status) }),
+      el(
+        'td',
+        { class: 'source', text: g.cred.source },
+        g.requests.length > 1 ? el('span', { class: 'dup', text: ` ×${g.requests.length}` }) : null,
+      ),
+      el('td', { class: 'kind', text: r.kind === 'jwt' ? `JWT ${r.alg ?? ''}` : r.kind }),
+      el('td', { class: 'sub', text: r.claims?.sub === undefined ? '' : redact() ? '•••' : String(r.claims.sub) }),
+      el('td', {
+        class: 'exp',
+        text:
+          typeof r.expiresIn === 'number'
+            ? r.expiresIn >= 0
+              ? `expires ${relative(r.expiresIn)}`
+              : `expired ${relative(r.expiresIn)}`
+            : '',
+      }),
+      el('td', {
+        class: `verdict ${v ? (v.status === null ? 'unknown' : `s${v.status}`) : ''}`,
+        title: v?.note ?? v?.message ?? '',
+        text: verdictText(v),
+      }),
+    );
+    tr.addEventListener('click', () => select(g));
+    tr.addEventListener('keydown', (e) => e.key === 'Enter' && select(g));
+    body.append(tr);
+  }
+  $('empty').hidden = groups.size > 0;
+  $('count').textContent = groups.size ? `${groups.size} credential${groups.size > 1 ? 's' : ''}` : '';
+  if (selected) renderDetail();
+}
+
+function select(g) {
+  selected = g;
+  renderList();
+}
+
+function renderDetail() {
+  const g = selected;
+  $('detail').hidden = false;
+  const value = g.cred.value;
+  const pins = new Set(JSON.parse(localStorage.getItem(PINS) ?? '[]').map((p) => p.key));
+  const pin = el('button', { type: 'button', id: 'pin', text: pins.has(g.key) ? 'Unpin' : 'Pin (keep in this browser)' });
+  pin.addEventListener('click', () => togglePin(g));
+  $('token-view').replaceChildren(
+    el('h2', {
+      text: `${g.cred.source} on ${g.requests.at(-1).method} ${redact() ? pathOf(g.requests.at(-1).url) : g.requests.at(-1).url}`,
+    }),
+    colouredToken(value, { redact: redact() }),
+    redact() ? null : copyButton('token', () => value),
+    pin,
+  );
+  const v = g.verdict;
+  const box = $('verdicts');
+  box.replaceChildren();
+  if (v) {
+    box.append(
+      el('h2', { text: 'What the worker would answer' }),
+      el(
+        'ul',
+        {},
+        el(
+          'li',
+          { id: 'verdict-status' },
+          el('strong', { text: v.status === null ? 'undecided here' : `HTTP ${v.status}` }),
+          v.code ? ` ${v.code}: ${v.message}` : '',
+        ),
+        el('li', {
+          text: `Route: ${v.route === null || v.route === undefined ? 'none' : JSON.stringify(v.route)}; scope required: ${v.required ?? 'none'}`,
+        }),
+        v.wwwAuthenticate ? el('li', {}, el('code', { id: 'verdict-www', text: `WWW-Authenticate: ${v.wwwAuthenticate}` })) : null,
+        v.note ? el('li', { class: 'when', text: v.note }) : null,
+      ),
+    );
+  }
+  if (redact()) {
+    for (const id of ['summary', 'timeline', 'parts', 'lints', 'scopes']) $(id).replaceChildren();
+    $('parts').append(el('p', { class: 'when', text: 'Redacted: turn off Redact to see the decoded token.' }));
+    renderInspection({ summary: $('summary'), timeline: $('timeline') }, value);
+  } else
+    renderInspection({ summary: $('summary'), timeline: $('timeline'), parts: $('parts'), lints: $('lints'), scopes: $('scopes') }, value);
+}
+
+function togglePin(g) {
+  const pins = JSON.parse(localStorage.getItem(PINS) ?? '[]');
+  const i = pins.findIndex((p) => p.key === g.key);
+  if (i >= 0) pins.splice(i, 1);
+  else pins.push({ key: g.key, requests: g.requests });
+  localStorage.setItem(PINS, JSON.stringify(pins));
+  renderDetail();
+}
+
+async function loadConfig() {
+  const out = $('config-status');
+  try {
+    gate = new Gate($('config').value, $('keys').value.trim() || null);
+    out.className = 'ok';
+    out.textContent = `Loaded: ${gate.config.issuers.length} issuer(s), ${gate.config.routes.length} route(s).`;
+  } catch (e) {
+    gate = null;
+    out.className = 'error';
+    out.textContent = `${e.code ?? 'error'}: ${e.message}`;
+  }
+  await redecide();
+}
+
+async function redecide() {
+  for (const g of groups.values()) g.verdict = gate ? await gate.decide(g.requests.at(-1)) : null;
+  renderList();
+}
+
+async function fetchKeys() {
+  const out = $('config-status');
+  if (!gate) await loadConfig();
+  if (!gate) return;
+  const remote = gate.config.issuers.filter((i) => i.jwksUri !== undefined || i.discovery);
+  if (!remote.length) {
+    out.textContent = 'No issuer has jwksUri or discovery: paste its keys.';
+    return;
+  }
+  // Host access is asked for at the click, for exactly the issuers' origins.
+  const origins = remote.map((i) => `${new URL(i.jwksUri ?? i.issuer).origin}/*`);
+  if (chrome.permissions && !(await chrome.permissions.request({ origins }).catch(() => false))) {
+    out.textContent = 'Not fetched: host access was not granted.';
+    return;
+  }
+  const done = [];
+  for (const i of remote) {
+    try {
+      done.push(await gate.fetchKeys(i));
+    } catch (e) {
+      done.push(`${i.issuer}: ${e.message}`);
+    }
+  }
+  out.textContent = `Keys: ${done.join('; ')}`;
+  await redecide();
+}
+
+$('load-config').addEventListener('click', loadConfig);
+$('fetch-keys').addEventListener('click', fetchKeys);
+$('redact').addEventListener('change', renderList);
+$('clear').addEventListener('click', () => {
+  groups.clear();
+  selected = null;
+  $('detail').hidden = true;
+  chrome.runtime.sendMessage({ type: 'tokengate:clear', tabId }).catch(() => {});
+  renderList();
+});
+
+chrome.runtime.onMessage.addListener((msg) => {
+  if (msg?.type === 'tokengate:request' && (tabId === '*' || msg.tabId === tabId)) add(msg.request);
+});
+for (const p of JSON.parse(localStorage.getItem(PINS) ?? '[]')) for (const r of p.requests) await add(r, { pinned: true });
+const hello = await chrome.runtime.sendMessage({ type: 'tokengate:hello', tabId }).catch(() => null);
+for (const r of hello?.requests ?? []) await add(r);
+renderList();
+document.body.dataset.ready = 'true';

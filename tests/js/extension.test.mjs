@@ -1,0 +1,203 @@
+// The DevTools extension in headless Chromium, loaded unpacked from dist/extension/ (built by
+// `npm run build:extension`). DevTools opens for every tab (--auto-open-devtools-for-tabs), so the
+// extension's devtools page captures the test page's requests through chrome.devtools.network,
+// as for a person; the panel's own page is opened in a tab (DevTools' UI cannot be driven
+// headless) and receives the same relayed requests. A test page on 127.0.0.1 sends a JWT, an API
+// key and a cookie; the panel lists them and, with a worker configuration loaded, shows what the
+// worker would answer. Every request the browser makes is recorded: none may leave 127.0.0.1.
+import { test, before, after } from 'node:test';
+import assert from 'node:assert/strict';
+import { execFileSync } from 'node:child_process';
+import { mkdirSync, copyFileSync, existsSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
+import * as tg from 'tokengate';
+import { launchWithExtension } from '../runtime/chromium.mjs';
+import { listen, now, waitFor } from '../runtime/helpers.mjs';
+
+const root = fileURLToPath(new URL('../../', import.meta.url));
+const shots = `${root}artifacts/screenshots`;
+mkdirSync(shots, { recursive: true });
+execFileSync('bash', ['scripts/extension.sh'], { cwd: root });
+const extDir = `${root}dist/extension`;
+
+const ISS = 'https://auth.example';
+const key = tg.generateKey('ES256', { kid: 'es-1' });
+const t = now();
+const mint = (extra = {}) =>
+  tg.mint(key, {
+    iss: ISS,
+    aud: 'api',
+    sub: 'user-1',
+    iat: t - 60,
+    exp: t + 3240,
+    jti: `j-${Math.random()}`,
+    scope: 'users:read',
+    ...extra,
+  });
+const good = mint();
+const expired = mint({ sub: 'user-old', iat: t - 7200, exp: t - 3600 });
+const cookieToken = mint({ sub: 'cookie-user' });
+const apiKey = tg.apiKey.generate();
+const CONFIG = {
+  issuers: [{ issuer: ISS, audience: 'api', jwks: 'main' }],
+  credentials: { cookie: 'tg_session', apiKeyHeader: 'X-API-Key' },
+  routes: [
+    { method: 'GET', path: '/api/users', scope: 'users:read' },
+    { method: 'GET', path: '/api/admin', scope: 'admin' },
+  ],
+};
+
+// The test page: bearer requests first, then the API key, then the cookie (set by the page, so
+// it rides only on the last request).
+const PAGE = `<!doctype html><title>app</title><script>
+(async () => {
+  const bearer = (t) => ({ headers: { Authorization: 'Bearer ' + t } });
+  await fetch('/api/users', bearer(${JSON.stringify(good)}));
+  await fetch('/api/admin', bearer(${JSON.stringify(good)}));
+  await fetch('/api/users?page=2', bearer(${JSON.stringify(expired)}));
+  await fetch('/api/users', { headers: { 'X-API-Key': ${JSON.stringify(apiKey)} } });
+  document.cookie = 'tg_session=${cookieToken}; path=/';
+  await fetch('/api/me');
+  document.cookie = 'tg_session=; path=/; max-age=0';
+  document.title = 'done';
+})();
+</script>`;
+
+let server;
+let context;
+let id;
+let panel;
+const requests = [];
+const errors = [];
+let origin;
+
+before(async () => {
+  server = await listen((req, res) => {
+    if (req.url === '/') return res.writeHead(200, { 'content-type': 'text/html' }).end(PAGE);
+    res.writeHead(200, { 'content-type': 'application/json' }).end('{"ok":true}');
+  });
+  origin = `http://127.0.0.1:${server.address().port}`;
+  ({ context, id } = await launchWithExtension(extDir, { devtools: true }));
+  context.on('request', (r) => requests.push(r.url()));
+  panel = await context.newPage();
+  panel.on('pageerror', (e) => errors.push(String(e)));
+  await panel.goto(`chrome-extension://${id}/panel.html`);
+  await panel.waitForSelector('body[data-ready=true]', { timeout: 30_000 }).catch(() => {
+    throw new Error(`panel did not start: ${errors.join('; ')}`);
+  });
+});
+after(async () => {
+  await context?.close();
+  server?.close();
+});
+
+const rows = () =>
+  panel.$$eval('#list tbody tr', (trs) =>
+    trs.map((tr) => Object.fromEntries([...tr.cells].map((c) => [c.className.split(' ')[0], c.textContent.trim()]))),
+  );
+
+test('the panel lists the JWT, API key and cookie the page sent, with method, URL, status, kind, subject and expiry', async () => {
+  const app = await context.newPage();
+  // DevTools opens with the tab; give its devtools page a moment before the page loads.
+  await new Promise((r) => setTimeout(r, 1500));
+  await waitFor(
+    async () => {
+      if ((await rows()).length >= 5) return true;
+      await app.goto(`${origin}/`);
+      await app.waitForFunction(() => document.title === 'done');
+      return (await rows()).length >= 5;
+    },
+    { timeout: 30_000, interval: 500, message: 'the panel never listed the requests' },
+  );
+  const list = await rows();
+  const by = (pred) => list.find(pred);
+  const users = by((r) => r.url.endsWith('/api/users') && r.source === 'Authorization: Bearer');
+  assert.ok(users, JSON.stringify(list));
+  assert.equal(users.method, 'GET');
+  assert.equal(users.status, '200');
+  assert.equal(users.kind, 'JWT ES256');
+  assert.equal(users.sub, 'user-1');
+  assert.match(users.exp, /^expires in 5\d min$/);
+  assert.match(by((r) => r.url.endsWith('/api/users?…')).exp, /^expired 1 h ago$/);
+  assert.equal(by((r) => r.source === 'X-API-Key').kind, 'apikey');
+  const cookie = by((r) => r.source === 'cookie tg_session');
+  assert.equal(cookie.sub, 'cookie-user');
+  assert.match(cookie.url, /\/api\/me$/);
+  // The same request again is one row, counted.
+  await app.reload();
+  await app.waitForFunction(() => document.title === 'done');
+  await waitFor(async () => (await rows()).some((r) => r.source.includes('×2')), { timeout: 10_000, message: 'duplicates not grouped' });
+  assert.equal((await rows()).length, list.length);
+  await app.close();
+});
+
+test('with a worker configuration loaded, each request shows what the worker would answer', async () => {
+  await panel.fill('#config', JSON.stringify(CONFIG));
+  await panel.fill('#keys', JSON.stringify({ keys: [tg.publicJwk(key)] }));
+  await panel.click('#load-config');
+  await waitFor(async () => (await rows()).every((r) => r.verdict && r.verdict !== '…'), { message: 'no verdicts' });
+  const list = await rows();
+  const verdict = (pred) => list.find(pred)?.verdict;
+  assert.equal(
+    verdict((r) => r.url.endsWith('/api/users') && r.sub === 'user-1'),
+    '200',
+  );
+  assert.equal(
+    verdict((r) => r.url.endsWith('/api/admin')),
+    '403 insufficient_scope',
+  );
+  assert.equal(
+    verdict((r) => r.sub === 'user-old'),
+    '401 token_expired',
+  );
+  // An API key needs the worker's KV record: undecided here, and said so.
+  assert.equal(
+    verdict((r) => r.source.startsWith('X-API-Key')),
+    '?',
+  );
+  // /api/me has no route: under `protect`, the worker answers 404.
+  assert.equal(
+    verdict((r) => r.sub === 'cookie-user'),
+    '404 route_not_found',
+  );
+
+  // The selected 403: the route's scope and the challenge the worker would send.
+  await panel.click('#list tbody tr:has(td.url:text-matches("/api/admin$"))');
+  await panel.waitForSelector('#verdict-www');
+  assert.match(await panel.textContent('#verdict-status'), /^HTTP 403 insufficient_scope/);
+  assert.match(await panel.textContent('#verdict-www'), /^WWW-Authenticate: Bearer realm="api", error="insufficient_scope".*scope="admin"/);
+  assert.match(await panel.textContent('#verdicts'), /scope required: admin/);
+  // The inspector's components: coloured parts, claims, findings.
+  assert.ok(await panel.$('#token-parts .tp-header'));
+  assert.match(await panel.textContent('#parts'), /"user-1"/);
+  assert.equal(await panel.textContent('#status'), 'active');
+
+  for (const scheme of ['light', 'dark']) {
+    await panel.emulateMedia({ colorScheme: scheme });
+    await panel.setViewportSize({ width: 1400, height: 900 });
+    await panel.screenshot({ path: `${shots}/extension-${scheme}.png`, fullPage: true });
+  }
+  await panel.emulateMedia({ colorScheme: 'light' });
+  if (process.env.TG_UPDATE_DOCS || !existsSync(`${root}docs/extension.png`))
+    copyFileSync(`${shots}/extension-light.png`, `${root}docs/extension.png`);
+});
+
+test('redact hides the token, the subject and the URL query; nothing is stored unless pinned', async () => {
+  await panel.check('#redact');
+  const token = await panel.textContent('#token-parts');
+  assert.ok(!token.includes(good.split('.')[1]), 'payload shown while redacted');
+  assert.ok((await rows()).every((r) => r.sub === '' || r.sub === '•••'));
+  assert.equal(await panel.evaluate(() => localStorage.length), 0);
+  await panel.click('#pin');
+  assert.equal(await panel.evaluate(() => JSON.parse(localStorage.getItem('tokengate:pinned')).length), 1);
+  await panel.click('#pin');
+  assert.equal(await panel.evaluate(() => JSON.parse(localStorage.getItem('tokengate:pinned')).length), 0);
+  await panel.uncheck('#redact');
+});
+
+test('no request left 127.0.0.1 or the extension', () => {
+  const foreign = requests.filter((u) => !u.startsWith(`${origin}/`) && !u.startsWith(`chrome-extension://${id}/`));
+  assert.deepEqual(foreign, []);
+  assert.ok(requests.some((u) => u.startsWith(`${origin}/api/`)));
+  assert.deepEqual(errors, []);
+});

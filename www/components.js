@@ -1,0 +1,394 @@
+// What the inspector page (www/app.js) and the DevTools extension's panel (extension/panel.js)
+// both show for one credential: the coloured token, summary, timeline, parts, findings and
+// scopes. Everything rendered comes from the core's inspect(); this file only lays it out.
+import { inspect, checkScopes, TokengateError } from './lib/js/browser.js';
+
+/** One line per registered name, shown on hover and to screen readers. */
+export const EXPLAIN = {
+  iss: 'Issuer: who minted the token (RFC 7519 §4.1.1)',
+  sub: 'Subject: the user or client the token is about (§4.1.2)',
+  aud: 'Audience: the services meant to accept it (§4.1.3)',
+  exp: 'Expiration time: not accepted on or after this instant (§4.1.4)',
+  nbf: 'Not before: not accepted before this instant (§4.1.5)',
+  iat: 'Issued at: when it was minted (§4.1.6)',
+  jti: 'JWT ID: unique id, what revocation lists name (§4.1.7)',
+  scope: 'Granted scopes, space-separated (RFC 8693 §4.2)',
+  scp: 'Granted scopes (array or string)',
+  scopes: 'Granted scopes (array)',
+  type: 'Token type: access vs refresh (tokengate default claim)',
+  typ: 'Media type of the token, e.g. JWT (RFC 7515 §4.1.9)',
+  alg: 'Signature algorithm (RFC 7515 §4.1.1); "none" is never accepted',
+  kid: 'Key ID: which key of the issuer signed it (RFC 7515 §4.1.4)',
+  cty: 'Content type of the payload (RFC 7515 §4.1.10)',
+  crit: 'Extensions a validator must understand (RFC 7515 §4.1.11)',
+  jku: 'A URL of keys: never used to choose a key',
+  jwk: 'An embedded key: never used to choose a key',
+  x5u: 'A certificate URL: never used to choose a key',
+  x5c: 'A certificate chain: never used to choose a key',
+  azp: 'Authorized party: the client the token was issued to (OIDC)',
+  client_id: 'OAuth client the token was issued to (RFC 8693 §4.3)',
+};
+
+export function el(tag, attrs = {}, ...children) {
+  const e = document.createElement(tag);
+  for (const [k, v] of Object.entries(attrs)) {
+    if (k === 'class') e.className = v;
+    else if (k === 'text') e.textContent = v;
+    else if (k === 'style')
+      e.style.cssText = v; // CSSOM: allowed by the page's CSP, unlike style attributes
+    else e.setAttribute(k, v);
+  }
+  for (const c of children) if (c !== null && c !== undefined && c !== false) e.append(c);
+  return e;
+}
+
+/** A message from the core, with its `code` spans as <code> (no literal backticks on screen). */
+export function prose(text) {
+  const out = document.createDocumentFragment();
+  String(text)
+    .split('`')
+    .forEach((piece, i) => {
+      if (piece) out.append(i % 2 ? el('code', { text: piece }) : piece);
+    });
+  return out;
+}
+
+/** Seconds as a person says them: "54 min", "2 h 5 min", "3 days". */
+export function duration(seconds) {
+  const s = Math.abs(Math.round(seconds));
+  if (s < 60) return `${s} s`;
+  if (s < 3600) return `${Math.round(s / 60)} min`;
+  if (s < 86400) {
+    const h = Math.floor(s / 3600);
+    const m = Math.round((s % 3600) / 60);
+    return m ? `${h} h ${m} min` : `${h} h`;
+  }
+  const d = Math.round(s / 86400);
+  return d === 1 ? '1 day' : `${d} days`;
+}
+
+/** "in 54 min" or "54 min ago". */
+export const relative = (seconds) => (seconds >= 0 ? `in ${duration(seconds)}` : `${duration(seconds)} ago`);
+
+/** A copy-to-clipboard button for `value()` (read when clicked). */
+export function copyButton(label, value) {
+  const b = el('button', { type: 'button', class: 'copy', 'aria-label': `Copy ${label}`, text: 'Copy' });
+  b.addEventListener('click', async () => {
+    try {
+      await navigator.clipboard.writeText(value());
+      b.textContent = 'Copied';
+    } catch {
+      b.textContent = 'Copy failed';
+    }
+    setTimeout(() => (b.textContent = 'Copy'), 1500);
+  });
+  return b;
+}
+
+/** True when any part failed to decode or the core reported an error: never a green badge. */
+export const isMalformed = (r) => Boolean(r.error) || (r.parts ?? []).some((p) => !p.ok);
+
+export function statusBadge(r) {
+  if (isMalformed(r)) return el('span', { class: 'badge malformed', id: 'status', text: 'malformed' });
+  const label =
+    { active: 'active', expiring_soon: 'expiring soon', expired: 'expired', not_yet_valid: 'not yet valid', unknown: r.kind }[r.status] ??
+    r.status;
+  return el('span', { class: `badge ${r.status}`, id: 'status', text: label });
+}
+
+/** The token with its header, payload and signature in their colours (as jwt.io shows them). */
+export function colouredToken(text, { redact = false } = {}) {
+  const box = el('div', { class: 'token-parts', id: 'token-parts', 'aria-label': 'Token parts' });
+  const pieces = text.split('.');
+  if (pieces.length < 2 || text.startsWith('tgk_')) {
+    box.append(el('span', { class: 'tp-other', text: redact ? redacted(text) : text }));
+    return box;
+  }
+  const names = ['header', 'payload', 'signature', 'extra', 'extra'];
+  pieces.forEach((p, i) => {
+    if (i) box.append(el('span', { class: 'tp-dot', text: '.' }));
+    const shown = redact && i > 0 ? redacted(p) : p;
+    box.append(el('span', { class: `tp-${names[Math.min(i, 4)]}`, title: names[Math.min(i, 4)], text: shown }));
+  });
+  return box;
+}
+
+/** A value with only its first and last characters left, for screenshots. */
+export const redacted = (s) => (s.length <= 12 ? '•'.repeat(s.length) : `${s.slice(0, 4)}${'•'.repeat(8)}${s.slice(-4)}`);
+
+function claimsTable(title, obj, times = {}, now) {
+  const rows = Object.entries(obj).map(([k, v]) => {
+    const t = times[k];
+    return el(
+      'tr',
+      {},
+      el('th', { scope: 'row', title: EXPLAIN[k] ?? '', ...(EXPLAIN[k] ? { 'aria-description': EXPLAIN[k], class: 'explained' } : {}) }, k),
+      el(
+        'td',
+        {},
+        el('code', { text: JSON.stringify(v) }),
+        t ? el('span', { class: 'when', text: ` ${t.iso} (${relative(t.unix - now)})` }) : null,
+      ),
+    );
+  });
+  const slug = title.toLowerCase();
+  return el(
+    'div',
+    { class: `part part-${slug}` },
+    el(
+      'h3',
+      {},
+      title,
+      ' ',
+      copyButton(`${slug} JSON`, () => JSON.stringify(obj, null, 2)),
+    ),
+    el('table', { class: 'claims' }, el('tbody', {}, ...rows)),
+  );
+}
+
+function renderSummary(box, r, now) {
+  box.replaceChildren();
+  if (r.kind === 'apikey') {
+    const a = r.apikey;
+    box.append(
+      el(
+        'h2',
+        {},
+        'tokengate API key ',
+        el('span', {
+          class: `badge ${a.checksumValid ? 'active' : 'expired'}`,
+          id: 'status',
+          text: a.checksumValid ? 'checksum valid' : 'checksum wrong',
+        }),
+      ),
+      el(
+        'dl',
+        {},
+        el('dt', { text: 'Prefix' }),
+        el('dd', { text: a.prefix }),
+        el('dt', { text: 'SHA-256 (the store looks the record up by this)' }),
+        el(
+          'dd',
+          {},
+          el('code', { id: 'apikey-hash', text: a.hash }),
+          ' ',
+          copyButton('hash', () => a.hash),
+        ),
+      ),
+    );
+    return;
+  }
+  box.append(
+    el(
+      'h2',
+      {},
+      `${r.kind === 'jwt' ? 'JWT' : r.kind.toUpperCase()} `,
+      statusBadge(r),
+      r.alg ? el('span', { class: 'alg', text: ` ${r.alg}` }) : null,
+    ),
+  );
+  if (r.error) box.append(el('p', { class: 'error', id: 'error', role: 'alert' }, `${r.error[0]}: `, prose(r.error[1])));
+  if (r.expiresIn !== null && r.expiresIn !== undefined) {
+    const s = r.expiresIn;
+    const at = r.times?.exp ? ` (${new Date(r.times.exp.unix * 1000).toLocaleString()})` : '';
+    box.append(
+      el('p', {
+        id: 'expiry',
+        text: s >= 0 ? `Expires ${relative(s)}${at}${r.needsRefresh ? ' — refresh now' : ''}.` : `Expired ${relative(s)}${at}.`,
+      }),
+    );
+  }
+  if (r.lifetime) box.append(el('p', { class: 'when', text: `Lifetime ${duration(r.lifetime)}.` }));
+  void now;
+}
+
+/** Lanes for the labels above the line so that no two overlap (percent positions). */
+function lanes(positions, minGap = 14) {
+  const lastInLane = [];
+  return positions.map((p) => {
+    let lane = 0;
+    while (lastInLane[lane] !== undefined && p - lastInLane[lane] < minGap) lane++;
+    lastInLane[lane] = p;
+    return lane;
+  });
+}
+
+function renderTimeline(box, r, now) {
+  box.replaceChildren();
+  const t = r.times ?? {};
+  if (!t.exp && !t.iat) return;
+  const points = [
+    ['iat', t.iat?.unix],
+    ['nbf', t.nbf?.unix],
+    ['exp', t.exp?.unix],
+  ].filter(([, v]) => typeof v === 'number');
+  // The 30-day maximum lifetime is marked when the token reaches past it.
+  const maxLifetime = t.iat ? t.iat.unix + 30 * 86400 : null;
+  if (maxLifetime && t.exp && t.exp.unix > maxLifetime) points.push(['max lifetime', maxLifetime]);
+  const all = [...points.map(([, v]) => v), now];
+  const lo = Math.min(...all);
+  const hi = Math.max(...all, lo + 1);
+  const pct = (v) => ((v - lo) / (hi - lo)) * 100;
+  const pos = (v) => `${pct(v).toFixed(2)}%`;
+  points.sort((a, b) => a[1] - b[1]);
+  const lane = lanes(points.map(([, v]) => pct(v)));
+  const depth = Math.max(0, ...lane);
+  const bar = el('div', {
+    class: 'bar',
+    role: 'img',
+    style: `margin-top:${0.5 + depth * 1.2}rem`,
+    'aria-label': [...points, ['now', now]]
+      .sort((a, b) => a[1] - b[1])
+      .map(([n, v]) => `${n} ${new Date(v * 1000).toISOString()}`)
+      .join(', '),
+  });
+  if (t.exp) {
+    const soon = t.exp.unix - 60;
+    bar.append(
+      el('div', {
+        class: 'zone soon',
+        style: `left:${pos(Math.max(lo, soon))};width:calc(${pos(t.exp.unix)} - ${pos(Math.max(lo, soon))})`,
+        title: 'expiring soon',
+      }),
+    );
+  }
+  points.forEach(([name, v], i) => {
+    bar.append(
+      el(
+        'div',
+        { class: `mark ${name.replace(' ', '-')}`, style: `left:${pos(v)}` },
+        el('span', { text: name, style: `top:${-1.3 - lane[i] * 1.2}rem` }),
+      ),
+    );
+  });
+  // "now" is labelled below the line, so it never collides with the others.
+  bar.append(el('div', { class: 'mark now', style: `left:${pos(now)}` }, el('span', { text: 'now' })));
+  box.append(el('h2', { text: 'Timeline' }), bar);
+  if (maxLifetime && t.exp && t.exp.unix > maxLifetime)
+    box.append(
+      el('p', { class: 'warning', text: `exp is past the 30-day maximum lifetime (${new Date(maxLifetime * 1000).toISOString()}).` }),
+    );
+}
+
+function renderParts(box, r, now) {
+  box.replaceChildren();
+  const broken = (r.parts ?? []).filter((p) => !p.ok);
+  if (broken.length) box.append(el('ul', { class: 'broken' }, ...broken.map((p) => el('li', { class: 'error' }, prose(p.error)))));
+  if (r.header) box.append(claimsTable('Header', r.header, {}, now));
+  if (r.claims) box.append(claimsTable('Claims', r.claims, r.times, now));
+  else if (r.payloadText) box.append(el('h3', { text: 'Payload' }), el('pre', { text: r.payloadText }));
+}
+
+function renderLints(box, r) {
+  box.replaceChildren();
+  if (!r.lints?.length) return;
+  const items = r.lints.map((l) =>
+    el(
+      'li',
+      { class: `lint ${l.severity}`, 'data-code': l.code },
+      el('strong', { text: `${l.severity}: ` }),
+      prose(`${l.message}. ${l.advice} `),
+      l.reference ? el('a', { href: l.reference, rel: 'noreferrer noopener', target: '_blank', text: 'RFC' }) : null,
+    ),
+  );
+  box.append(el('h2', { text: 'Findings' }), el('ul', {}, ...items));
+}
+
+function renderScopes(box, r) {
+  box.replaceChildren();
+  if (r.kind !== 'jwt') return;
+  const rows = Object.entries(r.scopesByResource ?? {}).map(([res, actions]) =>
+    el('tr', {}, el('th', { scope: 'row', text: res }), el('td', { text: actions.join(', ') })),
+  );
+  const field = el('input', { id: 'requirement', type: 'text', placeholder: 'users:read and (billing:read or admin)' });
+  const out = el('p', { id: 'requirement-out', 'aria-live': 'polite' });
+  const check = () => {
+    const req = field.value.trim();
+    if (!req) return out.replaceChildren();
+    try {
+      checkScopes(r.scopes, req);
+      out.className = 'ok';
+      out.textContent = 'Satisfied.';
+    } catch (e) {
+      out.className = 'error';
+      out.replaceChildren(
+        e instanceof TokengateError
+          ? e.code === 'insufficient_scope'
+            ? `Missing: ${e.scope}`
+            : prose(`${e.code}: ${e.message}`)
+          : String(e),
+      );
+    }
+  };
+  field.addEventListener('input', check);
+  box.append(
+    el('h2', { text: 'Scopes' }),
+    rows.length
+      ? el(
+          'table',
+          { class: 'scopes' },
+          el('thead', {}, el('tr', {}, el('th', { text: 'resource' }), el('th', { text: 'actions' }))),
+          el('tbody', {}, ...rows),
+        )
+      : el('p', { text: 'No scopes.' }),
+    el('label', { for: 'requirement', text: 'Check a requirement' }),
+    field,
+    out,
+  );
+}
+
+/**
+ * Inspects `text` and renders it into `boxes` ({ summary, timeline, parts, lints, scopes }, any
+ * may be missing). `clockOnly` re-renders just what moves with the clock. Returns the inspection.
+ */
+export function renderInspection(boxes, text, { now = Math.floor(Date.now() / 1000), clockOnly = false } = {}) {
+  const r = inspect(text, { now });
+  if (boxes.summary) renderSummary(boxes.summary, r, now);
+  if (boxes.timeline) renderTimeline(boxes.timeline, r, now);
+  if (clockOnly) return r;
+  if (boxes.parts) renderParts(boxes.parts, r, now);
+  if (boxes.lints) renderLints(boxes.lints, r);
+  if (boxes.scopes) renderScopes(boxes.scopes, r);
+  return r;
+}
+
+/**
+ * A verification failure explained: the code and message, the code's description, what a
+ * worker answers (a key problem is the worker's configuration, not the token: it answers 503
+ * and logs it), and for an audience mismatch the expected and the actual values.
+ */
+export function explainRejection(e, { codes = {}, claims, audience } = {}) {
+  const out = [el('p', { class: 'error', id: 'verify-result' }, `${e.code}: `, prose(e.message))];
+  if (codes[e.code]?.description) out.push(el('p', {}, prose(codes[e.code].description)));
+  if (e.code === 'audience_not_allowed')
+    out.push(
+      el(
+        'p',
+        { id: 'aud-diff' },
+        'Expected audience ',
+        el('code', { text: JSON.stringify(audience ?? null) }),
+        '; the token has ',
+        el('code', { text: JSON.stringify(claims?.aud ?? null) }),
+        '.',
+      ),
+    );
+  if (e.status >= 500)
+    out.push(
+      el(
+        'p',
+        { id: 'verify-worker' },
+        'This is a problem with the key, not with the token: tokengate refuses this key. A worker configured with it accepts nothing ' +
+          '(it reports the configuration as unavailable); use a secret at least as long as the hash (32 bytes for HS256).',
+      ),
+    );
+  else
+    out.push(
+      el(
+        'p',
+        { id: 'verify-worker' },
+        `An edge worker answers HTTP ${e.status} with `,
+        el('code', { text: `WWW-Authenticate: ${e.wwwAuthenticate}` }),
+      ),
+    );
+  return out;
+}
