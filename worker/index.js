@@ -19,6 +19,7 @@ import {
 import { Cached, Unavailable } from './store.js';
 import { extractCredential, CredentialError, cookiePieces, looseName, queryPieces } from './credentials.js';
 import { RemoteIssuer } from './remote.js';
+import { issuerFor, validatorOptions } from './gate.js';
 
 const HEALTH = '/.well-known/tokengate/health';
 const JWKS_PATH = '/.well-known/jwks.json';
@@ -153,20 +154,7 @@ class Isolate {
     const id = JSON.stringify(types ?? null);
     let entry = keys.validators.get(id);
     if (!entry) {
-      const v = new tg.Validator({
-        keys: keys.jwks,
-        issuer: issuer.issuer,
-        audience: issuer.audience,
-        leeway: issuer.leeway,
-        maxLifetime: issuer.maxLifetime,
-        tokenTypes: types,
-        maxRevocationAge: config.maxRevocationAge,
-        realm: config.realm,
-        cache: { size: 10_000, failureTtl: 5 },
-        // Profiles (rfc9068) fill these in the core's configuration.
-        ...(issuer.typ !== undefined && { typ: issuer.typ }),
-        ...(issuer.requiredClaims !== undefined && { requiredClaims: issuer.requiredClaims }),
-      });
+      const v = new tg.Validator({ keys: keys.jwks, ...validatorOptions(config, issuer, types), cache: { size: 10_000, failureTtl: 5 } });
       entry = { v, revocations: null, grants: undefined };
       keys.validators.set(id, entry);
     }
@@ -313,8 +301,7 @@ async function authenticate(iso, config, request, url, decision, waitUntil) {
     }
     return { cred, verified: v.validateApiKey(cred.value, record, { now, scope }) };
   }
-  const iss = tg.peekIssuer(cred.value);
-  const issuer = config.issuers.find((i) => i.issuer === iss) ?? config.issuers[0];
+  const issuer = issuerFor(config, cred.value);
   const opts = { now, scope };
   if (issuer.tenantGrants) {
     // Seed 003: a token's scopes are narrowed to what its tenant granted its module. The claims

@@ -110,8 +110,8 @@ test('ES256 and EdDSA: verification with a JWKS, and the worker error for a wron
 test('expired token: status badge, expiry line and timeline', async () => {
   await paste(tg.mint(esKey, claims({ iat: now - 7200, exp: now - 3600 })), 'expired');
   assert.equal(await text('#status'), 'expired');
-  assert.match(await text('#summary'), /Expired \d+ s ago/);
-  assert.match(await page.getAttribute('#timeline .bar', 'aria-label'), /^iat .* now .* exp /);
+  assert.match(await text('#summary'), /Expired 1 h ago/);
+  assert.match(await page.getAttribute('#timeline .bar', 'aria-label'), /^iat .* exp .* now /);
   assert.match(await verifyWith('jwks', JSON.stringify(tg.publicJwk(esKey))), /^token_expired/);
 });
 
@@ -173,6 +173,61 @@ test('a text file dropped on the box is inspected', async () => {
   await page.dispatchEvent('#token', 'drop', { dataTransfer: dt });
   await page.waitForFunction(() => document.querySelector('#parts')?.textContent.includes('dropped-user'));
   assert.equal(await page.inputValue('#token'), token);
+});
+
+test('polish: coloured parts, copy buttons, human durations, no backticks, a favicon', async () => {
+  await paste(tg.mint(esKey, claims({ iat: now - 60, exp: now + 3240 })));
+  for (const part of ['header', 'payload', 'signature']) assert.ok(await page.$(`#token-parts .tp-${part}`), part);
+  assert.ok(await page.$('button.copy[aria-label="Copy token"]'));
+  assert.match(await text('#expiry'), /^Expires in 5\d min/);
+  assert.doesNotMatch(await text('main'), /`/);
+  assert.equal(await page.getAttribute('link[rel=icon]', 'href'), './favicon.svg');
+  // Timeline labels above the line never overlap.
+  await paste(tg.mint(esKey, claims({ iat: now - 10, nbf: now - 5, exp: now + 3600 })));
+  const boxes = await page.$$eval('#timeline .mark:not(.now) span', (s) => s.map((e) => e.getBoundingClientRect().toJSON()));
+  for (let i = 0; i < boxes.length; i++)
+    for (let j = i + 1; j < boxes.length; j++) {
+      const [a, b] = [boxes[i], boxes[j]];
+      assert.ok(a.right <= b.left || b.right <= a.left || a.bottom <= b.top || b.bottom <= a.top, 'timeline labels overlap');
+    }
+});
+
+test('a malformed token never gets a green badge', async () => {
+  const [h, , s] = tg.mint(esKey, claims()).split('.');
+  await paste(`${h}.eyJzdWIi$$.${s}`);
+  assert.equal(await text('#status'), 'malformed');
+  assert.notEqual(
+    await page.$eval('#status', (e) => getComputedStyle(e).color),
+    await page.evaluate(() => getComputedStyle(document.querySelector('.ok') ?? document.body).color),
+  );
+});
+
+test("an aud mismatch shows expected and actual; jwt.io's sample secret is a key problem, not an HTTP 500", async () => {
+  await paste(tg.mint(esKey, claims()));
+  await verifyWith('jwks', JSON.stringify({ keys: [tg.publicJwk(esKey)] }), { aud: 'billing' });
+  assert.equal(await text('#aud-diff'), 'Expected audience "billing"; the token has "api".');
+  const sample =
+    'eyJhbGciOiJIUzI1NiIsInR5cCI6IkpXVCJ9.eyJzdWIiOiIxMjM0NTY3ODkwIiwibmFtZSI6IkpvaG4gRG9lIiwiaWF0IjoxNTE2MjM5MDIyfQ.SflKxwRJSMeKKF2QT4fwpMeJf36POk6yJV_adQssw5c';
+  await paste(sample, 'jwtio-sample');
+  assert.match(await verifyWith('secret', 'your-256-bit-secret'), /^key_invalid: .*19 bytes/);
+  assert.doesNotMatch(await text('#verify-out'), /HTTP 500/);
+  assert.match(await text('#verify-worker'), /problem with the key, not with the token/);
+});
+
+test('encode tab: a test token signed with HS256 or a generated ES256 key, inspected and verified', async () => {
+  await page.click('#encode summary');
+  assert.match(await text('#encode-warning'), /For testing only/);
+  await page.selectOption('#enc-alg', 'HS256');
+  await page.fill('#enc-secret', SECRET);
+  await page.click('#encode-form button');
+  await page.waitForSelector('#encode-result.ok');
+  assert.equal(await text('#status'), 'active');
+  assert.match(await verifyWith('secret', SECRET, { aud: 'api' }), /^Valid: HS256/);
+  await page.selectOption('#enc-alg', 'ES256');
+  await page.click('#encode-form button');
+  await page.waitForSelector('#encode-jwk');
+  assert.match(await verifyWith('jwks', await text('#encode-jwk')), /^Valid: ES256/);
+  await page.screenshot({ path: `${shots}/encode.png`, fullPage: true });
 });
 
 test('no request left for another origin', () => {
