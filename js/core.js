@@ -700,6 +700,9 @@ export const lifecycle = {
     const args = [jsonText(listed, 'scope_invalid', 'entries'), p, time(now, 'now'), text(source, 'options_invalid', 'source')];
     return call(() => wasm.grantsBuild(...args));
   },
+  /** Names of the revocation entries `[{ name, entry }]` past their `until` (an unreadable entry is never reported). */
+  expiredRevocations: (entries, opts) =>
+    call(() => wasm.revocationExpired(jsonText(entries, 'revocation_invalid', 'entries'), time(bag(opts, 'options').now, 'now'))),
   /** The list metadata for an audit record: the record when it fits in KV metadata, else a summary. */
   auditMetadata: (record) => JSON.parse(call(() => wasm.auditMetadata(jsonText(record, 'options_invalid', 'audit record')))),
   /** `{ value, metadata }` (JSON texts) to store for one revocation entry. */

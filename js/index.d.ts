@@ -276,6 +276,7 @@ export const lifecycle: {
   nextVersion(prev: number | undefined, now?: number): number;
   checkApiKeyRecord(record: ApiKeyRecord | string): void;
   auditMetadata(record: { [field: string]: Json }): { [field: string]: Json };
+  expiredRevocations(entries: { name: string; entry: Json }[], opts?: { now?: number }): string[];
   keySet(
     name: string,
     stored: string | null,

@@ -197,12 +197,10 @@ export const grantName = (tenant, module, scope) => `${PREFIX.grant}${[tenant, m
 export async function compactRevocations(kv, { prune = false, refreshAfter } = {}) {
   let pruned = 0;
   if (prune) {
-    const now = Math.floor(Date.now() / 1000);
-    for (const { name, entry } of await revocationEntries(kv, await listAll(kv, PREFIX.revocation))) {
-      if (typeof entry?.until === 'number' && entry.until <= now) {
-        await kv.delete(name);
-        pruned++;
-      }
+    const entries = await revocationEntries(kv, await listAll(kv, PREFIX.revocation));
+    for (const name of lifecycle.expiredRevocations(entries)) {
+      await kv.delete(name);
+      pruned++;
     }
   }
   const build = (listed, prev, now, source) => buildRevocations(kv, listed, prev, now, source);

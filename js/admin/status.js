@@ -54,7 +54,7 @@ async function revocationStatus(admin, problems) {
   const listed = await listAll(admin.kv, PREFIX.revocation);
   const { doc, text, error } = await readDoc(admin.kv, REVOCATIONS);
   const entries = await revocationEntries(admin.kv, listed);
-  const out = { entries: entries.length, expiredEntries: entries.filter((e) => (e.entry?.until ?? 0) <= admin.now).length };
+  const out = { entries: entries.length, expiredEntries: tg.lifecycle.expiredRevocations(entries, { now: admin.now }).length };
   if (error) problems.push(`${error}: the worker rejects every token with 503 once its last good copy ages out`);
   else if (!doc) {
     if (listed.length) problems.push('KV key "revocations" is missing but revocations are stored: run `tokengate revocations compact`');

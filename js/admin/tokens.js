@@ -136,7 +136,8 @@ async function list(admin) {
   const listed = await revocationEntries(admin.kv, await listAll(admin.kv, PREFIX.revocation));
   const { doc, error } = await readDoc(admin.kv, REVOCATIONS);
   const now = admin.now;
-  const rows = listed.map((k) => ({ name: k.name, ...k.entry, expired: (k.entry?.until ?? 0) <= now }));
+  const expired = new Set(tg.lifecycle.expiredRevocations(listed, { now }));
+  const rows = listed.map((k) => ({ name: k.name, ...k.entry, expired: expired.has(k.name) }));
   const text = [
     `revocation list: ${error ?? (doc ? `version ${doc.version}, generated ${iso(doc.generated_at)}` : 'none')}; ${rows.length} stored entries`,
     ...rows.map(

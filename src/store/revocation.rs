@@ -101,6 +101,11 @@ impl Entry {
             Entry::Apikey(a) => a.until,
         }
     }
+
+    /// Past its `until` at `now`: no longer enforced, and prunable.
+    pub fn expired(&self, now: i64) -> bool {
+        self.until() <= now
+    }
 }
 
 fn is_hash(h: &str) -> bool {

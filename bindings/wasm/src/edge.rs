@@ -69,6 +69,28 @@ pub fn revocation_stored_form(json: &str) -> Result<JsValue, JsValue> {
     Ok(o.into())
 }
 
+/// The names of the listed revocation entries (`[{name, entry}]`) past their `until` at `now`
+/// (what a prune deletes, what `status` counts as expired). An entry the core cannot read is
+/// never reported: it is not known to be over.
+#[wasm_bindgen(js_name = revocationExpired)]
+pub fn revocation_expired(entries: &str, now: f64) -> Result<Vec<String>, JsValue> {
+    let named: Vec<NamedEntry> = serde_json::from_str(entries).map_err(|e| {
+        revocation_js_error(&Error::new(
+            ErrorCode::RevocationInvalid,
+            format!("entries: {e}"),
+        ))
+    })?;
+    let now = now_secs(now);
+    Ok(named
+        .into_iter()
+        .filter(|n| {
+            tokengate::revocation::Entry::parse(&n.entry.to_string())
+                .is_ok_and(|(e, _)| e.expired(now))
+        })
+        .map(|n| n.name)
+        .collect())
+}
+
 /// The key set a reader uses (`{doc, behind}`): the stored snapshot (JSON text or undefined)
 /// when its `source` covers the listed `key:` entries (`[{name, entry}]`), else rebuilt from them.
 #[wasm_bindgen(js_name = keySetEffective)]
