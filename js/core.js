@@ -754,6 +754,12 @@ export const bareChallenge = (realm) => wasm.bareChallenge(optionalText(realm, '
  * The edge worker's configuration (object or JSON text), checked by the core and completed with
  * every default; throws `TokengateError` `options_invalid` naming every problem.
  */
+/** `{ ttl, maxStale }` (seconds) for a worker's cache of its own configuration document. */
+export function configReloadBounds() {
+  const [ttl, maxStale] = wasm.configReloadBounds();
+  return { ttl, maxStale };
+}
+
 export const workerConfig = (config) => JSON.parse(call(() => wasm.parseConfig(jsonText(config, 'options_invalid', 'configuration'))));
 
 /** Signing-key entries and their lifecycle plan, by the core's rules. */

@@ -422,6 +422,8 @@ export interface WorkerConfig {
   remoteKeys?: { timeout?: number; maxBytes?: number; minMaxAge?: number; maxMaxAge?: number };
 }
 
+/** `{ ttl, maxStale }` (seconds) for a worker's cache of its own configuration document. */
+export function configReloadBounds(): { ttl: number; maxStale: number };
 export function workerConfig(config: string | WorkerConfig): Required<Omit<WorkerConfig, 'remoteKeys'>> & WorkerConfig;
 
 /** A stored signing-key entry (`key:<jwks>:<kid>`). */

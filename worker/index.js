@@ -32,7 +32,7 @@ class Isolate {
     this.kv = env.TOKENGATE;
     this.counter = { reads: 0 };
     this.configVersion = env.TOKENGATE_CONFIG ?? '';
-    this.config = new Cached(() => this.#loadConfig(), { ttl: 60, maxStale: 3600 });
+    this.config = new Cached(() => this.#loadConfig(), tg.configReloadBounds());
     this.jwks = new Map(); // KV key -> Cached({ doc, validators: Map })
     this.revocations = null;
     this.grants = null;

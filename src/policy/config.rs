@@ -228,6 +228,13 @@ fn param_name_ok(name: &str) -> bool {
 }
 
 impl Config {
+    /// How long the worker reuses its configuration document, and how long it serves the last
+    /// good one when KV fails: the defaults of `cacheTtl` and `keysMaxStale`, since a
+    /// configuration cannot bound its own reload.
+    pub fn reload_bounds() -> (u32, u32) {
+        (default_cache_ttl(), default_keys_max_stale())
+    }
+
     /// Parses and checks a configuration document (JSON text).
     pub fn from_json(text: &str) -> Result<Config> {
         let mut config: Config = serde_json::from_str(text).map_err(|e| invalid(e.to_string()))?;

@@ -770,6 +770,13 @@ impl Router {
     }
 }
 
+/// `[ttl, maxStale]` in seconds for the worker's cache of its own configuration document.
+#[wasm_bindgen(js_name = configReloadBounds)]
+pub fn config_reload_bounds() -> Vec<f64> {
+    let (ttl, max_stale) = tokengate::Config::reload_bounds();
+    vec![f64::from(ttl), f64::from(max_stale)]
+}
+
 /// The edge worker's configuration checked and completed with every default (JSON text in, JSON
 /// text out); `options_invalid` names every problem.
 #[wasm_bindgen(js_name = parseConfig)]
