@@ -1,24 +1,33 @@
 // Where the admin CLI reads and writes: the Workers KV API over
-//  - local: the same persisted local KV that `wrangler dev` (npm start) uses, opened with
-//    Miniflare (wrangler's own local runtime). Several processes share one SQLite file, so a
-//    write can meet SQLITE_BUSY: every call retries with backoff.
+//  - local: the same persisted local KV that `wrangler dev` (npm start) uses, run by workerd
+//    with Miniflare's own KV storage worker: started directly by the CLI (js/admin/workerd.js,
+//    about 0.1 s) when the installed Miniflare is one whose layout that file mirrors, else
+//    through Miniflare (wrangler's own local runtime; about a second to start). Several
+//    processes share one SQLite file, so a write can meet SQLITE_BUSY: every call retries with
+//    backoff.
 //  - remote (or local through the wrangler CLI): `wrangler kv key …` commands.
 import { execFile } from 'node:child_process';
 import { existsSync, mkdirSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { promisify } from 'node:util';
 import { UsageError } from '../cli/argv.js';
+import { directSupport, openWorkerdKv } from './workerd.js';
 
 const run = promisify(execFile);
 const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
 
-/** Retries transient local-store failures (SQLITE_BUSY surfaces as an HTTP 500 from Miniflare). */
+/**
+ * Retries transient local-store failures: SQLITE_BUSY surfaces as an HTTP 500 from the storage
+ * worker, or, when workerd's own SQLite call meets it, as the storage object being reset
+ * ("Network connection lost."). Every operation here is safe to repeat (get, list, and a put or
+ * delete of one key).
+ */
 async function retrying(fn) {
   for (let attempt = 0; ; attempt++) {
     try {
       return await fn();
     } catch (e) {
-      const transient = /\b500\b|SQLITE_BUSY|database is locked/i.test(String(e?.message ?? e));
+      const transient = /\b500\b|SQLITE_BUSY|database is locked|Network connection lost/i.test(String(e?.message ?? e));
       if (!transient || attempt >= 80) throw e;
       await sleep(10 + Math.random() * Math.min(25 * attempt, 250));
     }
@@ -26,9 +35,10 @@ async function retrying(fn) {
 }
 
 class Retrying {
-  constructor(kv, close) {
+  constructor(kv, close, via) {
     this.kv = kv;
     this.closeFn = close;
+    this.via = via;
   }
   get(key) {
     return retrying(() => this.kv.get(key));
@@ -47,16 +57,37 @@ class Retrying {
   }
 }
 
-/** Local KV under `persistTo` (default .wrangler/state, as `wrangler dev --persist-to`). */
-export async function openLocalKv({ persistTo = '.wrangler/state', namespaceId = 'tokengate-local' } = {}) {
+/**
+ * Local KV under `persistTo` (default .wrangler/state, as `wrangler dev --persist-to`).
+ * `via`: "direct" or "miniflare" forces a path (tests); by default the direct one when it can
+ * serve the store, else Miniflare. The adapter's `via` says which one is open.
+ */
+export async function openLocalKv({ persistTo = '.wrangler/state', namespaceId = 'tokengate-local', via } = {}) {
+  const dir = resolve(persistTo, 'v3', 'kv');
+  mkdirSync(dir, { recursive: true });
+  if (via !== 'miniflare') {
+    const support = directSupport({ kvDir: dir, namespaceId, force: via === 'direct' });
+    if (via === 'direct' && !support.workerd) throw new Error(`local KV: the direct path cannot serve this store: ${support.reason}`);
+    if (support.workerd) {
+      try {
+        const kv = await openWorkerdKv({ kvDir: dir, namespaceId, support });
+        return new Retrying(kv, () => kv.close(), 'direct');
+      } catch (e) {
+        // Nothing was read or written yet: Miniflare can still serve the command.
+        if (via === 'direct') throw e;
+      }
+    }
+  }
+  return openMiniflareKv({ dir, namespaceId });
+}
+
+async function openMiniflareKv({ dir, namespaceId }) {
   let Miniflare, NoOpLog;
   try {
     ({ Miniflare, NoOpLog } = await import('miniflare'));
   } catch {
     throw new Error('local KV needs the "miniflare" package (installed with wrangler): npm install --save-dev wrangler');
   }
-  const dir = resolve(persistTo, 'v3', 'kv');
-  mkdirSync(dir, { recursive: true });
   const mf = new Miniflare({
     modules: true,
     script: 'export default { fetch() { return new Response(null, { status: 404 }) } }',
@@ -67,7 +98,7 @@ export async function openLocalKv({ persistTo = '.wrangler/state', namespaceId =
   });
   try {
     const kv = await mf.getKVNamespace('TOKENGATE');
-    return new Retrying(kv, () => mf.dispose());
+    return new Retrying(kv, () => mf.dispose(), 'miniflare');
   } catch (e) {
     await mf.dispose().catch(() => {});
     throw e;
