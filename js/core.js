@@ -693,6 +693,9 @@ export const lifecycle = {
         jsonText(listed, 'key_invalid', 'entries'),
       ),
     ),
+  /** The tenant grants `[{ tenant, module, scope }]` of a hand-written grants document (stored text) that no listed `grant:` entry holds yet; throws `scope_invalid` for a document the core refuses. */
+  adoptableGrants: (stored, listed) =>
+    call(() => wasm.grantsAdoptable(text(stored, 'scope_invalid', 'grants document'), jsonText(listed, 'scope_invalid', 'entries'))),
   /** The grants document from the listed `grant:` entries; `prev` (document or null) keeps its issuer-wide grants. */
   buildGrants: (listed, prev, opts) => {
     const { now, source } = bag(opts, 'options');
@@ -726,6 +729,18 @@ export const lifecycle = {
   },
   /** The next version of any snapshot after `prev` (0 or undefined: none readable). */
   nextVersion: (prev, now) => wasm.snapshotVersion(typeof prev === 'number' ? prev : 0, time(now, 'now')),
+  /**
+   * The API-key record KV holds under `name` (`apikey:<hash>`), from its value and metadata
+   * (objects or JSON texts; null/undefined: none), checked as one record by the core: valid,
+   * its hash the one in its name, metadata (when present) the same record. Its JSON text, or
+   * null without a value; throws `record_invalid` otherwise.
+   */
+  apiKeyRecord: (name, value, metadata, opts) => {
+    const v = value === null || value === undefined ? undefined : jsonText(value, 'record_invalid', 'API key record');
+    const m = metadata === null || metadata === undefined ? undefined : jsonText(metadata, 'record_invalid', 'API key metadata');
+    const realm = optionalText(bag(opts, 'options').realm, 'options_invalid', 'realm') ?? '';
+    return call(() => wasm.apiKeyStoredRecord(text(name, 'record_invalid', 'KV key name'), v, m, realm)) ?? null;
+  },
   /** Throws unless an API-key record fits in KV metadata in every state it can reach. */
   checkApiKeyRecord: (record) => call(() => wasm.apiKeyRecordFits(recordText(record))),
 };

@@ -285,6 +285,15 @@ export const lifecycle: {
   ): { doc: KeySetDocumentJson; behind: boolean };
   buildKeySet(listed: { name: string; entry: Json }[], opts: { prevVersion?: number; now?: number; source: string }): KeySetDocumentJson;
   adoptableKeys(name: string, stored: string, listed: { name: string; entry: Json }[]): KeyEntry[];
+  /** Tenant grants of a hand-written grants document no listed `grant:` entry holds; throws `scope_invalid` for a document the core refuses. */
+  adoptableGrants(stored: string, listed: { name: string; entry: Json }[]): { tenant: string; module: string; scope: string }[];
+  /** The record KV holds under `name`, value and metadata checked as one record (JSON text; null without a value); throws `record_invalid`. */
+  apiKeyRecord(
+    name: string,
+    value: ApiKeyRecord | string | null | undefined,
+    metadata: ApiKeyRecord | string | null | undefined,
+    opts?: { realm?: string },
+  ): string | null;
   buildGrants(
     listed: { name: string; entry: Json }[],
     prev: { [field: string]: Json } | string | null,

@@ -15,7 +15,7 @@
 // entry and the snapshot leaves the old snapshot (still valid) plus an entry the next write, or
 // the cron, folds in; `status` reports it as pending.
 // Built on the public API only, through the package's entry for this runtime (which loads the wasm).
-import { TokengateError, lifecycle, revocations as rev, rotation, sourceDigest } from 'tokengate';
+import { RevocationList, TokengateError, grantsDocument, lifecycle, revocations as rev, rotation, sourceDigest } from 'tokengate';
 
 // The worker configuration (the `config` document, or `TOKENGATE_CONFIG`) is part of the data model.
 export { issuerPolicy, parseConfig } from './config.js';
@@ -76,14 +76,58 @@ export function onCheckpoint(fn) {
 }
 
 /**
+ * A stored document the core cannot read (`problem`, the core's words). No write replaces it:
+ * what an operator wrote is never dropped silently. The worker fails closed on it (503) until it
+ * is repaired by hand, or discarded on purpose with the command's `--rebuild` (audited).
+ */
+export class UnreadableDocument extends Error {
+  constructor(key, problem) {
+    super(
+      `KV key "${key}" cannot be read by the core: ${problem}. Nothing was written over it (the worker answers 503 until it is fixed): ${fixFor(key)}`,
+    );
+    this.name = 'UnreadableDocument';
+    this.key = key;
+    this.problem = problem;
+  }
+}
+
+function fixFor(key) {
+  const how = `repair it by hand (\`wrangler kv key get/put "${key}"\`), or discard it and rebuild it from the stored entries with`;
+  if (key === REVOCATIONS) return `${how} \`tokengate revocations compact --rebuild\` (items only the document holds are lost)`;
+  if (key === GRANTS) return `${how} \`tokengate grants compact --rebuild\` (grants only the document holds are lost)`;
+  return `${how} \`tokengate keys publish --issuer ISS --rebuild\` (keys only the document holds are lost)`;
+}
+
+/** What the core finds wrong in a stored document's text (each read as the worker reads it), or null. */
+export function unreadable(key, text) {
+  if (text === null) return null;
+  try {
+    if (key === REVOCATIONS) new RevocationList(text);
+    else if (key === GRANTS) grantsDocument(text);
+    else lifecycle.adoptableKeys(key, text, []);
+    return null;
+  } catch (e) {
+    if (e instanceof TokengateError) return `${e.code}: ${e.message}`;
+    throw e;
+  }
+}
+
+/**
  * Brings a snapshot up to date with its entries (the loop described at the top). `build(listed,
  * prev, now, source)` returns the new document. `refreshAfter` (seconds) rewrites an up-to-date
- * snapshot whose `generated_at` is older, so readers can bound its age. Returns `{ doc, writes }`.
+ * snapshot whose `generated_at` is older, so readers can bound its age. A stored document the
+ * core cannot read is never replaced (`UnreadableDocument`), unless `rebuild` says to discard it.
+ * Returns `{ doc, writes }`.
  */
-export async function converge(kv, { key, prefix, build, refreshAfter, attempts = 40 }) {
+export async function converge(kv, { key, prefix, build, refreshAfter, attempts = 40, rebuild = false }) {
   let writes = 0;
   for (let i = 0; i < attempts; i++) {
-    const { doc: prev } = await readDoc(kv, key);
+    let { doc: prev, text } = await readDoc(kv, key);
+    const problem = unreadable(key, text);
+    if (problem !== null) {
+      if (!rebuild) throw new UnreadableDocument(key, problem);
+      prev = null;
+    }
     const listed = await listAll(kv, prefix);
     await checkpoint('after-list');
     const source = digestOf(listed);
@@ -193,8 +237,13 @@ export function keyPlan(keys, { now, rotationDays, maxActive, maxAge, policy }) 
 
 export const grantName = (tenant, module, scope) => `${PREFIX.grant}${[tenant, module, scope].map(encodeURIComponent).join('/')}`;
 
-/** Converges the revocation list; with `prune`, first deletes entries past their `until`. */
-export async function compactRevocations(kv, { prune = false, refreshAfter } = {}) {
+/**
+ * Converges the revocation list; with `prune`, first deletes entries past their `until`. Items
+ * of the stored document no entry covers are adopted first. A stored list the core cannot read
+ * is an `UnreadableDocument` error (nothing is written), unless `rebuild` discards it.
+ */
+export async function compactRevocations(kv, { prune = false, refreshAfter, rebuild = false } = {}) {
+  await adoptRevocations(kv, { rebuild });
   let pruned = 0;
   if (prune) {
     const entries = await revocationEntries(kv, await listAll(kv, PREFIX.revocation));
@@ -204,20 +253,39 @@ export async function compactRevocations(kv, { prune = false, refreshAfter } = {
     }
   }
   const build = (listed, prev, now, source) => buildRevocations(kv, listed, prev, now, source);
-  const r = await converge(kv, { key: REVOCATIONS, prefix: PREFIX.revocation, build, refreshAfter });
+  const r = await converge(kv, { key: REVOCATIONS, prefix: PREFIX.revocation, build, refreshAfter, rebuild });
   return { ...r, pruned };
 }
 
-export const compactJwks = (kv, jwks) => converge(kv, { key: jwks, prefix: PREFIX.key(jwks), build: buildJwks });
-export const compactGrants = (kv) => converge(kv, { key: GRANTS, prefix: PREFIX.grant, build: buildGrants });
+/** Converges a key set, adopting a hand-written one's keys first (`rebuild`: as for revocations). */
+export async function compactJwks(kv, jwks, { rebuild = false } = {}) {
+  await adoptJwks(kv, jwks, { rebuild });
+  return converge(kv, { key: jwks, prefix: PREFIX.key(jwks), build: buildJwks, rebuild });
+}
+
+/** Converges the grants document, adopting hand-written tenant grants first (`rebuild`: as for revocations). */
+export async function compactGrants(kv, { rebuild = false } = {}) {
+  await adoptGrants(kv, { rebuild });
+  return converge(kv, { key: GRANTS, prefix: PREFIX.grant, build: buildGrants, rebuild });
+}
+
+/** The stored text of a document, or an `UnreadableDocument` error (null: missing, or discarded with `rebuild`). */
+async function readable(kv, key, rebuild) {
+  const text = await kv.get(key);
+  const problem = unreadable(key, text);
+  if (problem === null) return text;
+  if (rebuild) return null;
+  throw new UnreadableDocument(key, problem);
+}
 
 /**
  * Keys a snapshot holds that were never stored as entries (a document written by hand or by an
- * older version) become entries first, so the first compaction does not drop them.
+ * older version) become entries first, so the first compaction does not drop them. A document
+ * the core cannot read is an `UnreadableDocument` error (with `rebuild`: nothing to adopt).
  */
-export async function adoptJwks(kv, jwks) {
-  const { doc, text } = await readDoc(kv, jwks);
-  if (!doc) return 0;
+export async function adoptJwks(kv, jwks, { rebuild = false } = {}) {
+  const text = await readable(kv, jwks, rebuild);
+  if (text === null) return 0;
   const adopt = lifecycle.adoptableKeys(jwks, text, named(await listAll(kv, PREFIX.key(jwks))));
   for (const meta of adopt) await kv.put(`${PREFIX.key(jwks)}${meta.jwk.kid}`, JSON.stringify(meta), { metadata: meta });
   return adopt.length;
@@ -226,20 +294,34 @@ export async function adoptJwks(kv, jwks) {
 /**
  * The same for the revocation list: every item of the stored document that no entry covers (the
  * core decides) becomes an entry, whether the document was written by hand, edited by hand after
- * compactions, or predates entries. A document the core cannot read is left to be rebuilt.
+ * compactions, or predates entries. A document the core cannot read is an `UnreadableDocument`
+ * error, never "nothing to adopt" (with `rebuild`: nothing to adopt).
  */
-export async function adoptRevocations(kv) {
-  const { doc, text } = await readDoc(kv, REVOCATIONS);
-  if (!doc) return 0;
-  let missing;
-  try {
-    missing = lifecycle.uncoveredRevocations(text, await revocationEntries(kv, await listAll(kv, PREFIX.revocation)));
-  } catch (e) {
-    if (e instanceof TokengateError && e.code === 'revocation_invalid') return 0;
-    throw e;
-  }
+export async function adoptRevocations(kv, { rebuild = false } = {}) {
+  const text = await readable(kv, REVOCATIONS, rebuild);
+  if (text === null) return 0;
+  const missing = lifecycle.uncoveredRevocations(text, await revocationEntries(kv, await listAll(kv, PREFIX.revocation)));
   for (const e of missing) await putRevocation(kv, e);
   return missing.length;
+}
+
+/**
+ * The same for grants: the tenant grants of a hand-written `grants` document (no `source`) that
+ * no `grant:` entry holds become entries (the core decides), so a compaction keeps them.
+ * Issuer-wide grants stay in the document (the builder keeps them).
+ */
+export async function adoptGrants(
+  kv,
+  { rebuild = false, by = 'adopted from the grants document', now = Math.floor(Date.now() / 1000) } = {},
+) {
+  const text = await readable(kv, GRANTS, rebuild);
+  if (text === null) return 0;
+  const adopt = lifecycle.adoptableGrants(text, named(await listAll(kv, PREFIX.grant)));
+  for (const g of adopt) {
+    const meta = { ...g, granted_by: by, granted_at: now };
+    await kv.put(grantName(g.tenant, g.module, g.scope), JSON.stringify(meta), { metadata: meta });
+  }
+  return adopt.length;
 }
 
 /**

@@ -174,6 +174,49 @@ impl Record {
         })
     }
 
+    /// A record as KV holds it under `name` (`apikey:<hash>`): its value (the record the worker
+    /// enforces) and its metadata (what listing shows; `None` for a record written without).
+    /// One record, one truth: the value must parse, its scopes must be valid, its hash must be
+    /// the one in its name, and metadata, when present, must be the same record. Anything else
+    /// is `record_invalid` (the worker answers 503 for that key; `status` names it). A missing
+    /// value is no record (`None`).
+    pub fn stored(
+        name: &str,
+        value: Option<&str>,
+        metadata: Option<&str>,
+    ) -> Result<Option<Record>> {
+        let bad = |m: String| {
+            Error::new(
+                ErrorCode::RecordInvalid,
+                format!(
+                    "stored API key record \"{}\" is invalid: {m}",
+                    crate::error::printable(name)
+                ),
+            )
+        };
+        let Some(value) = value else {
+            return Ok(None);
+        };
+        let record: Record = serde_json::from_str(value).map_err(|e| bad(format!("{e}")))?;
+        ScopeSet::new(&record.scopes).map_err(|e| bad(e.message().to_owned()))?;
+        if name.strip_prefix("apikey:") != Some(record.hash.as_str()) {
+            return Err(bad(format!(
+                "its hash \"{}\" is not the one in its KV key name",
+                crate::error::printable(&record.hash)
+            )));
+        }
+        if let Some(meta) = metadata.filter(|m| m.trim() != "null") {
+            let listed: Record = serde_json::from_str(meta)
+                .map_err(|e| bad(format!("its metadata is not a record: {e}")))?;
+            if listed != record {
+                return Err(bad(
+                    "its value and its metadata are different records (the worker reads the value; repair or rewrite both with `apikey revoke`/`rotate`)".to_owned(),
+                ));
+            }
+        }
+        Ok(Some(record))
+    }
+
     /// Creates a key: returns the raw key (show it once) and the record to store.
     pub fn create(spec: NewKey, now: i64) -> Result<(String, Record)> {
         let invalid = |m: &str| Error::new(ErrorCode::OptionsInvalid, m.to_owned());

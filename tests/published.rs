@@ -188,3 +188,72 @@ fn a_bad_grant_entry_refuses_the_build_naming_it() {
         assert!(e.message().contains("grant"), "{}", e.message());
     }
 }
+
+#[test]
+fn hand_written_tenant_grants_are_adoptable_a_refused_document_is_an_error() {
+    let doc = r#"{"schema":1,"issuers":{"https://i":"users:*"},"tenants":{"acme":{"music":["users:read","billing:read"]}}}"#;
+    let got = Grants::adoptable(doc, &[grant("acme", "music", "users:read")]).unwrap();
+    let got: Vec<_> = got
+        .iter()
+        .map(|g| (g.tenant.as_str(), g.module.as_str(), g.scope.as_str()))
+        .collect();
+    assert_eq!(got, [("acme", "music", "billing:read")]);
+    // A compacted document (with source) is never adopted back: a grant missing was revoked.
+    let compacted = r#"{"schema":1,"source":"d","tenants":{"acme":{"music":["users:read"]}}}"#;
+    assert!(Grants::adoptable(compacted, &[]).unwrap().is_empty());
+    // What the worker refuses is an error, never "nothing to adopt".
+    for bad in [
+        r#"{"schema":1,"tenants":{"acme":{"music":["bad scope"]}}}"#,
+        r#"{"schema":2,"tenants":{}}"#,
+        r#"{"schema":1,"tenants":{},"extra":1}"#,
+        r#"{"schema":1,"#,
+    ] {
+        let e = Grants::adoptable(bad, &[]).unwrap_err();
+        assert_eq!(e.code(), ErrorCode::ScopeInvalid, "{bad}");
+    }
+}
+
+#[test]
+fn a_stored_api_key_record_is_one_record_value_and_metadata_alike() {
+    use tokengate::apikey::{NewKey, Record};
+    let (_, rec) = Record::create(
+        NewKey {
+            name: "n".into(),
+            owner: "o".into(),
+            scopes: vec!["users:read".into()],
+            ..NewKey::default()
+        },
+        NOW,
+    )
+    .unwrap();
+    let name = format!("apikey:{}", rec.hash);
+    let text = serde_json::to_string(&rec).unwrap();
+    assert_eq!(
+        Record::stored(&name, Some(&text), Some(&text)).unwrap(),
+        Some(rec.clone())
+    );
+    assert_eq!(
+        Record::stored(&name, Some(&text), None).unwrap(),
+        Some(rec.clone())
+    );
+    assert_eq!(Record::stored(&name, None, None).unwrap(), None);
+    let mut revoked = rec.clone();
+    revoked.revoke(NOW, false);
+    let revoked = serde_json::to_string(&revoked).unwrap();
+    let mut bad_scope: Value = serde_json::from_str(&text).unwrap();
+    bad_scope["scopes"] = json!(["bad scope"]);
+    let bad_scope = bad_scope.to_string();
+    for (value, meta) in [
+        (text.as_str(), Some(revoked.as_str())), // value active, metadata revoked
+        (revoked.as_str(), Some(text.as_str())), // and the reverse
+        (bad_scope.as_str(), None),
+        ("{}", None),
+    ] {
+        let e = Record::stored(&name, Some(value), meta).unwrap_err();
+        assert_eq!(e.code(), ErrorCode::RecordInvalid, "{value} / {meta:?}");
+    }
+    // The hash must be the one its KV key is named by.
+    let e = Record::stored("apikey:0000", Some(&text), Some(&text)).unwrap_err();
+    assert_eq!(e.code(), ErrorCode::RecordInvalid);
+    assert!(e.message().contains("KV key name"), "{}", e.message());
+}

@@ -290,15 +290,20 @@ async function authenticate(iso, config, request, url, decision, waitUntil) {
   const scope = decision.scope ?? null;
   if (cred.kind === 'apikey') {
     const v = await iso.apiKeyValidator(config, decision.tokenTypes, { waitUntil });
-    let record;
+    let stored;
+    let name;
     try {
       const hash = tg.apiKey.parse(cred.value);
       iso.counter.reads++;
-      record = (await iso.kv.get(`apikey:${hash}`)) ?? undefined;
+      name = `apikey:${hash}`;
+      stored = await iso.kv.getWithMetadata(name);
     } catch (e) {
       if (e instanceof tg.TokengateError) throw e;
       throw new Unavailable(`API key store: ${e.message}`);
     }
+    // One record: the core checks value and metadata agree (and its hash is its name's), else
+    // `record_invalid` (503) for this key, as `status` reports it.
+    const record = tg.lifecycle.apiKeyRecord(name, stored.value, stored.metadata, { realm: config.realm }) ?? undefined;
     return { cred, verified: v.validateApiKey(cred.value, record, { now, scope }) };
   }
   const issuer = issuerFor(config, cred.value);

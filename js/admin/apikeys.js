@@ -19,27 +19,33 @@ export const APIKEY_OPTIONS = {
 const STATES = ['active', 'expired', 'revoked', 'purged'];
 
 /** Stores a record, also as metadata for listing (`apikey create` checked with the core that it fits). */
-async function put(admin, record) {
-  await admin.kv.put(`${PREFIX.apikey}${record.hash}`, JSON.stringify(record), { metadata: record });
+async function put(admin, record, name = `${PREFIX.apikey}${record.hash}`) {
+  await admin.kv.put(name, JSON.stringify(record), { metadata: record });
 }
 
 /**
- * Every stored record, with its entry name. A record written without metadata (by hand, or by
- * an older version) is read from its value.
+ * Every stored record, with its entry name: the record the worker enforces (its value), checked
+ * by the core as one record with its metadata (`lifecycle.apiKeyRecord`: valid, its hash its
+ * KV key's, metadata the same record). One the core refuses has `error` (the worker answers 503
+ * for that key), and `record` as far as it can be read (the value, else the metadata).
  */
 export async function records(admin) {
   const out = [];
   for (const k of await listAll(admin.kv, PREFIX.apikey)) {
-    let record = k.metadata;
-    if (record === undefined || record === null) {
-      const text = await admin.kv.get(k.name);
+    const text = await admin.kv.get(k.name);
+    if (text === null) continue; // deleted since the listing (a rotation)
+    try {
+      out.push({ entry: k.name, record: JSON.parse(tg.lifecycle.apiKeyRecord(k.name, text, k.metadata ?? null)), error: null });
+    } catch (e) {
+      if (!(e instanceof tg.TokengateError)) throw e;
+      let record = k.metadata ?? null;
       try {
         record = JSON.parse(text);
       } catch {
-        record = text;
+        // not JSON: the metadata, if any, is all there is to show
       }
+      out.push({ entry: k.name, record, error: e.message });
     }
-    out.push({ entry: k.name, record });
   }
   return out;
 }
@@ -54,9 +60,10 @@ async function byId(admin, id) {
 /** Revokes every record of an id until none is left active (a racing rotate may add one). */
 async function revokeId(admin, id, purge) {
   for (let i = 0; i < 20; i++) {
-    const live = (await byId(admin, id)).filter((r) => r.record.state === 'active' || (purge && r.record.state !== 'purged'));
+    // A record the core refuses is rewritten too (value and metadata then agree, revoked).
+    const live = (await byId(admin, id)).filter((r) => r.error || r.record.state === 'active' || (purge && r.record.state !== 'purged'));
     if (live.length === 0) return;
-    for (const r of live) await put(admin, tg.apiKey.revoke(r.record, { now: admin.now, purge }));
+    for (const r of live) await put(admin, tg.apiKey.revoke(r.record, { now: admin.now, purge }), r.entry);
   }
   throw new Error(`API key ${id} kept changing while being revoked; run the command again`);
 }
@@ -100,7 +107,7 @@ async function create(admin, v) {
 
 async function rotate(admin, v, [id]) {
   const found = await byId(admin, id);
-  const current = found.find((r) => r.record.state === 'active');
+  const current = found.find((r) => !r.error && r.record.state === 'active');
   if (!current) throw new UsageError(`API key ${id} is not active (${found[0].record.state}); only an active key can be rotated`);
   await admin.audit('apikey.rotate', { id });
   const { raw, record } = tg.apiKey.rotate(current.record, { now: admin.now });
@@ -129,7 +136,25 @@ async function revoke(admin, v, [id]) {
 async function list(admin, v) {
   if (v.state !== undefined && !STATES.includes(v.state)) throw new UsageError(`--state must be one of ${STATES.join(', ')}`);
   const rows = [];
-  for (const { record } of await records(admin)) {
+  const problems = [];
+  for (const { entry, record, error } of await records(admin)) {
+    if (error) {
+      // Listed whatever --state asks: the worker answers 503 for it.
+      problems.push(`API key entry "${entry}" is refused by the core (the worker answers 503 for that key): ${error}`);
+      if (v.owner !== undefined && record?.owner !== v.owner) continue;
+      rows.push({
+        id: record?.id ?? null,
+        name: record?.name ?? '',
+        owner: record?.owner ?? '?',
+        scopes: Array.isArray(record?.scopes) ? record.scopes : [],
+        expires_at: record?.expires_at ?? null,
+        created_at: record?.created_at ?? 0,
+        entry,
+        state: 'invalid',
+        error,
+      });
+      continue;
+    }
     const state = tg.apiKey.state(record, { now: admin.now });
     if (v.state !== undefined && state !== v.state) continue;
     if (v.owner !== undefined && record.owner !== v.owner) continue;
@@ -142,8 +167,9 @@ async function list(admin, v) {
     ...rows.map(
       (r) => `  ${r.id}  ${r.state.padEnd(7)}  ${r.owner}  "${r.name}"  ${r.scopes.join(' ') || '-'}  expires ${iso(r.expires_at)}`,
     ),
+    ...problems.map((p) => `PROBLEM: ${p}`),
   ].join('\n');
-  return { json: { keys: rows }, text };
+  return { json: { keys: rows, problems }, text, code: problems.length ? 1 : 0 };
 }
 
 export const apikey = { create, rotate, revoke, list };

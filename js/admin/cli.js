@@ -12,9 +12,9 @@ import { auditList, status } from './status.js';
 
 const GROUPS = {
   keys: { options: KEY_OPTIONS, subs: keys },
-  revocations: { options: {}, subs: revocations },
+  revocations: { options: { rebuild: { type: 'boolean' } }, subs: revocations },
   apikey: { options: { ...APIKEY_OPTIONS, owner: { type: 'string' } }, subs: apikey },
-  grants: { options: GRANT_OPTIONS, subs: grants },
+  grants: { options: { ...GRANT_OPTIONS, rebuild: { type: 'boolean' } }, subs: grants },
   audit: { options: { since: { type: 'string' } }, subs: { list: auditList } },
 };
 const SINGLE = {

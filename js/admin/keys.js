@@ -4,7 +4,18 @@
 import { chmodSync, existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import * as tg from '../node.js';
-import { PREFIX, REVOCATIONS, adoptJwks, compactJwks, compactRevocations, keyPlan, listAll, readDoc } from '../store.js';
+import {
+  PREFIX,
+  REVOCATIONS,
+  adoptJwks,
+  compactJwks,
+  compactRevocations,
+  keyPlan,
+  listAll,
+  readDoc,
+  readJwks,
+  unreadable,
+} from '../store.js';
 import { DAY, UsageError, duration, issuerPolicy, iso } from './context.js';
 
 export const KEY_OPTIONS = {
@@ -12,6 +23,7 @@ export const KEY_OPTIONS = {
   alg: { type: 'string' },
   'max-active': { type: 'string' },
   'max-age': { type: 'string' },
+  rebuild: { type: 'boolean' },
 };
 
 const slug = (issuer) => issuer.replace(/^https?:\/\//, '').replace(/[^A-Za-z0-9._-]+/g, '_');
@@ -25,6 +37,21 @@ function writePrivate(admin, issuer, jwk) {
   writeFileSync(file, `${JSON.stringify(jwk, null, 2)}\n`, { mode: 0o600, flag: 'wx' });
   chmodSync(file, 0o600); // the umask may have narrowed it further, never widened
   return file;
+}
+
+/**
+ * The key set as the worker loads it (the core's `keySet` over the snapshot and the live entries),
+ * and the keys its validator skips (`[kid, reason]`): `{ doc, skipped, error }`, `error` (the
+ * core's words) when the worker cannot load it at all (it answers 503).
+ */
+export async function workerKeys(admin, issuer) {
+  try {
+    const { doc } = await readJwks(admin.kv, issuer.jwks, { now: admin.now });
+    const v = new tg.Validator({ keys: { keys: doc.keys.map((k) => k?.jwk) } });
+    return { doc, skipped: v.skipped, error: null };
+  } catch (e) {
+    return { doc: null, skipped: [], error: e instanceof tg.TokengateError ? `${e.code}: ${e.message}` : e.message };
+  }
 }
 
 /** The stored keys of an issuer (entries), oldest first. */
@@ -71,6 +98,8 @@ async function generate(admin, v) {
   const issuer = admin.issuer(v.issuer);
   const jwk = tg.generateKey(v.alg);
   const alg = jwk.alg;
+  // A hand-written key set is adopted (or, when the core cannot read it, the command stops) first.
+  await adoptJwks(admin.kv, issuer.jwks);
   await admin.audit('keys.generate', { issuer: issuer.issuer, alg });
   const added = await addKey(admin, issuer, jwk);
   const { doc } = await publish(admin, issuer);
@@ -86,6 +115,7 @@ async function rotate(admin, v) {
   const alg = jwk.alg;
   const maxActive = v['max-active'] === undefined ? undefined : Number(v['max-active']);
   if (maxActive !== undefined && !(Number.isInteger(maxActive) && maxActive >= 1)) throw new UsageError('--max-active must be at least 1');
+  await adoptJwks(admin.kv, issuer.jwks);
   await admin.audit('keys.rotate', { issuer: issuer.issuer, alg });
   const added = await addKey(admin, issuer, jwk);
   await admin.checkpoint('after-key');
@@ -103,10 +133,25 @@ async function rotate(admin, v) {
 
 async function list(admin, v) {
   const issuer = admin.issuer(v.issuer);
-  const keys = await storedKeys(admin, issuer);
+  const problems = [];
+  const stored = unreadable(issuer.jwks, await admin.kv.get(issuer.jwks));
+  if (stored !== null)
+    problems.push(`KV key "${issuer.jwks}" cannot be read by the core (${stored}): the worker answers 503; nothing was adopted from it`);
+  // Adopting writes nothing when the stored set is unreadable; its entries are still listed.
+  const keys =
+    stored === null
+      ? await storedKeys(admin, issuer)
+      : (await listAll(admin.kv, PREFIX.key(issuer.jwks)))
+          .map((k) => ({ name: k.name, ...k.metadata }))
+          .sort((a, b) => a.created_at - b.created_at);
   const p = plan(admin, issuer, keys);
   const { doc } = await readDoc(admin.kv, issuer.jwks);
   const published = new Set((doc?.keys ?? []).map((k) => k.jwk?.kid));
+  // What the worker uses: a key its validator skips does not verify anything.
+  const loaded = stored === null ? await workerKeys(admin, issuer) : { skipped: [], error: null };
+  if (loaded.error) problems.push(`the worker cannot load ${issuer.jwks}: ${loaded.error}`);
+  const skipped = new Map(loaded.skipped);
+  for (const [kid, why] of loaded.skipped) problems.push(`key ${kid} is skipped by the worker (it verifies nothing): ${why}`);
   const rows = keys.map((k) => ({
     kid: k.jwk.kid,
     alg: k.jwk.alg ?? null,
@@ -118,6 +163,7 @@ async function list(admin, v) {
     privateKey: existsSync(privateKeyPath(admin, issuer, k.jwk.kid)),
     rotationDue: p.due.includes(k),
     removableAt: k.status === 'retired' ? p.removableAt(k) : null,
+    skipped: skipped.get(k.jwk.kid) ?? null,
   }));
   const text = [
     `${issuer.jwks} (${issuer.issuer}): ${rows.length} keys`,
@@ -125,10 +171,11 @@ async function list(admin, v) {
       (r) =>
         `  ${r.kid}  ${r.alg ?? '?'}  ${r.status.padEnd(7)}  created ${iso(r.created_at)} (${r.ageDays} d)` +
         `${r.retired_at ? `  retired ${iso(r.retired_at)}, removable ${iso(r.removableAt)}` : ''}` +
-        `${r.rotationDue ? '  ROTATION DUE' : ''}${r.published ? '' : '  NOT PUBLISHED'}${r.privateKey ? '  [private key here]' : ''}`,
+        `${r.rotationDue ? '  ROTATION DUE' : ''}${r.published ? '' : '  NOT PUBLISHED'}${r.skipped ? '  SKIPPED BY THE WORKER' : ''}${r.privateKey ? '  [private key here]' : ''}`,
     ),
+    ...problems.map((m) => `PROBLEM: ${m}`),
   ].join('\n');
-  return { json: { issuer: issuer.issuer, jwks: issuer.jwks, keys: rows }, text };
+  return { json: { issuer: issuer.issuer, jwks: issuer.jwks, keys: rows, problems }, text, code: problems.length ? 1 : 0 };
 }
 
 async function retire(admin, v, [kid]) {
@@ -198,7 +245,27 @@ async function remove(admin, v, [kid]) {
   };
 }
 
-export const keys = { generate, rotate, list, retire, cleanup, remove };
+/**
+ * Rewrites the key set from its entries (adopting a hand-written one first). `--rebuild`: a
+ * stored set the core cannot read is discarded on purpose (the audit record keeps its text).
+ */
+async function publishCommand(admin, v) {
+  const issuer = admin.issuer(v.issuer);
+  if (issuer.jwks === undefined) throw new UsageError(`${issuer.issuer} has remote keys (jwksUri or discovery): nothing to publish`);
+  const text = await admin.kv.get(issuer.jwks);
+  const problem = unreadable(issuer.jwks, text);
+  const rebuild = !!v.rebuild && problem !== null;
+  if (rebuild) await admin.audit('keys.rebuild', { issuer: issuer.issuer, problem, discarded: text });
+  else await admin.audit('keys.publish', { issuer: issuer.issuer });
+  const adopted = await adoptJwks(admin.kv, issuer.jwks, { rebuild });
+  const { doc } = await compactJwks(admin.kv, issuer.jwks, { rebuild });
+  return {
+    json: { issuer: issuer.issuer, version: doc.version, keys: doc.keys.length, adopted, discarded: rebuild ? problem : null },
+    text: `${rebuild ? `discarded the unreadable ${issuer.jwks} (${problem}); its text is in the audit log\n` : ''}published ${issuer.jwks} version ${doc.version}: ${doc.keys.length} keys${adopted ? `, ${adopted} hand-written key(s) adopted as entries` : ''}`,
+  };
+}
+
+export const keys = { generate, rotate, list, retire, cleanup, remove, publish: publishCommand };
 
 /** The newest active key of an issuer whose private JWK is here, and that is published. */
 export async function signingKey(admin, issuer) {

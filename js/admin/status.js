@@ -2,36 +2,52 @@
 // lifecycle questions an operator asks (keys due for rotation, pending entries, API keys by
 // state). Exit code 1 when anything is wrong, for monitoring.
 import * as tg from '../node.js';
-import { GRANTS, MAINTENANCE, PREFIX, REVOCATIONS, digestOf, listAll, readDoc, revocationEntries } from '../store.js';
+import { GRANTS, MAINTENANCE, PREFIX, REVOCATIONS, digestOf, listAll, readDoc, readRevocations, revocationEntries } from '../store.js';
 import { iso } from './context.js';
-import { plan } from './keys.js';
+import { plan, workerKeys } from './keys.js';
 import { records } from './apikeys.js';
+import { refusedGrant } from './grants.js';
+
+// Every document is judged by the core functions the worker reads it with (never a JSON.parse
+// here): key sets by `lifecycle.keySet` and a validator built from their keys (skipped keys
+// named), revocations by the worker's own read, grants by `grantsDocument`, API-key records by
+// the core's record check (value and metadata one record, its hash its KV key's).
 
 async function keySet(admin, issuer, problems) {
   const out = { issuer: issuer.issuer, jwks: issuer.jwks };
   const listed = await listAll(admin.kv, PREFIX.key(issuer.jwks));
-  const { doc, error } = await readDoc(admin.kv, issuer.jwks);
-  if (error) problems.push(`${error}: the worker answers 503 for ${issuer.issuer} once its last good copy ages out`);
-  else if (!doc)
+  const { doc, text } = await readDoc(admin.kv, issuer.jwks);
+  if (text === null)
     problems.push(
       `KV key "${issuer.jwks}" is missing: every token of ${issuer.issuer} is rejected (run \`keys rotate --issuer ${issuer.issuer}\`)`,
     );
-  else if (doc.schema !== 1 || !Array.isArray(doc.keys)) problems.push(`KV key "${issuer.jwks}" is not a schema-1 key set`);
   else {
-    try {
-      new tg.Validator({ keys: { keys: doc.keys.map((k) => k.jwk) }, issuer: issuer.issuer });
-    } catch (e) {
-      problems.push(`KV key "${issuer.jwks}" has an unusable key: ${e.message}`);
-    }
-    if (doc.source !== undefined && doc.source !== digestOf(listed))
+    const loaded = await workerKeys(admin, issuer);
+    if (loaded.error)
       problems.push(
-        `${issuer.jwks}: stored key changes are not all published yet (an interrupted command?); run \`keys list\` or any keys command to publish`,
+        `KV key "${issuer.jwks}" is refused by the core (${loaded.error}): the worker answers 503 for ${issuer.issuer} once its last good copy ages out`,
       );
-    out.version = doc.version;
+    else {
+      out.version = loaded.doc.version;
+      out.skipped = loaded.skipped.map(([kid, reason]) => ({ kid, reason }));
+      for (const [kid, why] of loaded.skipped)
+        problems.push(`${issuer.jwks}: key ${kid} is skipped by the worker (it verifies no token): ${why}`);
+      if (doc?.source !== undefined && doc.source !== digestOf(listed))
+        problems.push(
+          `${issuer.jwks}: stored key changes are not all published yet (an interrupted command?); run \`keys list\` or any keys command to publish`,
+        );
+    }
   }
   const keys = listed.map((k) => ({ name: k.name, ...k.metadata }));
-  const bad = keys.filter((k) => !k.jwk?.kid || !['active', 'retired'].includes(k.status));
-  for (const k of bad) problems.push(`key entry "${k.name}" is invalid`);
+  const bad = [];
+  for (const k of listed) {
+    try {
+      tg.rotation.entry(k.metadata ?? null);
+    } catch (e) {
+      bad.push(keys[listed.indexOf(k)]);
+      problems.push(`key entry "${k.name}" is invalid: ${e.message}`);
+    }
+  }
   const good = keys.filter((k) => !bad.includes(k)).sort((a, b) => a.created_at - b.created_at);
   const p = plan(admin, issuer, good);
   out.keys = {
@@ -52,19 +68,19 @@ async function keySet(admin, issuer, problems) {
 
 async function revocationStatus(admin, problems) {
   const listed = await listAll(admin.kv, PREFIX.revocation);
-  const { doc, text, error } = await readDoc(admin.kv, REVOCATIONS);
+  const { doc, text } = await readDoc(admin.kv, REVOCATIONS);
   const entries = await revocationEntries(admin.kv, listed);
   const out = { entries: entries.length, expiredEntries: tg.lifecycle.expiredRevocations(entries, { now: admin.now }).length };
-  if (error) problems.push(`${error}: the worker rejects every token with 503 once its last good copy ages out`);
-  else if (!doc) {
+  if (text === null) {
     if (listed.length) problems.push('KV key "revocations" is missing but revocations are stored: run `tokengate revocations compact`');
     else problems.push('KV key "revocations" is missing: the worker answers 503 (run `tokengate revocations compact` to create it)');
   } else {
     let list;
     try {
-      list = new tg.RevocationList(text);
+      // What the worker enforces: the snapshot merged by the core with any entry it is behind.
+      list = new tg.RevocationList((await readRevocations(admin.kv, { now: admin.now })).text);
     } catch (e) {
-      problems.push(`KV key "revocations" is invalid (${e.code}: ${e.message}): the worker answers 503`);
+      problems.push(`KV key "revocations" is refused by the core (${e.code ? `${e.code}: ` : ''}${e.message}): the worker answers 503`);
     }
     if (list) {
       out.version = list.version;
@@ -75,7 +91,7 @@ async function revocationStatus(admin, problems) {
         problems.push(
           `revocation list is ${out.ageSeconds} s old, over maxRevocationAge ${max} s: the worker answers 503 revocation_data_stale`,
         );
-      if (list.source !== undefined && list.source !== digestOf(listed)) {
+      if (doc?.source !== undefined && doc.source !== digestOf(listed)) {
         out.pending = true;
         problems.push(
           'stored revocations are not all in the stored list yet (an interrupted command?; the worker merges them in meanwhile): run `tokengate revocations compact`',
@@ -95,12 +111,12 @@ async function revocationStatus(admin, problems) {
 
 async function apikeyStatus(admin, problems) {
   const counts = { active: 0, expired: 0, revoked: 0, purged: 0 };
-  for (const { entry, record } of await records(admin)) {
-    try {
-      counts[tg.apiKey.state(record, { now: admin.now })]++;
-    } catch (e) {
-      problems.push(`API key entry "${entry}" is invalid: ${e.message}`);
+  for (const { entry, record, error } of await records(admin)) {
+    if (error) {
+      problems.push(`API key entry "${entry}" is refused by the core (the worker answers 503 for that key): ${error}`);
+      continue;
     }
+    counts[tg.apiKey.state(record, { now: admin.now })]++;
   }
   return counts;
 }
@@ -113,10 +129,27 @@ export async function status(admin) {
   const revocations = await revocationStatus(admin, problems);
   const apikeys = await apikeyStatus(admin, problems);
   const grants = await readDoc(admin.kv, GRANTS);
-  if (grants.error) problems.push(`${grants.error}: the worker answers 503`);
   const grantEntries = await listAll(admin.kv, PREFIX.grant);
-  if (grants.doc?.source !== undefined && grants.doc.source !== digestOf(grantEntries))
-    problems.push('stored grants are not all in the grants document: run `tokengate grants list` after any grants command');
+  let handWritten = 0;
+  if (grants.text !== null) {
+    try {
+      tg.grantsDocument(grants.text);
+      handWritten = tg.lifecycle.adoptableGrants(
+        grants.text,
+        grantEntries.map((k) => ({ name: k.name, entry: k.metadata ?? null })),
+      ).length;
+      if (grants.doc?.source !== undefined && grants.doc.source !== digestOf(grantEntries))
+        problems.push('stored grants are not all in the grants document: run `tokengate grants compact`');
+    } catch (e) {
+      problems.push(
+        `KV key "grants" is refused by the core (${e.code ? `${e.code}: ` : ''}${e.message}): the worker answers 503 for tokens it narrows`,
+      );
+    }
+  }
+  for (const k of grantEntries) {
+    const refused = refusedGrant(k, admin.now);
+    if (refused) problems.push(refused);
+  }
   const audit = await listAll(admin.kv, PREFIX.audit);
   const maintenance = (await readDoc(admin.kv, MAINTENANCE)).doc;
   const report = {
@@ -126,7 +159,7 @@ export async function status(admin) {
     issuers,
     revocations,
     apikeys,
-    grants: { entries: grantEntries.length, version: grants.doc?.version ?? null },
+    grants: { entries: grantEntries.length, handWritten, version: grants.doc?.version ?? null },
     audit: { entries: audit.length, last: audit.at(-1)?.metadata ?? null },
     maintenance,
   };
@@ -146,7 +179,7 @@ export async function status(admin) {
       .join(', ')}`,
   );
   lines.push(
-    `  grants: ${grantEntries.length}; audit log: ${audit.length} records${report.audit.last ? `, last ${report.audit.last.action} by ${report.audit.last.actor} at ${report.audit.last.at}` : ''}`,
+    `  grants: ${grantEntries.length}${handWritten ? ` (+${handWritten} hand-written in the document, adopted by the next grants command)` : ''}; audit log: ${audit.length} records${report.audit.last ? `, last ${report.audit.last.action} by ${report.audit.last.actor} at ${report.audit.last.at}` : ''}`,
   );
   if (maintenance) lines.push(`  last maintenance run: ${iso(maintenance.at)} (pruned ${maintenance.pruned})`);
   for (const p of problems) lines.push(`PROBLEM: ${p}`);

@@ -2,7 +2,17 @@
 // revoke (one token, a jti, or every token of a subject), and the revocation list.
 import { randomUUID } from 'node:crypto';
 import * as tg from '../node.js';
-import { PREFIX, REVOCATIONS, adoptRevocations, compactRevocations, listAll, putRevocation, readDoc, revocationEntries } from '../store.js';
+import {
+  PREFIX,
+  REVOCATIONS,
+  adoptRevocations,
+  compactRevocations,
+  listAll,
+  putRevocation,
+  readDoc,
+  revocationEntries,
+  unreadable,
+} from '../store.js';
 import { UsageError, duration, instant, iso } from './context.js';
 import { signingKey } from './keys.js';
 
@@ -24,7 +34,10 @@ export const TOKEN_OPTIONS = {
 
 const TYPES = ['access', 'refresh', 'service'];
 
-/** Stores checked entries, then brings the list the worker reads up to date. */
+/**
+ * Stores checked entries, then brings the list the worker reads up to date. A stored list the
+ * core cannot read stops this before anything is stored (it is never rebuilt over).
+ */
 async function record(admin, entries) {
   await adoptRevocations(admin.kv);
   const names = [];
@@ -44,7 +57,10 @@ export async function mint(admin, v) {
   const warnings = [];
   const cap = limits.mintTtlCap;
   if (ttl > cap) {
-    warnings.push(`--ttl ${v.ttl} is longer than the maximum token lifetime of ${issuer.issuer}; capped at ${cap / 3600} h`);
+    const capText = cap % 3600 === 0 ? `${cap / 3600} h` : `${cap} s`;
+    const whose =
+      limits.maxLifetime === null ? `mint's limit for an issuer without a lifetime cap` : `the maximum token lifetime of ${issuer.issuer}`;
+    warnings.push(`--ttl ${v.ttl} is longer than ${whose}; capped at ${capText}`);
     ttl = cap;
   }
   if (ttl <= 0) throw new UsageError('--ttl must be positive');
@@ -157,14 +173,20 @@ async function prune(admin) {
   return { json: { pruned, version: doc.version }, text: `pruned ${pruned} expired entries; revocation list version ${doc.version}` };
 }
 
-async function compact(admin) {
-  await admin.audit('revocations.compact');
-  const adopted = await adoptRevocations(admin.kv);
+async function compact(admin, v) {
+  // --rebuild: a stored list the core cannot read is discarded on purpose (the audit record
+  // keeps its text), and rebuilt from the entries.
+  const text = await admin.kv.get(REVOCATIONS);
+  const problem = unreadable(REVOCATIONS, text);
+  const rebuild = !!v.rebuild && problem !== null;
+  if (rebuild) await admin.audit('revocations.rebuild', { problem, discarded: text });
+  else await admin.audit('revocations.compact');
+  const adopted = await adoptRevocations(admin.kv, { rebuild });
   // Rewritten even when nothing changed, so its age (generated_at) starts over.
-  const { doc, writes } = await compactRevocations(admin.kv, { refreshAfter: 0 });
+  const { doc, writes } = await compactRevocations(admin.kv, { refreshAfter: 0, rebuild });
   return {
-    json: { version: doc.version, generated_at: doc.generated_at, writes, adopted },
-    text: `revocation list rewritten: version ${doc.version}, ${writes} write(s)${adopted ? `, ${adopted} hand-written item(s) adopted as entries` : ''}`,
+    json: { version: doc.version, generated_at: doc.generated_at, writes, adopted, discarded: rebuild ? problem : null },
+    text: `${rebuild ? `discarded the unreadable revocation list (${problem}); its text is in the audit log\n` : ''}revocation list rewritten: version ${doc.version}, ${writes} write(s)${adopted ? `, ${adopted} hand-written item(s) adopted as entries` : ''}`,
   };
 }
 

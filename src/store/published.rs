@@ -205,14 +205,65 @@ impl KeySetDocument {
 }
 
 /// A grant entry's metadata: one scope for one tenant's module.
-#[derive(Deserialize)]
-struct GrantEntry {
-    tenant: String,
-    module: String,
-    scope: String,
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct GrantEntry {
+    pub tenant: String,
+    pub module: String,
+    pub scope: String,
 }
 
 impl Grants {
+    /// The tenant grants of a hand-written grants document (no `source`) that no listed
+    /// `grant:` entry holds: what becomes an entry before the first compaction, so nothing in it
+    /// is dropped. The document is checked as the worker reads it (a document the core refuses
+    /// is an error, never "nothing to adopt"). A document with `source` is never adopted back
+    /// (a grant missing from the entries was revoked); issuer-wide grants are kept by `build`.
+    pub fn adoptable(stored: &str, listed: &[Listed]) -> Result<Vec<GrantEntry>> {
+        let doc = Grants::from_json(stored)?;
+        if doc.source.is_some() {
+            return Ok(Vec::new());
+        }
+        let have: HashSet<(&str, &str, &str)> = listed
+            .iter()
+            .filter_map(|l| {
+                let e = l.entry.as_ref()?;
+                Some((
+                    e.get("tenant")?.as_str()?,
+                    e.get("module")?.as_str()?,
+                    e.get("scope")?.as_str()?,
+                ))
+            })
+            .collect();
+        let mut out = Vec::new();
+        for (tenant, modules) in &doc.tenants {
+            for (module, scopes) in modules {
+                if tenant.is_empty() || module.is_empty() {
+                    return Err(Error::new(
+                        ErrorCode::ScopeInvalid,
+                        format!(
+                            "grants document: tenants[{:?}][{:?}]: a tenant and a module need a name",
+                            printable(tenant),
+                            printable(module)
+                        ),
+                    ));
+                }
+                for scope in scopes {
+                    let g = GrantEntry {
+                        tenant: tenant.clone(),
+                        module: module.clone(),
+                        scope: scope.clone(),
+                    };
+                    if !have.contains(&(tenant.as_str(), module.as_str(), scope.as_str()))
+                        && !out.contains(&g)
+                    {
+                        out.push(g);
+                    }
+                }
+            }
+        }
+        Ok(out)
+    }
+
     /// The grants document from its entries: `tenants[tenant][module]` = the granted scopes,
     /// sorted, each once; issuer-wide grants (written by hand) kept from `prev`.
     pub fn build(

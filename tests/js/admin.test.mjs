@@ -373,21 +373,34 @@ test('an interrupted write leaves data the worker reads; the next write or compa
   assert.equal((await cli(['status'])).code, 0);
 });
 
-test('a corrupt KV value: status names it, the worker fails closed, compact rebuilds it', async () => {
+test('a corrupt KV value: status names it, the worker fails closed, writes refuse it, compact --rebuild discards it', async () => {
   const t = await mint();
   await eventually(fetch, '/api/users', bearer(t.token), 200);
   const kv = new WranglerKv({ target: 'local', persistTo: join(dir, '.wrangler/state'), cwd: ROOT });
   await kv.put('revocations', '{"schema":1,"version":');
   const s = await cli(['status']);
   assert.equal(s.code, 1);
-  assert.match(s.out, /PROBLEM: KV key "revocations" is not JSON/);
+  assert.match(s.out, /PROBLEM: KV key "revocations" is refused by the core \(revocation_invalid/);
   // A restarted worker (a new isolate) has no last good copy: 503, never an accept.
   const fresh = await worker();
   const r = await fresh('/api/users', bearer(t.token));
   assert.equal(r.status, 503);
   assert.equal((await r.json()).error, 'temporarily_unavailable');
-  await ok(['revocations', 'compact']);
+  // No write replaces a document the core cannot read: it says what is wrong and how to fix it.
+  for (const args of [
+    ['revocations', 'compact'],
+    ['revoke', '--jti', 'x', '--issuer', ISS],
+  ]) {
+    const refused = await cli(args);
+    assert.equal(refused.code, 1, args.join(' '));
+    assert.match(refused.err, /KV key "revocations" cannot be read by the core.*revocations compact --rebuild/s);
+  }
+  assert.equal(await kv.get('revocations'), '{"schema":1,"version":');
+  // Discarding it is explicit, and audited with the text it discarded.
+  await ok(['revocations', 'compact', '--rebuild']);
   await eventually(fresh, '/api/users', bearer(t.token), 200);
+  const audit = (await ok(['audit', 'list', '--json'])).json.records;
+  assert.ok(audit.some((a) => a.action === 'revocations.rebuild'));
 
   // A corrupt entry is named, and no snapshot is built from it.
   await kv.put('revocation:zzzz-bad', '{}', { metadata: { kind: 'jti', iss: ISS } });
@@ -590,8 +603,13 @@ test('versions never go backwards: a snapshot rebuilt after corruption gets a hi
     await kv.put('revocations', '{"schema":1,"version":');
     await kv.put('jwks:main', '{broken');
   });
-  const rebuilt = (await p.ok(['revocations', 'compact', '--json'])).json.version;
+  const rebuilt = (await p.ok(['revocations', 'compact', '--rebuild', '--json'])).json.version;
   assert.ok(rebuilt > last, `rebuilt version ${rebuilt} is above ${last}`);
+  // A key set the core cannot read stops `keys rotate` (nothing stored) until it is discarded on purpose.
+  const refused = await p.cli(['keys', 'rotate', '--issuer', ISS]);
+  assert.equal(refused.code, 1);
+  assert.match(refused.err, /keys publish --issuer ISS --rebuild/);
+  await p.ok(['keys', 'publish', '--issuer', ISS, '--rebuild']);
   const keysAfter = (await p.ok(['keys', 'rotate', '--issuer', ISS, '--json'])).json.version;
   assert.ok(keysAfter > keysBefore, `rebuilt key set version ${keysAfter} is above ${keysBefore}`);
 });
@@ -664,4 +682,112 @@ test('until comes from the core: without leeway, revoke --token lasts until exp 
   await p.ok(['keys', 'retire', kid, '--issuer', ISS, '--now', String(now)]);
   const k = (await p.ok(['keys', 'list', '--issuer', ISS, '--now', String(now), '--json'])).json.keys.find((x) => x.kid === kid);
   assert.equal(k.removableAt, now + MAX_LIFETIME + 120);
+});
+
+test('hand-written documents with a slip: status names each as the worker reads it; writes refuse to drop them; grants are adopted', async () => {
+  const p = await project({ issuers: [config.issuers[0], { issuer: 'https://h.example', audience: 'api', jwks: 'jwks:h' }] });
+  await p.ok(['keys', 'rotate', '--issuer', ISS]);
+  const t = (await p.ok(['mint', '--issuer', ISS, '--sub', 'user-1', '--scope', 'users:read', '--json'])).json;
+  await p.within('/api/users', bearer(t.token), 200);
+  const put = (key, value) => p.kv((kv) => kv.put(key, typeof value === 'string' ? value : JSON.stringify(value)));
+  const until = Math.floor(Date.now() / 1000) + 3600;
+  const jwk = tg.publicJwk(tg.generateKey('EdDSA', { kid: 'h1' }));
+  const entry = { status: 'active', created_at: 1, jwk };
+  await put('jwks:h', { schema: 1, keys: [{ ...entry, created_at: until - 3600 }] });
+  const s0 = await p.cli(['status']);
+  assert.equal(s0.code, 0, s0.out);
+
+  // F1: a hand-written revocations list (no source) with one slip revoking J1 = this token.
+  await put('revocations', {
+    schema: 1,
+    version: 9,
+    generated_at: until - 3600,
+    jti: [{ iss: ISS, jti: t.claims.jti, until: String(until) }],
+  });
+  // (A new isolate answers 503 for it; this one keeps its last good copy meanwhile.)
+  const r = await p.cli(['revoke', '--jti', 'OTHER', '--issuer', ISS]);
+  assert.equal(r.code, 1, r.out);
+  assert.match(r.err, /revocation_invalid.*repair it by hand.*revocations compact --rebuild/s);
+  assert.match(await p.kv((kv) => kv.get('revocations')), new RegExp(t.claims.jti));
+  // Repaired by hand: J1 is revoked, and the next revoke keeps it.
+  await put('revocations', { schema: 1, version: 9, generated_at: until - 3600, jti: [{ iss: ISS, jti: t.claims.jti, until }] });
+  await p.ok(['revoke', '--jti', 'OTHER', '--issuer', ISS]);
+  await p.within('/api/users', bearer(t.token), 401, 'token_revoked');
+
+  // F3/F5/F6: key sets the worker refuses or partly skips.
+  for (const [what, doc, pattern] of [
+    ['a private d', { schema: 1, keys: [{ ...entry, jwk: { ...jwk, d: jwk.x } }] }, /jwks:h" is refused by the core/],
+    ['an extra field', { schema: 1, keys: [entry], extra: 1 }, /jwks:h" is refused by the core/],
+    ['version "5"', { schema: 1, version: '5', keys: [entry] }, /jwks:h" is refused by the core/],
+    ['status revoked', { schema: 1, keys: [{ ...entry, status: 'revoked' }] }, /jwks:h" is refused by the core/],
+    [
+      'one bad key of two',
+      { schema: 1, keys: [entry, { ...entry, jwk: { ...jwk, kid: 'h2', x: 'AAAA' } }] },
+      /key h2 is skipped by the worker/,
+    ],
+  ]) {
+    await put('jwks:h', doc);
+    const s = await p.cli(['status']);
+    assert.equal(s.code, 1, `${what}: ${s.out}`);
+    assert.match(s.out, pattern, what);
+  }
+  const listed = await p.cli(['keys', 'list', '--issuer', 'https://h.example', '--json']);
+  assert.equal(listed.code, 1);
+  assert.deepEqual(
+    listed.json.keys.map((k) => [k.kid, k.skipped !== null]),
+    [
+      ['h1', false],
+      ['h2', true],
+    ],
+  );
+  await put('jwks:h', { keys: [jwk] }); // a plain JWKS: the core refuses it
+  const g = await p.cli(['keys', 'generate', '--issuer', 'https://h.example']);
+  assert.equal(g.code, 1, g.out);
+  assert.match(g.err, /jwks:h" cannot be read by the core/);
+  assert.equal(await p.kv((kv) => kv.get('jwks:h')), JSON.stringify({ keys: [jwk] }));
+  // Back to a set the worker reads whole (and no adopted entries due for rotation).
+  await p.kv(async (kv) => {
+    for (const k of (await kv.list({ prefix: 'key:jwks:h:' })).keys) await kv.delete(k.name);
+  });
+  await put('jwks:h', { schema: 1, keys: [{ ...entry, created_at: Math.floor(Date.now() / 1000) }] });
+  assert.equal((await p.cli(['status'])).code, 0);
+
+  // F7: hand-written tenant grants are adopted, not dropped by the next grant.
+  await put('grants', { schema: 1, issuers: { [ISS]: 'users:*' }, tenants: { acme: { music: ['users:read'] } } });
+  await p.ok(['grants', 'grant', '--tenant', 'beta', '--module', 'video', '--scope', 'users:read']);
+  const grants = JSON.parse(await p.kv((kv) => kv.get('grants')));
+  assert.deepEqual(grants.tenants, { acme: { music: ['users:read'] }, beta: { video: ['users:read'] } });
+  assert.deepEqual(grants.issuers, { [ISS]: 'users:*' });
+  assert.equal((await p.ok(['grants', 'list', '--json'])).json.grants.length, 2);
+  // A grants document with a bad scope: status names it, grants commands refuse it.
+  await put('grants', { schema: 1, tenants: { acme: { music: ['bad scope'] } } });
+  const sg = await p.cli(['status']);
+  assert.equal(sg.code, 1);
+  assert.match(sg.out, /KV key "grants" is refused by the core/);
+  assert.equal((await p.cli(['grants', 'grant', '--tenant', 'c', '--module', 'm', '--scope', 'users:read'])).code, 1);
+  await p.ok(['grants', 'compact', '--rebuild']);
+
+  // F3/F8: API-key records the core refuses: a bad scope, a hash not its name's, value ≠ metadata.
+  const created = (await p.ok(['apikey', 'create', '--name', 'n', '--owner', 'o', '--scopes', 'users:read', '--json'])).json;
+  const name = `apikey:${created.record.hash}`;
+  const ak = { 'X-API-Key': created.raw };
+  assert.equal((await p.cli(['status'])).code, 0);
+  const revoked = tg.apiKey.revoke(created.record, { now: Math.floor(Date.now() / 1000) });
+  for (const [what, value, metadata] of [
+    ['value active, metadata revoked', created.record, revoked],
+    ['value revoked, metadata active', revoked, created.record],
+    ['a bad scope', { ...created.record, scopes: ['bad scope'] }, { ...created.record, scopes: ['bad scope'] }],
+  ]) {
+    await p.kv((kv) => kv.put(name, JSON.stringify(value), { metadata }));
+    const s = await p.cli(['status']);
+    assert.equal(s.code, 1, what);
+    assert.match(s.out, new RegExp(`API key entry "${name}" is refused by the core`), what);
+    assert.equal((await p.cli(['apikey', 'list'])).code, 1, what);
+  }
+  await p.kv((kv) => kv.put(name, JSON.stringify(created.record), { metadata: revoked }));
+  const answer = await p.fetch('/api/users', ak);
+  assert.equal(answer.status, 503, 'value and metadata disagree: neither is trusted');
+  // `apikey revoke` rewrites it as one record.
+  await p.ok(['apikey', 'revoke', created.record.id]);
+  assert.equal((await p.cli(['status'])).code, 0);
 });

@@ -160,6 +160,15 @@ pub fn grants_build(
     to_js(&doc)
 }
 
+/// The tenant grants of a hand-written grants document no listed `grant:` entry holds (to
+/// store as entries first); a document the core refuses is an error.
+#[wasm_bindgen(js_name = grantsAdoptable)]
+pub fn grants_adoptable(stored: &str, listed: &str) -> Result<JsValue, JsValue> {
+    let listed = listed_entries(listed)?;
+    let grants = tokengate::Grants::adoptable(stored, &listed).map_err(|e| js_error(&e, ""))?;
+    to_js(&grants)
+}
+
 fn listed_entries(listed: &str) -> Result<Vec<tokengate::Listed>, JsValue> {
     serde_json::from_str(listed).map_err(|e| {
         js_error(
@@ -699,6 +708,21 @@ fn parse_record(
 pub(crate) fn required_record(record: &str) -> Result<tokengate::apikey::Record, JsValue> {
     parse_record(Some(record.to_owned()), "")?
         .ok_or_else(|| js_error(&Error::new(ErrorCode::ApikeyUnknown, "no record"), ""))
+}
+
+/// The record KV holds under `name` (value and metadata as JSON texts), checked as one record
+/// (`Record::stored`): its JSON text, or undefined when there is no value.
+#[wasm_bindgen(js_name = apiKeyStoredRecord)]
+pub fn apikey_stored_record(
+    name: &str,
+    value: Option<String>,
+    metadata: Option<String>,
+    realm: &str,
+) -> Result<Option<String>, JsValue> {
+    tokengate::apikey::Record::stored(name, value.as_deref(), metadata.as_deref())
+        .map_err(|e| js_error(&e, realm))?
+        .map(|r| serde_json::to_string(&r).map_err(|e| JsValue::from_str(&e.to_string())))
+        .transpose()
 }
 
 /// active, expired, revoked or purged.
