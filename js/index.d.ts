@@ -418,7 +418,8 @@ export interface WorkerConfig {
   identityHeaders?: { subject?: string; scopes?: string; issuer?: string; tokenId?: string; kind?: string };
   claimHeaders?: { [claim: string]: string };
   issuers: WorkerIssuer[];
-  routes?: { method?: string | string[]; path: string; scope?: string; tokenTypes?: string[]; anonymous?: boolean }[];
+  /** `method` left out: every method (OPTIONS included); `*` is the same, said explicitly. */
+  routes?: { method?: string; path: string; scope?: string; tokenTypes?: string[]; anonymous?: boolean }[];
   allowUnicodePaths?: boolean;
   cacheTtl?: number;
   kidCooldown?: number;

@@ -104,3 +104,100 @@ fn every_problem_is_named() {
     v["cacheTtl"] = json!("60");
     assert!(problems(v).contains("invalid type"));
 }
+
+fn with_issuer(extra: Value) -> Value {
+    let mut issuer = json!({ "issuer": "https://auth.example", "jwks": "jwks:main" });
+    issuer
+        .as_object_mut()
+        .unwrap()
+        .extend(extra.as_object().unwrap().clone());
+    json!({ "issuers": [issuer] })
+}
+
+#[test]
+fn an_issuer_policy_the_validator_would_refuse_is_refused_here_naming_the_issuer() {
+    for (extra, needle) in [
+        // An empty allow-list would read as "not checked".
+        (json!({"audience": []}), "audience: an empty list"),
+        (json!({"tokenTypes": []}), "tokenTypes: an empty list"),
+        (json!({"typ": []}), "typ: an empty list"),
+        (json!({"audience": ""}), "audience: empty string"),
+        (
+            json!({"leeway": 0.5}),
+            "issuers[0].leeway must be a whole number",
+        ),
+        (
+            json!({"leeway": 86_401}),
+            "issuers[0]: leeway: more than one day",
+        ),
+        (
+            json!({"maxLifetime": 1.5}),
+            "issuers[0].maxLifetime must be a whole number",
+        ),
+    ] {
+        let p = problems(with_issuer(extra.clone()));
+        assert!(p.contains(needle), "{extra}: {p}");
+    }
+    // What the validator accepts passes.
+    assert!(Config::from_json(
+        &with_issuer(json!({"audience": ["a", "b"], "leeway": 0, "maxLifetime": 0})).to_string()
+    )
+    .is_ok());
+}
+
+#[test]
+fn a_key_set_cannot_be_stored_under_a_key_the_gate_uses_for_something_else() {
+    for name in [
+        "config",
+        "revocations",
+        "grants",
+        "maintenance:last",
+        "apikey:x",
+        "audit:x",
+        "key:jwks:main:k1",
+        "remote:x",
+    ] {
+        let p =
+            problems(json!({ "issuers": [{ "issuer": "https://auth.example", "jwks": name }] }));
+        assert!(p.contains("is a KV key the gate uses"), "{name}: {p}");
+    }
+}
+
+#[test]
+fn every_header_the_gate_sets_or_reads_is_its_own() {
+    for (extra, needle) in [
+        (
+            json!({"claimHeaders": {"tenant": "X-Auth-Subject"}}),
+            "x-auth-subject",
+        ),
+        (
+            json!({"claimHeaders": {"tenant": "authorization"}}),
+            "authorization",
+        ),
+        (
+            json!({"claimHeaders": {"a": "X-Tenant", "b": "x-tenant"}}),
+            "x-tenant",
+        ),
+        (
+            json!({"credentials": {"apiKeyHeader": "Authorization"}}),
+            "authorization",
+        ),
+        (
+            json!({"identityHeaders": {"scopes": "X-Auth-Subject"}}),
+            "x-auth-subject",
+        ),
+    ] {
+        let mut c = minimal();
+        c.as_object_mut()
+            .unwrap()
+            .extend(extra.as_object().unwrap().clone());
+        let p = problems(c);
+        assert!(
+            p.contains(&format!("header \"{needle}\" is used twice")),
+            "{extra}: {p}"
+        );
+    }
+    let mut c = minimal();
+    c["credentials"] = json!({"cookie": "tg", "query": "tg"});
+    assert!(problems(c).contains("credentials.cookie and credentials.query must differ"));
+}

@@ -102,6 +102,18 @@ fn stale_lists_fail_closed() {
         Ok(())
     );
     assert_eq!(ErrorCode::RevocationDataStale.status(), 503);
+    // A list dated ahead of the clock cannot show its age: beyond the skew it fails closed too,
+    // or a hand-set date would keep it "fresh" for as long as it is ahead.
+    let ahead = RevocationList::new(1, NOW + 600);
+    assert_eq!(
+        check(&ahead, json!({"maxRevocationAge": 3600}), json!({})),
+        Err(ErrorCode::RevocationDataStale)
+    );
+    let skewed = RevocationList::new(1, NOW + 60);
+    assert_eq!(
+        check(&skewed, json!({"maxRevocationAge": 3600}), json!({})),
+        Ok(())
+    );
 }
 
 #[test]

@@ -77,11 +77,15 @@ fn without_a_lifetime_cap_a_retired_key_is_never_removable() {
     let p = Plan::new(&[key("r", "retired", 900, Some(800))], &schedule(), &no_cap);
     assert!(p.removable.is_empty());
     assert_eq!(p.removable_at["r"], None);
-    // A retired key with no recorded retirement may have signed until now.
-    let mut k = key("u", "retired", 900, None);
-    k.retired_at = None;
-    let p = Plan::new(&[k], &schedule(), &DAY_LIFETIMES);
+    // A retired key with no recorded retirement may have signed until now: never removable,
+    // and no removal date that moves with the clock.
+    let p = Plan::new(
+        &[key("u", "retired", 900, None)],
+        &schedule(),
+        &DAY_LIFETIMES,
+    );
     assert!(p.removable.is_empty());
+    assert_eq!(p.removable_at["u"], None);
 }
 
 #[test]
@@ -93,6 +97,8 @@ fn entries_are_checked() {
         json!({ "status": "paused", "created_at": 1, "jwk": { "kid": "x" } }),
         json!({ "status": "active", "created_at": "1", "jwk": { "kid": "x" } }),
         json!({ "status": "active", "created_at": 1, "jwk": { "kid": "x" }, "extra": 1 }),
+        json!({ "status": "active", "created_at": 1, "retired_at": 2, "jwk": { "kid": "x" } }),
+        json!({ "status": "retired", "created_at": 5, "retired_at": 2, "jwk": { "kid": "x" } }),
     ] {
         let e = KeyEntry::from_json(&bad.to_string()).unwrap_err();
         assert_eq!(e.code(), ErrorCode::KeyInvalid, "{bad}");

@@ -298,7 +298,8 @@ async function authenticate(iso, config, request, url, decision, waitUntil) {
       name = `apikey:${hash}`;
       stored = await iso.kv.getWithMetadata(name);
     } catch (e) {
-      if (e instanceof tg.TokengateError) throw e;
+      // A malformed key: the same rejection, challenged in this worker's realm.
+      if (e instanceof tg.TokengateError) throw tg.rejection(e.code, e.message, { realm: config.realm });
       throw new Unavailable(`API key store: ${e.message}`);
     }
     // One record: the core checks value and metadata agree (and its hash is its name's), else

@@ -26,11 +26,16 @@ pub enum OneOrMany {
 }
 
 impl OneOrMany {
-    fn into_vec(self) -> Vec<String> {
+    /// The allowed values; `[]` is refused, because an empty allow-list would read as "not
+    /// checked" (leave the option out for that) while meaning "nothing is allowed".
+    fn into_vec(self, what: &str) -> Result<Vec<String>> {
         match self {
-            OneOrMany::None => vec![],
-            OneOrMany::One(s) => vec![s],
-            OneOrMany::Many(v) => v,
+            OneOrMany::None => Ok(vec![]),
+            OneOrMany::One(s) => Ok(vec![s]),
+            OneOrMany::Many(v) if v.is_empty() => Err(invalid(format!(
+                "{what}: an empty list would reject everything; leave {what} out not to check it"
+            ))),
+            OneOrMany::Many(v) => Ok(v),
         }
     }
 }
@@ -180,12 +185,12 @@ impl Policy {
         }
         Ok(Policy {
             algorithms,
-            issuers: nonempty("issuer", input.issuer.into_vec())?,
-            audiences: nonempty("audience", input.audience.into_vec())?,
+            issuers: nonempty("issuer", input.issuer.into_vec("issuer")?)?,
+            audiences: nonempty("audience", input.audience.into_vec("audience")?)?,
             subject: input.subject,
-            typ: nonempty("typ", input.typ.into_vec())?,
+            typ: nonempty("typ", input.typ.into_vec("typ")?)?,
             token_type_claim: input.token_type_claim.unwrap_or(d.token_type_claim),
-            token_types: nonempty("tokenTypes", input.token_types.into_vec())?,
+            token_types: nonempty("tokenTypes", input.token_types.into_vec("tokenTypes")?)?,
             require_exp: input.require_exp.unwrap_or(true),
             leeway,
             max_lifetime: match input.max_lifetime {

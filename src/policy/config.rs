@@ -209,6 +209,32 @@ pub struct Config {
     pub remote_keys: crate::policy::remote::FetchPolicy,
 }
 
+/// Whole seconds as a JSON integer (the policy reads integers); anything else as given, for the
+/// policy to refuse.
+fn seconds(v: f64) -> serde_json::Value {
+    if v.fract() == 0.0 && (0.0..9.0e15).contains(&v) {
+        serde_json::Value::from(v as u64)
+    } else {
+        serde_json::Value::from(v)
+    }
+}
+
+/// KV keys and prefixes the gate's own documents use; a key set may not be stored under them.
+fn reserved_kv_name(name: &str) -> bool {
+    ["config", "revocations", "grants"].contains(&name)
+        || [
+            "maintenance:",
+            "key:",
+            "revocation:",
+            "grant:",
+            "apikey:",
+            "audit:",
+            "remote:",
+        ]
+        .iter()
+        .any(|p| name.starts_with(p))
+}
+
 /// RFC 9110 field names.
 fn header_name_ok(name: &str) -> bool {
     !name.is_empty()
@@ -233,6 +259,32 @@ impl Config {
     /// configuration cannot bound its own reload.
     pub fn reload_bounds() -> (u32, u32) {
         (default_cache_ttl(), default_keys_max_stale())
+    }
+
+    /// The validator options the worker gives an issuer (JSON, as `Policy::from_json` reads
+    /// them); the worker builds the same from the completed configuration.
+    pub fn issuer_policy(&self, issuer: &Issuer) -> serde_json::Value {
+        let mut o = serde_json::Map::new();
+        o.insert("issuer".into(), issuer.issuer.clone().into());
+        let mut put = |k: &str, v: Option<serde_json::Value>| {
+            if let Some(v) = v {
+                o.insert(k.into(), v);
+            }
+        };
+        put("audience", issuer.audience.clone());
+        put("leeway", issuer.leeway.map(seconds));
+        put("maxLifetime", issuer.max_lifetime.map(seconds));
+        put(
+            "tokenTypes",
+            issuer.token_types.clone().map(serde_json::Value::from),
+        );
+        put("typ", issuer.typ.clone().map(serde_json::Value::from));
+        put(
+            "requiredClaims",
+            issuer.required_claims.clone().map(serde_json::Value::from),
+        );
+        put("maxRevocationAge", Some(self.max_revocation_age.into()));
+        serde_json::Value::Object(o)
     }
 
     /// Parses and checks a configuration document (JSON text).
@@ -354,11 +406,24 @@ impl Config {
                 ("leeway", issuer.leeway),
                 ("maxLifetime", issuer.max_lifetime),
             ] {
-                if v.is_some_and(|v| !v.is_finite() || v < 0.0) {
+                if v.is_some_and(|v| !v.is_finite() || v < 0.0 || v.fract() != 0.0) {
                     problems.push(format!(
-                        "issuers[{i}].{name} must be a number of seconds ≥ 0"
+                        "issuers[{i}].{name} must be a whole number of seconds ≥ 0"
                     ));
                 }
+            }
+            if let Some(name) = issuer.jwks.as_deref().filter(|n| reserved_kv_name(n)) {
+                problems.push(format!(
+                    "issuers[{i}].jwks \"{}\" is a KV key the gate uses for something else; name it e.g. \"jwks:{}\"",
+                    printable(name),
+                    printable(name)
+                ));
+            }
+            // The validator the worker builds for this issuer must accept these options.
+            if let Err(e) =
+                crate::policy::claims::Policy::from_json(&self.issuer_policy(issuer).to_string())
+            {
+                problems.push(format!("issuers[{i}]: {}", e.message()));
             }
         }
         let headers = [
@@ -372,6 +437,34 @@ impl Config {
             if !header_name_ok(name) {
                 problems.push(format!("\"{}\" is not a header name", printable(name)));
             }
+        }
+        // Every header the gate sets or reads is distinct: a claim header must never overwrite an
+        // identity header, and a credential header is never forwarded as identity.
+        let mut gate_headers: Vec<(String, &str)> = headers
+            .iter()
+            .map(|h| (h.to_ascii_lowercase(), "identityHeaders"))
+            .collect();
+        gate_headers.push(("authorization".into(), "Authorization"));
+        if let Some(h) = &self.credentials.api_key_header {
+            gate_headers.push((h.to_ascii_lowercase(), "credentials.apiKeyHeader"));
+        }
+        if let Some(h) = &self.credentials.header {
+            gate_headers.push((h.to_ascii_lowercase(), "credentials.header"));
+        }
+        for h in self.claim_headers.values() {
+            gate_headers.push((h.to_ascii_lowercase(), "claimHeaders"));
+        }
+        let mut seen_headers: BTreeMap<String, &str> = BTreeMap::new();
+        for (name, what) in &gate_headers {
+            if let Some(first) = seen_headers.insert(name.clone(), what) {
+                problems.push(format!(
+                    "header \"{}\" is used twice ({first} and {what}); each header the gate sets or reads must be its own",
+                    printable(name)
+                ));
+            }
+        }
+        if self.credentials.cookie.is_some() && self.credentials.cookie == self.credentials.query {
+            problems.push("credentials.cookie and credentials.query must differ".into());
         }
         if let Some(h) = &self.credentials.api_key_header {
             if !header_name_ok(h) {

@@ -273,6 +273,9 @@ pub enum Revoked {
     Subject { before: i64 },
 }
 
+/// Seconds a revocation list's `generated_at` may be ahead of the reader's clock (clock skew).
+pub const FUTURE_SKEW: i64 = 60;
+
 /// Seconds a minted token lives when the command names no lifetime (capped by the issuer's).
 pub const DEFAULT_MINT_TTL: i64 = 3600;
 
@@ -564,9 +567,19 @@ impl RevocationList {
         )
     }
 
-    /// Fails closed when the list is older than `max_age` seconds.
+    /// Fails closed when the list is older than `max_age` seconds, or dated more than
+    /// [`FUTURE_SKEW`] ahead of `now` (such a date would let it count as fresh for that long).
     pub fn check_fresh(&self, now: i64, max_age: Option<u64>) -> Result<()> {
         if let Some(max) = max_age {
+            let ahead = self.generated_at.saturating_sub(now);
+            if ahead > FUTURE_SKEW {
+                return err(
+                    ErrorCode::RevocationDataStale,
+                    format!(
+                        "revocation list is dated {ahead} s in the future; its age cannot be known"
+                    ),
+                );
+            }
             let age = now.saturating_sub(self.generated_at);
             if age > i64::try_from(max).unwrap_or(i64::MAX) {
                 return err(

@@ -60,6 +60,23 @@ impl KeyEntry {
         if kid.is_empty() {
             return Err(invalid("key entry: the jwk needs a \"kid\"".into()));
         }
+        // A retired key's grace counts from its retirement (one written without it is never
+        // removable by schedule); an active key with a retirement time would be half retired.
+        match (self.status, self.retired_at) {
+            (Status::Active, Some(_)) => {
+                return Err(invalid(format!(
+                    "key entry \"{}\" is active but has a retired_at",
+                    printable(kid)
+                )))
+            }
+            (Status::Retired, Some(at)) if at < self.created_at => {
+                return Err(invalid(format!(
+                    "key entry \"{}\" was retired before it was created",
+                    printable(kid)
+                )))
+            }
+            _ => {}
+        }
         if let Some(m) = PRIVATE.iter().find(|m| self.jwk.contains_key(**m)) {
             return Err(invalid(format!(
                 "key entry \"{}\" holds private key material (\"{m}\")",
@@ -142,8 +159,9 @@ impl Plan {
         let mut removable_at = BTreeMap::new();
         let mut removable = Vec::new();
         for k in keys.iter().filter(|k| k.status == Status::Retired) {
-            // Without a recorded retirement it may have signed until now: not removable yet.
-            let at = grace.map(|g| k.retired_at.unwrap_or(now).saturating_add(g));
+            // Without a recorded retirement it may have signed until now, and every day after:
+            // never removable by schedule (a date that moved with the clock would mislead).
+            let at = grace.and_then(|g| k.retired_at.map(|r| r.saturating_add(g)));
             if at.is_some_and(|t| t <= now) {
                 removable.push(k.kid().to_owned());
             }

@@ -129,3 +129,32 @@ test("the README's configuration table has a row for every field the core parses
   const missing = fields.filter((f) => !rows.has(f));
   assert.deepEqual(missing, [], 'fields without a row in the README table');
 });
+
+test('RemoteJwksOptions declares exactly the options the core parses for a remote key source', () => {
+  const uri = 'https://idp.example/jwks';
+  same(
+    members('RemoteJwksOptions'),
+    fieldsRefused((f) => tg.remoteJwks({ jwksUri: uri, [f]: 1 })),
+    'RemoteJwksOptions',
+  );
+  same(
+    members('RemoteJwksOptions', 'remoteKeys'),
+    fieldsRefused((f) => tg.remoteJwks({ jwksUri: uri, remoteKeys: { [f]: 1 } })),
+    'RemoteJwksOptions.remoteKeys',
+  );
+});
+
+test("the README's claim policy table has a row for every validator option the core parses", () => {
+  const readme = readFileSync(new URL('../../README.md', import.meta.url), 'utf8');
+  const start = readme.indexOf('## Claim policy');
+  const table = readme.slice(start, readme.indexOf('\n\n', readme.indexOf('| option |', start)));
+  const rows = new Set(
+    [...table.matchAll(/^\| ((?:`[A-Za-z]+`(?:, )?)+) \|/gm)].flatMap((m) => [...m[1].matchAll(/`([^`]+)`/g)].map((x) => x[1])),
+  );
+  const fields = fieldsRefused((f) => new tg.Validator({ keys: null, [f]: 1 }));
+  assert.deepEqual(
+    fields.filter((f) => !rows.has(f)),
+    [],
+    'options without a row in the README table',
+  );
+});

@@ -19,7 +19,13 @@ pub(crate) fn set(o: &js_sys::Object, k: &str, v: JsValue) {
 }
 
 /// Errors cross as plain objects; the JS layer wraps them in `TokengateError`.
+/// `realm` empty: the caller named none, so the core's default.
 pub(crate) fn js_error(e: &Error, realm: &str) -> JsValue {
+    let realm = if realm.is_empty() {
+        tokengate::DEFAULT_REALM
+    } else {
+        realm
+    };
     let o = js_sys::Object::new();
     set(&o, "code", e.code().as_str().into());
     set(&o, "status", e.status().into());
