@@ -117,14 +117,23 @@ export function keyPlan<K extends KeyEntry>(
 /** Converges the revocation list; with `prune`, first deletes entries past their `until`. */
 export function compactRevocations(
   kv: Kv,
-  opts?: { prune?: boolean; refreshAfter?: number },
+  opts?: { prune?: boolean; refreshAfter?: number; rebuild?: boolean },
 ): Promise<{ doc: RevocationListJson; writes: number; pruned: number }>;
-export function compactJwks(kv: Kv, jwks: string): Promise<{ doc: KeySetDocument; writes: number }>;
-export function compactGrants(kv: Kv): Promise<{ doc: GrantsDocument; writes: number }>;
+export function compactJwks(kv: Kv, jwks: string, opts?: { rebuild?: boolean }): Promise<{ doc: KeySetDocument; writes: number }>;
+export function compactGrants(kv: Kv, opts?: { rebuild?: boolean }): Promise<{ doc: GrantsDocument; writes: number }>;
 /** Keys of a hand-written key set become entries first; returns how many. */
-export function adoptJwks(kv: Kv, jwks: string): Promise<number>;
+export function adoptJwks(kv: Kv, jwks: string, opts?: { rebuild?: boolean }): Promise<number>;
 /** Items of the revocation document no entry covers become entries; returns how many. */
-export function adoptRevocations(kv: Kv): Promise<number>;
+export function adoptRevocations(kv: Kv, opts?: { rebuild?: boolean }): Promise<number>;
+/** Tenant grants of a hand-written grants document become entries; returns how many. */
+export function adoptGrants(kv: Kv, opts?: { rebuild?: boolean; by?: string; now?: number }): Promise<number>;
+/** A stored document the core cannot read: writes stop rather than replace it. */
+export class UnreadableDocument extends Error {
+  readonly key: string;
+  readonly problem: string;
+}
+/** Why the core cannot read the stored text of `key`, or null when it can (or there is none). */
+export function unreadable(key: string, text: string | null): string | null;
 /** Stores one revocation entry (checked by the core) under a fresh name; returns the name. */
 export function putRevocation(kv: Kv, entry: RevocationEntry | string): Promise<string>;
 
