@@ -11,7 +11,21 @@ let extra = {};
 
 chrome.devtools.panels.create('tokengate', 'icon-16.png', 'panel.html');
 
-chrome.devtools.network.onRequestFinished.addListener((entry) => {
+// Two ways in, merged by a request key: onRequestFinished, and the HAR log (getHAR) read when the
+// panel connects, on navigation and every second. onRequestFinished alone missed every request
+// whose answer says `Cache-Control: no-store` (Chromium headless; the tokengate worker says it on
+// every JSON answer), which the HAR log still holds.
+const keys = new Set();
+const keyOf = (entry) => `${entry.startedDateTime}\n${entry.request?.method}\n${entry.request?.url}`;
+
+function take(entry, finished = false) {
+  // Still in flight in the HAR log (no answer yet): read again at the next sweep. A finished
+  // request without an answer (status 0: failed, blocked) comes by onRequestFinished.
+  if (!entry?.request || !(entry.response?.status || finished)) return;
+  const k = keyOf(entry);
+  if (keys.has(k)) return;
+  keys.add(k);
+  if (keys.size > MAX * 20) keys.delete(keys.values().next().value);
   if (!candidates(entry, extra).length) return;
   const request = slim(entry);
   seen.push(request);
@@ -19,13 +33,27 @@ chrome.devtools.network.onRequestFinished.addListener((entry) => {
   chrome.runtime.sendMessage({ type: 'tokengate:request', tabId, request }).catch(() => {
     // No panel open yet: it asks for `seen` when it starts.
   });
-});
+}
+
+const sweep = () =>
+  new Promise((resolve) =>
+    chrome.devtools.network.getHAR((log) => {
+      for (const entry of log?.entries ?? []) take(entry);
+      resolve();
+    }),
+  );
+
+chrome.devtools.network.onRequestFinished.addListener((entry) => take(entry, true));
+chrome.devtools.network.onNavigated.addListener(() => sweep());
+setInterval(sweep, 1000);
+sweep();
 
 chrome.runtime.onMessage.addListener((msg, _sender, reply) => {
   if (msg?.tabId !== tabId && msg?.tabId !== '*') return;
   if (msg.type === 'tokengate:hello') {
     extra = msg.extra ?? {};
-    reply({ requests: seen });
+    sweep().then(() => reply({ requests: seen }));
+    return true;
   } else if (msg.type === 'tokengate:clear') seen.length = 0;
   else if (msg.type === 'tokengate:extra') extra = msg.extra ?? {};
 });
