@@ -10,7 +10,7 @@ import { Gate } from './verdict.js';
 
 const $ = (id) => document.getElementById(id);
 const tabId = globalThis.chrome?.devtools?.inspectedWindow?.tabId ?? '*';
-const groups = new Map(); // "source\nvalue\nmethod\nurl" -> { cred, requests: [], verdicts: [] }
+let groups = new Map(); // "source\nvalue\nmethod\nurl\nstatus\nanswer" -> { cred, requests: [], verdict }
 let gate = null;
 let selected = null;
 const PINS = 'tokengate:pinned';
@@ -32,24 +32,46 @@ function verdictText(v) {
   return v.status === 200 ? '200' : `${v.status} ${v.code}`;
 }
 
+// Every captured (request, credential) pair, with the worker's answer for that request. Rows
+// group only pairs with the same credential, request line, status and answer: a group never
+// hides an answer that differs.
+const items = [];
+const inspected = new Map();
+const inspectOnce = (v) => {
+  if (!inspected.has(v)) inspected.set(v, inspect(v));
+  return inspected.get(v);
+};
+const answerKey = (v) => (v ? JSON.stringify([v.status, v.code ?? null, v.note ?? null]) : '');
+
 async function add(request, { pinned = false } = {}) {
   for (const c of candidates({ request })) {
-    const key = `${c.source}\n${c.value}\n${request.method}\n${request.url}`;
-    let g = groups.get(key);
-    if (!g) {
-      const r = inspect(c.value);
-      g = { key, cred: c, r, requests: [], verdict: null, pinned };
-      groups.set(key, g);
-    }
-    g.requests.push(request);
-    if (gate) g.verdict = await gate.decide(request);
+    const base = `${c.source}\n${c.value}\n${request.method}\n${request.url}`;
+    const item = { base, cred: c, r: inspectOnce(c.value), request, verdict: null, pinned };
+    items.push(item);
+    if (gate) item.verdict = await gate.decide(request);
   }
   renderList();
+}
+
+function grouped() {
+  const out = new Map();
+  for (const it of items) {
+    const key = `${it.base}\n${it.request.status}\n${answerKey(it.verdict)}`;
+    let g = out.get(key);
+    if (!g) out.set(key, (g = { key, base: it.base, cred: it.cred, r: it.r, requests: [], verdict: it.verdict, pinned: false }));
+    g.requests.push(it.request);
+    g.pinned ||= it.pinned;
+  }
+  return out;
 }
 
 function renderList() {
   const body = $('list').tBodies[0];
   body.replaceChildren();
+  groups = grouped();
+  // The selection follows its credential and request line when its answer changes.
+  if (selected) selected = groups.get(selected.key) ?? [...groups.values()].find((g) => g.base === selected.base) ?? null;
+  if (!selected) $('detail').hidden = true;
   for (const g of groups.values()) {
     const last = g.requests.at(-1);
     const r = g.r;
@@ -166,7 +188,7 @@ async function loadConfig() {
 }
 
 async function redecide() {
-  for (const g of groups.values()) g.verdict = gate ? await gate.decide(g.requests.at(-1)) : null;
+  for (const it of items) it.verdict = gate ? await gate.decide(it.request) : null;
   renderList();
 }
 
@@ -201,6 +223,7 @@ $('load-config').addEventListener('click', loadConfig);
 $('fetch-keys').addEventListener('click', fetchKeys);
 $('redact').addEventListener('change', renderList);
 $('clear').addEventListener('click', () => {
+  items.length = 0;
   groups.clear();
   selected = null;
   $('detail').hidden = true;

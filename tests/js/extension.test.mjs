@@ -63,6 +63,16 @@ const PAGE = `<!doctype html><title>app</title><script>
 })();
 </script>`;
 
+// Three 200s, then the same token with an API key too (a 400 from the worker): two answers.
+const MIXED = `<!doctype html><title>mixed</title><script>
+(async () => {
+  const auth = { Authorization: 'Bearer ' + ${JSON.stringify(good)} };
+  for (let i = 0; i < 3; i++) await fetch('/api/users?m=1', { headers: auth });
+  await fetch('/api/users?m=1', { headers: { ...auth, 'X-API-Key': ${JSON.stringify(apiKey)} } });
+  document.title = 'done';
+})();
+</script>`;
+
 let server;
 let context;
 let id;
@@ -74,6 +84,7 @@ let origin;
 before(async () => {
   server = await listen((req, res) => {
     if (req.url === '/') return res.writeHead(200, { 'content-type': 'text/html' }).end(PAGE);
+    if (req.url === '/mixed') return res.writeHead(200, { 'content-type': 'text/html' }).end(MIXED);
     // As the tokengate worker does for every JSON answer: no-store (which DevTools' network
     // events once missed, so the panel listed almost nothing behind a real worker).
     // Some answers only, so both ways DevTools reports a request are exercised.
@@ -189,6 +200,25 @@ test('with a worker configuration loaded, each request shows what the worker wou
   await panel.emulateMedia({ colorScheme: 'light' });
   if (process.env.TG_UPDATE_DOCS || !existsSync(`${root}docs/extension.png`))
     copyFileSync(`${shots}/extension-light.png`, `${root}docs/extension.png`);
+});
+
+test('a group never hides a differing answer: three 200s and a 400 for one token and URL are two rows', async () => {
+  const app = await context.newPage();
+  await new Promise((r) => setTimeout(r, 1500));
+  await app.goto(`${origin}/mixed`);
+  await app.waitForFunction(() => document.title === 'done');
+  const mixed = async () => (await rows()).filter((r) => r.url.endsWith('/api/users?…') && r.sub === 'user-1');
+  await waitFor(async () => (await mixed()).length >= 2 && (await mixed()).some((r) => r.source.includes('×3')), {
+    timeout: 10_000,
+    message: async () => JSON.stringify(await rows()),
+  });
+  const list = await mixed();
+  assert.equal(list.length, 2, JSON.stringify(list));
+  assert.deepEqual(list.map((r) => [r.source, r.verdict]).sort(), [
+    ['Authorization: Bearer ×3', '200'],
+    ['Authorization: Bearer', '400 invalid_request'],
+  ]);
+  await app.close();
 });
 
 test('redact hides the token, the subject and the URL query; nothing is stored unless pinned', async () => {
