@@ -46,6 +46,8 @@ const answerKey = (v) => (v ? JSON.stringify([v.status, v.code ?? null, v.note ?
 async function add(request, { pinned = false } = {}) {
   for (const c of candidates({ request })) {
     const base = `${c.source}\n${c.value}\n${request.method}\n${request.url}`;
+    // A pinned request relayed again by the devtools page: already listed.
+    if (items.some((it) => it.base === base && it.request.started === request.started)) continue;
     const item = { base, cred: c, r: inspectOnce(c.value), request, verdict: null, pinned };
     items.push(item);
     if (gate) item.verdict = await gate.decide(request);
@@ -122,8 +124,8 @@ function renderDetail() {
   const g = selected;
   $('detail').hidden = false;
   const value = g.cred.value;
-  const pins = new Set(JSON.parse(localStorage.getItem(PINS) ?? '[]').map((p) => p.key));
-  const pin = el('button', { type: 'button', id: 'pin', text: pins.has(g.key) ? 'Unpin' : 'Pin (keep in this browser)' });
+  const pins = new Set(readPins().map((p) => p.key));
+  const pin = el('button', { type: 'button', id: 'pin', text: pins.has(g.base) ? 'Unpin' : 'Pin (keep in this browser)' });
   pin.addEventListener('click', () => togglePin(g));
   $('token-view').replaceChildren(
     el('h2', {
@@ -164,11 +166,29 @@ function renderDetail() {
     renderInspection({ summary: $('summary'), timeline: $('timeline'), parts: $('parts'), lints: $('lints'), scopes: $('scopes') }, value);
 }
 
+// A pin keeps only the credential and the request lines it was seen on (method, URL, status,
+// time): no other header or cookie of those requests. Loaded again, each request carries just
+// that credential, which is all the worker's answer for it depends on here.
+const readPins = () => JSON.parse(localStorage.getItem(PINS) ?? '[]');
+function headersFor(cred) {
+  if (cred.source.startsWith('query ')) return [];
+  if (cred.source.startsWith('Authorization: ')) return [{ name: 'Authorization', value: `${cred.source.slice(15)} ${cred.value}` }];
+  if (cred.source.startsWith('cookie ')) return [{ name: 'Cookie', value: `${cred.name}=${cred.value}` }];
+  return [{ name: cred.name, value: cred.value }];
+}
+
 function togglePin(g) {
-  const pins = JSON.parse(localStorage.getItem(PINS) ?? '[]');
-  const i = pins.findIndex((p) => p.key === g.key);
+  const pins = readPins();
+  const i = pins.findIndex((p) => p.key === g.base);
+  const mine = items.filter((it) => it.base === g.base);
   if (i >= 0) pins.splice(i, 1);
-  else pins.push({ key: g.key, requests: g.requests });
+  else
+    pins.push({
+      key: g.base,
+      cred: { source: g.cred.source, name: g.cred.name, value: g.cred.value },
+      requests: mine.map(({ request: r }) => ({ method: r.method, url: r.url, status: r.status, started: r.started, time: r.time })),
+    });
+  for (const it of mine) it.pinned = i < 0;
   localStorage.setItem(PINS, JSON.stringify(pins));
   renderDetail();
 }
@@ -234,7 +254,10 @@ $('clear').addEventListener('click', () => {
 chrome.runtime.onMessage.addListener((msg) => {
   if (msg?.type === 'tokengate:request' && (tabId === '*' || msg.tabId === tabId)) add(msg.request);
 });
-for (const p of JSON.parse(localStorage.getItem(PINS) ?? '[]')) for (const r of p.requests) await add(r, { pinned: true });
+for (const p of readPins()) {
+  if (!p?.cred || !Array.isArray(p.requests)) continue; // an older pin (whole requests): not loaded
+  for (const r of p.requests) await add({ ...r, headers: headersFor(p.cred) }, { pinned: true });
+}
 const hello = await chrome.runtime.sendMessage({ type: 'tokengate:hello', tabId }).catch(() => null);
 for (const r of hello?.requests ?? []) await add(r);
 renderList();

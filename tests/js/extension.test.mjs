@@ -53,7 +53,7 @@ const PAGE = `<!doctype html><title>app</title><script>
 (async () => {
   const bearer = (t) => ({ headers: { Authorization: 'Bearer ' + t } });
   await fetch('/api/users', bearer(${JSON.stringify(good)}));
-  await fetch('/api/admin', bearer(${JSON.stringify(good)}));
+  await fetch('/api/admin', { headers: { ...bearer(${JSON.stringify(good)}).headers, 'X-Session': 'opaque-session-7' } });
   await fetch('/api/users?page=2', bearer(${JSON.stringify(expired)}));
   await fetch('/api/users', { headers: { 'X-API-Key': ${JSON.stringify(apiKey)} } });
   document.cookie = 'tg_session=${cookieToken}; path=/';
@@ -228,9 +228,29 @@ test('redact hides the token, the subject and the URL query; nothing is stored u
   assert.ok((await rows()).every((r) => r.sub === '' || r.sub === '•••'));
   assert.equal(await panel.evaluate(() => localStorage.length), 0);
   await panel.click('#pin');
-  assert.equal(await panel.evaluate(() => JSON.parse(localStorage.getItem('tokengate:pinned')).length), 1);
+  const stored = await panel.evaluate(() => localStorage.getItem('tokengate:pinned'));
+  assert.equal(JSON.parse(stored).length, 1);
+  // Only the pinned credential and its request lines: no other header of those requests.
+  assert.ok(stored.includes(good), stored);
+  assert.ok(!stored.includes('opaque-session-7') && !stored.includes('X-Session'), stored);
+  assert.deepEqual(Object.keys(JSON.parse(stored)[0].requests[0]).sort(), ['method', 'started', 'status', 'time', 'url']);
+  // Cleared and reloaded, the pinned row is back (and only it); unpinned and reloaded, it is gone.
+  await panel.click('#clear');
+  const reload = async () => {
+    await panel.reload();
+    await panel.waitForSelector('body[data-ready=true]', { timeout: 30_000 });
+  };
+  await reload();
+  const back = await rows();
+  assert.equal(back.length, 1, JSON.stringify(back));
+  assert.match(back[0].url, /\/api\/admin$/);
+  assert.equal(back[0].sub, 'user-1');
+  await panel.click('#list tbody tr');
+  assert.equal(await panel.textContent('#pin'), 'Unpin');
   await panel.click('#pin');
   assert.equal(await panel.evaluate(() => JSON.parse(localStorage.getItem('tokengate:pinned')).length), 0);
+  await reload();
+  assert.deepEqual(await rows(), []);
   await panel.uncheck('#redact');
 });
 
