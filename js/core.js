@@ -178,6 +178,115 @@ function deepFreeze(o) {
   return o;
 }
 
+// The lean path's crossings (bindings/wasm `begin`/`complete`/`run`): the token goes in as UTF-8
+// bytes encoded once into a reused buffer; answers come back as numbers in the validator's `out`
+// (a Float64Array view on the module's memory) and byte ranges of that memory, which are only
+// read here, never interpreted: the header and claims are the JSON texts the core accepted.
+const encoder = new TextEncoder();
+const decoder = new TextDecoder();
+let tokenBytes = new Uint8Array(4096);
+
+/** The token's UTF-8 bytes (a view of a reused buffer, valid until the next call). */
+function utf8(token) {
+  if (token.length * 3 > tokenBytes.length) tokenBytes = new Uint8Array(token.length * 3);
+  return tokenBytes.subarray(0, encoder.encodeInto(token, tokenBytes).written);
+}
+
+// Views on the loaded module's memory, renewed when it grows (growth detaches the old buffer).
+let memOf = null;
+let memory = null;
+let memBuffer = null;
+let u8 = null;
+let words = null;
+let f64 = null;
+let algNames = null;
+
+function mem() {
+  if (memOf !== wasm) {
+    memOf = wasm;
+    memory = wasm.moduleMemory();
+    algNames = wasm.algNames();
+  }
+  if (memory.buffer !== memBuffer) {
+    memBuffer = memory.buffer;
+    u8 = new Uint8Array(memBuffer);
+    words = new Uint32Array(memBuffer);
+    f64 = new Float64Array(memBuffer);
+  }
+  return f64;
+}
+
+// Slots of `out` (bindings/wasm/src/edge.rs OUT_*).
+const ALG = 0,
+  SIGNING_INPUT_LEN = 1,
+  SIG = 2,
+  SIG_LEN = 3,
+  CANDIDATES = 4,
+  CANDIDATES_LEN = 5,
+  HEADER = 6,
+  HEADER_LEN = 7,
+  CLAIMS_LEN = 9, // the claims follow the header, the scopes follow the claims (slots 8, 10)
+  SCOPES_LEN = 11,
+  SLOT = 12,
+  EXP = 13,
+  IAT = 14,
+  ASCII = 15;
+
+/** A member the core accepted as a string (or, for the type claim, found to be one), else null. */
+const member = (o, k) => (Object.hasOwn(o, k) && typeof o[k] === 'string' ? o[k] : null);
+
+/**
+ * The result the core wrote to `out` (at Float64Array index `b`), as the object `validate`
+ * returns; stored by its cache slot (frozen) when the core cached it.
+ */
+function built(b, typeClaim, results) {
+  const o = mem();
+  const h = o[b + HEADER];
+  const hl = o[b + HEADER_LEN];
+  const cl = o[b + CLAIMS_LEN];
+  const n = o[b + SCOPES_LEN];
+  let headerText, claimsText, scopesText;
+  if (o[b + ASCII] === 1) {
+    // Header, claims and scopes are contiguous: one decode, then slices by (byte = char) offset.
+    const all = decoder.decode(u8.subarray(h, h + hl + cl + n));
+    headerText = all.slice(0, hl);
+    claimsText = all.slice(hl, hl + cl);
+    scopesText = all.slice(hl + cl);
+  } else {
+    headerText = decoder.decode(u8.subarray(h, h + hl));
+    claimsText = decoder.decode(u8.subarray(h + hl, h + hl + cl));
+    scopesText = decoder.decode(u8.subarray(h + hl + cl, h + hl + cl + n));
+  }
+  const header = JSON.parse(headerText);
+  const claims = JSON.parse(claimsText);
+  const exp = o[b + EXP];
+  const iat = o[b + IAT];
+  const r = {
+    kind: 'jwt',
+    header,
+    claims,
+    subject: member(claims, 'sub'),
+    issuer: member(claims, 'iss'),
+    scopes: n === 0 ? [] : scopesText.split(' '),
+    tokenId: member(claims, 'jti'),
+    expiresAt: Number.isNaN(exp) ? null : exp,
+    issuedAt: Number.isNaN(iat) ? null : iat,
+    tokenType: member(claims, typeClaim),
+    alg: algNames[o[b + ALG]] ?? null,
+    kid: member(header, 'kid'),
+  };
+  const slot = o[b + SLOT];
+  if (slot >= 0) results[slot] = deepFreeze(r);
+  return r;
+}
+
+/** The result the core's cache hit named by its slot (built on the miss). */
+function hit(results, slot) {
+  const r = results[slot];
+  if (r === undefined) throw new Error('tokengate: the cache named a result this validator never built');
+  return r;
+}
+
 /** A CryptoKey per (key, alg), imported once; null when the core must verify instead. */
 function asyncHandle(handles, desc, index, alg) {
   const id = `${index}/${alg}`;
@@ -253,7 +362,10 @@ export class Validator {
   #ctx;
   #scratch;
   #results = [];
+  #out = 0; // index of the wasm validator's `out` in a Float64Array on the module's memory
+  #typeClaim;
   #scopes = new Map();
+  #scoped = new Map(); // scope expression → a context: the validator's with that requirement
   #native;
   #keys;
   #sync = null;
@@ -288,6 +400,8 @@ export class Validator {
     if (cache) v.enableCache(cache.size, cache.failureTtl);
     // No explicit free: an async call may still hold the old one; the glue's finalizer frees it.
     this.#v = v;
+    this.#out = v.outPtr / 8;
+    this.#typeClaim ??= v.tokenTypeClaim;
     this.#keys = undefined;
     this.#sync = null;
     this.#async = null;
@@ -308,12 +422,14 @@ export class Validator {
   /** Replaces the revocation list every later call is checked against. */
   setRevocations(list) {
     this.#ctx.setRevocations(listHandle(list));
+    this.#scoped.clear();
   }
 
   /** Space-separated scopes (or an array) that narrow every token's scopes. */
   setGrants(grants) {
     const g = scopes(grants, 'grants', this.#config.realm);
     call(() => this.#ctx.setGrants(g));
+    this.#scoped.clear();
   }
 
   /** `{ entries, hits, misses }` of the verified-token cache. */
@@ -346,8 +462,20 @@ export class Validator {
 
   /** The context for one call (checked options): the validator's, or a scratch copy with per-call changes. */
   #context(opts) {
-    if (opts.scope === undefined && opts.grants === undefined && opts.revocations === undefined) {
-      return this.#ctx;
+    if (opts.grants === undefined && opts.revocations === undefined) {
+      if (opts.scope === undefined) return this.#ctx;
+      // Only a route's scope: one context per expression, kept until the validator's data changes.
+      let c = this.#scoped.get(opts.scope);
+      if (c === undefined) {
+        const req = opts.scope === null ? null : this.#requirement(opts.scope);
+        c = new wasm.Context();
+        c.copyFrom(this.#ctx);
+        if (req === null) c.clearScope();
+        else c.setScope(req);
+        if (this.#scoped.size >= 256) this.#scoped.clear();
+        this.#scoped.set(opts.scope, c);
+      }
+      return c;
     }
     const c = this.#scratch;
     c.copyFrom(this.#ctx);
@@ -359,16 +487,6 @@ export class Validator {
     if (opts.grants !== undefined) call(() => c.narrowGrants(opts.grants));
     if (opts.revocations !== undefined) c.setRevocations(opts.revocations);
     return c;
-  }
-
-  #result(r, results = this.#results) {
-    if (typeof r === 'number') return results[r];
-    if (r.slot !== undefined) {
-      const slot = r.slot;
-      delete r.slot;
-      results[slot] = deepFreeze(r);
-    }
-    return r;
   }
 
   #syncHandles() {
@@ -393,25 +511,36 @@ export class Validator {
     const now = opts.now;
     const ctx = this.#context(opts);
     const prim = syncPrimitive();
-    if (this.#native && prim !== null) this.#syncHandles();
+    const v = this.#v;
+    const bytes = utf8(token);
     // One call into wasm when no key can use the native primitive (HMAC secrets stay in wasm).
-    if (!this.#native || prim === null || this.#syncNone) {
-      return this.#result(call(() => this.#v.validateWith(token, now, ctx)));
+    if (!this.#native || prim === null || (this.#syncHandles(), this.#syncNone)) {
+      const r = call(() => v.run(bytes, now, ctx));
+      return r >= 0 ? hit(this.#results, r) : built(this.#out, this.#typeClaim, this.#results);
     }
-    const p = call(() => this.#v.prepareWith(token, now, ctx));
-    if (typeof p === 'number') return this.#results[p];
-    const handles = this.#syncHandles();
-    const data = p.signingInput;
-    const sig = p.signature;
-    let ok;
-    for (const i of p.candidates) {
+    const r = call(() => v.begin(bytes, now, ctx));
+    if (r >= 0) return hit(this.#results, r);
+    const ok = this.#signature(v, prim, bytes);
+    call(() => v.complete(ok, now, ctx));
+    return built(this.#out, this.#typeClaim, this.#results);
+  }
+
+  /** The candidate whose signature verifies for the pending token (`begin`'s `out`), or undefined. */
+  #signature(v, prim, bytes) {
+    const o = mem();
+    const b = this.#out;
+    const alg = algNames[o[b + ALG]];
+    const data = bytes.subarray(0, o[b + SIGNING_INPUT_LEN]);
+    const sig = u8.subarray(o[b + SIG], o[b + SIG] + o[b + SIG_LEN]);
+    const handles = this.#sync;
+    const c = o[b + CANDIDATES] / 4;
+    const n = o[b + CANDIDATES_LEN];
+    for (let j = 0; j < n; j++) {
+      const i = words[c + j];
       const h = handles[i];
-      if (h ? prim.verify(p.alg, h, data, sig) : this.#v.verifyCandidate(p, i)) {
-        ok = i;
-        break;
-      }
+      if (h ? prim.verify(alg, h, data, sig) : v.verifyPending(i)) return i;
     }
-    return this.#result(call(() => this.#v.finish(p, ok, now, ctx)));
+    return undefined;
   }
 
   /**
@@ -448,17 +577,24 @@ export class Validator {
     // Held across the awaits: a concurrent setKeys() must not mix key sets within one call.
     const v = this.#v;
     const results = this.#results;
+    const out = this.#out;
     const handles = (this.#async ??= new Map());
     const descs = this.keys;
     if (this.#hostChecked !== true) await this.#checkHostKeys(v, handles, descs);
-    const p = call(() => v.prepareWith(token, now, this.#context(opts)));
-    if (typeof p === 'number') return results[p];
-    const data = p.signingInput;
-    const sig = p.signature;
-    const alg = p.alg;
+    const bytes = utf8(token);
+    const r = call(() => v.begin(bytes, now, this.#context(opts)));
+    if (r >= 0) return hit(results, r);
+    // Copies: other calls reuse the token buffer and `out` while this one awaits.
+    const o = mem();
+    const alg = algNames[o[out + ALG]];
+    const data = bytes.slice(0, o[out + SIGNING_INPUT_LEN]);
+    const sig = u8.slice(o[out + SIG], o[out + SIG] + o[out + SIG_LEN]);
+    const c = o[out + CANDIDATES] / 4;
+    const candidates = Array.from(words.subarray(c, c + o[out + CANDIDATES_LEN]));
+    const p = v.takePending();
     let ok;
     try {
-      for (const i of p.candidates) {
+      for (const i of candidates) {
         const h = await asyncHandle(handles, descs[i], i, alg);
         if (h ? await webCryptoPrimitive.verify(alg, h, data, sig) : v.verifyCandidate(p, i)) {
           ok = i;
@@ -470,10 +606,8 @@ export class Validator {
     }
     // The context is rebuilt here, synchronously with finish: other calls may have used the
     // scratch context while this one awaited.
-    return this.#result(
-      call(() => v.finish(p, ok, now, this.#context(opts))),
-      results,
-    );
+    call(() => v.finishOut(p, ok, now, this.#context(opts)));
+    return built(out, this.#typeClaim, results);
   }
 
   /** Validates an API key against its stored record (object/JSON, or undefined if none). */

@@ -47,7 +47,7 @@ pub use store::grants::Grants;
 pub use store::published::{KeySetDocument, Listed};
 pub use store::revocation::RevocationList;
 pub use store::rotation::{KeyEntry, Plan, Schedule};
-pub use verify::{verify_jws, Cached, Context, Prepared, Validator};
+pub use verify::{host_needed, verify_jws, Cached, Context, Prepared, Validator};
 
 /// base64url as JOSE spells it: no padding, no whitespace, canonical final character.
 pub mod b64 {
@@ -98,6 +98,7 @@ pub mod remote {
 /// The opt-in validation cache (see [`Validator::validate_cached`]).
 pub mod cache {
     pub use crate::verify::cache::{
-        hash, Cache, Outcome, TokenHash, DEFAULT_CAPACITY, DEFAULT_FAILURE_TTL, MAX_FAILURE_TTL,
+        key, Cache, KeyedSip, Outcome, TokenKey, DEFAULT_CAPACITY, DEFAULT_FAILURE_TTL,
+        MAX_FAILURE_TTL,
     };
 }

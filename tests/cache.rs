@@ -10,7 +10,7 @@
 mod common;
 use common::*;
 use serde_json::json;
-use tokengate::cache::{hash, Cache, Outcome};
+use tokengate::cache::{Cache, Outcome};
 use tokengate::Cached;
 use tokengate::{Alg, Context, ErrorCode, Requirement, RevocationList, ScopeSet};
 
@@ -157,10 +157,7 @@ fn failures_are_kept_only_briefly_and_only_when_intrinsic() {
     let ctx = Context::default();
     const BAD: ErrorCode = ErrorCode::SignatureInvalid;
     assert_eq!(run(&v, &mut c, &bad, NOW, &ctx), Err(BAD));
-    assert!(matches!(
-        c.get(&hash(&bad)),
-        Some((_, Outcome::Invalid { .. }))
-    ));
+    assert!(matches!(c.get(&bad), Some((_, Outcome::Invalid { .. }))));
     assert_eq!(run(&v, &mut c, &bad, NOW + 4, &ctx), Err(BAD));
     assert_eq!(c.len(), 1);
     assert_eq!(run(&v, &mut c, &bad, NOW + 5, &ctx), Err(BAD));
@@ -170,7 +167,7 @@ fn failures_are_kept_only_briefly_and_only_when_intrinsic() {
         run(&v, &mut c, &later, NOW, &ctx),
         Err(ErrorCode::TokenNotYetValid)
     );
-    assert!(c.get(&hash(&later)).is_none());
+    assert!(c.get(&later).is_none());
     assert_eq!(run(&v, &mut c, &later, NOW + 10, &ctx), Ok(false));
 }
 
@@ -212,7 +209,7 @@ fn removed_slots_are_reused_and_never_shadow_a_live_entry() {
     let x = k.mint(&claims_with(&json!({"jti": "x"}))).unwrap();
     run(&v, &mut c, &a, NOW, &ctx).unwrap();
     run(&v, &mut c, &b, NOW, &ctx).unwrap();
-    c.remove(&hash(&a));
+    c.remove(&a);
     assert_eq!(c.len(), 1);
     run(&v, &mut c, &a, NOW, &ctx).unwrap(); // back into the freed slot
     run(&v, &mut c, &x, NOW, &ctx).unwrap(); // full: evicts b, the least recently used
@@ -267,5 +264,55 @@ fn lists_built_or_changed_in_memory_still_invalidate_hits() {
     assert_eq!(
         run(&v, &mut c, &t, NOW, &with(&second)),
         Err(ErrorCode::TokenRevoked)
+    );
+}
+
+#[test]
+fn grants_changed_since_caching_are_re_decided_on_the_next_call() {
+    let k = key(Alg::HS256);
+    let v = validator(&k, json!({}));
+    let t = k.mint(&claims()).unwrap();
+    let mut c = Cache::new(16, 5);
+    let read = Requirement::parse("users:read").unwrap();
+    let wide = ScopeSet::parse("users:*").unwrap();
+    let narrow = ScopeSet::parse("billing:*").unwrap();
+    let with = |g| Context {
+        grants: Some(g),
+        scope: Some(&read),
+        ..Default::default()
+    };
+    assert_eq!(run(&v, &mut c, &t, NOW, &with(&wide)), Ok(false));
+    assert_eq!(run(&v, &mut c, &t, NOW, &with(&wide)), Ok(true));
+    // The issuer's grants no longer cover users:read: the cached success is not served.
+    assert_eq!(
+        run(&v, &mut c, &t, NOW, &with(&narrow)),
+        Err(ErrorCode::InsufficientScope)
+    );
+    assert_eq!(run(&v, &mut c, &t, NOW, &with(&wide)), Ok(false));
+}
+
+#[test]
+fn the_cache_key_is_the_whole_token() {
+    // Every byte counts: a token that differs from a cached one anywhere (here the last
+    // signature character, which may decode to the same bytes) is looked up on its own.
+    let k = key(Alg::HS256);
+    let v = validator(&k, json!({}));
+    let t = k.mint(&claims()).unwrap();
+    let mut c = Cache::new(16, 5);
+    let ctx = Context::default();
+    assert_eq!(run(&v, &mut c, &t, NOW, &ctx), Ok(false));
+    let mut other = t.clone();
+    let last = other.pop().unwrap();
+    other.push(if last == 'A' { 'B' } else { 'A' });
+    assert_eq!(
+        run(&v, &mut c, &other, NOW, &ctx),
+        Err(ErrorCode::SignatureInvalid)
+    );
+    assert_eq!(c.len(), 2);
+    assert!(c.get(&t[..t.len() - 1]).is_none(), "a prefix is not a hit");
+    assert_eq!(run(&v, &mut c, &t, NOW, &ctx), Ok(true));
+    assert_eq!(
+        run(&v, &mut c, &other, NOW, &ctx),
+        Err(ErrorCode::SignatureInvalid)
     );
 }

@@ -37,6 +37,8 @@ pub struct Jws<'a> {
     pub alg: Alg,
     pub kid: Option<String>,
     pub header: Map<String, Value>,
+    /// The decoded header: the JSON text `header` was parsed from.
+    pub header_json: Vec<u8>,
     /// `BASE64URL(header) "." BASE64URL(payload)`: the bytes the signature covers.
     pub signing_input: &'a str,
     pub payload: Vec<u8>,
@@ -153,6 +155,7 @@ pub fn parse<'a>(token: &'a str, limits: &Limits, understood_crit: &[String]) ->
         alg,
         kid,
         header,
+        header_json: header_bytes,
         signing_input,
         payload,
         signature,

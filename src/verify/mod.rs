@@ -10,7 +10,7 @@ use crate::jose::token::{self, Jws};
 use crate::policy::claims::{self, Policy};
 use crate::policy::scope::ScopeSet;
 use crate::store::revocation::RevocationList;
-use cache::{Cache, Outcome, TokenHash};
+use cache::{Cache, Outcome};
 use serde_json::{Map, Value};
 
 /// Everything a token is checked against.
@@ -29,8 +29,20 @@ pub struct Prepared {
     pub signing_input: String,
     pub signature: Vec<u8>,
     header: Map<String, Value>,
+    header_json: Vec<u8>,
     kid: Option<String>,
     payload: Vec<u8>,
+}
+
+impl Prepared {
+    /// The decoded header, as the JSON text the core parsed and accepted.
+    pub fn header_json(&self) -> &[u8] {
+        &self.header_json
+    }
+    /// The decoded payload, as the JSON text `finish` will parse and check.
+    pub fn payload_json(&self) -> &[u8] {
+        &self.payload
+    }
 }
 
 impl Validator {
@@ -41,6 +53,18 @@ impl Validator {
     /// Full validation with the pure-Rust primitives.
     pub fn validate(&self, token: &str, now: i64, ctx: &Context<'_>) -> Result<Verified> {
         let prepared = self.prepare(token)?;
+        host_needed(prepared.alg)?;
+        self.verify_prepared(prepared, now, ctx)
+    }
+
+    /// [`Validator::validate`] after [`Validator::prepare`]: the pure-Rust signature check and
+    /// every decision after it (refused when this build leaves the alg to the host).
+    pub fn check_prepared(
+        &self,
+        prepared: Prepared,
+        now: i64,
+        ctx: &Context<'_>,
+    ) -> Result<Verified> {
         host_needed(prepared.alg)?;
         self.verify_prepared(prepared, now, ctx)
     }
@@ -74,6 +98,7 @@ impl Validator {
             signing_input: jws.signing_input.to_owned(),
             signature: jws.signature,
             header: jws.header,
+            header_json: jws.header_json,
             kid: jws.kid,
             payload: jws.payload,
         })
@@ -159,7 +184,7 @@ impl Validator {
 
 /// A pure-Rust check of an algorithm this build leaves to the host cannot be made: say so rather
 /// than report a signature as bad (the edge module's synchronous path; use the async one).
-pub(crate) fn host_needed(alg: Alg) -> Result<()> {
+pub fn host_needed(alg: Alg) -> Result<()> {
     if alg.needs_host() {
         return err(
             ErrorCode::AlgNotAllowed,
@@ -234,19 +259,19 @@ impl Validator {
 }
 
 impl Validator {
-    /// A cached outcome for `key`, re-checked for this call: `Ok(Some(slot))` on a valid hit,
+    /// A cached outcome for `token`, re-checked for this call: `Ok(Some(slot))` on a valid hit,
     /// `Ok(None)` on a miss (or an entry that no longer applies), `Err` for a cached intrinsic
     /// failure or a re-check that fails now (expired, stale revocation data, missing scope).
     /// A cache belongs to one validator: its key set and policy are fixed.
     pub fn lookup(
         &self,
         cache: &mut Cache,
-        key: &TokenHash,
+        token: &str,
         now: i64,
         ctx: &Context<'_>,
     ) -> Result<Option<usize>> {
         let ttl = cache.failure_ttl();
-        let applies = match cache.get(key) {
+        let applies = match cache.get(token) {
             None => None,
             Some((_, Outcome::Invalid { error, stored_at })) => {
                 if now >= *stored_at && now.saturating_sub(*stored_at) < ttl {
@@ -280,7 +305,7 @@ impl Validator {
             }
             None => {
                 cache.misses += 1;
-                cache.remove(key);
+                cache.remove(token);
                 Ok(None)
             }
         }
@@ -309,7 +334,7 @@ impl Validator {
     pub fn remember(
         &self,
         cache: &mut Cache,
-        key: TokenHash,
+        token: &str,
         result: &Result<Verified>,
         now: i64,
         ctx: &Context<'_>,
@@ -323,11 +348,11 @@ impl Validator {
                     revocations: ctx.revocations.map(RevocationList::identity),
                     grants: ctx.grants.cloned(),
                 };
-                Some(cache.put(key, outcome))
+                Some(cache.put(cache::key(token), outcome)).filter(|&s| s != usize::MAX)
             }
             Err(e) if cache::is_intrinsic(e.code()) && cache.failure_ttl() > 0 => {
                 cache.put(
-                    key,
+                    cache::key(token),
                     Outcome::Invalid {
                         error: e.clone(),
                         stored_at: now,
@@ -347,8 +372,7 @@ impl Validator {
         now: i64,
         ctx: &Context<'_>,
     ) -> Result<Cached> {
-        let key = cache::hash(token);
-        if let Some(slot) = self.lookup(cache, &key, now, ctx)? {
+        if let Some(slot) = self.lookup(cache, token, now, ctx)? {
             return Ok(Cached::Hit(slot));
         }
         let result = match self.prepare(token) {
@@ -359,7 +383,7 @@ impl Validator {
             }
             Err(e) => Err(e),
         };
-        let slot = self.remember(cache, key, &result, now, ctx);
+        let slot = self.remember(cache, token, &result, now, ctx);
         Ok(Cached::Fresh(slot, Box::new(result?)))
     }
 }

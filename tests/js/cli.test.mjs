@@ -292,7 +292,7 @@ test('help: --version, help COMMAND, COMMAND --help, did-you-mean, subcommand li
   assert.equal(lines[0], 'tokengate: keys needs a subcommand:');
   assert.deepEqual(
     lines.slice(1).map((l) => l.trim().split(/\s+/).slice(0, 3).join(' ')),
-    ['rotate', 'generate', 'list', 'retire', 'remove', 'cleanup'].map((s) => `tokengate keys ${s}`),
+    ['rotate', 'generate', 'list', 'retire', 'remove', 'cleanup', 'publish'].map((s) => `tokengate keys ${s}`),
   );
 });
 

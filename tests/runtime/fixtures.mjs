@@ -60,6 +60,7 @@ async function build() {
       wrongIss: tg.mint(priv, claims({ iss: 'https://evil.example' })),
       wrongAud: tg.mint(priv, claims({ aud: 'other' })),
       admin: tg.mint(priv, claims({ scope: 'admin users:*' })),
+      unicode: tg.mint(priv, claims({ name: 'Zoë ✓ 名前 😀', note: 'a "quoted" \\ \u2028 line' })),
     };
   }
   for (const alg of JOSE_ALGS) {

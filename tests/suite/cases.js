@@ -193,6 +193,70 @@ const CASES = [
     },
   ],
   [
+    'cache: every re-decision is made on what would be a hit (expired, revoked, grants, scope, key set since caching)',
+    async ({ tg, fx }) => {
+      const k = fx.algs.ES256;
+      const other = fx.algs.EdDSA;
+      const revoked = { schema: 1, version: 3, generated_at: fx.NOW, jti: [{ iss: fx.ISS, jti: 'jti-1', until: fx.NOW + 600 }] };
+      const empty = { schema: 1, version: 2, generated_at: fx.NOW };
+      for (const { name, v, run } of validators(tg, fx, { keys: jwks(k.publicJwk, other.publicJwk), cache: true, leeway: 0 })) {
+        const hits = () => v.cacheStats().hits;
+        /** A cached success for `opts`: the second call is a hit returning the same object. */
+        const cached = async (opts) => {
+          const first = await run(v, k.token, opts);
+          const before = hits();
+          ok((await run(v, k.token, opts)) === first && hits() === before + 1, `${name}: cached (${JSON.stringify(opts)})`);
+          return first;
+        };
+        const read = { now: fx.NOW, scope: 'users:read' };
+        await cached(read);
+        // Expired since cached: the caller's clock is decided again.
+        await rejects(() => run(v, k.token, { ...read, now: fx.NOW + 600 }), 'token_expired', `${name} expired`);
+        await cached(read);
+        // A different scope requirement on the same cached token.
+        await rejects(() => run(v, k.token, { ...read, scope: 'users:write' }), 'insufficient_scope', `${name} scope`);
+        eq((await run(v, k.token, { ...read, scope: 'billing:read' })).subject, 'user-1', `${name} another scope`);
+        // Grants changed since cached: the issuer's grants no longer cover the route's scope.
+        await cached(read);
+        v.setGrants('billing:*');
+        await rejects(() => run(v, k.token, read), 'insufficient_scope', `${name} grants`);
+        eq((await run(v, k.token, { now: fx.NOW, scope: 'billing:read' })).scopes, ['billing:read'], `${name} narrowed`);
+        v.setGrants('users:* billing:*');
+        // Revoked since cached (a new list version).
+        v.setRevocations(empty);
+        await cached(read);
+        v.setRevocations(revoked);
+        await rejects(() => run(v, k.token, read), 'token_revoked', `${name} revoked`);
+        v.setRevocations(empty);
+        await cached(read);
+        // A different key set: the key that signed it is gone.
+        v.setKeys(jwks(other.publicJwk));
+        await rejects(() => run(v, k.token, read), 'key_not_found', `${name} key set`);
+        v.setKeys(jwks(k.publicJwk));
+        eq((await run(v, k.token, read)).subject, 'user-1', `${name} key back`);
+      }
+    },
+  ],
+  [
+    'results carry non-ASCII and escaped claims exactly, on every path, cached or not',
+    async ({ tg, fx }) => {
+      for (const [alg, k] of Object.entries(fx.algs)) {
+        for (const cache of [false, true]) {
+          for (const { name, v, run } of validators(tg, fx, { keys: jwks(k.publicJwk), cache })) {
+            for (let i = 0; i < 2; i++) {
+              const r = await run(v, k.unicode, { now: fx.NOW, scope: 'users:read' });
+              eq(r.claims.name, 'Zoë ✓ 名前 😀', `${alg} ${name} cache=${cache}`);
+              eq(r.claims.note, 'a "quoted" \\ \u2028 line', `${alg} ${name}`);
+              eq([r.subject, r.issuer, r.tokenId, r.kid, r.alg], ['user-1', fx.ISS, 'jti-1', `tg-${alg}`, alg], `${alg} ${name}`);
+              eq(r.scopes, ['users:read', 'billing:read'], `${alg} ${name}`);
+              eq(r.header.kid, `tg-${alg}`);
+            }
+          }
+        }
+      }
+    },
+  ],
+  [
     'cache: failures are served only briefly',
     async ({ tg, fx }) => {
       const k = fx.algs.HS256;

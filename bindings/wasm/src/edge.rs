@@ -5,7 +5,7 @@ use crate::{js_error, now_secs, set, to_js};
 use serde::Serialize;
 use std::cell::RefCell;
 use std::rc::Rc;
-use tokengate::cache::{Cache, TokenHash};
+use tokengate::cache::{Cache, TokenKey};
 use tokengate::inspect;
 use tokengate::{Error, ErrorCode};
 use wasm_bindgen::prelude::*;
@@ -319,7 +319,7 @@ impl Context {
 pub struct Prepared {
     inner: tokengate::Prepared,
     /// Set when the validator caches: the outcome is remembered under it.
-    key: Option<TokenHash>,
+    key: Option<TokenKey>,
 }
 
 #[wasm_bindgen]
@@ -349,6 +349,68 @@ pub struct Validator {
     realm: String,
     empty: Context,
     cache: RefCell<Option<Cache>>,
+    hot: RefCell<Hot>,
+}
+
+/// Slots of `Hot::out` (js/core.js reads them by the same numbers).
+const OUT_ALG: usize = 0;
+const OUT_SIGNING_INPUT_LEN: usize = 1;
+const OUT_SIG: usize = 2;
+const OUT_SIG_LEN: usize = 3;
+const OUT_CANDIDATES: usize = 4;
+const OUT_CANDIDATES_LEN: usize = 5;
+const OUT_HEADER: usize = 6;
+const OUT_HEADER_LEN: usize = 7;
+const OUT_CLAIMS: usize = 8;
+const OUT_CLAIMS_LEN: usize = 9;
+const OUT_SCOPES: usize = 10;
+const OUT_SCOPES_LEN: usize = 11;
+const OUT_SLOT: usize = 12;
+const OUT_EXP: usize = 13;
+const OUT_IAT: usize = 14;
+/// 1 when header, claims and scopes are all ASCII (one decode serves the three).
+const OUT_ASCII: usize = 15;
+const OUT_LEN: usize = 16;
+
+/// The lean path's state between its calls: numbers for JS, the token awaiting its signature
+/// check, and the bytes `out` points at.
+#[derive(Default)]
+struct Hot {
+    out: Box<[f64; OUT_LEN]>,
+    pending: Option<Prepared>,
+    candidates: Vec<u32>,
+    /// Header JSON, claims JSON, then the space-separated scopes of the last result.
+    text: Vec<u8>,
+    header_len: usize,
+}
+
+fn put(out: &mut [f64; OUT_LEN], i: usize, v: f64) {
+    if let Some(slot) = out.get_mut(i) {
+        *slot = v;
+    }
+}
+
+/// The index of `alg` in `algNames()`.
+fn alg_index(alg: tokengate::Alg) -> f64 {
+    tokengate::Alg::ALL
+        .iter()
+        .position(|&a| a == alg)
+        .map_or(-1.0, |i| i as f64)
+}
+
+/// Every algorithm name, in the order `out`'s `alg` numbers them.
+#[wasm_bindgen(js_name = algNames)]
+pub fn alg_names() -> Vec<String> {
+    tokengate::Alg::ALL
+        .iter()
+        .map(|a| a.name().to_owned())
+        .collect()
+}
+
+/// The validator's token bytes as text (they come from `TextEncoder`, so always UTF-8).
+fn utf8(token: &[u8]) -> tokengate::Result<&str> {
+    std::str::from_utf8(token)
+        .map_err(|_| Error::new(ErrorCode::TokenMalformed, "token: not UTF-8"))
 }
 
 #[wasm_bindgen]
@@ -366,6 +428,7 @@ impl Validator {
             realm: realm.to_owned(),
             empty: Context::default(),
             cache: RefCell::new(None),
+            hot: RefCell::new(Hot::default()),
         })
     }
 
@@ -380,6 +443,7 @@ impl Validator {
             realm: realm.to_owned(),
             empty: Context::default(),
             cache: RefCell::new(None),
+            hot: RefCell::new(Hot::default()),
         })
     }
 
@@ -516,10 +580,9 @@ impl Validator {
             return self.prepare(token).map(JsValue::from);
         };
         let (now, c) = (now_secs(now), ctx.borrow());
-        let key = tokengate::cache::hash(token);
         if let Some(slot) = self
             .inner
-            .lookup(cache, &key, now, &c)
+            .lookup(cache, token, now, &c)
             .map_err(|e| self.err(&e))?
         {
             return Ok((slot as f64).into());
@@ -527,11 +590,11 @@ impl Validator {
         match self.inner.prepare(token) {
             Ok(inner) => Ok(Prepared {
                 inner,
-                key: Some(key),
+                key: Some(tokengate::cache::key(token)),
             }
             .into()),
             Err(e) => {
-                self.inner.remember(cache, key, &Err(e.clone()), now, &c);
+                self.inner.remember(cache, token, &Err(e.clone()), now, &c);
                 Err(self.err(&e))
             }
         }
@@ -557,11 +620,215 @@ impl Validator {
             .inner
             .finish(prepared.inner, verified.map(|i| i as usize), now, &c);
         let slot = match (key, self.cache.borrow_mut().as_mut()) {
-            (Some(key), Some(cache)) => self.inner.remember(cache, key, &result, now, &c),
+            (Some(key), Some(cache)) => self.inner.remember(cache, &key, &result, now, &c),
             _ => None,
         };
         let v = result.map_err(|e| self.err(&e))?;
         self.verified_js(&v, slot)
+    }
+
+    // The lean hot path (js/core.js `validate`): the token comes in as UTF-8 bytes the caller
+    // encoded (`TextEncoder.encodeInto`, one copy), the answer goes out as numbers in `out`
+    // (a Float64Array view on this module's memory, see `OUT`) and byte ranges of this module's
+    // memory: the header and claims are the JSON texts the core parsed and accepted, parsed
+    // again by the engine's `JSON.parse` instead of re-serialised here. Nothing is decided in
+    // JS: every code path below ends in the core's `lookup`, `prepare`, `finish` or `validate`.
+
+    /// The claim a token's type is read from (the result's `tokenType`).
+    #[wasm_bindgen(getter, js_name = tokenTypeClaim)]
+    pub fn token_type_claim(&self) -> String {
+        self.inner.policy.token_type_claim.clone()
+    }
+
+    /// Where `out` lives in this module's memory (a byte offset; stable for the validator's life).
+    #[wasm_bindgen(getter, js_name = outPtr)]
+    pub fn out_ptr(&self) -> u32 {
+        self.hot.borrow().out.as_ptr() as usize as u32
+    }
+
+    /// Cache hit → its slot (≥ 0). Otherwise the token is prepared and kept pending: `-1`, with
+    /// `alg`, the signing input's length, the signature and the candidates in `out`; the caller
+    /// checks a signature (`verifyPending` for keys it has no primitive for) and calls `complete`.
+    pub fn begin(&self, token: &[u8], now: f64, ctx: &Context) -> Result<i32, JsValue> {
+        let token = utf8(token).map_err(|e| self.err(&e))?;
+        let (now, c) = (now_secs(now), ctx.borrow());
+        let mut key = None;
+        if let Some(cache) = self.cache.borrow_mut().as_mut() {
+            if let Some(slot) = self
+                .inner
+                .lookup(cache, token, now, &c)
+                .map_err(|e| self.err(&e))?
+            {
+                return Ok(slot as i32);
+            }
+            key = Some(tokengate::cache::key(token));
+        }
+        let prepared = match self.inner.prepare(token) {
+            Ok(p) => p,
+            Err(e) => {
+                if let Some(cache) = self.cache.borrow_mut().as_mut() {
+                    self.inner.remember(cache, token, &Err(e.clone()), now, &c);
+                }
+                return Err(self.err(&e));
+            }
+        };
+        let mut hot = self.hot.borrow_mut();
+        let hot = &mut *hot;
+        hot.candidates.clear();
+        hot.candidates
+            .extend(prepared.candidates.iter().map(|&i| i as u32));
+        let out = &mut hot.out;
+        put(out, OUT_ALG, alg_index(prepared.alg));
+        put(
+            out,
+            OUT_SIGNING_INPUT_LEN,
+            prepared.signing_input.len() as f64,
+        );
+        put(out, OUT_SIG, prepared.signature.as_ptr() as usize as f64);
+        put(out, OUT_SIG_LEN, prepared.signature.len() as f64);
+        put(out, OUT_CANDIDATES, hot.candidates.as_ptr() as usize as f64);
+        put(out, OUT_CANDIDATES_LEN, hot.candidates.len() as f64);
+        hot.pending = Some(Prepared {
+            inner: prepared,
+            key,
+        });
+        Ok(-1)
+    }
+
+    /// The pending token as a handle of its own (for `finishOut` after an asynchronous
+    /// signature check, while other calls use the pending slot).
+    #[wasm_bindgen(js_name = takePending)]
+    pub fn take_pending(&self) -> Option<Prepared> {
+        self.hot.borrow_mut().pending.take()
+    }
+
+    /// The pending token's signature checked with candidate `index`'s key in wasm.
+    #[wasm_bindgen(js_name = verifyPending)]
+    pub fn verify_pending(&self, index: u32) -> bool {
+        let hot = self.hot.borrow();
+        hot.pending
+            .as_ref()
+            .is_some_and(|p| self.inner.verify_candidate(&p.inner, index as usize))
+    }
+
+    /// Finishes the pending token (`verified`: the candidate whose signature verified, or
+    /// undefined) and writes the result to `out`.
+    pub fn complete(&self, verified: Option<u32>, now: f64, ctx: &Context) -> Result<(), JsValue> {
+        let pending = self.hot.borrow_mut().pending.take();
+        let Some(prepared) = pending else {
+            return Err(self.err(&Error::new(
+                ErrorCode::SignatureInvalid,
+                "no token is awaiting its signature check",
+            )));
+        };
+        self.finish_out(prepared, verified, now, ctx)
+    }
+
+    /// `finish` for a `Prepared` from `prepareWith` (the async path), result in `out`.
+    #[wasm_bindgen(js_name = finishOut)]
+    pub fn finish_out(
+        &self,
+        prepared: Prepared,
+        verified: Option<u32>,
+        now: f64,
+        ctx: &Context,
+    ) -> Result<(), JsValue> {
+        let (now, c) = (now_secs(now), ctx.borrow());
+        self.keep_texts(&prepared.inner);
+        let result = self
+            .inner
+            .finish(prepared.inner, verified.map(|i| i as usize), now, &c);
+        let slot = match (prepared.key, self.cache.borrow_mut().as_mut()) {
+            (Some(key), Some(cache)) => self.inner.remember(cache, &key, &result, now, &c),
+            _ => None,
+        };
+        let v = result.map_err(|e| self.err(&e))?;
+        self.write_result(&v, slot);
+        Ok(())
+    }
+
+    /// Full validation in wasm (no host primitive): a cache hit's slot (≥ 0), or `-2` with the
+    /// result in `out`.
+    pub fn run(&self, token: &[u8], now: f64, ctx: &Context) -> Result<i32, JsValue> {
+        let token = utf8(token).map_err(|e| self.err(&e))?;
+        let (now, c) = (now_secs(now), ctx.borrow());
+        let mut guard = self.cache.borrow_mut();
+        if let Some(cache) = guard.as_mut() {
+            if let Some(slot) = self
+                .inner
+                .lookup(cache, token, now, &c)
+                .map_err(|e| self.err(&e))?
+            {
+                return Ok(slot as i32);
+            }
+        }
+        let result = match self.inner.prepare(token) {
+            Ok(p) => {
+                if let Err(e) = tokengate::host_needed(p.alg) {
+                    // Not remembered: a refusal of this build's synchronous path, not of the token.
+                    return Err(self.err(&e));
+                }
+                self.keep_texts(&p);
+                self.inner.check_prepared(p, now, &c)
+            }
+            Err(e) => Err(e),
+        };
+        let slot = guard
+            .as_mut()
+            .and_then(|cache| self.inner.remember(cache, token, &result, now, &c));
+        let v = result.map_err(|e| self.err(&e))?;
+        self.write_result(&v, slot);
+        Ok(-2)
+    }
+
+    /// Copies the accepted header and payload JSON where `write_result` points `out`.
+    fn keep_texts(&self, p: &tokengate::Prepared) {
+        let mut hot = self.hot.borrow_mut();
+        hot.text.clear();
+        hot.text.extend_from_slice(p.header_json());
+        hot.header_len = hot.text.len();
+        hot.text.extend_from_slice(p.payload_json());
+    }
+
+    fn write_result(&self, v: &tokengate::Verified, slot: Option<usize>) {
+        let mut hot = self.hot.borrow_mut();
+        let hot = &mut *hot;
+        let texts = hot.text.len();
+        // The scopes after grants, space-separated (a scope never contains a space).
+        for (i, s) in v.scopes.iter().enumerate() {
+            if i > 0 {
+                hot.text.push(b' ');
+            }
+            hot.text.extend_from_slice(s.as_bytes());
+        }
+        let base = hot.text.as_ptr() as usize as f64;
+        let out = &mut hot.out;
+        put(out, OUT_HEADER, base);
+        put(out, OUT_HEADER_LEN, hot.header_len as f64);
+        put(out, OUT_CLAIMS, base + hot.header_len as f64);
+        put(
+            out,
+            OUT_CLAIMS_LEN,
+            texts.saturating_sub(hot.header_len) as f64,
+        );
+        put(out, OUT_SCOPES, base + texts as f64);
+        put(
+            out,
+            OUT_SCOPES_LEN,
+            hot.text.len().saturating_sub(texts) as f64,
+        );
+        put(out, OUT_SLOT, slot.map_or(-1.0, |s| s as f64));
+        put(out, OUT_EXP, v.expires_at.map_or(f64::NAN, |t| t as f64));
+        put(out, OUT_IAT, v.issued_at.map_or(f64::NAN, |t| t as f64));
+        put(out, OUT_ASCII, if hot.text.is_ascii() { 1.0 } else { 0.0 });
+        put(
+            out,
+            OUT_ALG,
+            v.alg
+                .as_deref()
+                .and_then(tokengate::Alg::from_name)
+                .map_or(-1.0, alg_index),
+        );
     }
 
     /// Validates an API key against its record (JSON, or undefined when the store has none).

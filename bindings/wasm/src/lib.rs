@@ -5,7 +5,11 @@
 //!
 //! One convention for values crossing the boundary: documents (JWKS, configs, KV values, claims)
 //! cross as JSON text, parsed and checked in Rust, so one parser and one error per problem serve
-//! every runtime; results cross as JSON text parsed by the engine (see `to_js`); long-lived
+//! every runtime; results cross as JSON text parsed by the engine (see `to_js`), except on the
+//! validation hot path (`Validator::begin`/`complete`/`run`, edge.rs), where the token goes in as
+//! UTF-8 bytes and the result comes out as numbers in a Float64Array slot block plus byte ranges
+//! of this module's memory (the header and claims JSON the core accepted, which the engine's
+//! `JSON.parse` reads as is, and the granted scopes); long-lived
 //! inputs (key sets, policies, revocation lists, routes, scope requirements) become handles
 //! parsed once. Names JS sees are camelCase; JSON documents keep their stored (snake_case) keys.
 //! Nothing here decides.
@@ -64,3 +68,9 @@ mod edge;
 #[cfg(feature = "full")]
 mod full;
 mod remote;
+
+/// This module's memory, for the views the lean path reads `out` and result bytes through.
+#[wasm_bindgen(js_name = moduleMemory)]
+pub fn module_memory() -> JsValue {
+    wasm_bindgen::memory()
+}
