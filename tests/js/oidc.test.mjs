@@ -48,7 +48,7 @@ async function worker(idp, extra = {}, persist) {
   cleanup.push(() => mf.dispose());
   const kv = await mf.getKVNamespace('TOKENGATE');
   if (!(await kv.get('revocations'))) {
-    await kv.put('revocations', JSON.stringify({ schema: 1, version: 1, generated_at: now() + 3600 }));
+    await kv.put('revocations', JSON.stringify({ schema: 1, version: 1, generated_at: now() }));
     await kv.put('grants', JSON.stringify({ schema: 1, version: 1, issuers: {}, tenants: {} }));
   }
   const call = async (token, path = '/api/x') => {
