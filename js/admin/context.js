@@ -36,14 +36,18 @@ export const COMMON_OPTIONS = {
   json: { type: 'boolean' },
 };
 
-function configText(v, kvConfig) {
-  if (v.config !== undefined) {
-    try {
-      return [readFileSync(v.config, 'utf8'), v.config];
-    } catch (e) {
-      throw new UsageError(`cannot read --config ${v.config}: ${e.code ?? e.message}`);
-    }
+/** The text of `--config FILE`, read before KV is opened so a bad path starts nothing. */
+function configFile(v) {
+  if (v.config === undefined) return null;
+  try {
+    return readFileSync(v.config, 'utf8');
+  } catch (e) {
+    throw new UsageError(e.code === 'ENOENT' ? `no such file: ${v.config}` : `cannot read --config ${v.config}: ${e.code ?? e.message}`);
   }
+}
+
+function configText(v, kvConfig, fileText) {
+  if (fileText !== null) return [fileText, v.config];
   if (kvConfig !== null) return [kvConfig, 'KV key "config"'];
   if (existsSync('wrangler.toml')) {
     let toml;
@@ -60,19 +64,24 @@ function configText(v, kvConfig) {
 /** Opens KV and reads the configuration the worker uses (KV `config`, else wrangler.toml). */
 export async function openAdmin(v) {
   if (v.local && v.remote) throw new UsageError('give --local or --remote, not both');
+  // Every usage error that needs no KV comes first: nothing is started or created for it.
+  const now = v.now === undefined ? Math.floor(Date.now() / 1000) : instant(v.now, '--now');
+  const fileText = configFile(v);
   const kv = v.remote
     ? new WranglerKv({ target: 'remote', namespaceId: v['namespace-id'] })
     : await openLocalKv({ persistTo: v['persist-to'] });
-  const now = v.now === undefined ? Math.floor(Date.now() / 1000) : instant(v.now, '--now');
   const actor = v.actor ?? process.env.TOKENGATE_ACTOR ?? safeUser();
   let config = null;
   let configError = null;
   try {
     const { text: kvConfig } = await readDoc(kv, CONFIG);
-    const [text, source] = configText(v, kvConfig);
+    const [text, source] = configText(v, kvConfig, fileText);
     if (text !== null) config = parseConfig(text, source);
   } catch (e) {
-    if (e instanceof UsageError) throw e;
+    if (e instanceof UsageError) {
+      await kv.close?.();
+      throw e;
+    }
     configError = e.message;
   }
   const admin = new Admin({ kv, config, configError, now, actor, keysDir: v['keys-dir'] ?? '.tokengate/keys' });

@@ -357,6 +357,10 @@ test('lifecycle commands outside a project, --remote without wrangler, --issuer 
     remote.err,
     `tokengate: --remote needs wrangler, and ${wrangler} does not exist: run from the project directory, after npm install --save-dev wrangler\n`,
   );
+  // A --config path that does not exist: one line, exit 2, before any local KV is opened.
+  const missing = runCli(['status', '--config', 'nope.json'], { cwd: project, timeout: 20_000 });
+  assert.deepEqual([missing.code, missing.err], [2, 'tokengate: no such file: nope.json\n']);
+  assert.equal(existsSync(join(project, '.wrangler')), false, 'nothing created for a usage error');
   const several = cli(['keys', 'rotate'], undefined, { cwd: project });
   assert.equal(several.code, 2);
   assert.equal(several.err, 'tokengate: 2 issuers are configured; give --issuer (one of: https://a.example, https://b.example)\n');

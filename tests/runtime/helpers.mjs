@@ -46,8 +46,8 @@ const parsed = (out) => {
 };
 
 /** Runs bin/tokengate.js to completion: `{ code, out, err, json }` (`json`: stdout parsed, if it is JSON). */
-export function runCli(args, { input, cwd, env } = {}) {
-  const r = spawnSync(process.execPath, [BIN, ...args], { input, cwd, env: { ...process.env, ...env }, encoding: 'utf8' });
+export function runCli(args, { input, cwd, env, timeout } = {}) {
+  const r = spawnSync(process.execPath, [BIN, ...args], { input, cwd, env: { ...process.env, ...env }, encoding: 'utf8', timeout });
   return { code: r.status, signal: r.signal, out: r.stdout, err: r.stderr, json: parsed(r.stdout) };
 }
 
