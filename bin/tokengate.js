@@ -72,12 +72,17 @@ const TAKES = {
   mint: ['key', 'claims', 'sub', 'scope', 'ttl', 'type', 'iss', 'aud', 'now'],
   keygen: ['alg', 'kid'],
   'public-jwk': ['jwks'],
+  discover: ['json'],
 };
 
-/** A JSON file; a JWKS URL is named as one (fetching it is not supported yet). */
+/** A JSON file; a URL given for one is pointed at the flags that fetch. */
 function readJson(file, what, flag) {
   if (/^https?:\/\//i.test(file))
-    throw new InputError(`${flag} takes a file; fetching a JWKS URL is not supported yet (download it first: curl -o jwks.json ${file})`);
+    throw new InputError(
+      flag === '--jwks' || flag === '--jwk'
+        ? `${flag} takes a file; for keys at a URL give --jwks-url ${file} (or --issuer-url ISSUER for OIDC discovery)`
+        : `${flag} takes a file, not a URL`,
+    );
   const text = readText(file, what);
   try {
     return JSON.parse(text);
@@ -291,7 +296,69 @@ function publicJwk(v, positionals) {
   return 0;
 }
 
-const COMMANDS = { inspect, verify, mint, keygen, 'public-jwk': publicJwk };
+/**
+ * An issuer's discovery document and keys, fetched and checked by the worker's rules: which
+ * document answered, its issuer and jwks_uri (checked by the core), and every key of the JWKS
+ * (used, or skipped and why). Exit 1 when discovery or the JWKS gives no keys.
+ */
+async function discover(v, positionals) {
+  const [issuer] = positionals;
+  if (issuer === undefined) throw new InputError('discover needs the ISSUER URL (e.g. https://auth.example.com)');
+  const { RemoteKeysError, jwksUrl } = await import('../js/store.js');
+  let found;
+  try {
+    found = await jwksUrl({ issuer });
+  } catch (e) {
+    if (e instanceof RemoteKeysError) {
+      if (v.json) print({ ok: false, issuer, error: { reason: e.reason, message: e.message } }, v);
+      else process.stdout.write(`discovery failed: ${e.message}\n`);
+      return 1;
+    }
+    if (e instanceof tg.TokengateError) throw new InputError(`${e.code}: ${e.message}`);
+    throw e;
+  }
+  const doc = JSON.parse(new TextDecoder().decode(found.document));
+  const metadata = Object.fromEntries(
+    ['token_endpoint', 'authorization_endpoint', 'userinfo_endpoint', 'introspection_endpoint', 'id_token_signing_alg_values_supported']
+      .filter((k) => doc[k] !== undefined)
+      .map((k) => [k, doc[k]]),
+  );
+  // The JWKS by the library's remote key source (the core's defaults and rules).
+  const remote = tg.remoteJwks({ jwksUri: found.url });
+  const failure = await remote.refresh();
+  const summary = remote.summary();
+  const fetches = summary.stats.fetches;
+  const keys = remote.jwks ? new tg.Validator({ keys: remote.jwks }).keys : [];
+  const out = {
+    ok: failure === null,
+    issuer: doc.issuer,
+    discoveryUrl: found.from,
+    jwksUri: found.url,
+    metadata,
+    keys: keys.map((k) => ({ kid: k.kid, kty: k.jwk.kty, alg: k.jwk.alg ?? null, algs: k.algs, thumbprint: k.thumbprint, status: 'used' })),
+    skipped: summary.skipped.map((s) => ({ kid: s.kid, status: 'skipped', reason: s.reason })),
+    maxAge: summary.maxAge,
+    error: failure,
+    fetches: found.fetches + fetches,
+  };
+  if (v.json) print(out, v);
+  else {
+    const lines = [
+      `issuer: ${out.issuer} (checked: exactly the URL given)`,
+      `discovery document: ${out.discoveryUrl}`,
+      `jwks_uri: ${out.jwksUri}`,
+    ];
+    for (const [k, val] of Object.entries(metadata)) lines.push(`${k}: ${Array.isArray(val) ? val.join(' ') : val}`);
+    if (failure) lines.push(`keys: none (${failure.reason}: ${failure.message})`);
+    else lines.push(`keys: ${keys.length} used, ${out.skipped.length} skipped; max-age ${out.maxAge} s`);
+    for (const k of out.keys) lines.push(`  ${k.kid ?? '(no kid)'}  ${k.kty}  ${k.algs.join(',')}  used  ${k.thumbprint}`);
+    for (const k of out.skipped) lines.push(`  ${k.kid ?? '(no kid)'}  skipped: ${k.reason}`);
+    print(lines.join('\n'), v);
+  }
+  return failure ? 1 : 0;
+}
+
+const COMMANDS = { inspect, verify, mint, keygen, 'public-jwk': publicJwk, discover };
 
 /** `mint` signs with a key file when given --key or --claims; otherwise with an issuer's key in KV. */
 const offlineMint = (rest) => rest.some((a) => /^--(key|claims)(=|$)/.test(a));

@@ -9,3 +9,4 @@ await glue.default({ module_or_path: new URL('../pkg-edge/tokengate_bg.wasm', im
 setGlue(glue);
 
 export * from './core.js';
+export { RemoteJwks, remoteJwks } from './remote.js';

@@ -38,6 +38,9 @@ function wrap(e) {
 
 const nowSecs = () => Math.floor(Date.now() / 1000);
 
+// A remote key source given as `keys` (js/remote.js's `RemoteJwks`) answers to this symbol.
+const KEY_SOURCE = Symbol.for('tokengate.keySource');
+
 // The boundary. Every value handed to the core is type-checked here first: the wasm-bindgen glue
 // assumes its declared types, and a non-string where the binding takes text makes it write out
 // of bounds and trap, which poisons the whole instance. A wrong type becomes the error the core
@@ -373,6 +376,8 @@ export class Validator {
   #async = null;
   #hostChecked = null;
   #config;
+  #source = null; // a remote key source (`remoteJwks`): its keys are adopted before each call
+  #sourceVersion = 0;
 
   constructor(options = {}) {
     const { keys, revocations, grants, realm, cache, native = true, ...policy } = bag(options, 'options');
@@ -389,8 +394,26 @@ export class Validator {
   /**
    * Replaces the key set (a JWKS refresh or rotation), keeping the policy. Native key handles
    * and the verified-token cache start over: nothing verified by a removed key is served again.
+   * A remote key source (`remoteJwks`) is followed: its keys are taken whenever they change.
    */
   setKeys(keys) {
+    const source = keys !== null && typeof keys === 'object' ? keys[KEY_SOURCE] : undefined;
+    this.#source = source ?? null;
+    this.#sourceVersion = 0;
+    if (source === undefined) this.#install(keys);
+  }
+
+  /** The source's keys when they changed since the last call; `data_unavailable` while it has none usable. */
+  #adopt() {
+    const held = this.#source.held();
+    if (held === null) throw refusal('data_unavailable', this.#source.why(), this.#config.realm);
+    if (held.version !== this.#sourceVersion) {
+      this.#install(held.jwks);
+      this.#sourceVersion = held.version;
+    }
+  }
+
+  #install(keys) {
     if (keys === undefined) throw new TypeError('tokengate: options.keys (a JWKS or JWK, or null for API keys only) is required');
     const { policy, realm, cache } = this.#config;
     const v =
@@ -411,12 +434,12 @@ export class Validator {
 
   /** Key descriptions: `[{ index, kid, algs, jwk, thumbprint }]` (HMAC secrets stay in wasm). */
   get keys() {
-    return (this.#keys ??= this.#v.keys());
+    return (this.#keys ??= this.#v?.keys() ?? []);
   }
 
   /** Keys in the set that could not be used, as `[kid, reason]`. */
   get skipped() {
-    return this.#v.skipped();
+    return this.#v?.skipped() ?? [];
   }
 
   /** Replaces the revocation list every later call is checked against. */
@@ -434,7 +457,7 @@ export class Validator {
 
   /** `{ entries, hits, misses }` of the verified-token cache. */
   cacheStats() {
-    const [entries, hits, misses] = this.#v.cacheStats();
+    const [entries, hits, misses] = this.#v?.cacheStats() ?? [0, 0, 0];
     return { entries, hits, misses };
   }
 
@@ -504,7 +527,17 @@ export class Validator {
    * `grants`, `revocations`. In Node the signature runs in `node:crypto`; elsewhere in wasm.
    */
   validate(token, opts) {
-    return this.#validate(text(token, 'token_malformed', 'token', this.#config.realm), this.#options(opts));
+    const run = () => this.#validate(text(token, 'token_malformed', 'token', this.#config.realm), this.#options(opts));
+    if (this.#source === null) return run();
+    // A remote source: the keys held now (a due refresh starts behind this call).
+    this.#source.touch();
+    this.#adopt();
+    try {
+      return run();
+    } catch (e) {
+      if (e?.code === 'key_not_found') this.#source.force().catch(() => {});
+      throw e;
+    }
   }
 
   #validate(token, opts) {
@@ -570,6 +603,21 @@ export class Validator {
    * HMAC) are checked in wasm.
    */
   async validateAsync(token, options) {
+    if (this.#source === null) return this.#validateAsync(token, options);
+    // A remote source: waits for a fetch only when no keys are usable; an unknown kid forces
+    // one refetch per cooldown, then this call is tried again with the new keys.
+    await this.#source.ready();
+    this.#adopt();
+    try {
+      return await this.#validateAsync(token, options);
+    } catch (e) {
+      if (e?.code !== 'key_not_found' || !(await this.#source.force())) throw e;
+      this.#adopt();
+      return this.#validateAsync(token, options);
+    }
+  }
+
+  async #validateAsync(token, options) {
     token = text(token, 'token_malformed', 'token', this.#config.realm);
     const opts = this.#options(options);
     const now = opts.now;
@@ -616,6 +664,7 @@ export class Validator {
     const key = text(raw, 'apikey_malformed', 'API key', realm);
     const rec = record === undefined || record === null ? undefined : recordText(record, realm);
     const opts = this.#options(options);
+    if (this.#source !== null) this.#adopt();
     return call(() => this.#v.validateApiKey(key, rec, opts.now, this.#context(opts)));
   }
 }

@@ -99,8 +99,8 @@ export interface Policy {
 }
 
 export interface ValidatorOptions extends Policy {
-  /** `null`: a validator for API keys only (`validateApiKey`). */
-  keys: Jwks | Jwk | string | null;
+  /** `null`: a validator for API keys only (`validateApiKey`); a `RemoteJwks`: an identity provider's keys, followed. */
+  keys: Jwks | Jwk | string | RemoteJwks | null;
   revocations?: RevocationList | RevocationListJson | string;
   grants?: Scopes;
   /** `realm` of `WWW-Authenticate` (default `api`). */
@@ -169,7 +169,7 @@ export class Validator {
   constructor(options: ValidatorOptions);
   readonly keys: KeyDescription[];
   readonly skipped: [string | null, string][];
-  setKeys(keys: Jwks | Jwk | string): void;
+  setKeys(keys: Jwks | Jwk | string | RemoteJwks): void;
   setRevocations(list: RevocationList | RevocationListJson | string): void;
   setGrants(grants: Scopes): void;
   cacheStats(): { entries: number; hits: number; misses: number };
@@ -429,8 +429,34 @@ export interface WorkerConfig {
   rotationDays?: number;
   maxActiveKeys?: number;
   healthScope?: string;
-  remoteKeys?: { timeout?: number; maxBytes?: number; minMaxAge?: number; maxMaxAge?: number };
+  remoteKeys?: { timeout?: number; maxBytes?: number; minMaxAge?: number; maxMaxAge?: number; discoveryMaxAge?: number };
 }
+
+/** Where a `RemoteJwks` finds its keys, and its timing: the worker's options, defaulted by the core. */
+export interface RemoteJwksOptions {
+  issuer?: string;
+  /** Fetch `<issuer>/.well-known/openid-configuration` (then RFC 8414) for the `jwks_uri`. */
+  discovery?: boolean;
+  jwksUri?: string;
+  /** Seconds between forced refetches for unknown `kid`s, and between attempts after a failure (30). */
+  kidCooldown?: number;
+  /** Seconds keys serve past their max-age when the provider cannot be reached (3600). */
+  keysMaxStale?: number;
+  remoteKeys?: { timeout?: number; maxBytes?: number; minMaxAge?: number; maxMaxAge?: number; discoveryMaxAge?: number };
+}
+
+/** An identity provider's keys for a `Validator` (`keys: remoteJwks(…)`), fetched and refreshed by the core's rules. */
+export class RemoteJwks {
+  constructor(options: RemoteJwksOptions, io?: { fetch?: typeof fetch; document?: string | null });
+  /** Fetches now (joining a fetch in flight): null, or why it gave no keys (the keys held are kept). */
+  refresh(): Promise<{ reason: string; message: string } | null>;
+  summary(): { [field: string]: Json } & { stats: { fetches: number; refreshes: number; forced: number } };
+  /** The keys held, or null before the first good fetch. */
+  readonly jwks: Jwks | null;
+  /** The key set document, for `io.document` of a later `RemoteJwks`. */
+  toJSON(): string;
+}
+export function remoteJwks(options: RemoteJwksOptions, io?: { fetch?: typeof fetch; document?: string | null }): RemoteJwks;
 
 /** `{ ttl, maxStale }` (seconds) for a worker's cache of its own configuration document. */
 export function configReloadBounds(): { ttl: number; maxStale: number };
@@ -467,6 +493,8 @@ export const rotation: {
 export function grantsDocument(text: string | null): {
   schema: 1;
   version: number;
+  generated_at?: number;
+  source?: string;
   issuers: { [issuer: string]: string };
   tenants: { [tenant: string]: { [module: string]: string[] } };
 };

@@ -13,3 +13,4 @@ setGlue(glue);
 setSyncPrimitive(nodePrimitive);
 
 export * from './core.js';
+export { RemoteJwks, remoteJwks } from './remote.js';

@@ -130,7 +130,8 @@ export async function boundedFetch(url, { policy, headers = {}, fetch: f = globa
 
 /**
  * The JWKS URL of an issuer: `jwksUri` as given (checked), or found by discovery (OIDC, then
- * RFC 8414 on a 404). Returns `{ url, fetches }`.
+ * RFC 8414 on a 404). Returns `{ url, fetches }`, and after discovery `from` (the document's URL)
+ * and `document` (its bytes, checked by the core).
  */
 export async function jwksUrl(source, opts = {}) {
   if (source.jwksUri !== undefined) {
@@ -149,37 +150,197 @@ export async function jwksUrl(source, opts = {}) {
     if (r.status >= 300 && r.status < 400)
       throw new RemoteKeysError({ reason: 'redirect', message: `${url}: HTTP ${r.status} redirect: not followed` });
     if (r.status !== 200) throw new RemoteKeysError({ reason: 'http_status', message: `${url}: HTTP ${r.status}` });
-    return { url: remoteKeys.discovery(source.issuer, r.body, opts.policy), fetches };
+    return { url: remoteKeys.discovery(source.issuer, r.body, opts.policy), fetches, from: url, document: r.body };
   }
   throw last;
 }
 
 /**
- * Fetches an issuer's keys into its document handle (from `remoteKeys.open`): discovery when
- * asked, then the JWKS with `If-None-Match`. A failure is recorded in the handle (previous keys
- * kept) and returned: `{ failure: { reason, message } | null, fetches }`.
+ * Fetches an issuer's keys into its document handle (from `remoteKeys.open`), then the JWKS with
+ * `If-None-Match`. With discovery, the `jwks_uri` the document holds is used while the core says
+ * it is not due (`remoteKeys.discoveryMaxAge`); discovery is fetched again when it is due, or at
+ * once when the JWKS at the held URL fails (a provider that moved its keys is followed in the
+ * same attempt). A failure is recorded in the handle (previous keys kept) and returned:
+ * `{ failure: { reason, message } | null, fetches }`.
  */
 export async function fetchRemoteKeys(set, source, opts = {}) {
   let fetches = 0;
   const policy = policyText(opts.policy);
-  try {
-    const found = await jwksUrl(source, opts);
+  const record = (e) => {
+    const message = e.message.slice(e.reason.length + 2);
+    set.failed(e.reason, message, Date.now());
+    return { reason: e.reason, message };
+  };
+  const discover = async () => {
+    const found = await jwksUrl({ issuer: source.issuer }, opts);
     fetches += found.fetches;
-    const inm = set.ifNoneMatch(found.url);
-    const r = await boundedFetch(found.url, { ...opts, headers: inm ? { 'if-none-match': inm } : {} });
+    set.afterDiscovery(found.url, Date.now());
+    return found.url;
+  };
+  const jwks = async (url) => {
+    const inm = set.ifNoneMatch(url);
+    const r = await boundedFetch(url, { ...opts, headers: inm ? { 'if-none-match': inm } : {} });
     fetches++;
-    const failure = set.afterFetch(
-      found.url,
-      JSON.stringify({ status: r.status, etag: r.etag, cacheControl: r.cacheControl }),
-      r.body,
-      Date.now(),
-      policy,
-    );
+    const response = JSON.stringify({ status: r.status, etag: r.etag, cacheControl: r.cacheControl });
+    return set.afterFetch(url, response, r.body, Date.now(), policy);
+  };
+  try {
+    let url = source.jwksUri;
+    let held = false;
+    if (url === undefined) {
+      url = set.discovered(Date.now(), policy) ?? undefined;
+      held = url !== undefined;
+      url ??= await discover();
+    } else remoteKeys.checkUrl(url);
+    let failure;
+    try {
+      failure = await jwks(url);
+    } catch (e) {
+      if (!(e instanceof RemoteKeysError) || !held) throw e;
+      failure = record(e);
+    }
+    if (failure && held) {
+      // The held JWKS URL failed: discovery now; a key set that moved is fetched at once.
+      const again = await discover();
+      if (again !== url) failure = await jwks(again);
+    }
     return { failure, fetches };
   } catch (e) {
     if (!(e instanceof RemoteKeysError)) throw e;
-    const message = e.message.slice(e.reason.length + 2);
-    set.failed(e.reason, message, Date.now());
-    return { failure: { reason: e.reason, message }, fetches };
+    return { failure: record(e), fetches };
   }
 }
+
+// The hooks a `Validator` given a key source as `keys` calls (js/core.js): a registered symbol,
+// so the two modules need not import each other.
+const KEY_SOURCE = Symbol.for('tokengate.keySource');
+
+/**
+ * An identity provider's keys for Node and browser applications, like jose's
+ * `createRemoteJWKSet`: `new Validator({ keys: remoteJwks({ issuer, discovery: true }), … })`.
+ * Options (`issuer`, `discovery`, `jwksUri`, `kidCooldown`, `keysMaxStale`, `remoteKeys`) are
+ * the worker's, defaulted and checked by the core; `io.fetch` replaces `globalThis.fetch` and
+ * `io.document` (a `toJSON()` kept earlier) starts warm. When to fetch, refresh in the background
+ * or give up is the core's decision; one fetch in flight; an unknown `kid` forces at most one
+ * refetch per `kidCooldown`.
+ */
+export class RemoteJwks {
+  #o;
+  #policy;
+  #set;
+  #fetch;
+  #inflight = null;
+  #lastForced = 0;
+  #version = 0;
+  #jwks = null;
+  #text = null;
+  #stats = { fetches: 0, refreshes: 0, forced: 0 };
+
+  constructor(options, io = {}) {
+    if (options === null || typeof options !== 'object' || Array.isArray(options))
+      throw new TypeError('tokengate: remoteJwks options must be an object');
+    const { fetch: f = globalThis.fetch, document = null } = io ?? {};
+    if (typeof f !== 'function') throw new TypeError('tokengate: io.fetch must be a function');
+    this.#o = JSON.parse(core(() => wasm.remoteSourceOptions(JSON.stringify(options))));
+    this.#policy = this.#o.remoteKeys;
+    this.#fetch = f;
+    this.#set = remoteKeys.open(this.#o.name, document);
+    this.#apply();
+  }
+
+  #timing() {
+    return [this.#o.kidCooldown, this.#o.keysMaxStale];
+  }
+
+  #action() {
+    return this.#set.action(Date.now(), ...this.#timing());
+  }
+
+  #apply() {
+    if (!this.#set.hasKeys) return;
+    const text = this.#set.jwks();
+    if (text === this.#text) return;
+    this.#text = text;
+    this.#jwks = JSON.parse(text);
+    this.#version++;
+  }
+
+  #usable() {
+    const a = this.#action();
+    return this.#jwks !== null && (a === 'use' || a === 'refresh');
+  }
+
+  #background() {
+    this.refresh().catch(() => {});
+  }
+
+  /**
+   * Fetches now (joining the fetch in flight, whose result is used): `null`, or the failure
+   * `{ reason, message }` (the keys held are kept).
+   */
+  refresh() {
+    this.#inflight ??= (async () => {
+      this.#stats.refreshes++;
+      try {
+        const o = this.#o;
+        const source = o.discovery ? { issuer: o.issuer } : { jwksUri: o.jwksUri };
+        const { failure, fetches } = await fetchRemoteKeys(this.#set, source, { policy: this.#policy, fetch: this.#fetch });
+        this.#stats.fetches += fetches;
+        return failure;
+      } finally {
+        this.#apply();
+        this.#inflight = null;
+      }
+    })();
+    return this.#inflight;
+  }
+
+  /** The core's summary: `{ source, keys, kids, ageSeconds, nextRefreshSeconds, usable, action, lastError, … }`, plus this object's fetch counts. */
+  summary() {
+    return { ...JSON.parse(this.#set.summary(Date.now(), ...this.#timing())), stats: { ...this.#stats } };
+  }
+
+  /** The keys held (`{ keys: [...] }`, public JWKs as the core kept them), or null before the first good fetch. */
+  get jwks() {
+    return this.#jwks;
+  }
+
+  /** The key set document (JSON text), to start a later `remoteJwks` warm (`io.document`). */
+  toJSON() {
+    return this.#set.toJSON();
+  }
+
+  get [KEY_SOURCE]() {
+    return {
+      held: () => (this.#usable() ? { version: this.#version, jwks: this.#jwks } : null),
+      why: () => {
+        const e = JSON.parse(this.#set.summary(Date.now(), ...this.#timing())).lastError;
+        return `remote keys of ${this.#o.name}: ${e ? `${e.reason}: ${e.message}` : 'no keys fetched yet'}`;
+      },
+      // A synchronous call: a due refresh (or a first fetch) starts in the background.
+      touch: () => {
+        const a = this.#action();
+        if (a === 'refresh' || a === 'fetch') this.#background();
+      },
+      // An asynchronous call waits for a fetch when no keys are usable; a due refresh runs behind it.
+      ready: async () => {
+        const a = this.#action();
+        if (a === 'fetch') await this.refresh();
+        else if (a === 'refresh') this.#background();
+      },
+      // An unknown kid: one refetch per cooldown; true when it changed the keys.
+      force: async () => {
+        const now = Date.now();
+        if (!remoteKeys.mayForce(this.#lastForced, now, this.#o.kidCooldown)) return false;
+        this.#lastForced = now;
+        this.#stats.forced++;
+        const before = this.#version;
+        await this.refresh();
+        return this.#version !== before;
+      },
+    };
+  }
+}
+
+/** `new RemoteJwks(options, io)`. */
+export const remoteJwks = (options, io) => new RemoteJwks(options, io);

@@ -150,6 +150,7 @@ export interface FetchPolicy {
   maxBytes?: number;
   minMaxAge?: number;
   maxMaxAge?: number;
+  discoveryMaxAge?: number;
 }
 
 /** An issuer's remote key set document (`remote:<issuer>` in KV), parsed once by the core. */
@@ -159,6 +160,9 @@ export interface RemoteKeySet {
   failed(reason: string, message: string, now: number): void;
   adoptIfNewer(other: RemoteKeySet): boolean;
   ifNoneMatch(url: string): string | undefined;
+  /** The discovered `jwks_uri` while it is not due for rediscovery. */
+  discovered(now: number, policy: string): string | undefined;
+  afterDiscovery(uri: string, now: number): void;
   jwks(): string;
   readonly hasKeys: boolean;
   readonly source: string | undefined;
@@ -186,7 +190,7 @@ export function boundedFetch(
 export function jwksUrl(
   source: { issuer: string; jwksUri?: string },
   opts?: { policy?: FetchPolicy; fetch?: typeof fetch },
-): Promise<{ url: string; fetches: number }>;
+): Promise<{ url: string; fetches: number; from?: string; document?: Uint8Array }>;
 
 export function fetchRemoteKeys(
   set: RemoteKeySet,

@@ -10,3 +10,4 @@ glue.initSync({ module });
 setGlue(glue);
 
 export * from './core.js';
+export { RemoteJwks, remoteJwks } from './remote.js';

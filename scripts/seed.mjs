@@ -70,6 +70,8 @@ tokengate demo: seeded local KV (issuer ${ISS}, audience ${AUD}); serving on ${b
   curl -i ${base}/api/users -H 'X-API-Key: ${raw}'
   # no credential: 401 with WWW-Authenticate: Bearer realm="tokengate-demo"
   curl -i ${base}/api/users
+  # the demo issuer's public keys, for other services (and tokengate's own discovery): 200
+  curl -i ${base}/.well-known/jwks.json
   # health
   curl -s ${base}/.well-known/tokengate/health
   # inspector page

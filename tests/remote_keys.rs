@@ -14,7 +14,8 @@ use common::key;
 use serde_json::{json, Value};
 use tokengate::remote::{
     action, check_discovery, check_url, discovery_urls, may_force, Action, FetchPolicy, Reason,
-    RemoteKeys, Response, Times,
+    RemoteKeys, Response, SourceOptions, Times, DEFAULT_DISCOVERY_MAX_AGE, DEFAULT_KEYS_MAX_STALE,
+    DEFAULT_KID_COOLDOWN,
 };
 use tokengate::{Alg, Config, ErrorCode};
 
@@ -246,6 +247,14 @@ fn fetch_policy_bounds_are_checked() {
         },
         FetchPolicy {
             max_max_age: 30 * 86_400,
+            ..FetchPolicy::default()
+        },
+        FetchPolicy {
+            discovery_max_age: 0,
+            ..FetchPolicy::default()
+        },
+        FetchPolicy {
+            discovery_max_age: 8 * 86_400,
             ..FetchPolicy::default()
         },
     ] {
@@ -710,4 +719,114 @@ fn issuer_sources_and_profiles_in_the_config() {
         json!({"remoteKeys": {"timout": 2}})
     )
     .is_err());
+}
+
+#[test]
+fn discovered_jwks_uri_is_kept_for_its_own_lifetime() {
+    let p = policy();
+    assert_eq!(p.discovery_max_age, DEFAULT_DISCOVERY_MAX_AGE);
+    // Never discovered: discovery first.
+    assert_eq!(good().discovered(T0, &p), None);
+    let doc = good().after_discovery(URL, T0);
+    assert_eq!(doc.discovered(T0, &p), Some(URL));
+    let last = T0 + u64::from(p.discovery_max_age) * 1000;
+    assert_eq!(doc.discovered(last - 1, &p), Some(URL));
+    assert_eq!(doc.discovered(last, &p), None, "due at discoveryMaxAge");
+    // Its lifetime is its own: a later JWKS fetch (or a 304) does not renew it.
+    let (later, f) = doc
+        .clone()
+        .after_fetch(URL, &status(304), b"", last - 10, &p);
+    assert_eq!(f, None);
+    assert_eq!(later.fetched_at_ms, last - 10);
+    assert_eq!(later.discovered(last, &p), None);
+    // Nor does a copy: the stored document carries the discovery time.
+    let copy = RemoteKeys::from_json(&serde_json::to_string(&doc).unwrap(), ISS).unwrap();
+    assert_eq!(copy.discovered_at_ms, T0);
+    assert_eq!(copy.discovered(last, &p), None);
+    // A URL that may not be fetched is never kept, and a stored one is checked.
+    let bad = good().after_discovery("http://evil.example/jwks", T0);
+    assert_eq!(bad.jwks_uri, None);
+    assert_eq!(bad.discovered(T0, &p), None);
+    let mut forged = serde_json::to_value(&doc).unwrap();
+    forged["jwks_uri"] = json!("http://evil.example/jwks");
+    let e = RemoteKeys::from_json(&forged.to_string(), ISS).unwrap_err();
+    assert_eq!(e.code(), ErrorCode::DataUnavailable);
+    // A document written before the field existed still reads (nothing discovered).
+    let mut old = serde_json::to_value(good()).unwrap();
+    old.as_object_mut().unwrap().remove("jwks_uri");
+    old.as_object_mut().unwrap().remove("discovered_at_ms");
+    assert_eq!(
+        RemoteKeys::from_json(&old.to_string(), ISS)
+            .unwrap()
+            .discovered(T0, &p),
+        None
+    );
+    // Health shows it.
+    let s = doc.summary(T0 + 5000, 30, 3600);
+    assert_eq!(s["jwksUri"], URL);
+    assert_eq!(s["discoveryAgeSeconds"], 5);
+    assert_eq!(
+        good().summary(T0, 30, 3600)["discoveryAgeSeconds"],
+        Value::Null
+    );
+}
+
+#[test]
+fn library_source_options_are_defaulted_and_checked_by_the_core() {
+    let o = SourceOptions::parse(r#"{"issuer":"https://idp.example","discovery":true}"#).unwrap();
+    assert_eq!(o.kid_cooldown, DEFAULT_KID_COOLDOWN);
+    assert_eq!(o.keys_max_stale, DEFAULT_KEYS_MAX_STALE);
+    assert_eq!(o.remote_keys, FetchPolicy::default());
+    assert_eq!(o.name(), "https://idp.example");
+    let o =
+        SourceOptions::parse(r#"{"jwksUri":"https://idp.example/jwks","kidCooldown":5}"#).unwrap();
+    assert_eq!(o.kid_cooldown, 5);
+    assert_eq!(o.name(), "https://idp.example/jwks");
+    // The same defaults as the worker's configuration.
+    let c = config(json!([{ "issuer": ISS, "jwks": "jwks:a" }]), json!({})).unwrap();
+    assert_eq!(c.kid_cooldown, DEFAULT_KID_COOLDOWN);
+    assert_eq!(c.keys_max_stale, DEFAULT_KEYS_MAX_STALE);
+    for (bad, says) in [
+        (r#"{}"#, "needs jwksUri or discovery"),
+        (r#"{"discovery":true}"#, "needs the issuer"),
+        (
+            r#"{"issuer":"https://a.example","discovery":true,"jwksUri":"https://a.example/j"}"#,
+            "not both",
+        ),
+        (r#"{"jwksUri":"http://idp.example/jwks"}"#, "jwksUri: "),
+        (
+            r#"{"issuer":"http://idp.example","discovery":true}"#,
+            "issuer: ",
+        ),
+        (
+            r#"{"issuer":"https://a.example/?q","discovery":true}"#,
+            "no query",
+        ),
+        (
+            r#"{"jwksUri":"https://a.example/j","kidCooldown":0}"#,
+            "kidCooldown",
+        ),
+        (
+            r#"{"jwksUri":"https://a.example/j","keysMaxStale":99999999}"#,
+            "keysMaxStale",
+        ),
+        (
+            r#"{"jwksUri":"https://a.example/j","remoteKeys":{"timeout":0}}"#,
+            "remoteKeys.timeout",
+        ),
+        (
+            r#"{"jwksUri":"https://a.example/j","remoteKeys":{"nope":1}}"#,
+            "unknown field",
+        ),
+        (
+            r#"{"jwksUri":"https://a.example/j","headers":{}}"#,
+            "unknown field",
+        ),
+        (r#"{"jwksUri":5}"#, "invalid type"),
+        (r#"[]"#, "remote key source"),
+    ] {
+        let e = SourceOptions::parse(bad).unwrap_err();
+        assert_eq!(e.code(), ErrorCode::OptionsInvalid, "{bad}");
+        assert!(e.message().contains(says), "{bad}: {}", e.message());
+    }
 }

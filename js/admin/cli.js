@@ -5,13 +5,14 @@ import { UsageError, algName, closest, instant, parseArgv, pastedToken } from '.
 import { subcommands } from '../cli/help.js';
 import { COMMON_OPTIONS, openAdmin } from './context.js';
 import { KEY_OPTIONS, keys } from './keys.js';
+import { fetchKeys } from './remote.js';
 import { TOKEN_OPTIONS, mint, revoke, revocations } from './tokens.js';
 import { APIKEY_OPTIONS, apikey } from './apikeys.js';
 import { GRANT_OPTIONS, grants } from './grants.js';
 import { auditList, status } from './status.js';
 
 const GROUPS = {
-  keys: { options: KEY_OPTIONS, subs: keys },
+  keys: { options: KEY_OPTIONS, subs: { ...keys, fetch: fetchKeys } },
   revocations: { options: { rebuild: { type: 'boolean' } }, subs: revocations },
   apikey: { options: { ...APIKEY_OPTIONS, owner: { type: 'string' } }, subs: apikey },
   grants: { options: { ...GRANT_OPTIONS, rebuild: { type: 'boolean' } }, subs: grants },

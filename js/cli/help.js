@@ -67,6 +67,16 @@ the user's earlier tokens first.`,
     more: "FILE holds one private JWK (keygen's output), not a JWKS.",
     examples: ['tokengate public-jwk private.json --jwks > jwks.json'],
   },
+  discover: {
+    summary: "fetch an issuer's OIDC discovery document and keys, checked by the worker's rules",
+    usage: 'tokengate discover ISSUER [--json]',
+    more: `Fetches ISSUER/.well-known/openid-configuration (RFC 8414's oauth-authorization-server as a
+fallback); its "issuer" must be exactly ISSUER and its jwks_uri https (http for loopback hosts only).
+Prints which document answered, the jwks_uri and the endpoints it names, then every key of the JWKS:
+used (kid, type, algorithms, thumbprint) or skipped and why. The same bounds as the worker (5 s,
+256 KiB, no redirects, public keys only). Exit 1 when discovery or the JWKS gives no keys.`,
+    examples: ['tokengate discover https://auth.example.com', 'tokengate discover https://tenant.eu.auth0.com/ --json'],
+  },
   keys: {
     summary: 'signing keys of an issuer in KV',
     usage: 'tokengate keys SUBCOMMAND [--issuer ISS] …',
@@ -79,11 +89,13 @@ the user's earlier tokens first.`,
       cleanup: '[--max-age 180d]                  remove keys whose tokens have all expired; retire keys past --max-age',
       publish:
         '[--rebuild]                       rewrite the key set from the entries; --rebuild: discard one the core cannot read (audited)',
+      fetch: '                                  a remote issuer (jwksUri, discovery): fetch its keys into KV now, like the cron',
     },
     examples: [
       'tokengate keys rotate --issuer https://demo.tokengate.local',
       'tokengate keys list --issuer https://demo.tokengate.local --json',
       'tokengate keys cleanup --issuer https://demo.tokengate.local --max-age 90d',
+      'tokengate keys fetch --issuer https://tenant.eu.auth0.com/ --remote',
     ],
   },
   revoke: {

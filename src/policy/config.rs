@@ -25,10 +25,10 @@ fn default_cache_ttl() -> u32 {
     60
 }
 fn default_kid_cooldown() -> u32 {
-    30
+    crate::policy::remote::DEFAULT_KID_COOLDOWN
 }
 fn default_keys_max_stale() -> u32 {
-    3600
+    crate::policy::remote::DEFAULT_KEYS_MAX_STALE
 }
 fn yes() -> bool {
     true

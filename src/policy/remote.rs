@@ -15,6 +15,13 @@ pub const DEFAULT_MIN_MAX_AGE: u32 = 300;
 pub const DEFAULT_MAX_MAX_AGE: u32 = 86_400;
 /// max-age assumed when a response names none (then clamped like any other).
 pub const DEFAULT_MAX_AGE: u32 = 600;
+/// Seconds a discovered `jwks_uri` is used before discovery is fetched again (sooner when the
+/// JWKS URL fails): a provider moves its keys far less often than it rotates them.
+pub const DEFAULT_DISCOVERY_MAX_AGE: u32 = 86_400;
+/// Seconds between forced refetches for unknown `kid`s, and between attempts after a failure.
+pub const DEFAULT_KID_COOLDOWN: u32 = 30;
+/// Seconds fetched keys still serve past their max-age when the provider cannot be reached.
+pub const DEFAULT_KEYS_MAX_STALE: u32 = 3600;
 /// Longest URL accepted.
 pub const MAX_URL_LEN: usize = 2048;
 /// RFC 9068 access tokens: the `typ` and the claims the profile requires.
@@ -36,6 +43,8 @@ pub struct FetchPolicy {
     pub min_max_age: u32,
     /// Seconds.
     pub max_max_age: u32,
+    /// Seconds a discovered `jwks_uri` is kept (see [`DEFAULT_DISCOVERY_MAX_AGE`]).
+    pub discovery_max_age: u32,
 }
 
 impl Default for FetchPolicy {
@@ -45,6 +54,7 @@ impl Default for FetchPolicy {
             max_bytes: DEFAULT_MAX_BYTES,
             min_max_age: DEFAULT_MIN_MAX_AGE,
             max_max_age: DEFAULT_MAX_MAX_AGE,
+            discovery_max_age: DEFAULT_DISCOVERY_MAX_AGE,
         }
     }
 }
@@ -63,6 +73,9 @@ impl FetchPolicy {
         }
         if self.max_max_age < self.min_max_age || self.max_max_age > 7 * 86_400 {
             problems.push("remoteKeys.maxMaxAge must be minMaxAge to 604800 seconds".into());
+        }
+        if !(1..=7 * 86_400).contains(&self.discovery_max_age) {
+            problems.push("remoteKeys.discoveryMaxAge must be 1 to 604800 seconds".into());
         }
     }
 
@@ -420,4 +433,83 @@ pub fn action(times: Option<Times>, attempted_at: u64, now: u64, cooldown: u32) 
 /// last forced one (`last_forced`, 0: never).
 pub fn may_force(last_forced: u64, now: u64, cooldown: u32) -> bool {
     last_forced == 0 || now.saturating_sub(last_forced) >= u64::from(cooldown) * 1000
+}
+
+/// A remote key source outside the worker (the JS `remoteJwks` for Node and browsers): where the
+/// keys are (`jwksUri`, or `discovery: true` for `issuer`) and the same timing the worker takes
+/// from its configuration (`kidCooldown`, `keysMaxStale`, `remoteKeys`), each defaulted here.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct SourceOptions {
+    #[serde(default)]
+    pub issuer: Option<String>,
+    #[serde(default)]
+    pub discovery: bool,
+    #[serde(default)]
+    pub jwks_uri: Option<String>,
+    #[serde(default = "default_kid_cooldown")]
+    pub kid_cooldown: u32,
+    #[serde(default = "default_keys_max_stale")]
+    pub keys_max_stale: u32,
+    #[serde(default)]
+    pub remote_keys: FetchPolicy,
+}
+
+fn default_kid_cooldown() -> u32 {
+    DEFAULT_KID_COOLDOWN
+}
+fn default_keys_max_stale() -> u32 {
+    DEFAULT_KEYS_MAX_STALE
+}
+
+impl SourceOptions {
+    /// The options with every default, or `options_invalid` naming each problem.
+    pub fn parse(json: &str) -> crate::Result<SourceOptions> {
+        let invalid = |m: String| crate::Error::new(crate::ErrorCode::OptionsInvalid, m);
+        let o: SourceOptions =
+            serde_json::from_str(json).map_err(|e| invalid(format!("remote key source: {e}")))?;
+        let mut problems: Vec<String> = Vec::new();
+        match (o.discovery, o.jwks_uri.as_deref(), o.issuer.as_deref()) {
+            (true, Some(_), _) => {
+                problems.push("either jwksUri or discovery: true, not both".into())
+            }
+            (true, None, None) => problems.push("discovery: true needs the issuer".into()),
+            (true, None, Some(issuer)) => {
+                if let Err(f) = discovery_urls(issuer) {
+                    problems.push(format!("issuer: {}", f.message));
+                }
+            }
+            (false, None, _) => {
+                problems.push("a remote key source needs jwksUri or discovery: true".into())
+            }
+            (false, Some(uri), _) => {
+                if let Err(f) = check_url(uri) {
+                    problems.push(format!("jwksUri: {}", f.message));
+                }
+            }
+        }
+        if !(1..=86_400).contains(&o.kid_cooldown) {
+            problems.push("kidCooldown must be 1 to 86400 seconds".into());
+        }
+        if o.keys_max_stale > 30 * 86_400 {
+            problems.push("keysMaxStale must be at most 2592000 seconds".into());
+        }
+        o.remote_keys.check(&mut problems);
+        if problems.is_empty() {
+            Ok(o)
+        } else {
+            Err(invalid(format!(
+                "remote key source: {}",
+                problems.join("; ")
+            )))
+        }
+    }
+
+    /// The name its key set document is kept under: the issuer, else the JWKS URL.
+    pub fn name(&self) -> &str {
+        self.issuer
+            .as_deref()
+            .or(self.jwks_uri.as_deref())
+            .unwrap_or_default()
+    }
 }

@@ -71,6 +71,13 @@ pub struct RemoteKeys {
     /// Fetch attempts and failures recorded in this document.
     pub fetches: u64,
     pub failures: u64,
+    /// The `jwks_uri` discovery gave (null: not discovered, or keys from a configured URL).
+    #[serde(default)]
+    pub jwks_uri: Option<String>,
+    /// When discovery gave it (0: never): it is used until `discoveryMaxAge` after, or until the
+    /// JWKS at that URL fails; a copy never renews it.
+    #[serde(default)]
+    pub discovered_at_ms: u64,
 }
 
 /// The public keys taken from a JWKS, and those skipped.
@@ -142,6 +149,8 @@ impl RemoteKeys {
             last_error: None,
             fetches: 0,
             failures: 0,
+            jwks_uri: None,
+            discovered_at_ms: 0,
         }
     }
 
@@ -162,6 +171,9 @@ impl RemoteKeys {
                 printable(&doc.issuer),
                 printable(issuer)
             )));
+        }
+        if let Some(uri) = doc.jwks_uri.as_deref() {
+            check_url(uri).map_err(|f| invalid(format!("remote key set document: {f}")))?;
         }
         if !doc.keys.is_empty() {
             let text = serde_json::json!({ "keys": doc.keys }).to_string();
@@ -211,6 +223,27 @@ impl RemoteKeys {
         (self.has_keys() && self.source.as_deref() == Some(url))
             .then_some(self.etag.as_deref())
             .flatten()
+    }
+
+    /// The discovered `jwks_uri` while it is not due for rediscovery at `now_ms` (younger than
+    /// `discoveryMaxAge`); `None`: fetch discovery first.
+    pub fn discovered(&self, now_ms: u64, policy: &FetchPolicy) -> Option<&str> {
+        let until = self
+            .discovered_at_ms
+            .saturating_add(u64::from(policy.discovery_max_age) * 1000);
+        (self.discovered_at_ms > 0 && now_ms < until)
+            .then_some(self.jwks_uri.as_deref())
+            .flatten()
+    }
+
+    /// Records the `jwks_uri` a discovery document gave at `now_ms` (checked again: only a URL
+    /// that may be fetched is kept).
+    pub fn after_discovery(mut self, uri: &str, now_ms: u64) -> RemoteKeys {
+        if check_url(uri).is_ok() {
+            self.jwks_uri = Some(uri.to_owned());
+            self.discovered_at_ms = now_ms;
+        }
+        self
     }
 
     /// Whichever of two documents holds the newer fetch (then the newer attempt): what a reader
@@ -316,6 +349,8 @@ impl RemoteKeys {
             "lastError": self.last_error,
             "fetches": self.fetches,
             "failures": self.failures,
+            "jwksUri": self.jwks_uri,
+            "discoveryAgeSeconds": (self.discovered_at_ms > 0).then(|| secs(now_ms.saturating_sub(self.discovered_at_ms))),
         })
     }
 }

@@ -292,7 +292,7 @@ test('help: --version, help COMMAND, COMMAND --help, did-you-mean, subcommand li
   assert.equal(lines[0], 'tokengate: keys needs a subcommand:');
   assert.deepEqual(
     lines.slice(1).map((l) => l.trim().split(/\s+/).slice(0, 3).join(' ')),
-    ['rotate', 'generate', 'list', 'retire', 'remove', 'cleanup', 'publish'].map((s) => `tokengate keys ${s}`),
+    ['rotate', 'generate', 'list', 'retire', 'remove', 'cleanup', 'publish', 'fetch'].map((s) => `tokengate keys ${s}`),
   );
 });
 
@@ -310,7 +310,7 @@ test('inputs as people paste them: Bearer, whitespace, a JWKS URL, a missing fil
   for (const [args, line] of [
     [
       ['verify', token, '--jwks', url],
-      `--jwks takes a file; fetching a JWKS URL is not supported yet (download it first: curl -o jwks.json ${url})`,
+      `--jwks takes a file; for keys at a URL give --jwks-url ${url} (or --issuer-url ISSUER for OIDC discovery)`,
     ],
     [['verify', token, '--jwk', join(dir, 'nope.json')], `no such file: ${join(dir, 'nope.json')}`],
     [['public-jwk', 'nope.json'], 'no such file: nope.json'],

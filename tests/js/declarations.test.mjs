@@ -130,6 +130,20 @@ test("the README's configuration table has a row for every field the core parses
   assert.deepEqual(missing, [], 'fields without a row in the README table');
 });
 
+test('RemoteJwksOptions declares exactly the options the core parses for a remote key source', () => {
+  const uri = 'https://idp.example/jwks';
+  same(
+    members('RemoteJwksOptions'),
+    fieldsRefused((f) => tg.remoteJwks({ jwksUri: uri, [f]: 1 })),
+    'RemoteJwksOptions',
+  );
+  same(
+    members('RemoteJwksOptions', 'remoteKeys'),
+    fieldsRefused((f) => tg.remoteJwks({ jwksUri: uri, remoteKeys: { [f]: 1 } })),
+    'RemoteJwksOptions.remoteKeys',
+  );
+});
+
 test("the README's claim policy table has a row for every validator option the core parses", () => {
   const readme = readFileSync(new URL('../../README.md', import.meta.url), 'utf8');
   const start = readme.indexOf('## Claim policy');

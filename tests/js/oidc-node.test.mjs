@@ -7,10 +7,15 @@ import { execFile } from 'node:child_process';
 import { Validator } from 'tokengate';
 import { RemoteKeysError, boundedFetch, fetchRemoteKeys, jwksUrl, remoteKeys } from 'tokengate/store';
 import { RESOURCES, faults, signingKey, startIdp } from '../runtime/idp.mjs';
-import { BIN } from '../runtime/helpers.mjs';
+import { mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { BIN, startCli } from '../runtime/helpers.mjs';
 
 const idp = await startIdp([signingKey('ES256', 'e1'), signingKey('RS256', 'r1')]);
 after(() => idp.close());
+
+const delta = (a, b) => ({ discovery: b.discovery - a.discovery, jwks: b.jwks - a.jwks });
 
 function cli(args) {
   return new Promise((resolve) => {
@@ -97,4 +102,93 @@ test('tokengate verify --issuer-url and --jwks-url', async () => {
   assert.match(mismatch.stderr, /discovery document names issuer "https:\/\/evil.example"/);
   const both = await cli(['verify', token, '--issuer-url', idp.issuer, '--jwks', 'x.json']);
   assert.equal(both.code, 2);
+});
+
+test('tokengate discover ISSUER: the checked document and every key, used or skipped; exact failures', async () => {
+  const before = idp.fetched();
+  const r = await startCli(['discover', idp.issuer, '--json']).result;
+  assert.equal(r.code, 0, r.err);
+  assert.deepEqual(delta(before, idp.fetched()), { discovery: 1, jwks: 1 });
+  assert.equal(r.json.issuer, idp.issuer);
+  assert.equal(r.json.discoveryUrl, `${idp.issuer}/.well-known/openid-configuration`);
+  assert.equal(r.json.jwksUri, `${idp.issuer}/jwks`);
+  assert.equal(r.json.metadata.token_endpoint, `${idp.issuer}/token`);
+  assert.deepEqual(r.json.keys.map((k) => [k.kid, k.kty, k.status]).sort(), [
+    ['e1', 'EC', 'used'],
+    ['r1', 'RSA', 'used'],
+  ]);
+  assert.equal(r.json.fetches, 2);
+  const text = await startCli(['discover', idp.issuer]).result;
+  assert.equal(text.code, 0, text.err);
+  assert.match(text.out, /^issuer: http:\/\/127\.0\.0\.1:\d+ \(checked: exactly the URL given\)$/m);
+  assert.match(text.out, /^keys: 2 used, 0 skipped; max-age \d+ s$/m);
+  assert.match(text.out, /^ {2}e1 {2}EC {2}ES256 {2}used {2}\S+$/m);
+  // A symmetric key next to a public one: shown as skipped, with the core's reason.
+  const oct = { kty: 'oct', kid: 'h', k: Buffer.alloc(32, 7).toString('base64url') };
+  const { d: _, ...pub } = signingKey('ES256', 'p1');
+  idp.fault('/jwks', faults.json({ keys: [pub, oct] }));
+  const mixed = await startCli(['discover', idp.issuer, '--json']).result;
+  idp.fault('/jwks', null);
+  assert.equal(mixed.code, 0, mixed.err);
+  assert.deepEqual(
+    mixed.json.keys.map((k) => k.kid),
+    ['p1'],
+  );
+  assert.deepEqual(
+    mixed.json.skipped.map((k) => [k.kid, k.status]),
+    [['h', 'skipped']],
+  );
+  assert.match(mixed.json.skipped[0].reason, /symmetric/);
+  // Another issuer in the document: exit 1, the exact reason.
+  idp.fault('/.well-known/openid-configuration', faults.json({ issuer: 'https://evil.example', jwks_uri: `${idp.issuer}/jwks` }));
+  const evil = await startCli(['discover', idp.issuer, '--json']).result;
+  idp.fault('/.well-known/openid-configuration', null);
+  assert.equal(evil.code, 1);
+  assert.equal(evil.json.error.reason, 'issuer_mismatch');
+  const http = await startCli(['discover', 'http://idp.example']).result;
+  assert.equal(http.code, 1);
+  assert.match(http.out, /^discovery failed: url_not_allowed: "http:\/\/idp\.example" is not https/);
+  const none = await startCli(['discover']).result;
+  assert.equal(none.code, 2);
+  assert.match(none.err, /^tokengate: discover needs the ISSUER URL/);
+  const help = await startCli(['help', 'discover']).result;
+  assert.match(help.out, /tokengate discover ISSUER \[--json\]/);
+});
+
+test('tokengate keys fetch --issuer ISS: the remote:<issuer> document in KV now, like the cron; a bad answer keeps the keys, exit 1', async () => {
+  const root = mkdtempSync(join(tmpdir(), 'tokengate-keys-fetch-'));
+  const config = {
+    issuers: [
+      { issuer: idp.issuer, discovery: true, audience: 'api' },
+      { issuer: 'https://own.example', jwks: 'jwks:own', audience: 'api' },
+    ],
+  };
+  writeFileSync(join(root, 'wrangler.toml'), `name = "t"\n[vars]\nTOKENGATE_CONFIG = \'\'\'\n${JSON.stringify(config)}\n\'\'\'\n`);
+  const run = (args) => startCli(args, { cwd: root, env: { TOKENGATE_ACTOR: 'test' } }).result;
+  const before = idp.fetched();
+  const first = await run(['keys', 'fetch', '--issuer', idp.issuer, '--json']);
+  assert.equal(first.code, 0, first.err);
+  assert.deepEqual(delta(before, idp.fetched()), { discovery: 1, jwks: 1 });
+  assert.equal(first.json.key, `remote:${idp.issuer}`);
+  assert.deepEqual(first.json.kids.sort(), ['e1', 'r1']);
+  assert.equal(first.json.jwksUri, `${idp.issuer}/jwks`);
+  // The second run starts from KV's copy: the discovered jwks_uri is reused (no discovery fetch).
+  const mid = idp.fetched();
+  const second = await run(['keys', 'fetch', '--issuer', idp.issuer, '--json']);
+  assert.equal(second.code, 0, second.err);
+  assert.deepEqual(delta(mid, idp.fetched()), { discovery: 0, jwks: 1 });
+  assert.equal(second.json.fetches, 2, 'the document read back from KV counts both fetches');
+  // A bad answer: exit 1, the reason, the keys kept in KV.
+  idp.fault('/jwks', faults.garbage);
+  const bad = await run(['keys', 'fetch', '--issuer', idp.issuer]);
+  idp.fault('/jwks', null);
+  assert.equal(bad.code, 1);
+  assert.match(bad.out, /^fetch of http:\/\/127\.0\.0\.1:\d+ failed: not_json: .*; 2 keys kept \(e1, r1\)/);
+  const kept = await run(['keys', 'fetch', '--issuer', idp.issuer, '--json']);
+  assert.equal(kept.code, 0, kept.err);
+  assert.equal(kept.json.failures, 1);
+  // An issuer whose keys are KV's own: a usage error.
+  const own = await run(['keys', 'fetch', '--issuer', 'https://own.example']);
+  assert.equal(own.code, 2);
+  assert.match(own.err, /keys fetch is for issuers with jwksUri or discovery: true/);
 });

@@ -132,7 +132,11 @@ test('rotation at the provider: a new kid is accepted after one refetch; kid flo
   const res = await w.call(fresh);
   const refetchedAt = Date.now();
   assert.equal(res.status, 200, JSON.stringify(res.body));
-  assert.deepEqual(delta(before, idp.fetched()), { discovery: 1, jwks: 1 }, 'exactly one refetch for the new kid');
+  assert.deepEqual(
+    delta(before, idp.fetched()),
+    { discovery: 0, jwks: 1 },
+    'exactly one JWKS refetch for the new kid; the discovered jwks_uri is kept',
+  );
   // 200 requests with random kids within the cooldown: no fetch at all (the forced one was spent).
   const flood = idp.fetched();
   const floods = await Promise.all(Array.from({ length: 200 }, () => w.call(withKid(fresh, crypto.randomUUID()))));
@@ -144,7 +148,7 @@ test('rotation at the provider: a new kid is accepted after one refetch; kid flo
   const second = await Promise.all(Array.from({ length: 50 }, () => w.call(withKid(fresh, crypto.randomUUID()))));
   const secondAt = Date.now(); // the second flood's forced refetch was before this
   assert.deepEqual([...new Set(second.map((f) => f.code))], ['key_not_found']);
-  assert.deepEqual(delta(flood2, idp.fetched()).jwks, 1, 'one forced refetch per cooldown');
+  assert.deepEqual(delta(flood2, idp.fetched()), { discovery: 0, jwks: 1 }, 'one forced refetch per cooldown');
   // Removed at the provider: after the refresh the old key's tokens fail.
   idp.rotate([e2, r1]);
   await clockPast(secondAt + 5100); // the next cooldown
@@ -157,7 +161,8 @@ test('rotation at the provider: a new kid is accepted after one refetch; kid flo
 test('a provider that answers badly: previous keys kept, health names the reason, never a 5xx while keys are fresh', async () => {
   const idp = await startIdp([e1, r1]);
   cleanup.push(() => idp.close());
-  const w = await worker(idp, { kidCooldown: 1, remoteKeys: { minMaxAge: 1, maxMaxAge: 1, timeout: 1 } });
+  // discoveryMaxAge 1 s: the discovery document is fetched again at every refresh, so its faults are seen.
+  const w = await worker(idp, { kidCooldown: 1, remoteKeys: { minMaxAge: 1, maxMaxAge: 1, timeout: 1, discoveryMaxAge: 1 } });
   const token = await idp.token('ES256');
   assert.equal((await w.call(token)).status, 200);
   const health = async () => (await w.call(token, '/.well-known/tokengate/health')).body.issuers[0];

@@ -58,7 +58,7 @@ function curlLines() {
 test('npm start serves the worker and the inspector; the printed curl lines do what they say', { timeout: 300_000 }, async () => {
   await ready();
   const lines = curlLines();
-  assert.equal(lines.length, 6, output);
+  assert.equal(lines.length, 7, output);
   for (const [comment, url, headers] of lines) {
     const res = await fetch(url, { headers });
     const body = await res.text();
@@ -66,6 +66,13 @@ test('npm start serves the worker and the inspector; the printed curl lines do w
     assert.equal(res.status, expected, `${comment}\n${body}`);
     const code = /\d{3} ([a-z]+_[a-z_]+)/.exec(comment)?.[1];
     if (code) assert.equal(JSON.parse(body).code, code, comment);
+    if (new URL(url).pathname === '/.well-known/jwks.json') {
+      // The demo issuer's public keys: at least one, each with a kid, none with private parts.
+      const { keys } = JSON.parse(body);
+      assert.ok(keys.length >= 1, body);
+      for (const k of keys) assert.ok(typeof k.kid === 'string' && k.d === undefined, JSON.stringify(k));
+      assert.match(res.headers.get('cache-control'), /^public, max-age=\d+$/);
+    }
   }
   const page = await fetch(`${base}/`);
   assert.equal(page.status, 200);

@@ -3,7 +3,7 @@
 //! fetches, reads and writes bytes. A fetch failure crosses as `{reason, message}`.
 
 use crate::js_error;
-use tokengate::remote::{self, Failure, FetchPolicy, Reason, RemoteKeys, Response};
+use tokengate::remote::{self, Failure, FetchPolicy, Reason, RemoteKeys, Response, SourceOptions};
 use wasm_bindgen::prelude::*;
 
 fn failure(f: &Failure) -> JsValue {
@@ -47,6 +47,19 @@ pub fn remote_fetch_policy(json: &str) -> Result<String, JsValue> {
         ));
     }
     serde_json::to_string(&p).map_err(|e| JsValue::from_str(&e.to_string()))
+}
+
+/// A remote key source's options (`{issuer?, discovery?, jwksUri?, kidCooldown?, keysMaxStale?,
+/// remoteKeys?}`, JSON) with every default, plus `name` (what its document is kept under), or
+/// `options_invalid`.
+#[wasm_bindgen(js_name = remoteSourceOptions)]
+pub fn remote_source_options(json: &str) -> Result<String, JsValue> {
+    let o = SourceOptions::parse(json).map_err(|e| js_error(&e, ""))?;
+    let mut v = serde_json::to_value(&o).map_err(|e| JsValue::from_str(&e.to_string()))?;
+    if let Some(m) = v.as_object_mut() {
+        m.insert("name".into(), o.name().into());
+    }
+    Ok(v.to_string())
 }
 
 /// Throws `{reason: "url_not_allowed", message}` unless `url` may be fetched.
@@ -139,6 +152,19 @@ impl RemoteKeySet {
         );
         let doc = std::mem::replace(&mut self.doc, RemoteKeys::empty(""));
         self.doc = doc.failed(&f, ms(now));
+    }
+
+    /// The discovered `jwks_uri` while it is not due for rediscovery (null: fetch discovery).
+    pub fn discovered(&self, now: f64, policy_json: &str) -> Result<Option<String>, JsValue> {
+        let p = policy(policy_json)?;
+        Ok(self.doc.discovered(ms(now), &p).map(str::to_owned))
+    }
+
+    /// Records the `jwks_uri` a discovery document gave.
+    #[wasm_bindgen(js_name = afterDiscovery)]
+    pub fn after_discovery(&mut self, uri: &str, now: f64) {
+        let doc = std::mem::replace(&mut self.doc, RemoteKeys::empty(""));
+        self.doc = doc.after_discovery(uri, ms(now));
     }
 
     /// Keeps whichever of this and `other` holds the newer fetch; true when `other` won.
