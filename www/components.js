@@ -85,11 +85,22 @@ export function copyButton(label, value) {
   return b;
 }
 
-/** True when any part failed to decode or the core reported an error: never a green badge. */
-export const isMalformed = (r) => Boolean(r.error) || (r.parts ?? []).some((p) => !p.ok);
+/**
+ * True when any part failed to decode, the core reported an error, or the core found no claims
+ * object in a JWT's payload (`claims: null`, e.g. a payload of `[1]`): never a green badge.
+ */
+export const isMalformed = (r) =>
+  Boolean(r.error) || (r.parts ?? []).some((p) => !p.ok) || (r.kind === 'jwt' && (r.claims === null || typeof r.claims !== 'object'));
 
+/** The core's findings of severity error (numeric_date_invalid, token_too_large, …). */
+export const errorLints = (r) => (r.lints ?? []).filter((l) => l.severity === 'error');
+
+/** The badge follows the core's inspection: its status, unless a part or a finding says otherwise. */
 export function statusBadge(r) {
   if (isMalformed(r)) return el('span', { class: 'badge malformed', id: 'status', text: 'malformed' });
+  const errors = errorLints(r);
+  if (errors.length)
+    return el('span', { class: 'badge malformed', id: 'status', title: errors.map((l) => l.code).join(', '), text: 'invalid' });
   const label =
     { active: 'active', expiring_soon: 'expiring soon', expired: 'expired', not_yet_valid: 'not yet valid', unknown: r.kind }[r.status] ??
     r.status;

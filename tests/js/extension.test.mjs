@@ -114,11 +114,13 @@ const rows = () =>
 
 test('the panel lists the JWT, API key and cookie the page sent, with method, URL, status, kind, subject and expiry', async () => {
   const app = await context.newPage();
+  let loads = 0;
   // DevTools opens with the tab; give its devtools page a moment before the page loads.
   await new Promise((r) => setTimeout(r, 1500));
   await waitFor(
     async () => {
       if ((await rows()).length >= 5) return true;
+      loads += 1;
       await app.goto(`${origin}/`);
       await app.waitForFunction(() => document.title === 'done');
       // The HAR log is read every second: give it that before loading the page again.
@@ -129,9 +131,14 @@ test('the panel lists the JWT, API key and cookie the page sent, with method, UR
   );
   const list = await rows();
   // Each request once, whichever way DevTools reported it.
-  assert.ok(!list.some((r) => r.source.includes('×')), JSON.stringify(list));
+  // (The page may have been loaded more than once if DevTools attached late.)
+  const times = (r) => Number(/×(\d+)/.exec(r.source)?.[1] ?? 1);
+  assert.ok(
+    list.every((r) => times(r) <= loads),
+    `${loads} load(s): ${JSON.stringify(list)}`,
+  );
   const by = (pred) => list.find(pred);
-  const users = by((r) => r.url.endsWith('/api/users') && r.source === 'Authorization: Bearer');
+  const users = by((r) => r.url.endsWith('/api/users') && r.source.startsWith('Authorization: Bearer'));
   assert.ok(users, JSON.stringify(list));
   assert.equal(users.method, 'GET');
   assert.equal(users.status, '200');
@@ -139,14 +146,18 @@ test('the panel lists the JWT, API key and cookie the page sent, with method, UR
   assert.equal(users.sub, 'user-1');
   assert.match(users.exp, /^expires in 5\d min$/);
   assert.match(by((r) => r.url.endsWith('/api/users?…')).exp, /^expired 1 h ago$/);
-  assert.equal(by((r) => r.source === 'X-API-Key').kind, 'apikey');
-  const cookie = by((r) => r.source === 'cookie tg_session');
+  assert.equal(by((r) => r.source.startsWith('X-API-Key')).kind, 'apikey');
+  const cookie = by((r) => r.source.startsWith('cookie tg_session'));
   assert.equal(cookie.sub, 'cookie-user');
   assert.match(cookie.url, /\/api\/me$/);
   // The same request again is one row, counted.
   await app.reload();
   await app.waitForFunction(() => document.title === 'done');
-  await waitFor(async () => (await rows()).some((r) => r.source.includes('×2')), { timeout: 10_000, message: 'duplicates not grouped' });
+  const most = Math.max(...list.map(times));
+  await waitFor(async () => (await rows()).some((r) => times(r) > most), {
+    timeout: 10_000,
+    message: 'duplicates not grouped',
+  });
   assert.equal((await rows()).length, list.length);
   await app.close();
 });

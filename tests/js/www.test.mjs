@@ -202,6 +202,26 @@ test('a malformed token never gets a green badge', async () => {
   );
 });
 
+test('the badge follows the core: never green with an error-severity finding, and a payload of [1] is malformed', async () => {
+  const [h, , s] = tg.mint(esKey, claims()).split('.');
+  const b64 = (t) => Buffer.from(t).toString('base64url');
+  const now = Math.floor(Date.now() / 1000);
+  const cases = [
+    ['{"sub":"a","exp":"10"}', 'invalid', 'numeric_date_invalid'],
+    ['{"sub":"b","exp":1e300}', 'invalid', 'numeric_date_invalid'],
+    [`{"sub":"c","nbf":"x","exp":${now + 600}}`, 'invalid', 'numeric_date_invalid'],
+    [JSON.stringify({ sub: 'd', exp: now + 600, pad: 'x'.repeat(20_000) }), 'invalid', 'token_too_large'],
+    ['[1]', 'malformed', null],
+  ];
+  for (const [payload, label, code] of cases) {
+    await paste(`${h}.${b64(payload)}.${s}`);
+    await page.waitForFunction((l) => document.querySelector('#status')?.textContent === l, label, { timeout: 5000 }).catch(() => {});
+    assert.equal(await text('#status'), label, payload.slice(0, 40));
+    assert.doesNotMatch(await page.$eval('#status', (e) => e.className), /\bactive\b/);
+    if (code) assert.match(await page.$eval('#status', (e) => e.title), new RegExp(code));
+  }
+});
+
 test("an aud mismatch shows expected and actual; jwt.io's sample secret is a key problem, not an HTTP 500", async () => {
   await paste(tg.mint(esKey, claims()));
   await verifyWith('jwks', JSON.stringify({ keys: [tg.publicJwk(esKey)] }), { aud: 'billing' });
