@@ -22,7 +22,7 @@
 
 use libfuzzer_sys::fuzz_target;
 use serde_json::{json, Map};
-use tokengate::cache::{hash, Cache, Outcome};
+use tokengate::cache::{Cache, Outcome};
 use tokengate::Cached;
 use tokengate::{Context, Policy, Requirement, RevocationList, ScopeSet, Validator, Verified};
 use tokengate_fuzz::{check_accepted, es256, es256_set, hs256, hs256_set, Input, ISSUER, NOW};
@@ -220,7 +220,7 @@ fn through_cache(
 ) -> tokengate::Result<Verified> {
     match validator.validate_cached(cache, token, now, ctx)? {
         Cached::Fresh(_, v) => Ok(*v),
-        Cached::Hit(slot) => match cache.get(&hash(token)) {
+        Cached::Hit(slot) => match cache.get(token) {
             Some((s, Outcome::Valid { verified, .. })) => {
                 assert_eq!(s, slot, "a hit names another slot");
                 Ok((**verified).clone())
