@@ -77,7 +77,7 @@ pub mod revocation {
     pub use crate::store::revocation::{
         check_apikey_record, effective, next_version, snapshot, source_digest, uncovered,
         ApiKeyEntry, Entry, JtiEntry, Lifetimes, Revoked, SubjectEntry, DEFAULT_MINT_TTL,
-        KV_METADATA_MAX, MAX_ENTRY_LEN, NEVER, SCHEMA,
+        FUTURE_SKEW, KV_METADATA_MAX, MAX_ENTRY_LEN, NEVER, SCHEMA,
     };
 }
 
