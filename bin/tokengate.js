@@ -8,6 +8,7 @@ import { readFileSync } from 'node:fs';
 import { randomUUID } from 'node:crypto';
 import { UsageError, algName, closest, duration, instant, parseArgv, pastedToken, readText } from '../js/cli/argv.js';
 import { COMMANDS as HELP, commandHelp, overview } from '../js/cli/help.js';
+import { shown } from '../js/cli/text.js';
 
 // A closed stdout (`| head -1`) ends the output, not the command: no EPIPE trace, and the exit
 // code stays the command's own (1 means "rejected").
@@ -163,7 +164,7 @@ function reject(e, v) {
   if (!(e instanceof tg.TokengateError)) throw e;
   if (CONFIG_CODES.has(e.code)) throw new InputError(`${e.code}: ${e.message}`);
   if (v.json) print({ valid: false, error: { code: e.code, message: e.message, status: e.status } }, v);
-  else process.stdout.write(`rejected: ${e.code} (${e.status}): ${e.message}\n`);
+  else process.stdout.write(`rejected: ${e.code} (${e.status}): ${shown(e.message)}\n`);
   return 1;
 }
 
@@ -198,7 +199,7 @@ async function verify(v, positionals) {
     if (v.json) print({ valid: true, header: out.header, payload: payload.toString('base64url'), payloadText: text }, v);
     else
       print(
-        `valid JWS (${out.header.alg})\npayload (base64url): ${payload.toString('base64url')}${text === null ? '' : `\npayload (text): ${text}`}`,
+        `valid JWS (${out.header.alg})\npayload (base64url): ${payload.toString('base64url')}${text === null ? '' : `\npayload (text): ${shown(text)}`}`,
         v,
       );
     return 0;
@@ -218,7 +219,10 @@ async function verify(v, positionals) {
   if (v.json) print({ valid: true, header: r.header, claims: r.claims }, v);
   else {
     const exp = r.expiresAt === null ? 'never' : new Date(r.expiresAt * 1000).toISOString();
-    print(`valid ${r.alg} token for ${r.subject ?? '(no sub)'}; scopes: ${r.scopes.join(' ') || '(none)'}; expires: ${exp}`, v);
+    print(
+      `valid ${r.alg} token for ${r.subject == null ? '(no sub)' : shown(r.subject)}; scopes: ${shown(r.scopes.join(' ')) || '(none)'}; expires: ${exp}`,
+      v,
+    );
     print({ header: r.header, claims: r.claims }, v);
   }
   return 0;
@@ -230,12 +234,12 @@ function inspect(v, positionals) {
   if (v.json) print(r, v);
   else {
     const lines = [`kind: ${r.kind}   status: ${r.status}   size: ${r.size} bytes`];
-    if (r.error) lines.push(`error: ${r.error[0]}: ${r.error[1]}`);
+    if (r.error) lines.push(`error: ${r.error[0]}: ${shown(r.error[1])}`);
     if (r.header) lines.push(`header: ${JSON.stringify(r.header, null, 2)}`);
     if (r.claims) lines.push(`claims: ${JSON.stringify(r.claims, null, 2)}`);
     for (const [name, t] of Object.entries(r.times ?? {})) lines.push(`${name}: ${t.iso} (${t.relative})`);
-    if (r.scopes?.length) lines.push(`scopes: ${r.scopes.join(' ')}`);
-    for (const l of r.lints ?? []) lines.push(`${l.severity}: ${l.message} — ${l.advice}`);
+    if (r.scopes?.length) lines.push(`scopes: ${shown(r.scopes.join(' '))}`);
+    for (const l of r.lints ?? []) lines.push(`${l.severity}: ${shown(l.message)} — ${l.advice}`);
     print(lines.join('\n'), v);
   }
   return r.error === null ? 0 : 1;
@@ -344,15 +348,16 @@ async function discover(v, positionals) {
   if (v.json) print(out, v);
   else {
     const lines = [
-      `issuer: ${out.issuer} (checked: exactly the URL given)`,
+      `issuer: ${shown(out.issuer)} (checked: exactly the URL given)`,
       `discovery document: ${out.discoveryUrl}`,
       `jwks_uri: ${out.jwksUri}`,
     ];
-    for (const [k, val] of Object.entries(metadata)) lines.push(`${k}: ${Array.isArray(val) ? val.join(' ') : val}`);
+    for (const [k, val] of Object.entries(metadata)) lines.push(`${k}: ${shown(Array.isArray(val) ? val.join(' ') : val)}`);
     if (failure) lines.push(`keys: none (${failure.reason}: ${failure.message})`);
     else lines.push(`keys: ${keys.length} used, ${out.skipped.length} skipped; max-age ${out.maxAge} s`);
-    for (const k of out.keys) lines.push(`  ${k.kid ?? '(no kid)'}  ${k.kty}  ${k.algs.join(',')}  used  ${k.thumbprint}`);
-    for (const k of out.skipped) lines.push(`  ${k.kid ?? '(no kid)'}  skipped: ${k.reason}`);
+    for (const k of out.keys)
+      lines.push(`  ${k.kid == null ? '(no kid)' : shown(k.kid)}  ${k.kty}  ${k.algs.join(',')}  used  ${k.thumbprint}`);
+    for (const k of out.skipped) lines.push(`  ${k.kid == null ? '(no kid)' : shown(k.kid)}  skipped: ${shown(k.reason)}`);
     print(lines.join('\n'), v);
   }
   return failure ? 1 : 0;

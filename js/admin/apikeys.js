@@ -4,6 +4,7 @@
 import * as tg from '../node.js';
 import { PREFIX, listAll } from '../store.js';
 import { UsageError, duration, iso } from './context.js';
+import { plural, shown } from '../cli/text.js';
 
 export const APIKEY_OPTIONS = {
   name: { type: 'string' },
@@ -163,9 +164,10 @@ async function list(admin, v) {
   }
   rows.sort((a, b) => a.created_at - b.created_at);
   const text = [
-    `${rows.length} API key(s)`,
+    plural(rows.length, 'API key'),
     ...rows.map(
-      (r) => `  ${r.id}  ${r.state.padEnd(7)}  ${r.owner}  "${r.name}"  ${r.scopes.join(' ') || '-'}  expires ${iso(r.expires_at)}`,
+      (r) =>
+        `  ${shown(r.id)}  ${r.state.padEnd(7)}  ${shown(r.owner)}  "${shown(r.name)}"  ${shown(r.scopes.join(' ')) || '-'}  expires ${iso(r.expires_at)}`,
     ),
     ...problems.map((p) => `PROBLEM: ${p}`),
   ].join('\n');

@@ -3,6 +3,7 @@
 import * as tg from '../node.js';
 import { GRANTS, PREFIX, adoptGrants, compactGrants, grantName, listAll, unreadable } from '../store.js';
 import { UsageError, iso } from './context.js';
+import { plural, shown } from '../cli/text.js';
 
 export const GRANT_OPTIONS = {
   tenant: { type: 'string' },
@@ -20,12 +21,24 @@ function scopesOf(v) {
   }
 }
 
+/**
+ * Tenant grants narrow only the tokens of issuers with `tenantGrants` (the claims naming the
+ * tenant and module): with none configured, a warning that the grants have no effect.
+ */
+function warnWithoutTenantIssuer(admin) {
+  if (!admin.config || admin.config.issuers.some((i) => i.tenantGrants !== undefined)) return null;
+  const w = `no configured issuer has tenantGrants, so the worker narrows no token by these grants (they have no effect until an issuer sets tenantGrants: { tenantClaim, moduleClaim })`;
+  process.stderr.write(`warning: ${w}\n`);
+  return w;
+}
+
 /** Hand-written tenant grants become entries first; a document the core cannot read stops the command before any write. */
 const adopt = (admin, rebuild = false) =>
   adoptGrants(admin.kv, { rebuild, now: admin.now, by: `${admin.actor} (adopted from the grants document)` });
 
 async function grant(admin, v) {
   const scopes = scopesOf(v);
+  const warning = warnWithoutTenantIssuer(admin);
   await adopt(admin);
   await admin.audit('grants.grant', { tenant: v.tenant, module: v.module, scopes });
   for (const scope of scopes) {
@@ -35,21 +48,29 @@ async function grant(admin, v) {
   await admin.checkpoint('before-compact');
   const { doc } = await compactGrants(admin.kv);
   return {
-    json: { tenant: v.tenant, module: v.module, granted: scopes, now: doc.tenants[v.tenant]?.[v.module] ?? [], version: doc.version },
-    text: `${v.tenant}/${v.module} now has: ${(doc.tenants[v.tenant]?.[v.module] ?? []).join(' ')} (grants version ${doc.version})`,
+    json: {
+      tenant: v.tenant,
+      module: v.module,
+      granted: scopes,
+      now: doc.tenants[v.tenant]?.[v.module] ?? [],
+      version: doc.version,
+      warnings: warning ? [warning] : [],
+    },
+    text: `${shown(v.tenant)}/${shown(v.module)} now has: ${(doc.tenants[v.tenant]?.[v.module] ?? []).join(' ')} (grants version ${doc.version})`,
   };
 }
 
 async function revoke(admin, v) {
   const scopes = scopesOf(v);
+  const warning = warnWithoutTenantIssuer(admin);
   await adopt(admin);
   await admin.audit('grants.revoke', { tenant: v.tenant, module: v.module, scopes });
   for (const scope of scopes) await admin.kv.delete(grantName(v.tenant, v.module, scope));
   const { doc } = await compactGrants(admin.kv);
   const left = doc.tenants[v.tenant]?.[v.module] ?? [];
   return {
-    json: { tenant: v.tenant, module: v.module, revoked: scopes, now: left, version: doc.version },
-    text: `${v.tenant}/${v.module} now has: ${left.join(' ') || '(nothing)'} (grants version ${doc.version})`,
+    json: { tenant: v.tenant, module: v.module, revoked: scopes, now: left, version: doc.version, warnings: warning ? [warning] : [] },
+    text: `${shown(v.tenant)}/${shown(v.module)} now has: ${left.join(' ') || '(nothing)'} (grants version ${doc.version})`,
   };
 }
 
@@ -65,6 +86,7 @@ export function refusedGrant(k, now) {
 }
 
 async function list(admin, v) {
+  const warning = warnWithoutTenantIssuer(admin);
   const text0 = await admin.kv.get(GRANTS);
   const problems = [];
   const bad = unreadable(GRANTS, text0);
@@ -81,13 +103,14 @@ async function list(admin, v) {
     rows.push({ ...m, name: k.name, refused });
   }
   const text = [
-    `grants: ${bad !== null ? 'UNREADABLE' : doc ? `version ${doc.version}` : 'none'}; ${rows.length} grant(s)`,
+    `grants: ${bad !== null ? 'UNREADABLE' : doc ? `version ${doc.version}` : 'none'}; ${plural(rows.length, 'grant')}`,
     ...rows.map(
-      (r) => `  ${r.tenant}/${r.module}  ${r.scope}  by ${r.granted_by} at ${iso(r.granted_at)}${r.refused ? '  REFUSED BY THE CORE' : ''}`,
+      (r) =>
+        `  ${shown(r.tenant)}/${shown(r.module)}  ${shown(r.scope)}  by ${shown(r.granted_by)} at ${iso(r.granted_at)}${r.refused ? '  REFUSED BY THE CORE' : ''}`,
     ),
     ...problems.map((p) => `PROBLEM: ${p}`),
   ].join('\n');
-  return { json: { grants: rows, problems }, text, code: problems.length ? 1 : 0 };
+  return { json: { grants: rows, problems, warnings: warning ? [warning] : [] }, text, code: problems.length ? 1 : 0 };
 }
 
 /** Rewrites the grants document from its entries; `--rebuild` discards one the core cannot read (audited, its text kept). */
@@ -101,7 +124,7 @@ async function compact(admin, v) {
   const { doc } = await compactGrants(admin.kv, { rebuild });
   return {
     json: { version: doc.version, adopted, discarded: rebuild ? problem : null },
-    text: `${rebuild ? `discarded the unreadable grants document (${problem}); its text is in the audit log\n` : ''}grants document version ${doc.version}${adopted ? `; ${adopted} hand-written grant(s) adopted as entries` : ''}`,
+    text: `${rebuild ? `discarded the unreadable grants document (${problem}); its text is in the audit log\n` : ''}grants document version ${doc.version}${adopted ? `; ${plural(adopted, 'hand-written grant')} adopted as entries` : ''}`,
   };
 }
 

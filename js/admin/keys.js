@@ -17,6 +17,7 @@ import {
   unreadable,
 } from '../store.js';
 import { DAY, UsageError, duration, issuerPolicy, iso } from './context.js';
+import { plural, shown } from '../cli/text.js';
 
 export const KEY_OPTIONS = {
   issuer: { type: 'string' },
@@ -127,7 +128,7 @@ async function rotate(admin, v) {
   const { doc } = await publish(admin, issuer);
   const lines = [`rotated ${issuer.jwks}: new active ${alg} key ${added.kid} (private key: ${added.file})`];
   if (retired.length) lines.push(`retired (still published until their tokens expire): ${retired.join(', ')}`);
-  lines.push(`published version ${doc.version}: ${doc.keys.length} keys`);
+  lines.push(`published version ${doc.version}: ${plural(doc.keys.length, 'key')}`);
   return { json: { issuer: issuer.issuer, added, retired, version: doc.version }, text: lines.join('\n') };
 }
 
@@ -166,10 +167,10 @@ async function list(admin, v) {
     skipped: skipped.get(k.jwk.kid) ?? null,
   }));
   const text = [
-    `${issuer.jwks} (${issuer.issuer}): ${rows.length} keys`,
+    `${issuer.jwks} (${issuer.issuer}): ${plural(rows.length, 'key')}`,
     ...rows.map(
       (r) =>
-        `  ${r.kid}  ${r.alg ?? '?'}  ${r.status.padEnd(7)}  created ${iso(r.created_at)} (${r.ageDays} d)` +
+        `  ${shown(r.kid)}  ${r.alg ?? '?'}  ${r.status.padEnd(7)}  created ${iso(r.created_at)} (${r.ageDays} d)` +
         `${r.retired_at ? `  retired ${iso(r.retired_at)}, removable ${iso(r.removableAt)}` : ''}` +
         `${r.rotationDue ? '  ROTATION DUE' : ''}${r.published ? '' : '  NOT PUBLISHED'}${r.skipped ? '  SKIPPED BY THE WORKER' : ''}${r.privateKey ? '  [private key here]' : ''}`,
     ),
@@ -221,9 +222,11 @@ async function cleanup(admin, v) {
   }
   const { doc } = await publish(admin, issuer);
   const text = [
-    removed.length ? `removed ${removed.length} key(s) whose tokens have all expired: ${removed.join(', ')}` : 'no key can be removed yet',
-    ...(retired.length ? [`retired key(s) older than the age limit: ${retired.join(', ')}`] : []),
-    `published version ${doc.version}: ${doc.keys.length} keys`,
+    removed.length
+      ? `removed ${plural(removed.length, 'key')} whose tokens have all expired: ${removed.join(', ')}`
+      : 'no key can be removed yet',
+    ...(retired.length ? [`retired ${plural(retired.length, 'key')} older than the age limit: ${retired.join(', ')}`] : []),
+    `published version ${doc.version}: ${plural(doc.keys.length, 'key')}`,
   ].join('\n');
   return { json: { issuer: issuer.issuer, removed, retired, version: doc.version }, text };
 }
@@ -261,7 +264,7 @@ async function publishCommand(admin, v) {
   const { doc } = await compactJwks(admin.kv, issuer.jwks, { rebuild });
   return {
     json: { issuer: issuer.issuer, version: doc.version, keys: doc.keys.length, adopted, discarded: rebuild ? problem : null },
-    text: `${rebuild ? `discarded the unreadable ${issuer.jwks} (${problem}); its text is in the audit log\n` : ''}published ${issuer.jwks} version ${doc.version}: ${doc.keys.length} keys${adopted ? `, ${adopted} hand-written key(s) adopted as entries` : ''}`,
+    text: `${rebuild ? `discarded the unreadable ${issuer.jwks} (${problem}); its text is in the audit log\n` : ''}published ${issuer.jwks} version ${doc.version}: ${plural(doc.keys.length, 'key')}${adopted ? `, ${plural(adopted, 'hand-written key')} adopted as entries` : ''}`,
   };
 }
 

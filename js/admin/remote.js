@@ -3,6 +3,7 @@
 // (URL, discovery, key checks, max-age) are the core's; this moves bytes between fetch and KV.
 import { fetchRemoteKeys, remoteKeys } from '../store.js';
 import { UsageError } from './context.js';
+import { plural, shown } from '../cli/text.js';
 
 /**
  * A remote issuer's keys fetched into its KV document (`remote:<issuer>`) now, as the cron does:
@@ -31,10 +32,10 @@ export async function fetchKeys(admin, v) {
   await admin.kv.put(key, set.toJSON());
   const s = JSON.parse(set.summary(Date.now(), admin.config.kidCooldown, admin.config.keysMaxStale));
   const json = { issuer: issuer.issuer, key, ok: failure === null, error: failure, fetches, ...s };
-  const kept = s.keys ? `; ${s.keys} keys kept (${s.kids.join(', ')})` : '; no keys held';
+  const kept = s.keys ? `; ${plural(s.keys, 'key')} kept (${shown(s.kids.join(', '))})` : '; no keys held';
   const text2 = failure
     ? `fetch of ${issuer.issuer} failed: ${failure.reason}: ${failure.message}${kept}${note}`
-    : `fetched ${issuer.issuer} into ${key} from ${s.source}: ${s.keys} keys (${s.kids.join(', ')})` +
-      `${s.skipped.length ? `, ${s.skipped.length} skipped` : ''}; max-age ${s.maxAge} s, next refresh in ${s.nextRefreshSeconds} s; ${fetches} fetches${note}`;
+    : `fetched ${issuer.issuer} into ${key} from ${s.source}: ${plural(s.keys, 'key')} (${shown(s.kids.join(', '))})` +
+      `${s.skipped.length ? `, ${s.skipped.length} skipped` : ''}; max-age ${s.maxAge} s, next refresh in ${s.nextRefreshSeconds} s; ${plural(fetches, 'fetch', 'fetches')}${note}`;
   return { json, text: text2, code: failure ? 1 : 0 };
 }

@@ -4,6 +4,7 @@
 import * as tg from '../node.js';
 import { GRANTS, MAINTENANCE, PREFIX, REVOCATIONS, digestOf, listAll, readDoc, readRevocations, revocationEntries } from '../store.js';
 import { iso } from './context.js';
+import { plural, shown } from '../cli/text.js';
 import { plan, workerKeys } from './keys.js';
 import { records } from './apikeys.js';
 import { refusedGrant } from './grants.js';
@@ -62,7 +63,7 @@ async function keySet(admin, issuer, problems) {
     problems.push(
       `${issuer.issuer}: key rotation is due (newest active key is ${p.newestAgeDays} days old; schedule ${admin.config.rotationDays} days)`,
     );
-  if (p.excess.length) problems.push(`${issuer.issuer}: ${p.active.length} active keys, more than ${admin.config.maxActiveKeys}`);
+  if (p.excess.length) problems.push(`${issuer.issuer}: ${plural(p.active.length, 'active key')}, more than ${admin.config.maxActiveKeys}`);
   return out;
 }
 
@@ -163,7 +164,7 @@ export async function status(admin) {
     audit: { entries: audit.length, last: audit.at(-1)?.metadata ?? null },
     maintenance,
   };
-  const lines = [`tokengate status at ${iso(admin.now)}: ${report.ok ? 'OK' : `${problems.length} problem(s)`}`];
+  const lines = [`tokengate status at ${iso(admin.now)}: ${report.ok ? 'OK' : plural(problems.length, 'problem')}`];
   for (const i of issuers) {
     lines.push(
       `  keys ${i.jwks} (${i.issuer}): ${i.keys.active} active, ${i.keys.retired} retired; newest ${i.keys.newestAgeDays ?? '-'} d old` +
@@ -171,7 +172,7 @@ export async function status(admin) {
     );
   }
   lines.push(
-    `  revocations: ${revocations.size ?? '?'} in the list (version ${revocations.version ?? '?'}, ${revocations.ageSeconds ?? '?'} s old); ${revocations.entries} stored, ${revocations.expiredEntries} expired (prune with \`revocations prune\`)`,
+    `  revocations: ${revocations.size === undefined ? 'no list' : `${plural(revocations.size, 'entry', 'entries')} in the list (version ${revocations.version}, ${revocations.ageSeconds} s old)`}; ${revocations.entries} stored, ${revocations.expiredEntries} expired${revocations.expiredEntries ? ' (prune with `revocations prune`)' : ''}`,
   );
   lines.push(
     `  API keys: ${Object.entries(apikeys)
@@ -179,22 +180,64 @@ export async function status(admin) {
       .join(', ')}`,
   );
   lines.push(
-    `  grants: ${grantEntries.length}${handWritten ? ` (+${handWritten} hand-written in the document, adopted by the next grants command)` : ''}; audit log: ${audit.length} records${report.audit.last ? `, last ${report.audit.last.action} by ${report.audit.last.actor} at ${report.audit.last.at}` : ''}`,
+    `  grants: ${grantEntries.length}${handWritten ? ` (+${handWritten} hand-written in the document, adopted by the next grants command)` : ''}; audit log: ${plural(audit.length, 'record')}${report.audit.last ? `, last ${report.audit.last.action} by ${shown(report.audit.last.actor)} at ${report.audit.last.at}` : ''}`,
   );
   if (maintenance) lines.push(`  last maintenance run: ${iso(maintenance.at)} (pruned ${maintenance.pruned})`);
   for (const p of problems) lines.push(`PROBLEM: ${p}`);
   return { code: report.ok ? 0 : 1, json: report, text: lines.join('\n') };
 }
 
+/** What an audit record changed (its target) and why, in one line of text. */
+function auditTarget(r) {
+  const parts = [];
+  if (r.issuer) parts.push(r.issuer);
+  for (const e of Array.isArray(r.entries) ? r.entries : [])
+    parts.push(
+      e?.kind === 'jti'
+        ? `jti ${e.jti} of ${e.iss}`
+        : e?.kind === 'subject'
+          ? `every token of ${e.sub} (${e.iss}) before ${iso(e.before)}`
+          : `${e?.kind ?? 'entry'} ${e?.hash ?? ''}`.trim(),
+    );
+  if (r.kid) parts.push(`key ${r.kid}`);
+  if (r.alg) parts.push(r.alg);
+  if (r.sub !== undefined) parts.push(`sub ${r.sub}${r.jti ? `, jti ${r.jti}` : ''}${r.ttl ? `, ttl ${r.ttl} s` : ''}`);
+  if (r.id) parts.push(`API key ${r.id}${r.name !== undefined ? ` "${r.name}"` : ''}${r.owner !== undefined ? ` of ${r.owner}` : ''}`);
+  if (r.tenant !== undefined) parts.push(`${r.tenant}/${r.module}${Array.isArray(r.scopes) ? ` ${r.scopes.join(' ')}` : ''}`);
+  else if (Array.isArray(r.scopes) && r.scopes.length) parts.push(`scopes ${r.scopes.join(' ')}`);
+  if (r.onePerUser) parts.push('one per user');
+  if (r.onePerOwner) parts.push('one per owner');
+  if (r.problem) parts.push(`discarded: ${r.problem}`);
+  if (r.ok === false) parts.push('failed');
+  if (r.reason !== undefined) parts.push(`reason: ${r.reason}`);
+  return parts.map(shown).join('; ');
+}
+
 export async function auditList(admin, v) {
   const since = v.since === undefined ? null : v.since;
   let rows = (await listAll(admin.kv, PREFIX.audit)).map((k) => ({ name: k.name, ...k.metadata }));
   if (since !== null) rows = rows.filter((r) => r.at >= since);
+  // A record too large for KV metadata is listed as a summary; its value holds all of it.
+  const records = [];
+  for (const r of rows) {
+    let full = r;
+    if (r.truncated) {
+      try {
+        full = { name: r.name, ...JSON.parse((await admin.kv.get(r.name)) ?? '{}') };
+      } catch {
+        // an unreadable value: the summary is all there is
+      }
+    }
+    records.push(full);
+  }
   return {
     json: { records: rows },
     text: [
-      `${rows.length} audit record(s)`,
-      ...rows.map((r) => `  ${r.at}  ${r.actor}  ${r.action}${r.issuer ? `  ${r.issuer}` : ''}${r.id ? `  ${r.id}` : ''}`),
+      plural(rows.length, 'audit record'),
+      ...records.map((r) => {
+        const target = auditTarget(r);
+        return `  ${r.at}  ${shown(r.actor)}  ${r.action}${target ? `  ${target}` : ''}`;
+      }),
     ].join('\n'),
   };
 }

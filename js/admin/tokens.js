@@ -15,6 +15,7 @@ import {
 } from '../store.js';
 import { UsageError, duration, instant, iso } from './context.js';
 import { signingKey } from './keys.js';
+import { plural, shown } from '../cli/text.js';
 
 export const TOKEN_OPTIONS = {
   issuer: { type: 'string' },
@@ -138,12 +139,27 @@ export async function revoke(admin, v) {
       throw new UsageError(err.message);
     }
   });
+  // An entry already past its `until` (the core's judgement: e.g. a token that has expired)
+  // covers nothing the core would still accept by time; the next prune drops it.
+  const past = new Set(
+    tg.lifecycle.expiredRevocations(
+      checked.map((entry, i) => ({ name: String(i), entry })),
+      { now },
+    ),
+  );
+  const describe = (e) =>
+    shown(e.kind === 'jti' ? `token ${e.jti} of ${e.iss}` : `every token of ${e.sub} (${e.iss}) issued before ${iso(e.before)}`);
+  const warnings = checked
+    .filter((_, i) => past.has(String(i)))
+    .map(
+      (e) =>
+        `the revocation of ${describe(e)} is already past its end (${iso(e.until)}): the tokens it covers are refused by time already, and the next prune drops it`,
+    );
   await admin.audit('revoke', { entries: checked, reason: v.reason });
   const { names, version } = await record(admin, checked);
-  const describe = (e) =>
-    e.kind === 'jti' ? `token ${e.jti} of ${e.iss}` : `every token of ${e.sub} (${e.iss}) issued before ${iso(e.before)}`;
+  for (const w of warnings) process.stderr.write(`warning: ${w}\n`);
   return {
-    json: { revoked: checked, entries: names, version },
+    json: { revoked: checked, entries: names, version, warnings },
     text: `${checked.map((e) => `revoked ${describe(e)}`).join('\n')}\nrevocation list version ${version}; ${admin.config ? `the worker applies it within its cache TTL (${admin.config.cacheTtl} s)` : 'the worker applies it within its cache TTL'}`,
   };
 }
@@ -155,10 +171,10 @@ async function list(admin) {
   const expired = new Set(tg.lifecycle.expiredRevocations(listed, { now }));
   const rows = listed.map((k) => ({ name: k.name, ...k.entry, expired: expired.has(k.name) }));
   const text = [
-    `revocation list: ${error ?? (doc ? `version ${doc.version}, generated ${iso(doc.generated_at)}` : 'none')}; ${rows.length} stored entries`,
+    `revocation list: ${error ?? (doc ? `version ${doc.version}, generated ${iso(doc.generated_at)}` : 'none')}; ${plural(rows.length, 'stored entry', 'stored entries')}`,
     ...rows.map(
       (r) =>
-        `  ${r.kind.padEnd(7)} ${r.kind === 'jti' ? `${r.iss} ${r.jti}` : r.kind === 'subject' ? `${r.iss} ${r.sub} before ${iso(r.before)}` : r.hash}` +
+        `  ${r.kind.padEnd(7)} ${shown(r.kind === 'jti' ? `${r.iss} ${r.jti}` : r.kind === 'subject' ? `${r.iss} ${r.sub} before ${iso(r.before)}` : r.hash)}` +
         `  until ${iso(r.until)}${r.expired ? ' (expired)' : ''}`,
     ),
   ].join('\n');
@@ -170,7 +186,10 @@ async function prune(admin) {
   await adoptRevocations(admin.kv);
   // Rewritten even when nothing changed, so its age (generated_at) starts over.
   const { doc, pruned } = await compactRevocations(admin.kv, { prune: true, refreshAfter: 0 });
-  return { json: { pruned, version: doc.version }, text: `pruned ${pruned} expired entries; revocation list version ${doc.version}` };
+  return {
+    json: { pruned, version: doc.version },
+    text: `pruned ${plural(pruned, 'expired entry', 'expired entries')}; revocation list version ${doc.version}`,
+  };
 }
 
 async function compact(admin, v) {
@@ -186,7 +205,7 @@ async function compact(admin, v) {
   const { doc, writes } = await compactRevocations(admin.kv, { refreshAfter: 0, rebuild });
   return {
     json: { version: doc.version, generated_at: doc.generated_at, writes, adopted, discarded: rebuild ? problem : null },
-    text: `${rebuild ? `discarded the unreadable revocation list (${problem}); its text is in the audit log\n` : ''}revocation list rewritten: version ${doc.version}, ${writes} write(s)${adopted ? `, ${adopted} hand-written item(s) adopted as entries` : ''}`,
+    text: `${rebuild ? `discarded the unreadable revocation list (${problem}); its text is in the audit log\n` : ''}revocation list rewritten: version ${doc.version}, ${plural(writes, 'write')}${adopted ? `, ${plural(adopted, 'hand-written item')} adopted as entries` : ''}`,
   };
 }
 
