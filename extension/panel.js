@@ -17,13 +17,21 @@ const PINS = 'tokengate:pinned';
 
 const redact = () => $('redact').checked;
 const shown = (v) => (redact() ? redacted(v) : v);
-const pathOf = (u) => {
+const pathOf = (u, { host = true } = {}) => {
   try {
     const x = new URL(u);
-    return `${x.host}${x.pathname}${x.search ? '?…' : ''}`;
+    return `${host ? x.host : ''}${x.pathname}${x.search ? '?…' : ''}`;
   } catch {
     return u;
   }
+};
+
+/** A list cell: its full text as the title, since a long one ends in … (the table fits the panel). */
+const cell = (cls, text, title = text, ...more) => el('td', { class: cls, title }, text, ...more);
+/** When the request started (the browser's clock), as the Network panel's waterfall reads it. */
+const clock = (r) => {
+  const d = new Date(r.started);
+  return Number.isNaN(d.getTime()) ? '' : d.toLocaleTimeString([], { hour12: false });
 };
 
 function verdictText(v) {
@@ -78,33 +86,22 @@ function renderList() {
     const last = g.requests.at(-1);
     const r = g.r;
     const v = g.verdict;
+    const source = g.cred.source + (g.requests.length > 1 ? ` ×${g.requests.length}` : '');
+    const exp =
+      typeof r.expiresIn === 'number' ? (r.expiresIn >= 0 ? `expires ${relative(r.expiresIn)}` : `expired ${relative(r.expiresIn)}`) : '';
     const tr = el(
       'tr',
       { tabindex: '0', 'aria-selected': String(g === selected), 'data-key': g.key, 'data-verdict': v?.status ?? '' },
-      el('td', { class: 'method', text: last.method }),
-      el('td', { class: 'url', title: redact() ? '' : last.url, text: pathOf(last.url) }),
-      el('td', { class: 'status', text: String(last.status) }),
-      el(
-        'td',
-        { class: 'source', text: g.cred.source },
-        g.requests.length > 1 ? el('span', { class: 'dup', text: ` ×${g.requests.length}` }) : null,
-      ),
-      el('td', { class: 'kind', text: r.kind === 'jwt' ? `JWT ${r.alg ?? ''}` : r.kind }),
-      el('td', { class: 'sub', text: r.claims?.sub === undefined ? '' : redact() ? '•••' : String(r.claims.sub) }),
-      el('td', {
-        class: 'exp',
-        text:
-          typeof r.expiresIn === 'number'
-            ? r.expiresIn >= 0
-              ? `expires ${relative(r.expiresIn)}`
-              : `expired ${relative(r.expiresIn)}`
-            : '',
-      }),
-      el('td', {
-        class: `verdict ${v ? (v.status === null ? 'unknown' : `s${v.status}`) : ''}`,
-        title: v?.note ?? v?.message ?? '',
-        text: verdictText(v),
-      }),
+      cell('method', last.method),
+      // The path leads (the host is the same for most rows); the full URL is the title.
+      cell('url', pathOf(last.url, { host: false }), redact() ? pathOf(last.url) : last.url),
+      cell('status', String(last.status)),
+      cell('time', `${clock(last)} (${last.time} ms)`, `started ${last.started ?? '?'}, took ${last.time} ms`),
+      cell('source', g.cred.source, source, g.requests.length > 1 ? el('span', { class: 'dup', text: ` ×${g.requests.length}` }) : null),
+      cell('kind', r.kind === 'jwt' ? `JWT ${r.alg ?? ''}`.trim() : r.kind),
+      cell('sub', r.claims?.sub === undefined ? '' : redact() ? '•••' : String(r.claims.sub)),
+      cell('exp', exp),
+      cell(`verdict ${v ? (v.status === null ? 'unknown' : `s${v.status}`) : ''}`, verdictText(v), v?.note ?? v?.message ?? verdictText(v)),
     );
     tr.addEventListener('click', () => select(g));
     tr.addEventListener('keydown', (e) => e.key === 'Enter' && select(g));
