@@ -170,6 +170,15 @@ export interface RemoteKeySet {
   readonly attemptedAt: number;
   summary(now: number, cooldown: number, keysMaxStale: number): string;
   toJSON(): string;
+  /** A refetch wanted for `token` (its kid is unknown): false within `cooldown` s of the last one. */
+  want(token: string, now: number, cooldown: number): boolean;
+  /** Whether a refresh holding this copy reads on (KV after the Cache API, then the provider): due, or a wanted kid missing. */
+  fetchWanted(now: number, cooldown: number, keysMaxStale: number): boolean;
+  /** What a fetch starting now answers; given back to `answered` when it is over. */
+  readonly ticket: number;
+  answered(ticket: number): void;
+  /** Seconds a copy is worth keeping (until its keys are too old to use; 0: none). */
+  keepSeconds(now: number, keysMaxStale: number): number;
 }
 
 export const remoteKeys: {

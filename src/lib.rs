@@ -92,7 +92,8 @@ pub mod remote {
         DEFAULT_MIN_MAX_AGE, DEFAULT_TIMEOUT, MAX_URL_LEN, RFC9068_CLAIMS, RFC9068_TYP,
     };
     pub use crate::store::keyset::{
-        kv_key, remote_jwks, LastError, RemoteKeys, Response, SkippedKey, MAX_ETAG_LEN, SCHEMA,
+        kv_key, remote_jwks, KidWants, LastError, RemoteKeys, Response, SkippedKey, MAX_ETAG_LEN,
+        SCHEMA,
     };
 }
 

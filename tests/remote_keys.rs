@@ -13,9 +13,9 @@ mod common;
 use common::key;
 use serde_json::{json, Value};
 use tokengate::remote::{
-    action, check_discovery, check_url, discovery_urls, may_force, Action, FetchPolicy, Reason,
-    RemoteKeys, Response, SourceOptions, Times, DEFAULT_DISCOVERY_MAX_AGE, DEFAULT_KEYS_MAX_STALE,
-    DEFAULT_KID_COOLDOWN,
+    action, check_discovery, check_url, discovery_urls, may_force, Action, FetchPolicy, KidWants,
+    Reason, RemoteKeys, Response, SourceOptions, Times, DEFAULT_DISCOVERY_MAX_AGE,
+    DEFAULT_KEYS_MAX_STALE, DEFAULT_KID_COOLDOWN,
 };
 use tokengate::{Alg, Config, ErrorCode};
 
@@ -538,6 +538,109 @@ fn unknown_kid_floods_force_once_per_cooldown() {
         }
     }
     assert_eq!(forced, 4); // at 0, 30, 60, 90 s
+}
+
+/// A compact JWS whose header names `kid` (the signature is never looked at here).
+fn token_with_kid(kid: Option<&str>) -> String {
+    use base64::Engine as _;
+    let b64 = |v: Value| base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(v.to_string());
+    let header = match kid {
+        Some(k) => json!({ "alg": "ES256", "kid": k }),
+        None => json!({ "alg": "ES256" }),
+    };
+    format!("{}.{}.c2ln", b64(header), b64(json!({ "iss": ISS })))
+}
+
+#[test]
+fn a_wanted_kid_is_answered_by_a_copy_holding_it_or_by_a_fetch_started_after_it() {
+    let (cd, stale) = (30, 3600);
+    let doc = good(); // kid "a", fresh until T0 + 450 s
+    let mut wants = KidWants::default();
+    assert!(
+        !doc.fetch_wanted(&mut wants, T0, cd, stale),
+        "fresh, nothing wanted"
+    );
+    // A refresh starts (its ticket: no want yet), then a token with kid "b" arrives.
+    let in_flight = wants.ticket();
+    assert!(wants.want(&doc, &token_with_kid(Some("b")), T0 + 1000, cd));
+    assert!(
+        !wants.want(&doc, &token_with_kid(Some("c")), T0 + 29_999, cd),
+        "one per cooldown"
+    );
+    assert!(doc.fetch_wanted(&mut wants, T0 + 1000, cd, stale));
+    // The refresh in flight lands without "b": it started before the want, so it does not answer it.
+    wants.answered(in_flight);
+    assert!(
+        doc.fetch_wanted(&mut wants, T0 + 1500, cd, stale),
+        "still wanted after the older fetch"
+    );
+    // A copy (KV, Cache API) that is newer but lacks "b" does not answer it either.
+    let (newer, f) = doc.clone().after_fetch(
+        URL,
+        &ok(None, None),
+        &jwks(&[pubkey(Alg::ES256, "a")]),
+        T0 + 1200,
+        &policy(),
+    );
+    assert_eq!(f, None);
+    assert!(newer.fetch_wanted(&mut wants, T0 + 1500, cd, stale));
+    // A copy holding "b" answers it: no fetch.
+    let (with_b, f) = doc.clone().after_fetch(
+        URL,
+        &ok(None, None),
+        &jwks(&[pubkey(Alg::ES256, "a"), pubkey(Alg::ES256, "b")]),
+        T0 + 1200,
+        &policy(),
+    );
+    assert_eq!(f, None);
+    assert!(!with_b.fetch_wanted(&mut wants, T0 + 1500, cd, stale));
+    assert!(
+        !doc.fetch_wanted(&mut wants, T0 + 1500, cd, stale),
+        "answered for good"
+    );
+    // A fetch started after a want answers it, good or bad (the provider has no such kid).
+    assert!(wants.want(&doc, &token_with_kid(Some("z")), T0 + 31_000, cd));
+    let started = wants.ticket();
+    assert!(doc.fetch_wanted(&mut wants, T0 + 31_000, cd, stale));
+    wants.answered(started);
+    assert!(!doc.fetch_wanted(&mut wants, T0 + 31_500, cd, stale));
+    // No kid, or a kid already held (another algorithm, say): only a new fetch answers.
+    for token in [
+        token_with_kid(None),
+        token_with_kid(Some("a")),
+        "not a token".to_owned(),
+    ] {
+        let mut w = KidWants::default();
+        assert!(w.want(&doc, &token, T0, cd));
+        assert!(doc.fetch_wanted(&mut w, T0, cd, stale), "{token}");
+        let t = w.ticket();
+        w.answered(t);
+        assert!(!doc.fetch_wanted(&mut w, T0, cd, stale), "{token}");
+    }
+    // Due anyway: a refresh or a first fetch is wanted with no kid involved.
+    let mut none = KidWants::default();
+    assert!(doc.fetch_wanted(&mut none, T0 + 450_000, cd, stale));
+    assert!(RemoteKeys::empty(ISS).fetch_wanted(&mut none, T0, cd, stale));
+}
+
+#[test]
+fn a_copy_is_kept_until_its_keys_are_too_old_counted_from_the_fetch() {
+    let doc = good(); // fetched at T0, max-age 600 s
+    assert_eq!(doc.keep_seconds(T0, 3600), 4200);
+    assert_eq!(doc.keep_seconds(T0 + 4_199_001, 3600), 1, "rounded up");
+    assert_eq!(doc.keep_seconds(T0 + 4_200_000, 3600), 0);
+    assert_eq!(doc.keep_seconds(T0 + 100_000, 0), 500);
+    assert_eq!(
+        RemoteKeys::empty(ISS).keep_seconds(T0, 3600),
+        0,
+        "no keys: nothing to keep"
+    );
+    // A failed attempt later does not renew it.
+    let failed = doc.failed(
+        &tokengate::remote::Failure::new(Reason::Network, "down"),
+        T0 + 1_000_000,
+    );
+    assert_eq!(failed.keep_seconds(T0 + 1_000_000, 3600), 3200);
 }
 
 #[test]

@@ -129,6 +129,70 @@ pub fn remote_jwks(body: &[u8], policy: &FetchPolicy) -> std::result::Result<Acc
     Ok((keys, skipped))
 }
 
+/// The unverified `kid` of a compact JWS, read as validation reads it (`None`: none, or the
+/// token does not parse that far).
+fn peek_kid(token: &str) -> Option<String> {
+    let limits = crate::jose::token::Limits::default();
+    let [header, _, _] = crate::jose::token::split(token, &limits).ok()?;
+    let bytes = crate::codec::b64::decode(header).ok()?;
+    let header = crate::codec::json::parse_object(&bytes, limits.max_json_depth).ok()?;
+    header.get("kid")?.as_str().map(str::to_owned)
+}
+
+/// One isolate's forced refetches for tokens whose `kid` no held key has (not stored: each
+/// isolate has its own). At most one is wanted per `kidCooldown`. A want is answered by a copy
+/// that holds the kid (the Cache API's, KV's: another isolate fetched it), or else only by a
+/// fetch that *started* after it: a refresh already in flight when the kid was seen may have
+/// asked the provider before it rotated, and a copy without the kid says nothing about it.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct KidWants {
+    /// When the last want was registered (0: never): the cooldown counts from it.
+    last_forced_ms: u64,
+    /// Wants registered so far; a fetch's ticket is this count when it starts.
+    registered: u64,
+    /// The unanswered want: its kid (`None`: the token names none, or one already held, so
+    /// only a new fetch answers it) and its number.
+    pending: Option<(Option<String>, u64)>,
+}
+
+impl KidWants {
+    /// A refetch for `token`, which no key of `doc` verified for want of its key, at `now_ms`.
+    /// False within `cooldown` seconds of the last one: the token's `key_not_found` stands.
+    pub fn want(&mut self, doc: &RemoteKeys, token: &str, now_ms: u64, cooldown: u32) -> bool {
+        if !crate::policy::remote::may_force(self.last_forced_ms, now_ms, cooldown) {
+            return false;
+        }
+        self.last_forced_ms = now_ms;
+        self.registered = self.registered.saturating_add(1);
+        let kid = peek_kid(token).filter(|k| !doc.holds_kid(k));
+        self.pending = Some((kid, self.registered));
+        true
+    }
+
+    /// What a fetch starting now answers: the wants registered so far.
+    pub fn ticket(&self) -> u64 {
+        self.registered
+    }
+
+    /// A fetch that started with `ticket` finished (good or bad): the wants before it are answered.
+    pub fn answered(&mut self, ticket: u64) {
+        if self.pending.as_ref().is_some_and(|(_, n)| *n <= ticket) {
+            self.pending = None;
+        }
+    }
+
+    /// Whether a want is still unanswered by `doc`; one whose kid `doc` holds is answered.
+    pub fn pending(&mut self, doc: &RemoteKeys) -> bool {
+        match &self.pending {
+            Some((Some(kid), _)) if doc.holds_kid(kid) => {
+                self.pending = None;
+                false
+            }
+            p => p.is_some(),
+        }
+    }
+}
+
 fn invalid(message: impl Into<String>) -> Error {
     Error::new(ErrorCode::DataUnavailable, message)
 }
@@ -216,6 +280,39 @@ impl RemoteKeys {
             now_ms,
             cooldown,
         )
+    }
+
+    /// Whether a held key has this `kid`.
+    pub fn holds_kid(&self, kid: &str) -> bool {
+        self.keys
+            .iter()
+            .any(|k| k.get("kid").and_then(Value::as_str) == Some(kid))
+    }
+
+    /// Whether a refresh holding this copy (the newest it has read) goes on to the provider:
+    /// a fetch or background refresh is due, or `wants` has an unanswered unknown `kid`. The
+    /// same question decides whether a reader of the Cache API copy reads KV as well.
+    pub fn fetch_wanted(
+        &self,
+        wants: &mut KidWants,
+        now_ms: u64,
+        cooldown: u32,
+        keys_max_stale: u32,
+    ) -> bool {
+        matches!(
+            self.action(now_ms, cooldown, keys_max_stale),
+            Action::Fetch | Action::Refresh
+        ) || wants.pending(self)
+    }
+
+    /// Seconds a copy of this document is worth keeping (the Cache API's `max-age`): until its
+    /// keys are too old to use, counted from their fetch; 0 without keys or past that.
+    pub fn keep_seconds(&self, now_ms: u64, keys_max_stale: u32) -> u32 {
+        let Some(t) = self.times(keys_max_stale) else {
+            return 0;
+        };
+        let ms = t.stale_until.saturating_sub(now_ms);
+        u32::try_from(ms.div_ceil(1000)).unwrap_or(u32::MAX)
     }
 
     /// The `If-None-Match` value for a refetch of `url`: only for the URL the keys came from.

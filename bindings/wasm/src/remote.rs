@@ -3,7 +3,9 @@
 //! fetches, reads and writes bytes. A fetch failure crosses as `{reason, message}`.
 
 use crate::js_error;
-use tokengate::remote::{self, Failure, FetchPolicy, Reason, RemoteKeys, Response, SourceOptions};
+use tokengate::remote::{
+    self, Failure, FetchPolicy, KidWants, Reason, RemoteKeys, Response, SourceOptions,
+};
 use wasm_bindgen::prelude::*;
 
 fn failure(f: &Failure) -> JsValue {
@@ -92,10 +94,12 @@ pub fn remote_kv_key(issuer: &str) -> String {
     remote::kv_key(issuer)
 }
 
-/// An issuer's remote key set document, parsed once.
+/// An issuer's remote key set document, parsed once, with this isolate's wanted refetches for
+/// unknown `kid`s (kept across the documents it adopts, never stored).
 #[wasm_bindgen]
 pub struct RemoteKeySet {
     doc: RemoteKeys,
+    wants: KidWants,
 }
 
 #[wasm_bindgen]
@@ -107,7 +111,10 @@ impl RemoteKeySet {
             None => RemoteKeys::empty(issuer),
             Some(t) => RemoteKeys::from_json(&t, issuer).map_err(|e| js_error(&e, ""))?,
         };
-        Ok(RemoteKeySet { doc })
+        Ok(RemoteKeySet {
+            doc,
+            wants: KidWants::default(),
+        })
     }
 
     /// `use`, `refresh`, `fetch` or `unavailable` at `now` (ms).
@@ -117,6 +124,37 @@ impl RemoteKeySet {
             .ok()
             .and_then(|v| v.as_str().map(str::to_owned))
             .unwrap_or_default()
+    }
+
+    /// A refetch wanted for `token`, whose key no held key is: false within `cooldown` seconds
+    /// of the last one (its `key_not_found` stands).
+    pub fn want(&mut self, token: &str, now: f64, cooldown: u32) -> bool {
+        self.wants.want(&self.doc, token, ms(now), cooldown)
+    }
+
+    /// Whether a refresh holding this copy goes on to the next source (KV after the Cache API,
+    /// the provider after KV): a fetch or refresh is due, or a wanted `kid` is still missing.
+    #[wasm_bindgen(js_name = fetchWanted)]
+    pub fn fetch_wanted(&mut self, now: f64, cooldown: u32, keys_max_stale: u32) -> bool {
+        self.doc
+            .fetch_wanted(&mut self.wants, ms(now), cooldown, keys_max_stale)
+    }
+
+    /// What a fetch starting now answers; pass it to `answered` when the fetch is over.
+    #[wasm_bindgen(getter)]
+    pub fn ticket(&self) -> f64 {
+        self.wants.ticket() as f64
+    }
+
+    /// A fetch that started with `ticket` is over (good or bad).
+    pub fn answered(&mut self, ticket: f64) {
+        self.wants.answered(ms(ticket));
+    }
+
+    /// Seconds a copy of the document is worth keeping (the Cache API's `max-age`; 0: none).
+    #[wasm_bindgen(js_name = keepSeconds)]
+    pub fn keep_seconds(&self, now: f64, keys_max_stale: u32) -> u32 {
+        self.doc.keep_seconds(ms(now), keys_max_stale)
     }
 
     /// Records a fetch of `url`: `response` is `{status, etag?, cacheControl?}` (JSON). Returns
