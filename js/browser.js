@@ -4,9 +4,10 @@
 // by WebCrypto) next to its glue (top-level await).
 import * as glue from '../pkg-edge/tokengate.js';
 import { setGlue } from './glue.js';
+import { edgeGlue } from './edge-glue.js';
 
 await glue.default({ module_or_path: new URL('../pkg-edge/tokengate_bg.wasm', import.meta.url) });
-setGlue(glue);
+setGlue(edgeGlue(glue));
 
 export * from './core.js';
 export { RemoteJwks, remoteJwks } from './remote.js';

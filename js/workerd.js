@@ -5,9 +5,10 @@
 import module from '../pkg-edge/tokengate_bg.wasm';
 import * as glue from '../pkg-edge/tokengate.js';
 import { setGlue } from './glue.js';
+import { edgeGlue } from './edge-glue.js';
 
 glue.initSync({ module });
-setGlue(glue);
+setGlue(edgeGlue(glue));
 
 export * from './core.js';
 export { RemoteJwks, remoteJwks } from './remote.js';

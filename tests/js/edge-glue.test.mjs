@@ -1,0 +1,35 @@
+// The edge module's glue as the workerd and browser entries install it (js/edge-glue.js): the
+// full module's extra bindings are exactly the ones it names, and each throws an Error naming the
+// full module. (The shared suite checks the same through the real entries in workerd and
+// Chromium.)
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import * as fullGlue from '../../pkg/tokengate.js';
+import * as edgeGlueModule from '../../pkg-edge/tokengate.js';
+import { edgeGlue, fullOnly } from '../../js/edge-glue.js';
+
+test('the full-only list is what the full module has beyond the edge module', () => {
+  const extra = Object.keys(fullGlue).filter((k) => !(k in edgeGlueModule));
+  assert.deepEqual([...fullOnly()].sort(), extra.sort());
+});
+
+test('a full-only binding on the edge glue throws an Error naming the full module', () => {
+  const g = edgeGlue(edgeGlueModule);
+  assert.throws(
+    () => g.mint('{}', '{}'),
+    (e) => {
+      assert.equal(e.constructor, Error);
+      assert.equal(e.message, "mint is in the full module: import 'tokengate' under Node");
+      return true;
+    },
+  );
+  assert.throws(() => g.apiKeyCreate(), { message: "apiKey.create is in the full module: import 'tokengate' under Node" });
+  // The edge module's own bindings are its own, untouched.
+  assert.equal(g.Validator, edgeGlueModule.Validator);
+  assert.equal(g.inspect, edgeGlueModule.inspect);
+});
+
+test('the full glue is never altered by the edge filler', () => {
+  const g = edgeGlue(fullGlue);
+  for (const k of fullOnly()) assert.equal(g[k], fullGlue[k], k);
+});
