@@ -327,7 +327,8 @@ async function authenticate(iso, config, request, url, decision, waitUntil) {
   } catch (e) {
     // A kid we do not know may be a key published since our last read: reload once per cooldown.
     if (!(e instanceof tg.TokengateError) || e.code !== 'key_not_found') throw e;
-    if (!(issuer.jwks !== undefined ? iso.mayForceReload(config, issuer.jwks) : iso.remoteFor(config, issuer).mayForce())) throw e;
+    if (!(issuer.jwks !== undefined ? iso.mayForceReload(config, issuer.jwks) : iso.remoteFor(config, issuer).mayForce(cred.value)))
+      throw e;
     v = await iso.validator(config, issuer, types, { force: true, waitUntil });
     return { cred, verified: await v.validateAsync(cred.value, opts) };
   }

@@ -1,10 +1,11 @@
 // Issuers whose keys an identity provider publishes (`jwksUri`, `discovery`, the
 // `cloudflare-access` profile): fetched by the worker, kept in KV (`remote:<issuer>`) so a new
-// isolate anywhere starts from KV and not from the provider, refreshed in the background before
-// they expire (stale-while-revalidate through `waitUntil`), one fetch in flight per isolate, an
-// unknown kid forcing at most one refetch per `kidCooldown`. Every decision (URL rule, discovery
-// check, key rules, max-age, when to refresh, how long stale keys serve) is the core's: this file
-// only moves bytes between fetch, KV and the validators.
+// isolate anywhere starts from KV and not from the provider (read first, the provider only while
+// the core still wants a newer copy), refreshed in the background before they expire
+// (stale-while-revalidate through `waitUntil`), one fetch in flight per isolate, an unknown kid
+// forcing at most one refetch per `kidCooldown`. Every decision (URL rule, discovery check, key
+// rules, max-age, when to refresh, how long stale keys serve, whether a copy answers a wanted
+// kid) is the core's: this file only moves bytes between fetch, KV and the validators.
 import { fetchRemoteKeys, remoteKeys } from 'tokengate/store';
 import { Unavailable } from './store.js';
 
@@ -24,10 +25,9 @@ export class RemoteIssuer {
     this.issuer = issuer;
     this.config = config;
     this.key = remoteKeys.kvKey(issuer.issuer);
-    this.set = null; // RemoteKeySet handle
-    this.loading = null; // first KV read
+    this.set = null; // RemoteKeySet handle (with this isolate's wanted refetches)
+    this.loading = null; // first read
     this.inflight = null; // one refresh per isolate
-    this.lastForced = 0;
     this.value = null; // { jwks, validators, text }
     this.stats = { fetches: 0, refreshes: 0, kvReads: 0, kvWrites: 0, forced: 0 };
   }
@@ -42,34 +42,70 @@ export class RemoteIssuer {
     return [this.config.kidCooldown, this.config.keysMaxStale];
   }
 
-  /** The stored document, or an empty one when KV has none or holds one the core refuses. */
+  #open(text, where) {
+    try {
+      return remoteKeys.open(this.issuer.issuer, text);
+    } catch (e) {
+      console.error(JSON.stringify({ event: 'remote_keys_invalid', issuer: this.issuer.issuer, where, error: e.message }));
+      return null;
+    }
+  }
+
+  /** Keeps whichever copy holds the newer fetch (the handle, and its wanted kids, stay). */
+  #adopt(s) {
+    if (s === null) return;
+    if (this.set === null) this.set = s;
+    else this.set.adoptIfNewer(s);
+  }
+
+  #wanted() {
+    return this.set.fetchWanted(Date.now(), ...this.#timing());
+  }
+
+  /** KV's copy, or an empty set when KV has none or holds one the core refuses. */
   async #readKv() {
     this.stats.kvReads++;
     this.iso.counter.reads++;
     const text = await this.iso.kv.get(this.key);
-    try {
-      return remoteKeys.open(this.issuer.issuer, text);
-    } catch (e) {
-      console.error(JSON.stringify({ event: 'remote_keys_invalid', issuer: this.issuer.issuer, error: e.message }));
-      return remoteKeys.open(this.issuer.issuer, null);
-    }
+    return this.#open(text, 'kv') ?? remoteKeys.open(this.issuer.issuer, null);
   }
 
-  /** One refresh: KV first (another isolate may have fetched), then the provider when still due. */
+  /** One fetch from the provider, its result written to KV. */
+  async #fetch() {
+    // Wants registered after this point are not answered by this fetch (it may predate them).
+    const ticket = this.set.ticket;
+    let failure;
+    try {
+      let fetches;
+      ({ failure, fetches } = await fetchRemoteKeys(this.set, this.source, { policy: this.config.remoteKeys }));
+      this.stats.fetches += fetches;
+    } finally {
+      this.set.answered(ticket);
+    }
+    if (failure) console.error(JSON.stringify({ event: 'remote_keys_fetch_failed', issuer: this.issuer.issuer, ...failure }));
+    this.stats.kvWrites++;
+    await this.iso.kv.put(this.key, this.set.toJSON());
+  }
+
+  /**
+   * One refresh: KV first (another isolate may have fetched), then the provider while the core
+   * still wants it (`force`: the cron, always). A kid wanted while a fetch was in flight is not
+   * answered by it, so KV is read again and the provider asked once more.
+   */
   refresh({ force = false } = {}) {
     this.inflight ??= (async () => {
       this.stats.refreshes++;
       try {
-        const stored = await this.#readKv();
-        if (this.set === null) this.set = stored;
-        else this.set.adoptIfNewer(stored);
-        const action = this.set.action(Date.now(), ...this.#timing());
-        if (!force && action === 'use') return;
-        const { failure, fetches } = await fetchRemoteKeys(this.set, this.source, { policy: this.config.remoteKeys });
-        this.stats.fetches += fetches;
-        if (failure) console.error(JSON.stringify({ event: 'remote_keys_fetch_failed', issuer: this.issuer.issuer, ...failure }));
-        this.stats.kvWrites++;
-        await this.iso.kv.put(this.key, this.set.toJSON());
+        this.#adopt(await this.#readKv());
+        let go = force || this.#wanted();
+        while (go) {
+          await this.#fetch();
+          go = this.#wanted();
+          if (go) {
+            this.#adopt(await this.#readKv());
+            go = this.#wanted();
+          }
+        }
       } finally {
         this.#apply();
         this.inflight = null;
@@ -91,7 +127,7 @@ export class RemoteIssuer {
     const wait = (this.config.remoteKeys.timeout * 2 + 2) * 1000;
     if (this.set === null) {
       this.loading ??= this.#readKv().then((s) => {
-        this.set ??= s;
+        this.#adopt(s);
         this.#apply();
       });
       try {
@@ -101,8 +137,9 @@ export class RemoteIssuer {
       }
     }
     if (force) {
+      // The want (`mayForce`) is on the handle: the refresh fetches unless a copy holds the kid.
       this.stats.forced++;
-      await awaitShared(this.refresh({ force: true }), wait).catch((e) => console.error(String(e?.message ?? e)));
+      await awaitShared(this.refresh(), wait).catch((e) => console.error(String(e?.message ?? e)));
     }
     const action = this.set.action(Date.now(), ...this.#timing());
     if (action === 'refresh') {
@@ -119,12 +156,9 @@ export class RemoteIssuer {
     return this.value;
   }
 
-  /** Whether an unknown kid may force a refetch now (at most one per `kidCooldown`). */
-  mayForce() {
-    const now = Date.now();
-    if (!remoteKeys.mayForce(this.lastForced, now, this.config.kidCooldown)) return false;
-    this.lastForced = now;
-    return true;
+  /** Whether `token`'s unknown kid may force a refetch now (the core allows one per `kidCooldown`). */
+  mayForce(token) {
+    return this.set !== null && this.set.want(String(token ?? ''), Date.now(), this.config.kidCooldown);
   }
 
   /** What health shows for this issuer. */

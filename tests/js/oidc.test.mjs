@@ -40,11 +40,12 @@ function config(idp, extra = {}) {
 }
 
 async function worker(idp, extra = {}, persist) {
-  const mf = await startWorkerd(script, {
+  const options = {
     kvNamespaces: ['TOKENGATE'],
     ...(persist && { kvPersist: persist }),
     bindings: { TOKENGATE_CONFIG: JSON.stringify(config(idp, extra)) },
-  });
+  };
+  const mf = await startWorkerd(script, options);
   cleanup.push(() => mf.dispose());
   const kv = await mf.getKVNamespace('TOKENGATE');
   if (!(await kv.get('revocations'))) {
@@ -60,7 +61,8 @@ async function worker(idp, extra = {}, persist) {
     } catch {}
     return { status: res.status, code: body?.code, body, retryAfter: res.headers.get('retry-after') };
   };
-  return { mf, kv, call };
+  const health = async (token) => (await call(token, '/.well-known/tokengate/health')).body.issuers[0];
+  return { mf, kv, call, health };
 }
 
 /** Polls `fn` until it returns a truthy value (a condition, not a sleep), up to `ms`. */
@@ -156,6 +158,76 @@ test('rotation at the provider: a new kid is accepted after one refetch; kid flo
   assert.equal(unknown.code, 'key_not_found');
   assert.equal((await w.call(old)).code, 'key_not_found');
   assert.equal((await w.call(fresh)).status, 200);
+});
+
+test('a new kid while a background refresh is in flight: the refresh predates the rotation, so the forced request still fetches from the provider', async () => {
+  const idp = await startIdp([e1, r1]);
+  cleanup.push(() => idp.close());
+  // max-age 1 s: a background refresh is due once the kid cooldown (2 s) allows the next attempt.
+  const w = await worker(idp, { remoteKeys: { minMaxAge: 1, maxMaxAge: 1, timeout: 5 } });
+  const old = await idp.token('ES256');
+  assert.equal((await w.call(old)).status, 200);
+  const firstAt = Date.now();
+  // The JWKS server holds the next request until released, then answers with the keys it had
+  // when the request arrived (before the rotation below).
+  const held = [];
+  const before = idp.state.provider;
+  idp.fault('/jwks', (req, res) => held.push(() => before.callback()(req, res)));
+  await clockPast(firstAt + 2100);
+  assert.equal((await w.call(old)).status, 200, 'served from the keys held while the refresh starts');
+  await until(() => held.length === 1, 10_000, 'the background refresh at the provider');
+  idp.rotate([e2, e1, r1]);
+  idp.fault('/jwks', null);
+  const fresh = await idp.token('ES256');
+  const rotated = idp.fetched();
+  const answer = w.call(fresh);
+  await until(async () => (await w.health(old)).isolate.forced === 1, 10_000, 'the forced refetch joining the refresh in flight');
+  held[0]();
+  const res = await answer;
+  assert.equal(res.status, 200, JSON.stringify(res.body));
+  assert.deepEqual(delta(rotated, idp.fetched()), { discovery: 0, jwks: 1 }, 'one more JWKS fetch, after the one in flight');
+  assert.deepEqual((await w.health(fresh)).remote.kids.sort(), ['e1', 'e2', 'r1']);
+});
+
+test("a new kid and another isolate's copy in KV: a copy holding the kid answers without the provider; a fresher copy without it still fetches", async () => {
+  const idp = await startIdp([e1, r1]);
+  cleanup.push(() => idp.close());
+  const policy = { minMaxAge: 60, maxMaxAge: 60, timeout: 1 };
+  const w = await worker(idp, { remoteKeys: policy });
+  const old = await idp.token('ES256');
+  assert.equal((await w.call(old)).status, 200);
+  const key = remoteKeys.kvKey(idp.issuer);
+  // What another isolate writes after fetching `keys`: the core's own document, fetched now.
+  const otherIsolate = async (keys) => {
+    const set = remoteKeys.open(idp.issuer, await w.kv.get(key));
+    const body = new TextEncoder().encode(JSON.stringify({ keys: keys.map((k) => tg.publicJwk(k)) }));
+    assert.equal(set.afterFetch(`${idp.issuer}/jwks`, JSON.stringify({ status: 200 }), body, Date.now(), JSON.stringify(policy)), null);
+    await w.kv.put(key, set.toJSON());
+  };
+  idp.rotate([e2, e1, r1]);
+  await otherIsolate([e2, e1, r1]);
+  const fresh = await idp.token('ES256');
+  const before = idp.fetched();
+  const res = await w.call(fresh);
+  const forcedAt = Date.now();
+  assert.equal(res.status, 200, JSON.stringify(res.body));
+  assert.deepEqual(delta(before, idp.fetched()), { discovery: 0, jwks: 0 }, 'the copy in KV held the new kid');
+  // A copy fresher than ours that lacks the next kid: the wanted kid is not there, so the provider is asked.
+  const e3 = signingKey('ES256', 'e3');
+  idp.rotate([e3, e2, e1, r1]);
+  await otherIsolate([e2, e1, r1]);
+  const newest = await idp.token('ES256');
+  await clockPast(forcedAt + 2100); // the kid cooldown (2 s) since the last forced refetch
+  const again = idp.fetched();
+  const res2 = await w.call(newest);
+  assert.equal(res2.status, 200, JSON.stringify(res2.body));
+  assert.deepEqual(delta(again, idp.fetched()), { discovery: 0, jwks: 1 });
+  assert.deepEqual(
+    JSON.parse(await w.kv.get(key))
+      .keys.map((k) => k.kid)
+      .sort(),
+    ['e1', 'e2', 'e3', 'r1'],
+  );
 });
 
 test('a provider that answers badly: previous keys kept, health names the reason, never a 5xx while keys are fresh', async () => {
