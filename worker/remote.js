@@ -1,11 +1,12 @@
 // Issuers whose keys an identity provider publishes (`jwksUri`, `discovery`, the
-// `cloudflare-access` profile): fetched by the worker, kept in KV (`remote:<issuer>`) so a new
-// isolate anywhere starts from KV and not from the provider (read first, the provider only while
-// the core still wants a newer copy), refreshed in the background before they expire
-// (stale-while-revalidate through `waitUntil`), one fetch in flight per isolate, an unknown kid
-// forcing at most one refetch per `kidCooldown`. Every decision (URL rule, discovery check, key
-// rules, max-age, when to refresh, how long stale keys serve, whether a copy answers a wanted
-// kid) is the core's: this file only moves bytes between fetch, KV and the validators.
+// `cloudflare-access` profile): fetched by the worker, kept in the colo's Cache API and in KV
+// (`remote:<issuer>`) so a new isolate starts from those copies and not from the provider (read
+// in that order: Cache API, then KV, then the provider, each only while the core still wants a
+// newer copy), refreshed in the background before they expire (stale-while-revalidate through
+// `waitUntil`), one fetch in flight per isolate, an unknown kid forcing at most one refetch per
+// `kidCooldown`. Every decision (URL rule, discovery check, key rules, max-age, when to refresh,
+// how long stale keys serve, whether a copy answers a wanted kid) is the core's: this file only
+// moves bytes between fetch, the Cache API, KV and the validators.
 import { fetchRemoteKeys, remoteKeys } from 'tokengate/store';
 import { Unavailable } from './store.js';
 
@@ -25,11 +26,13 @@ export class RemoteIssuer {
     this.issuer = issuer;
     this.config = config;
     this.key = remoteKeys.kvKey(issuer.issuer);
+    // Not reachable from outside the worker: no request can read or plant this entry.
+    this.cacheUrl = `https://tokengate.internal/remote/${encodeURIComponent(issuer.issuer)}`;
     this.set = null; // RemoteKeySet handle (with this isolate's wanted refetches)
     this.loading = null; // first read
     this.inflight = null; // one refresh per isolate
     this.value = null; // { jwks, validators, text }
-    this.stats = { fetches: 0, refreshes: 0, kvReads: 0, kvWrites: 0, forced: 0 };
+    this.stats = { fetches: 0, refreshes: 0, kvReads: 0, kvWrites: 0, cacheReads: 0, cacheHits: 0, cacheWrites: 0, forced: 0 };
   }
 
   get source() {
@@ -62,6 +65,21 @@ export class RemoteIssuer {
     return this.set.fetchWanted(Date.now(), ...this.#timing());
   }
 
+  /** The colo's copy, or null (none, unreadable, or no Cache API). */
+  async #readCache() {
+    this.stats.cacheReads++;
+    try {
+      const hit = await caches.default.match(this.cacheUrl);
+      if (!hit) return null;
+      const s = this.#open(await hit.text(), 'cache');
+      if (s) this.stats.cacheHits++;
+      return s;
+    } catch (e) {
+      console.error(JSON.stringify({ event: 'remote_keys_cache_failed', issuer: this.issuer.issuer, error: String(e?.message ?? e) }));
+      return null;
+    }
+  }
+
   /** KV's copy, or an empty set when KV has none or holds one the core refuses. */
   async #readKv() {
     this.stats.kvReads++;
@@ -70,7 +88,15 @@ export class RemoteIssuer {
     return this.#open(text, 'kv') ?? remoteKeys.open(this.issuer.issuer, null);
   }
 
-  /** One fetch from the provider, its result written to KV. */
+  /** The Cache API copy, then KV's while the core still wants a newer one. */
+  async #read() {
+    const cached = await this.#readCache();
+    this.#adopt(cached);
+    if (cached !== null && !this.#wanted()) return;
+    this.#adopt(await this.#readKv());
+  }
+
+  /** One fetch from the provider, its result written to KV, and to the Cache API when good. */
   async #fetch() {
     // Wants registered after this point are not answered by this fetch (it may predate them).
     const ticket = this.set.ticket;
@@ -85,24 +111,38 @@ export class RemoteIssuer {
     if (failure) console.error(JSON.stringify({ event: 'remote_keys_fetch_failed', issuer: this.issuer.issuer, ...failure }));
     this.stats.kvWrites++;
     await this.iso.kv.put(this.key, this.set.toJSON());
+    if (!failure) await this.#writeCache();
+  }
+
+  /** The fetched document as the colo's copy, kept as long as the core says its keys serve. */
+  async #writeCache() {
+    const ttl = this.set.keepSeconds(Date.now(), this.config.keysMaxStale);
+    if (ttl === 0) return;
+    try {
+      const headers = { 'content-type': 'application/json', 'cache-control': `max-age=${ttl}` };
+      await caches.default.put(this.cacheUrl, new Response(this.set.toJSON(), { headers }));
+      this.stats.cacheWrites++;
+    } catch (e) {
+      console.error(JSON.stringify({ event: 'remote_keys_cache_failed', issuer: this.issuer.issuer, error: String(e?.message ?? e) }));
+    }
   }
 
   /**
-   * One refresh: KV first (another isolate may have fetched), then the provider while the core
-   * still wants it (`force`: the cron, always). A kid wanted while a fetch was in flight is not
-   * answered by it, so KV is read again and the provider asked once more.
+   * One refresh: the copies first (another isolate may have fetched), then the provider while
+   * the core still wants it (`force`: the cron, always). A kid wanted while a fetch was in flight
+   * is not answered by it, so the copies are read again and the provider asked once more.
    */
   refresh({ force = false } = {}) {
     this.inflight ??= (async () => {
       this.stats.refreshes++;
       try {
-        this.#adopt(await this.#readKv());
+        await this.#read();
         let go = force || this.#wanted();
         while (go) {
           await this.#fetch();
           go = this.#wanted();
           if (go) {
-            this.#adopt(await this.#readKv());
+            await this.#read();
             go = this.#wanted();
           }
         }
@@ -126,10 +166,7 @@ export class RemoteIssuer {
   async get({ force = false, waitUntil } = {}) {
     const wait = (this.config.remoteKeys.timeout * 2 + 2) * 1000;
     if (this.set === null) {
-      this.loading ??= this.#readKv().then((s) => {
-        this.#adopt(s);
-        this.#apply();
-      });
+      this.loading ??= this.#read().then(() => this.#apply());
       try {
         await awaitShared(this.loading, wait);
       } finally {

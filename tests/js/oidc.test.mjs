@@ -11,7 +11,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import * as tg from 'tokengate';
 import { remoteKeys } from 'tokengate/store';
-import { bundleWorker, startWorkerd } from '../runtime/workerd.mjs';
+import { bundleWorker, startWorkerd, workerdOptions } from '../runtime/workerd.mjs';
 import { RESOURCES, faults, signingKey, startIdp } from '../runtime/idp.mjs';
 import { clockPast, now, waitFor } from '../runtime/helpers.mjs';
 
@@ -62,7 +62,13 @@ async function worker(idp, extra = {}, persist) {
     return { status: res.status, code: body?.code, body, retryAfter: res.headers.get('retry-after') };
   };
   const health = async (token) => (await call(token, '/.well-known/tokengate/health')).body.issuers[0];
-  return { mf, kv, call, health };
+  const w = { mf, kv, call, health };
+  // A new isolate on the same KV and Cache API storage (workerd restarted; stubs re-created).
+  w.restart = async () => {
+    await mf.setOptions(workerdOptions(script, options));
+    w.kv = await mf.getKVNamespace('TOKENGATE');
+  };
+  return w;
 }
 
 /** Polls `fn` until it returns a truthy value (a condition, not a sleep), up to `ms`. */
@@ -228,6 +234,60 @@ test("a new kid and another isolate's copy in KV: a copy holding the kid answers
       .sort(),
     ['e1', 'e2', 'e3', 'r1'],
   );
+});
+
+test('a new isolate starts from the Cache API copy: no KV read, no provider; its age counts from the fetch, so a copy due for refresh is refreshed', async () => {
+  const idp = await startIdp([e1, r1]);
+  cleanup.push(() => idp.close());
+  const w = await worker(idp, { remoteKeys: { minMaxAge: 120, maxMaxAge: 120, timeout: 1 } });
+  const token = await idp.token('ES256');
+  assert.equal((await w.call(token)).status, 200);
+  const first = await w.health(token);
+  assert.equal(first.isolate.cacheWrites, 1, 'the fetched document is copied to the Cache API');
+  // KV loses the document and the provider stops: a new isolate has only the colo's copy.
+  const key = remoteKeys.kvKey(idp.issuer);
+  await w.kv.delete(key);
+  idp.state.down = true;
+  const before = idp.fetched();
+  await w.restart();
+  const res = await w.call(token);
+  assert.equal(res.status, 200, JSON.stringify(res.body));
+  const h = await w.health(token);
+  assert.deepEqual(delta(before, idp.fetched()), { discovery: 0, jwks: 0 });
+  assert.deepEqual(
+    { cacheReads: h.isolate.cacheReads, cacheHits: h.isolate.cacheHits, kvReads: h.isolate.kvReads, fetches: h.isolate.fetches },
+    { cacheReads: 1, cacheHits: 1, kvReads: 0, fetches: 0 },
+  );
+  assert.equal(h.remote.staleUntil, first.remote.staleUntil, 'the copy keeps the fetch time: its bound is not renewed');
+  assert.equal(await w.kv.get(key), null, 'nothing fetched, nothing written');
+  idp.state.down = false;
+
+  // max-age 1 s: a copy past it is stale (counted from its fetch, not from the copy), so the new
+  // isolate serves it and refreshes from the provider in the background.
+  const idp2 = await startIdp([e1, r1]);
+  cleanup.push(() => idp2.close());
+  const w2 = await worker(idp2, { kidCooldown: 1, remoteKeys: { minMaxAge: 1, maxMaxAge: 1, timeout: 1 } });
+  const t2 = await idp2.token('ES256');
+  assert.equal((await w2.call(t2)).status, 200);
+  const fetchedAt = Date.now();
+  await w2.kv.delete(remoteKeys.kvKey(idp2.issuer));
+  await clockPast(fetchedAt + 1100); // past max-age (1 s) and the attempt cooldown (1 s)
+  await w2.restart();
+  const mid = idp2.fetched();
+  assert.equal((await w2.call(t2)).status, 200, 'the stale copy still serves (keysMaxStale 60 s)');
+  await until(() => idp2.fetched().jwks - mid.jwks === 1, 10_000, 'the background refresh');
+  assert.equal(idp2.fetched().discovery - mid.discovery, 0, 'the copy held the discovered jwks_uri');
+  const h2 = await until(
+    async () => {
+      const x = await w2.health(t2);
+      return x.isolate.cacheWrites === 1 && x;
+    },
+    10_000,
+    'the refreshed copy',
+  );
+  // The first load and the refresh each read the copy first; both went on to KV (empty) as the copy was due.
+  assert.deepEqual({ cacheHits: h2.isolate.cacheHits, kvReads: h2.isolate.kvReads }, { cacheHits: 2, kvReads: 2 });
+  assert.equal(JSON.parse(await w2.kv.get(remoteKeys.kvKey(idp2.issuer))).source, `${idp2.issuer}/jwks`, 'the refresh is kept in KV again');
 });
 
 test('a provider that answers badly: previous keys kept, health names the reason, never a 5xx while keys are fresh', async () => {
