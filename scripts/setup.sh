@@ -11,7 +11,19 @@ WB_ROOT="${XDG_CACHE_HOME:-$HOME/.cache}/tokengate/wasm-bindgen-$WB_VERSION"
 export PATH="$WB_ROOT/bin:$PATH"
 if ! wasm-bindgen --version 2>/dev/null | grep -q " $WB_VERSION\$"; then
   echo "tokengate: installing wasm-bindgen-cli $WB_VERSION (about 4 minutes, once per machine)"
-  cargo install --quiet --root "$WB_ROOT" wasm-bindgen-cli --version "$WB_VERSION"
+  # Installed into a private directory beside the cache entry, then renamed into place: two
+  # clones installing at once never use a half-written binary. The first rename wins; a later
+  # one drops its copy, unless what it finds in place does not work (a broken older install).
+  mkdir -p "$(dirname "$WB_ROOT")"
+  WB_TMP=$(mktemp -d "$WB_ROOT.tmp.XXXXXX")
+  cargo install --quiet --root "$WB_TMP" wasm-bindgen-cli --version "$WB_VERSION"
+  if ! mv -T "$WB_TMP" "$WB_ROOT" 2>/dev/null; then
+    if "$WB_ROOT/bin/wasm-bindgen" --version 2>/dev/null | grep -q " $WB_VERSION\$"; then
+      rm -rf "$WB_TMP"
+    else
+      mv -T "$WB_ROOT" "$WB_TMP.old" && mv -T "$WB_TMP" "$WB_ROOT" && rm -rf "$WB_TMP.old"
+    fi
+  fi
 fi
 # npm dependencies: installed when missing or when package-lock.json changed since the last install.
 if [ ! -f node_modules/.package-lock.json ] || [ package-lock.json -nt node_modules/.package-lock.json ]; then
