@@ -230,7 +230,6 @@ export class RemoteJwks {
   #set;
   #fetch;
   #inflight = null;
-  #lastForced = 0;
   #version = 0;
   #jwks = null;
   #text = null;
@@ -276,7 +275,8 @@ export class RemoteJwks {
 
   /**
    * Fetches now (joining the fetch in flight, whose result is used): `null`, or the failure
-   * `{ reason, message }` (the keys held are kept).
+   * `{ reason, message }` (the keys held are kept). A kid wanted while the fetch was in flight is
+   * not answered by it (it may predate the provider's rotation): then it fetches once more.
    */
   refresh() {
     this.#inflight ??= (async () => {
@@ -284,8 +284,17 @@ export class RemoteJwks {
       try {
         const o = this.#o;
         const source = o.discovery ? { issuer: o.issuer } : { jwksUri: o.jwksUri };
-        const { failure, fetches } = await fetchRemoteKeys(this.#set, source, { policy: this.#policy, fetch: this.#fetch });
-        this.#stats.fetches += fetches;
+        let failure;
+        do {
+          const ticket = this.#set.ticket;
+          try {
+            let fetches;
+            ({ failure, fetches } = await fetchRemoteKeys(this.#set, source, { policy: this.#policy, fetch: this.#fetch }));
+            this.#stats.fetches += fetches;
+          } finally {
+            this.#set.answered(ticket);
+          }
+        } while (this.#set.fetchWanted(Date.now(), ...this.#timing()));
         return failure;
       } finally {
         this.#apply();
@@ -328,11 +337,10 @@ export class RemoteJwks {
         if (a === 'fetch') await this.refresh();
         else if (a === 'refresh') this.#background();
       },
-      // An unknown kid: one refetch per cooldown; true when it changed the keys.
+      // An unknown kid: one refetch per cooldown (the core's); true when it changed the keys.
+      // No token is given here, so only a fetch that starts after the want answers it.
       force: async () => {
-        const now = Date.now();
-        if (!remoteKeys.mayForce(this.#lastForced, now, this.#o.kidCooldown)) return false;
-        this.#lastForced = now;
+        if (!this.#set.want('', Date.now(), this.#o.kidCooldown)) return false;
         this.#stats.forced++;
         const before = this.#version;
         await this.refresh();

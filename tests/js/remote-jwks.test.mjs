@@ -94,6 +94,31 @@ test('discovery: 50 concurrent cold calls make 1 discovery + 1 JWKS fetch; a rot
   assert.equal(keys.summary().stats.forced, 2);
 });
 
+test('a new kid while a background refresh is in flight: that refresh may predate the rotation, so the forced refetch is one more fetch', async () => {
+  const i = await idp();
+  const keys = remoteJwks({ issuer: i.issuer, discovery: true, kidCooldown: 1, remoteKeys: { minMaxAge: 1, maxMaxAge: 1 } });
+  const v = validator(i, keys);
+  const old = await i.token('ES256');
+  await v.validateAsync(old);
+  const firstAt = Date.now();
+  // The JWKS server holds the next request, then answers with the keys it had when it arrived.
+  const held = [];
+  const before = i.state.provider;
+  i.fault('/jwks', (req, res) => held.push(() => before.callback()(req, res)));
+  await clockPast(firstAt + 1100); // past max-age (1 s) and the attempt cooldown (1 s)
+  assert.equal((await v.validateAsync(old)).subject, 'svc', 'the keys held serve while the refresh starts');
+  await waitFor(() => held.length === 1, { message: 'the background refresh at the provider' });
+  i.rotate([e2, e1, r1]);
+  i.fault('/jwks', null);
+  const fresh = await i.token('ES256');
+  const rotated = i.fetched();
+  const answer = v.validateAsync(fresh);
+  await waitFor(() => keys.summary().stats.forced === 1, { message: 'the forced refetch joining the refresh in flight' });
+  held[0]();
+  assert.equal((await answer).header.kid, 'e2');
+  assert.deepEqual(delta(rotated, i.fetched()), { discovery: 0, jwks: 1 }, 'one more JWKS fetch, after the one in flight');
+});
+
 test('refresh before expiry in the background, reusing the discovered jwks_uri until discoveryMaxAge; a failing JWKS URL is rediscovered at once', async () => {
   const i = await idp();
   const keys = remoteJwks({
