@@ -1,5 +1,5 @@
-// `npm start` as a user runs it: builds, seeds the local KV, serves on 127.0.0.1 with wrangler dev;
-// the curl lines it prints behave as described.
+// `npm start` as a user runs it: builds, seeds the local KV, serves on 127.0.0.1 with wrangler dev
+// at PORT; the curl lines it prints (once the worker answers) behave as described.
 import { test, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
@@ -7,9 +7,10 @@ import { ROOT, freePort, runCli } from '../runtime/helpers.mjs';
 
 const PORT = await freePort();
 const base = `http://127.0.0.1:${PORT}`;
+// PORT alone: what it prints (the curl lines) must follow it.
 const child = spawn('bash', ['scripts/start.sh'], {
   cwd: ROOT,
-  env: { ...process.env, PORT: String(PORT), TOKENGATE_URL: base },
+  env: { ...process.env, PORT: String(PORT), TOKENGATE_URL: '' },
   detached: true,
   stdio: ['ignore', 'pipe', 'pipe'],
 });
@@ -24,25 +25,31 @@ after(() => {
   }
 });
 
+/** Once the curl lines are printed: npm start prints them only when the worker answers. */
 async function ready() {
-  for (let i = 0; i < 240; i++) {
-    // Ours only once our wrangler says so: another server on the port must not pass for it.
-    if (!output.includes(`Ready on ${base}`)) {
-      if (child.exitCode !== null) throw new Error(`npm start exited ${child.exitCode}:\n${output}`);
-      await new Promise((r) => setTimeout(r, 500));
-      continue;
-    }
-    try {
-      const r = await fetch(`${base}/.well-known/tokengate/health`);
-      if (r.ok) return;
-    } catch {
-      // not listening yet
-    }
+  for (let i = 0; i < 600; i++) {
+    if (output.includes('tokengate demo: seeded local KV')) return;
     if (child.exitCode !== null) throw new Error(`npm start exited ${child.exitCode}:\n${output}`);
     await new Promise((r) => setTimeout(r, 500));
   }
-  throw new Error(`npm start did not become ready:\n${output}`);
+  throw new Error(`npm start did not print its curl lines:\n${output}`);
 }
+
+test(
+  'npm start prints its curl lines for PORT only once the worker answers there; no Request.cf warning offline',
+  { timeout: 300_000 },
+  async () => {
+    await ready();
+    // Ours: wrangler said so before the lines, and the worker answers at once (no retry).
+    const readyAt = output.indexOf(`Ready on ${base}`);
+    assert.ok(readyAt !== -1 && readyAt < output.indexOf('tokengate demo: seeded local KV'), output);
+    const health = await fetch(`${base}/.well-known/tokengate/health`);
+    assert.equal(health.status, 200, await health.text());
+    assert.ok(output.includes(`serving on ${base}\n`), output);
+    assert.doesNotMatch(output, /Request\.cf/);
+    assert.doesNotMatch(output, /127\.0\.0\.1:8787/);
+  },
+);
 
 /** The printed curl lines as fetch calls: [comment, url, headers]. */
 function curlLines() {
