@@ -365,6 +365,8 @@ export interface Inspection {
   needsRefresh: boolean;
   expiresIn: number | null;
   lifetime: number | null;
+  /** The maximum lifetime checked (s): the default policy's; over it, `lifetime_over_max` (an error). */
+  maxLifetime: number;
   scopes: string[];
   scopesByResource: { [resource: string]: string[] };
   lints: Lint[];

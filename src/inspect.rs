@@ -16,8 +16,12 @@ pub struct Options {
     pub now: i64,
     /// Seconds before `exp` at which a client should refresh (default 60).
     pub refresh_threshold: i64,
-    /// Lifetime above which `lifetime_over_max` is raised (default 30 days).
+    /// Lifetime above which `lifetime_over_max` is raised: the default verify policy's maximum
+    /// (30 days), so a token the default validator rejects for its lifetime is an error here too.
     pub max_lifetime: i64,
+    /// Clock leeway of that policy (60 s): a token without `iat` is over the maximum when it is
+    /// valid for longer than `max_lifetime + leeway` from now, as the validator counts it.
+    pub leeway: i64,
     pub token_type_claim: String,
     pub scope_claims: Vec<String>,
 }
@@ -28,6 +32,7 @@ impl Options {
             now,
             refresh_threshold: 60,
             max_lifetime: crate::policy::claims::DEFAULT_MAX_LIFETIME as i64,
+            leeway: crate::policy::claims::DEFAULT_LEEWAY as i64,
             token_type_claim: "type".into(),
             scope_claims: crate::policy::scope::DEFAULT_SCOPE_CLAIMS
                 .iter()
@@ -93,6 +98,8 @@ pub struct Inspection {
     pub needs_refresh: bool,
     pub expires_in: Option<i64>,
     pub lifetime: Option<i64>,
+    /// The maximum lifetime inspection checks against (seconds), for a timeline to mark.
+    pub max_lifetime: i64,
     pub scopes: Vec<String>,
     pub scopes_by_resource: BTreeMap<String, Vec<String>>,
     pub lints: Vec<Lint>,
@@ -115,7 +122,7 @@ pub const LINTS: &[(&str, &str, &str, &str)] = &[
     ("no_kid", "info", "Without kid, verifiers must try several keys during rotation; add the key id.", "https://www.rfc-editor.org/rfc/rfc7515#section-4.1.4"),
     ("numeric_date_invalid", "error", "NumericDate is a number of seconds; strict validators reject strings.", "https://www.rfc-editor.org/rfc/rfc7519#section-2"),
     ("no_exp", "warning", "Set exp; a stolen token without expiry works forever.", "https://www.rfc-editor.org/rfc/rfc7519#section-4.1.4"),
-    ("lifetime_over_max", "warning", "Mint shorter-lived tokens and refresh them; validators cap lifetime.", "https://www.rfc-editor.org/rfc/rfc8725#section-3.10"),
+    ("lifetime_over_max", "error", "The default policy rejects it (lifetime_exceeded); mint shorter-lived tokens and refresh them.", "https://www.rfc-editor.org/rfc/rfc8725#section-3.10"),
     ("iat_in_future", "warning", "Check the issuer's clock; validators reject tokens issued in the future.", "https://www.rfc-editor.org/rfc/rfc7519#section-4.1.6"),
     ("nbf_after_exp", "error", "Fix the issuer's time computation.", "https://www.rfc-editor.org/rfc/rfc7519#section-4.1.5"),
     ("no_jti", "info", "Add a unique jti so a leaked token can be revoked.", "https://www.rfc-editor.org/rfc/rfc7519#section-4.1.7"),
@@ -157,6 +164,7 @@ pub fn inspect(text: &str, opts: &Options) -> Inspection {
         needs_refresh: false,
         expires_in: None,
         lifetime: None,
+        max_lifetime: opts.max_lifetime,
         scopes: vec![],
         scopes_by_resource: BTreeMap::new(),
         lints: vec![],
@@ -405,6 +413,8 @@ fn analyse_claims(claims: &Map<String, Value>, out: &mut Inspection, opts: &Opti
     if exp.is_none() && !claims.contains_key("exp") {
         out.lints.push(lint("no_exp", "token never expires"));
     }
+    // The validator's lifetime cap (policy::claims): `exp - iat`, or without `iat` what is left
+    // of the token from now, plus leeway.
     if let (Some(e), Some(i)) = (exp, iat) {
         out.lifetime = Some(e - i);
         if e - i > opts.max_lifetime {
@@ -413,6 +423,18 @@ fn analyse_claims(claims: &Map<String, Value>, out: &mut Inspection, opts: &Opti
                 format!(
                     "lifetime {} exceeds {}",
                     duration(e - i),
+                    duration(opts.max_lifetime)
+                ),
+            ));
+        }
+    } else if let (Some(e), None, false) = (exp, iat, claims.contains_key("iat")) {
+        let left = e.saturating_sub(now);
+        if left > opts.max_lifetime.saturating_add(opts.leeway) {
+            out.lints.push(lint(
+                "lifetime_over_max",
+                format!(
+                    "without \"iat\", valid for {} more, over the maximum lifetime of {}",
+                    duration(left),
                     duration(opts.max_lifetime)
                 ),
             ));

@@ -168,10 +168,49 @@ fn readme_documents_every_lint() {
             readme.contains(&format!("`{code}`")),
             "README lacks lint {code}"
         );
+        // Its row in the lint table (`| lint | severity | flags |`) says the same severity.
+        let row: Vec<&str> = readme
+            .lines()
+            .map(|l| l.split('|').map(str::trim).collect::<Vec<_>>())
+            .find(|cells| cells.len() > 3 && cells[1].contains(&format!("`{code}`")))
+            .unwrap_or_else(|| panic!("no README table row for {code}"));
+        assert_eq!(row[2], *severity, "README row for {code}: {row:?}");
         assert!(
             matches!(*severity, "error" | "warning" | "info")
                 && !advice.is_empty()
                 && reference.starts_with("https://")
         );
+    }
+}
+
+/// `lifetime_over_max` is raised exactly when the default policy rejects the token for its
+/// lifetime (`lifetime_exceeded`), so it is an error: the inspector never shows such a token as
+/// fine. With `iat`, `exp - iat` over 30 days; without, valid for over 30 days plus leeway from now.
+#[test]
+fn lifetime_over_max_is_an_error_exactly_when_the_default_policy_rejects() {
+    use tokengate::ErrorCode;
+    let k = key(Alg::ES256);
+    let v = validator(&k, json!({}));
+    let max = 30 * 86_400;
+    let cases = [
+        (json!({"iat": NOW - 10, "exp": NOW - 10 + max}), false),
+        (json!({"iat": NOW - 10, "exp": NOW - 10 + max + 1}), true),
+        (json!({"iat": null, "exp": NOW + max + 60}), false),
+        (json!({"iat": null, "exp": NOW + max + 61}), true),
+    ];
+    for (changes, over) in cases {
+        let t = k.mint(&claims_with(&changes)).unwrap();
+        let i = inspect(&t, &Options::at(NOW));
+        let lint = i.lints.iter().find(|l| l.code == "lifetime_over_max");
+        assert_eq!(lint.is_some(), over, "{changes}: {:?}", codes(&i));
+        assert_eq!(
+            code(&v, &t) == Err(ErrorCode::LifetimeExceeded),
+            over,
+            "{changes}"
+        );
+        if let Some(l) = lint {
+            assert_eq!(l.severity, "error");
+        }
+        assert_eq!(i.max_lifetime, max);
     }
 }
