@@ -227,8 +227,14 @@ impl Record {
         let max = spec.max_ttl.unwrap_or(DEFAULT_MAX_TTL);
         let ttl = spec.ttl.unwrap_or(DEFAULT_TTL);
         if ttl <= 0 || ttl > max {
+            // Said in words (the CLI prints it for --expires), with the cap in days when whole.
+            let days = if max % 86_400 == 0 {
+                format!(" ({} days)", max / 86_400)
+            } else {
+                String::new()
+            };
             return Err(invalid(&format!(
-                "API key lifetime must be 1 ..= {max} seconds"
+                "API key lifetime must be between 1 second and {max} seconds{days}, got {ttl}"
             )));
         }
         let raw = generate()?;
