@@ -1,7 +1,7 @@
 // What the inspector page (www/app.js) and the DevTools extension's panel (extension/panel.js)
 // both show for one credential: the coloured token, summary, timeline, parts, findings and
 // scopes. Everything rendered comes from the core's inspect(); this file only lays it out.
-import { inspect, checkScopes, TokengateError } from './lib/js/browser.js';
+import { inspect, checkScopes, errorCodes, Validator, TokengateError } from './lib/js/browser.js';
 
 /** One line per registered name, shown on hover and to screen readers. */
 export const EXPLAIN = {
@@ -118,7 +118,7 @@ export function colouredToken(text, { redact = false } = {}) {
   const names = ['header', 'payload', 'signature', 'extra', 'extra'];
   pieces.forEach((p, i) => {
     if (i) box.append(el('span', { class: 'tp-dot', text: '.' }));
-    const shown = redact && i > 0 ? redacted(p) : p;
+    const shown = redact ? redacted(p) : p;
     box.append(el('span', { class: `tp-${names[Math.min(i, 4)]}`, title: names[Math.min(i, 4)], text: shown }));
   });
   return box;
@@ -233,8 +233,8 @@ function renderTimeline(box, r, now) {
     ['nbf', t.nbf?.unix],
     ['exp', t.exp?.unix],
   ].filter(([, v]) => typeof v === 'number');
-  // The 30-day maximum lifetime is marked when the token reaches past it.
-  const maxLifetime = t.iat ? t.iat.unix + 30 * 86400 : null;
+  // The core's maximum lifetime (the default policy's) is marked when the token reaches past it.
+  const maxLifetime = t.iat ? t.iat.unix + r.maxLifetime : null;
   if (maxLifetime && t.exp && t.exp.unix > maxLifetime) points.push(['max lifetime', maxLifetime]);
   const all = [...points.map(([, v]) => v), now];
   const lo = Math.min(...all);
@@ -277,7 +277,10 @@ function renderTimeline(box, r, now) {
   box.append(el('h2', { text: 'Timeline' }), bar);
   if (maxLifetime && t.exp && t.exp.unix > maxLifetime)
     box.append(
-      el('p', { class: 'warning', text: `exp is past the 30-day maximum lifetime (${new Date(maxLifetime * 1000).toISOString()}).` }),
+      el('p', {
+        class: 'warning',
+        text: `exp is past the ${duration(r.maxLifetime)} maximum lifetime (${new Date(maxLifetime * 1000).toISOString()}).`,
+      }),
     );
 }
 
@@ -371,18 +374,7 @@ export function renderInspection(boxes, text, { now = Math.floor(Date.now() / 10
 export function explainRejection(e, { codes = {}, claims, audience } = {}) {
   const out = [el('p', { class: 'error', id: 'verify-result' }, `${e.code}: `, prose(e.message))];
   if (codes[e.code]?.description) out.push(el('p', {}, prose(codes[e.code].description)));
-  if (e.code === 'audience_not_allowed')
-    out.push(
-      el(
-        'p',
-        { id: 'aud-diff' },
-        'Expected audience ',
-        el('code', { text: JSON.stringify(audience ?? null) }),
-        '; the token has ',
-        el('code', { text: JSON.stringify(claims?.aud ?? null) }),
-        '.',
-      ),
-    );
+  if (e.code === 'audience_not_allowed') out.push(audienceDiff(audience, claims?.aud));
   if (e.status >= 500)
     out.push(
       el(
@@ -402,4 +394,55 @@ export function explainRejection(e, { codes = {}, claims, audience } = {}) {
       ),
     );
   return out;
+}
+
+/** An audience mismatch: what was expected against what the token has (none: "no aud"). */
+export function audienceDiff(expected, actual) {
+  const value = (v) => (v === undefined || v === null ? el('em', { text: 'none' }) : el('code', { text: JSON.stringify(v) }));
+  return el('p', { id: 'aud-diff' }, 'Expected audience ', value(expected), '; the token has ', value(actual), '.');
+}
+
+/** Bytes as a binary string, a byte at a time (spreading a large array overflows the stack). */
+function binary(bytes) {
+  let out = '';
+  for (const b of bytes) out += String.fromCharCode(b);
+  return out;
+}
+
+let codes;
+/**
+ * Verifies `token` with pasted key material, as the page's and the panel's Verify forms do:
+ * `{ kind: 'jwks' | 'secret' | 'secret-b64', material, options, now }` (options: issuer,
+ * audience, leeway; absent ones are the core's defaults). `inspection` is the token's (a secret
+ * is the key its header's kid names). Returns the elements to show.
+ */
+export async function verifyToken(token, { kind, material, options = {}, now }, inspection) {
+  codes ??= Object.fromEntries(errorCodes().map((c) => [c.code, c]));
+  let keys;
+  if (kind === 'jwks') keys = material;
+  else {
+    const k =
+      kind === 'secret-b64'
+        ? material
+        : btoa(binary(new TextEncoder().encode(material)))
+            .replace(/\+/g, '-')
+            .replace(/\//g, '_')
+            .replace(/=+$/, '');
+    const kid = typeof inspection?.header?.kid === 'string' ? inspection.header.kid : undefined;
+    keys = { kty: 'oct', k, ...(kid ? { kid } : {}) };
+  }
+  try {
+    // The edge module checks RSA/ECDSA/EdDSA signatures with WebCrypto: asynchronously.
+    const r = await new Validator({ keys, ...options }).validateAsync(token, { now });
+    return [
+      el('p', {
+        class: 'ok',
+        id: 'verify-result',
+        text: `Valid: ${r.alg} signature by ${r.kid ?? 'the key'}; subject ${r.subject ?? '(none)'}; scopes ${r.scopes.join(' ') || '(none)'}.`,
+      }),
+    ];
+  } catch (e) {
+    if (!(e instanceof TokengateError)) throw e;
+    return explainRejection(e, { codes, claims: inspection?.claims, audience: options.audience });
+  }
 }

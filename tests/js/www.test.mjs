@@ -212,6 +212,8 @@ test('the badge follows the core: never green with an error-severity finding, an
     [`{"sub":"c","nbf":"x","exp":${now + 600}}`, 'invalid', 'numeric_date_invalid'],
     [JSON.stringify({ sub: 'd', exp: now + 600, pad: 'x'.repeat(20_000) }), 'invalid', 'token_too_large'],
     ['[1]', 'malformed', null],
+    // Over the maximum lifetime: the default policy rejects it (lifetime_exceeded), so not green.
+    [JSON.stringify({ sub: 'e', iat: now - 60, exp: now - 60 + 40 * 86400 }), 'invalid', 'lifetime_over_max'],
   ];
   for (const [payload, label, code] of cases) {
     await paste(`${h}.${b64(payload)}.${s}`);
@@ -220,6 +222,9 @@ test('the badge follows the core: never green with an error-severity finding, an
     assert.doesNotMatch(await page.$eval('#status', (e) => e.className), /\bactive\b/);
     if (code) assert.match(await page.$eval('#status', (e) => e.title), new RegExp(code));
   }
+  // The timeline marks the core's maximum lifetime.
+  assert.match(await text('#timeline .warning'), /^exp is past the 30 days maximum lifetime \(\d{4}-/);
+  assert.match(await text('#lints [data-code=lifetime_over_max]'), /^error: lifetime 40 d exceeds 30 d/);
 });
 
 test("an aud mismatch shows expected and actual; jwt.io's sample secret is a key problem, not an HTTP 500", async () => {
