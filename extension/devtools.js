@@ -16,6 +16,9 @@ chrome.devtools.panels.create('tokengate', 'icon-16.png', 'panel.html');
 // whose answer says `Cache-Control: no-store` (Chromium headless; the tokengate worker says it on
 // every JSON answer), which the HAR log still holds.
 const keys = new Set();
+// Requests looked at and not relayed (no candidate): looked at again when the user names another
+// header or cookie, as long as the HAR log still holds them.
+const skipped = new Set();
 const keyOf = (entry) => `${entry.startedDateTime}\n${entry.request?.method}\n${entry.request?.url}`;
 
 function take(entry, finished = false) {
@@ -26,7 +29,11 @@ function take(entry, finished = false) {
   if (keys.has(k)) return;
   keys.add(k);
   if (keys.size > MAX * 20) keys.delete(keys.values().next().value);
-  if (!candidates(entry, extra).length) return;
+  if (!candidates(entry, extra).length) {
+    skipped.add(k);
+    if (skipped.size > MAX * 20) skipped.delete(skipped.values().next().value);
+    return;
+  }
   const request = slim(entry);
   seen.push(request);
   if (seen.length > MAX) seen.shift();
@@ -55,5 +62,10 @@ chrome.runtime.onMessage.addListener((msg, _sender, reply) => {
     sweep().then(() => reply({ requests: seen }));
     return true;
   } else if (msg.type === 'tokengate:clear') seen.length = 0;
-  else if (msg.type === 'tokengate:extra') extra = msg.extra ?? {};
+  else if (msg.type === 'tokengate:extra') {
+    extra = msg.extra ?? {};
+    for (const k of skipped) keys.delete(k);
+    skipped.clear();
+    sweep();
+  }
 });

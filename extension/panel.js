@@ -4,7 +4,7 @@
 // Opened outside DevTools (a tab on panel.html) it listens to every DevTools page of this
 // extension, which is how the tests drive it.
 import { inspect } from './lib/js/browser.js';
-import { el, colouredToken, copyButton, renderInspection, relative, redacted } from './components.js';
+import { el, audienceDiff, colouredToken, copyButton, prose, renderInspection, relative, verifyToken } from './components.js';
 import { candidates } from './capture.js';
 import { Gate } from './verdict.js';
 
@@ -16,7 +16,9 @@ let selected = null;
 const PINS = 'tokengate:pinned';
 
 const redact = () => $('redact').checked;
-const shown = (v) => (redact() ? redacted(v) : v);
+// Headers and cookies the user named (panel.html #capture-extra): in memory only, sent to the
+// devtools pages so they relay requests carrying them too.
+const extra = { headers: [], cookies: [] };
 const pathOf = (u, { host = true } = {}) => {
   try {
     const x = new URL(u);
@@ -51,8 +53,9 @@ const inspectOnce = (v) => {
 };
 const answerKey = (v) => (v ? JSON.stringify([v.status, v.code ?? null, v.note ?? null]) : '');
 
-async function add(request, { pinned = false } = {}) {
-  for (const c of candidates({ request })) {
+async function add(request, { pinned = false, cred = null } = {}) {
+  // A pin names its credential: it is listed whether or not its header is still named.
+  for (const c of cred ? [cred] : candidates({ request }, extra)) {
     const base = `${c.source}\n${c.value}\n${request.method}\n${request.url}`;
     // A pinned request relayed again by the devtools page: already listed.
     if (items.some((it) => it.base === base && it.request.started === request.started)) continue;
@@ -117,6 +120,58 @@ function select(g) {
   renderList();
 }
 
+/** The worker's answer for the selected request: status, code, route, scope, headers it sends. */
+function answerView(v, g) {
+  if (!gate)
+    return [
+      el('h2', { text: 'What the worker would answer' }),
+      el('p', { class: 'when', id: 'verdict-none', text: 'Load a worker configuration above to see its answer for this request.' }),
+    ];
+  if (!v) return [];
+  const route = typeof v.route === 'number' ? gate.config.routes[v.route] : null;
+  const last = g.requests.at(-1);
+  return [
+    el('h2', { text: `What the worker would answer for ${last.method} ${redact() ? pathOf(last.url, { host: false }) : last.url}` }),
+    el(
+      'ul',
+      {},
+      el(
+        'li',
+        { id: 'verdict-status' },
+        el('strong', { text: v.status === null ? 'undecided here' : `HTTP ${v.status}` }),
+        v.code ? ' ' : '',
+        v.code ? prose(`${v.code}: ${v.message}`) : '',
+      ),
+      el('li', {
+        id: 'verdict-route',
+        text: `Route: ${route ? `${route.method ?? '*'} ${route.path}` : 'none'}; scope required: ${v.required ?? 'none'}`,
+      }),
+      v.wwwAuthenticate ? el('li', {}, el('code', { id: 'verdict-www', text: `WWW-Authenticate: ${v.wwwAuthenticate}` })) : null,
+      v.allow ? el('li', {}, el('code', { text: `Allow: ${v.allow}` })) : null,
+      v.retryAfter !== undefined ? el('li', {}, el('code', { text: `Retry-After: ${v.retryAfter}` })) : null,
+      v.code === 'audience_not_allowed' ? el('li', {}, audienceDiff(v.audience, v.tokenAudience)) : null,
+      v.note ? el('li', { class: 'when', id: 'verdict-note' }, prose(v.note)) : null,
+    ),
+  ];
+}
+
+/** Each request of the group: when, how long, what the server answered. */
+function requestsView(g) {
+  if (g.requests.length < 2) return [];
+  const rows = g.requests.map((r) =>
+    el('tr', {}, el('td', { text: clock(r) }), el('td', { text: `${r.time} ms` }), el('td', { text: String(r.status) })),
+  );
+  return [
+    el('h3', { text: `${g.requests.length} requests` }),
+    el(
+      'table',
+      { class: 'claims' },
+      el('thead', {}, el('tr', {}, el('th', { text: 'started' }), el('th', { text: 'took' }), el('th', { text: 'server answered' }))),
+      el('tbody', {}, ...rows),
+    ),
+  ];
+}
+
 function renderDetail() {
   const g = selected;
   $('detail').hidden = false;
@@ -124,43 +179,39 @@ function renderDetail() {
   const pins = new Set(readPins().map((p) => p.key));
   const pin = el('button', { type: 'button', id: 'pin', text: pins.has(g.base) ? 'Unpin' : 'Pin (keep in this browser)' });
   pin.addEventListener('click', () => togglePin(g));
+  const last = g.requests.at(-1);
+  // replaceChildren would write a null as the text "null": only elements go in.
   $('token-view').replaceChildren(
-    el('h2', {
-      text: `${g.cred.source} on ${g.requests.at(-1).method} ${redact() ? pathOf(g.requests.at(-1).url) : g.requests.at(-1).url}`,
-    }),
-    colouredToken(value, { redact: redact() }),
-    redact() ? null : copyButton('token', () => value),
-    pin,
+    ...[
+      el('h2', { text: `${g.cred.source} on ${last.method} ${redact() ? pathOf(last.url) : last.url}` }),
+      colouredToken(value, { redact: redact() }),
+      redact() ? null : copyButton('token', () => value),
+      pin,
+    ].filter(Boolean),
   );
-  const v = g.verdict;
-  const box = $('verdicts');
-  box.replaceChildren();
-  if (v) {
-    box.append(
-      el('h2', { text: 'What the worker would answer' }),
-      el(
-        'ul',
-        {},
-        el(
-          'li',
-          { id: 'verdict-status' },
-          el('strong', { text: v.status === null ? 'undecided here' : `HTTP ${v.status}` }),
-          v.code ? ` ${v.code}: ${v.message}` : '',
-        ),
-        el('li', {
-          text: `Route: ${v.route === null || v.route === undefined ? 'none' : JSON.stringify(v.route)}; scope required: ${v.required ?? 'none'}`,
-        }),
-        v.wwwAuthenticate ? el('li', {}, el('code', { id: 'verdict-www', text: `WWW-Authenticate: ${v.wwwAuthenticate}` })) : null,
-        v.note ? el('li', { class: 'when', text: v.note }) : null,
-      ),
-    );
-  }
+  $('verdicts').replaceChildren(...answerView(g.verdict, g));
+  $('requests').replaceChildren(...requestsView(g));
+  if (verifying !== g.base) $('verify-out').replaceChildren();
+  verifying = g.base;
   if (redact()) {
     for (const id of ['summary', 'timeline', 'parts', 'lints', 'scopes']) $(id).replaceChildren();
     $('parts').append(el('p', { class: 'when', text: 'Redacted: turn off Redact to see the decoded token.' }));
     renderInspection({ summary: $('summary'), timeline: $('timeline') }, value);
   } else
     renderInspection({ summary: $('summary'), timeline: $('timeline'), parts: $('parts'), lints: $('lints'), scopes: $('scopes') }, value);
+  $('verify').hidden = g.r.kind !== 'jwt';
+}
+
+let verifying = null; // the credential the verify result is for
+async function verify(event) {
+  event.preventDefault();
+  if (!selected) return;
+  const options = {};
+  if ($('v-iss').value.trim()) options.issuer = $('v-iss').value.trim();
+  if ($('v-aud').value.trim()) options.audience = $('v-aud').value.trim();
+  const kind = document.querySelector('input[name=keykind]:checked').value;
+  const out = await verifyToken(selected.cred.value, { kind, material: $('key').value.trim(), options }, selected.r);
+  $('verify-out').replaceChildren(...out);
 }
 
 // A pin keeps only the credential and the request lines it was seen on (method, URL, status,
@@ -190,16 +241,36 @@ function togglePin(g) {
   renderDetail();
 }
 
+/** The configuration's state: loaded, or the core's message (its `code` spans as code). */
+function configStatus(extraText = '') {
+  const out = $('config-status');
+  const problems = gate.problems();
+  out.className = problems.length ? 'error' : 'ok';
+  out.replaceChildren(`Loaded: ${gate.config.issuers.length} issuer(s), ${gate.config.routes.length} route(s).`);
+  // Keys the core refuses are the worker's configuration problem: it answers 503 for them.
+  for (const p of problems)
+    out.append(
+      ' ',
+      el(
+        'span',
+        { class: 'key-problem' },
+        `Keys for ${p.issuer} refused: `,
+        prose(`${p.code}: ${p.message}`),
+        '; the worker answers 503 data_unavailable.',
+      ),
+    );
+  if (extraText) out.append(' ', extraText);
+}
+
 async function loadConfig() {
   const out = $('config-status');
   try {
     gate = new Gate($('config').value, $('keys').value.trim() || null);
-    out.className = 'ok';
-    out.textContent = `Loaded: ${gate.config.issuers.length} issuer(s), ${gate.config.routes.length} route(s).`;
+    configStatus();
   } catch (e) {
     gate = null;
     out.className = 'error';
-    out.textContent = `${e.code ?? 'error'}: ${e.message}`;
+    out.replaceChildren(`${e.code ?? 'error'}: `, prose(e.message));
   }
   await redecide();
 }
@@ -209,36 +280,104 @@ async function redecide() {
   renderList();
 }
 
+// Host access is asked for at a click, for exactly the origins fetched: first the issuers' (their
+// jwksUri, or where discovery is); a jwks_uri that discovery names on another origin is asked for
+// at a second click (a permission request needs the user's gesture, which the discovery fetch
+// outlives), on a button naming that origin.
+const originOf = (u) => `${new URL(u).origin}/*`;
+const granted = async (origins) => !chrome.permissions || chrome.permissions.contains({ origins });
+const ask = async (origins) => !chrome.permissions || (await chrome.permissions.request({ origins }).catch(() => false));
+
 async function fetchKeys() {
   const out = $('config-status');
   if (!gate) await loadConfig();
   if (!gate) return;
   const remote = gate.config.issuers.filter((i) => i.jwksUri !== undefined || i.discovery);
   if (!remote.length) {
-    out.textContent = 'No issuer has jwksUri or discovery: paste its keys.';
+    configStatus('No issuer has jwksUri or discovery: paste its keys.');
     return;
   }
-  // Host access is asked for at the click, for exactly the issuers' origins.
-  const origins = remote.map((i) => `${new URL(i.jwksUri ?? i.issuer).origin}/*`);
-  if (chrome.permissions && !(await chrome.permissions.request({ origins }).catch(() => false))) {
-    out.textContent = 'Not fetched: host access was not granted.';
+  const first = [...new Set(remote.map((i) => originOf(i.jwksUri ?? i.issuer)))];
+  configStatus(`Asking for host access to ${first.join(', ')}: answer the browser's prompt.`);
+  if (!(await ask(first))) {
+    configStatus(`Not fetched: host access to ${first.join(', ')} was not granted.`);
     return;
   }
   const done = [];
+  const pending = [];
   for (const i of remote) {
     try {
-      done.push(await gate.fetchKeys(i));
+      const url = await gate.jwksUrl(i);
+      if (await granted([originOf(url)])) done.push(await gate.fetchKeys(i, url));
+      else pending.push({ issuer: i, url });
     } catch (e) {
       done.push(`${i.issuer}: ${e.message}`);
     }
   }
-  out.textContent = `Keys: ${done.join('; ')}`;
+  configStatus(done.length ? `Keys: ${done.join('; ')}` : '');
+  for (const { issuer, url } of pending) {
+    const b = el('button', {
+      type: 'button',
+      class: 'allow-origin',
+      text: `Allow ${new URL(url).origin} and fetch ${issuer.issuer}'s keys`,
+    });
+    b.addEventListener('click', async () => {
+      if (!(await ask([originOf(url)]))) return configStatus(`Not fetched: host access to ${new URL(url).origin} was not granted.`);
+      let text;
+      try {
+        text = `Keys: ${await gate.fetchKeys(issuer, url)}`;
+      } catch (e) {
+        text = `${issuer.issuer}: ${e.message}`;
+      }
+      configStatus(text);
+      await redecide();
+    });
+    out.append(' ', b);
+  }
   await redecide();
 }
 
 $('load-config').addEventListener('click', loadConfig);
 $('fetch-keys').addEventListener('click', fetchKeys);
-$('redact').addEventListener('change', renderList);
+$('redact').addEventListener('change', () => {
+  document.body.classList.toggle('redacting', redact());
+  renderList();
+});
+$('verify-form').addEventListener('submit', verify);
+$('extra-form').addEventListener('submit', (e) => {
+  e.preventDefault();
+  const name = $('extra-name').value.trim();
+  const list = $('extra-kind').value === 'cookie' ? extra.cookies : extra.headers;
+  if (!name || list.some((n) => n.toLowerCase() === name.toLowerCase())) return;
+  list.push(name);
+  $('extra-name').value = '';
+  extraChanged();
+});
+
+function extraChanged() {
+  $('extra-list').replaceChildren(
+    ...[...extra.headers.map((n) => ['header', n]), ...extra.cookies.map((n) => ['cookie', n])].map(([kind, name]) => {
+      const remove = el('button', { type: 'button', class: 'remove', 'aria-label': `Stop capturing ${kind} ${name}`, text: '×' });
+      remove.addEventListener('click', () => {
+        const list = kind === 'cookie' ? extra.cookies : extra.headers;
+        list.splice(list.indexOf(name), 1);
+        // Its rows go too, unless pinned.
+        const source = kind === 'cookie' ? `cookie ${name}` : name.toLowerCase();
+        for (let i = items.length - 1; i >= 0; i--) {
+          const s = items[i].cred.source;
+          if (!items[i].pinned && (kind === 'cookie' ? s === source : s.toLowerCase() === source)) items.splice(i, 1);
+        }
+        extraChanged();
+      });
+      return el('li', { 'data-name': name }, `${kind} `, el('code', { text: name }), ' ', remove);
+    }),
+  );
+  // The devtools pages relay what they skipped before that carries a named one; the requests
+  // listed here already are looked at again.
+  chrome.runtime.sendMessage({ type: 'tokengate:extra', tabId, extra }).catch(() => {});
+  const known = [...new Set(items.map((it) => it.request))];
+  Promise.all(known.map((r) => add(r))).then(renderList);
+}
 $('clear').addEventListener('click', () => {
   items.length = 0;
   groups.clear();
@@ -253,9 +392,9 @@ chrome.runtime.onMessage.addListener((msg) => {
 });
 for (const p of readPins()) {
   if (!p?.cred || !Array.isArray(p.requests)) continue; // an older pin (whole requests): not loaded
-  for (const r of p.requests) await add({ ...r, headers: headersFor(p.cred) }, { pinned: true });
+  for (const r of p.requests) await add({ ...r, headers: headersFor(p.cred) }, { pinned: true, cred: p.cred });
 }
-const hello = await chrome.runtime.sendMessage({ type: 'tokengate:hello', tabId }).catch(() => null);
+const hello = await chrome.runtime.sendMessage({ type: 'tokengate:hello', tabId, extra }).catch(() => null);
 for (const r of hello?.requests ?? []) await add(r);
 renderList();
 document.body.dataset.ready = 'true';

@@ -3,19 +3,38 @@
 // (worker/credentials.js) and issuer choice and validator options (worker/gate.js), then the
 // core's Validator with the route's scope. What needs the worker's KV (API-key records,
 // revocations, grants) is named, not guessed.
-import { Router, Validator, TokengateError, rejection, workerConfig } from './lib/js/browser.js';
+import { Router, Validator, TokengateError, apiKey, peekClaims, rejection, workerConfig } from './lib/js/browser.js';
 import { jwksUrl, boundedFetch } from './lib/js/remote.js';
 import { extractCredential, CredentialError } from './lib/worker/credentials.js';
 import { issuerFor, validatorOptions } from './lib/worker/gate.js';
 
+// As the worker's rejection() (worker/index.js) answers: the challenge on 400/401/403 only,
+// `Allow` on a 405, `Retry-After` when the core gives one.
 const refusal = (e, extra = {}) => ({
   status: e.status,
   code: e.code,
   message: e.message,
-  wwwAuthenticate: e.wwwAuthenticate,
+  wwwAuthenticate: [400, 401, 403].includes(e.status) ? e.wwwAuthenticate : undefined,
+  allow: e.allow,
+  retryAfter: e.retryAfter,
   scope: e.scope,
   ...extra,
 });
+
+/**
+ * What the worker's answer() does with anything else thrown while deciding: a client problem is
+ * its 4xx; `revocation_data_stale` is answered as is; a configuration or data problem (keys the
+ * core refuses, …) is logged and answered 503 `data_unavailable`, never a 500.
+ */
+function thrown(e, extra) {
+  if (!(e instanceof TokengateError)) throw e;
+  if (e.status < 500 || e.code === 'revocation_data_stale') return refusal(e, extra);
+  return refusal(rejection('data_unavailable', 'authorization data is unavailable; try again shortly'), {
+    ...extra,
+    logged: `${e.code}: ${e.message}`,
+    note: `a configuration problem, not this request's: the worker logs "${e.code}: ${e.message}" and answers 503 to every request for this issuer`,
+  });
+}
 
 export class Gate {
   /**
@@ -40,13 +59,35 @@ export class Gate {
     this.validators.clear();
   }
 
-  /** Fetches an issuer's keys (its `jwksUri`, or discovery) by the worker's URL rules and bounds. */
-  async fetchKeys(issuer) {
-    const policy = this.config.remoteKeys;
-    const { url } = await jwksUrl(issuer, { policy });
-    const r = await boundedFetch(url, { policy });
+  /**
+   * Keys the core refuses, per issuer: `[{ issuer, code, message }]`. The worker would answer
+   * every request for such an issuer 503 (a configuration problem, shown as one here).
+   */
+  problems() {
+    const out = [];
+    for (const i of this.config.issuers) {
+      if (!this.keys.has(i.issuer)) continue;
+      try {
+        this.#validator(i, undefined);
+      } catch (e) {
+        if (!(e instanceof TokengateError)) throw e;
+        out.push({ issuer: i.issuer, code: e.code, message: e.message });
+      }
+    }
+    return out;
+  }
+
+  /** An issuer's JWKS URL by the worker's rules: its `jwksUri`, or discovery (one fetch or two). */
+  async jwksUrl(issuer) {
+    return (await jwksUrl(issuer, { policy: this.config.remoteKeys })).url;
+  }
+
+  /** Fetches an issuer's keys from `url` within the worker's fetch bounds. */
+  async fetchKeys(issuer, url) {
+    const r = await boundedFetch(url, { policy: this.config.remoteKeys });
     if (r.status !== 200) throw new Error(`${url}: HTTP ${r.status}`);
-    this.keys.set(issuer.issuer, r.body);
+    // The body as text, checked by the core when a validator is made of it (problems()).
+    this.keys.set(issuer.issuer, new TextDecoder().decode(r.body));
     this.validators.clear();
     return url;
   }
@@ -91,15 +132,29 @@ export class Gate {
     }
     if (cred === null) return refusal(rejection('credential_missing', 'a credential is required', { realm }), { route, required });
     const base = { route, required, source: cred.source };
-    if (cred.kind === 'apikey')
+    if (cred.kind === 'apikey') {
+      // As the worker: a key that does not parse is refused before any KV read.
+      try {
+        apiKey.parse(cred.value);
+      } catch (e) {
+        if (e instanceof TokengateError) return refusal(rejection(e.code, e.message, { realm }), base);
+        throw e;
+      }
       return { status: null, ...base, note: 'an API key: the worker decides with its KV record (apikey:<hash>), which only it has' };
+    }
     const issuer = issuerFor(this.config, cred.value);
     if (!this.keys.has(issuer.issuer))
       return { status: null, ...base, issuer: issuer.issuer, note: `no keys for ${issuer.issuer}: paste them or fetch them` };
+    let validator;
+    try {
+      validator = this.#validator(issuer, decision.tokenTypes);
+    } catch (e) {
+      return thrown(e, { ...base, issuer: issuer.issuer });
+    }
     try {
       const opts = { now, scope: required };
       if (issuer.tenantGrants) opts.grants = [];
-      const verified = await this.#validator(issuer, decision.tokenTypes).validateAsync(cred.value, opts);
+      const verified = await validator.validateAsync(cred.value, opts);
       return {
         status: 200,
         ...base,
@@ -108,8 +163,11 @@ export class Gate {
         note: issuer.tenantGrants ? 'tenant grants live in KV: checked here with none' : 'revocations and grants in KV not applied here',
       };
     } catch (e) {
-      if (e instanceof TokengateError) return refusal(e, { ...base, issuer: issuer.issuer });
-      throw e;
+      const extra = { ...base, issuer: issuer.issuer };
+      // Expected against actual, as the inspector shows an audience mismatch.
+      if (e instanceof TokengateError && e.code === 'audience_not_allowed')
+        Object.assign(extra, { audience: issuer.audience ?? null, tokenAudience: peekClaims(cred.value, ['aud'])[0] ?? null });
+      return thrown(e, extra);
     }
   }
 }

@@ -57,8 +57,23 @@ const PAGE = `<!doctype html><title>app</title><script>
   await fetch('/api/users?page=2', bearer(${JSON.stringify(expired)}));
   await fetch('/api/users', { headers: { 'X-API-Key': ${JSON.stringify(apiKey)} } });
   document.cookie = 'tg_session=${cookieToken}; path=/';
+  document.cookie = 'sid=s-123; path=/';
   await fetch('/api/me');
   document.cookie = 'tg_session=; path=/; max-age=0';
+  document.cookie = 'sid=; path=/; max-age=0';
+  // Only a header the user may name: not listed until then.
+  await fetch('/api/session', { headers: { 'X-Session': 'opaque-session-8' } });
+  document.title = 'done';
+})();
+</script>`;
+
+// A malformed API key (one character off: its checksum fails) and a token for another audience.
+const badKey = `${apiKey.slice(0, -1)}${apiKey.endsWith('A') ? 'B' : 'A'}`;
+const otherAud = mint({ sub: 'user-aud', aud: 'other' });
+const MORE = `<!doctype html><title>more</title><script>
+(async () => {
+  await fetch('/api/users?bad=1', { headers: { 'X-API-Key': ${JSON.stringify(badKey)} } });
+  await fetch('/api/users?aud=1', { headers: { Authorization: 'Bearer ' + ${JSON.stringify(otherAud)} } });
   document.title = 'done';
 })();
 </script>`;
@@ -85,6 +100,7 @@ before(async () => {
   server = await listen((req, res) => {
     if (req.url === '/') return res.writeHead(200, { 'content-type': 'text/html' }).end(PAGE);
     if (req.url === '/mixed') return res.writeHead(200, { 'content-type': 'text/html' }).end(MIXED);
+    if (req.url === '/more') return res.writeHead(200, { 'content-type': 'text/html' }).end(MORE);
     // As the tokengate worker does for every JSON answer: no-store (which DevTools' network
     // events once missed, so the panel listed almost nothing behind a real worker).
     // Some answers only, so both ways DevTools reports a request are exercised.
@@ -131,9 +147,13 @@ async function load(path, seen) {
   return { app, loads };
 }
 
+/** The listed rows as shown, by column (and `href`, the URL cell's title: the whole URL). */
 const rows = () =>
   panel.$$eval('#list tbody tr', (trs) =>
-    trs.map((tr) => Object.fromEntries([...tr.cells].map((c) => [c.className.split(' ')[0], c.textContent.trim()]))),
+    trs.map((tr) => ({
+      ...Object.fromEntries([...tr.cells].map((c) => [c.className.split(' ')[0], c.textContent.trim()])),
+      href: tr.querySelector('td.url')?.title,
+    })),
   );
 
 test('the panel lists the JWT, API key and cookie the page sent, with method, URL, status, time, kind, subject and expiry', async () => {
@@ -189,6 +209,77 @@ test('the panel lists the JWT, API key and cookie the page sent, with method, UR
   await app.close();
 });
 
+test('headers and cookies the user names are captured too, in this panel only', async () => {
+  // The page loaded again in an open tab (its DevTools holds the requests), before naming anything.
+  const me = async () => Number(/×(\d+)$/.exec((await rows()).find((r) => r.url === '/api/me')?.source ?? '')?.[1] ?? 1);
+  const seen = await me();
+  const { app } = await load('/', async () => (await me()) > seen);
+  const before = await rows();
+  await panel.click('#capture-extra summary');
+  await panel.fill('#extra-name', 'X-Session');
+  await panel.click('#extra-form button');
+  await panel.fill('#extra-name', 'sid');
+  await panel.selectOption('#extra-kind', 'cookie');
+  await panel.click('#extra-form button');
+  const named = async () => (await rows()).filter((r) => /^(X-Session|cookie sid)/.test(r.source));
+  let last;
+  await waitFor(async () => (last = await named()).length >= 3, {
+    timeout: 10_000,
+    message: () => `named header and cookie not listed: ${JSON.stringify(last)}`,
+  });
+  // A request already listed (it has a bearer token too), one the devtools page had skipped (only
+  // the named header), and the cookie next to tg_session.
+  assert.deepEqual(last.map((r) => `${r.source.replace(/ ×\d+$/, '')} ${r.url}`).sort(), [
+    'X-Session /api/admin',
+    'X-Session /api/session',
+    'cookie sid /api/me',
+  ]);
+  assert.ok(
+    last.every((r) => r.kind === 'unknown'),
+    JSON.stringify(last),
+  );
+  assert.deepEqual(await panel.$$eval('#extra-list li', (li) => li.map((l) => l.textContent.replace('×', '').trim())), [
+    'header X-Session',
+    'cookie sid',
+  ]);
+  // Not stored: the names live in the panel's memory.
+  assert.equal(await panel.evaluate(() => localStorage.length), 0);
+  await panel.click('#extra-list button[aria-label="Stop capturing header X-Session"]');
+  await panel.click('#extra-list button[aria-label="Stop capturing cookie sid"]');
+  assert.deepEqual(await named(), []);
+  assert.equal((await rows()).length, before.length);
+  await app.close();
+});
+
+test('a configuration the core refuses is shown as its message; keys it refuses are a 503, as the worker answers', async () => {
+  // No worker yet: the detail says where its answer would come from.
+  await panel.click('#list tbody tr');
+  assert.match(await panel.textContent('#verdict-none'), /Load a worker configuration/);
+  const bogus = { ...CONFIG, issuers: [{ ...CONFIG.issuers[0], bogus: 1 }] };
+  await panel.fill('#config', JSON.stringify(bogus));
+  await panel.click('#load-config');
+  await panel.waitForSelector('#config-status.error');
+  // The core's `field` spans as code, no literal backticks.
+  assert.match(await panel.textContent('#config-status'), /^options_invalid: configuration: unknown field bogus, expected one of issuer,/);
+  assert.ok(await panel.$('#config-status code'));
+  assert.doesNotMatch(await panel.textContent('#config-status'), /`/);
+  // Two keys with one kid: the worker cannot build its validator, logs key_invalid and answers
+  // 503 data_unavailable (never a 500) to every request of that issuer.
+  await panel.fill('#config', JSON.stringify(CONFIG));
+  await panel.fill('#keys', JSON.stringify({ keys: [tg.publicJwk(key), tg.publicJwk(key)] }));
+  await panel.click('#load-config');
+  await waitFor(async () => (await rows()).some((r) => r.verdict === '503 data_unavailable'), { message: 'no 503 for refused keys' });
+  assert.match(
+    await panel.textContent('#config-status .key-problem'),
+    /^Keys for https:\/\/auth\.example refused: key_invalid: key set has two keys with kid "es-1"; the worker answers 503 data_unavailable\.$/,
+  );
+  assert.ok(!(await rows()).some((r) => /^5\d\d (?!data_unavailable)/.test(r.verdict)), JSON.stringify(await rows()));
+  await panel.click('#list tbody tr:has(td.url:text-matches("/api/admin$"))');
+  assert.match(await panel.textContent('#verdict-status'), /^HTTP 503 data_unavailable: /);
+  assert.match(await panel.textContent('#verdict-note'), /configuration problem.*key_invalid/);
+  assert.equal(await panel.$('#verdict-www'), null);
+});
+
 test('with a worker configuration loaded, each request shows what the worker would answer', async () => {
   await panel.fill('#config', JSON.stringify(CONFIG));
   await panel.fill('#keys', JSON.stringify({ keys: [tg.publicJwk(key)] }));
@@ -219,12 +310,19 @@ test('with a worker configuration loaded, each request shows what the worker wou
     '404 route_not_found',
   );
 
-  // The selected 403: the route's scope and the challenge the worker would send.
+  // A 404 carries no challenge (the worker sends WWW-Authenticate on 400/401/403 only).
+  await panel.click('#list tbody tr:has(td.url:text-matches("/api/me$"))');
+  await panel.waitForSelector('#verdict-route');
+  assert.match(await panel.textContent('#verdict-status'), /^HTTP 404 route_not_found/);
+  assert.equal(await panel.$('#verdict-www'), null);
+
+  // The selected 403: the answer for that request, the route and its scope, the challenge.
   await panel.click('#list tbody tr:has(td.url:text-matches("/api/admin$"))');
   await panel.waitForSelector('#verdict-www');
+  assert.equal(await panel.textContent('#verdicts h2'), `What the worker would answer for GET ${origin}/api/admin`);
   assert.match(await panel.textContent('#verdict-status'), /^HTTP 403 insufficient_scope/);
   assert.match(await panel.textContent('#verdict-www'), /^WWW-Authenticate: Bearer realm="api", error="insufficient_scope".*scope="admin"/);
-  assert.match(await panel.textContent('#verdicts'), /scope required: admin/);
+  assert.equal(await panel.textContent('#verdict-route'), 'Route: GET /api/admin; scope required: admin');
   // The inspector's components: coloured parts, claims, findings.
   assert.ok(await panel.$('#token-parts .tp-header'));
   assert.match(await panel.textContent('#parts'), /"user-1"/);
@@ -248,6 +346,22 @@ test('with a worker configuration loaded, each request shows what the worker wou
   assert.deepEqual(fit.cut, []);
   assert.deepEqual(fit.columns, ['method', 'URL', 'status', 'time', 'credential', 'kind', 'subject', 'expiry', 'worker']);
 
+  // Verify the selected token with a pasted JWKS, as on the inspector page.
+  const verify = async (material, aud = '') => {
+    await panel.fill('#key', material);
+    await panel.fill('#v-aud', aud);
+    await panel.click('#verify-form button');
+    await panel.waitForSelector('#verify-result');
+    return panel.textContent('#verify-result');
+  };
+  const jwks = JSON.stringify({ keys: [tg.publicJwk(key)] });
+  assert.match(await verify(jwks), /^Valid: ES256 signature by es-1; subject user-1/);
+  assert.match(await verify(jwks, 'billing'), /^audience_not_allowed/);
+  assert.equal(await panel.textContent('#verify-out #aud-diff'), 'Expected audience "billing"; the token has "api".');
+  assert.match(await verify(JSON.stringify({ keys: [tg.publicJwk(tg.generateKey('ES256', { kid: 'es-1' }))] })), /^signature_invalid/);
+  await verify(jwks);
+
+  await panel.evaluate(() => window.scrollTo(0, 0));
   for (const scheme of ['light', 'dark']) {
     await panel.emulateMedia({ colorScheme: scheme });
     // The viewport only: a full-page capture resizes the page, and DevTools (open on every tab here)
@@ -282,11 +396,37 @@ test('a group never hides a differing answer: three 200s and a 400 for one token
   await app.close();
 });
 
+test("a malformed API key is the worker's 401 apikey_malformed; an audience mismatch shows expected and actual", async () => {
+  const find = async (q) => (await rows()).find((r) => r.verdict && q(r));
+  const bad = (r) => r.href.endsWith('/api/users?bad=1');
+  const aud = (r) => r.href.endsWith('/api/users?aud=1');
+  const { app } = await load('/more', async () => Boolean((await find(bad)) && (await find(aud))));
+  assert.equal((await find(bad)).verdict, '401 apikey_malformed');
+  assert.equal((await find(aud)).verdict, '401 audience_not_allowed');
+  await panel.click('#list tbody tr:has(td.sub:text-is("user-aud"))');
+  await panel.waitForSelector('#verdicts #aud-diff');
+  assert.equal(await panel.textContent('#verdicts #aud-diff'), 'Expected audience "api"; the token has "other".');
+  assert.match(await panel.textContent('#verdict-www'), /error="invalid_token"/);
+  await app.close();
+  // Back to the 403 the next test pins.
+  await panel.click('#list tbody tr:has(td.url:text-matches("/api/admin$"))');
+});
+
 test('redact hides the token, the subject and the URL query; nothing is stored unless pinned', async () => {
   await panel.check('#redact');
   const token = await panel.textContent('#token-parts');
-  assert.ok(!token.includes(good.split('.')[1]), 'payload shown while redacted');
+  for (const part of good.split('.')) assert.ok(!token.includes(part), `a token part shown while redacted: ${part}`);
   assert.ok((await rows()).every((r) => r.sub === '' || r.sub === '•••'));
+  // Key material and what verification printed (the subject) are not drawn; no "null" anywhere.
+  assert.deepEqual(
+    [await panel.isVisible('#keys'), await panel.isVisible('#key'), await panel.isVisible('#verify-out')],
+    [false, false, false],
+  );
+  const shown = await panel.innerText('body');
+  for (const secret of ['user-1', 'cookie-user', ...good.split('.'), apiKey, tg.publicJwk(key).x])
+    assert.ok(!shown.includes(secret), `shown while redacted: ${secret}`);
+  assert.doesNotMatch(shown, /null|undefined|NaN/);
+  await panel.screenshot({ path: `${shots}/extension-redacted.png` });
   assert.equal(await panel.evaluate(() => localStorage.length), 0);
   await panel.click('#pin');
   const stored = await panel.evaluate(() => localStorage.getItem('tokengate:pinned'));
@@ -313,6 +453,36 @@ test('redact hides the token, the subject and the URL query; nothing is stored u
   await reload();
   assert.deepEqual(await rows(), []);
   await panel.uncheck('#redact');
+});
+
+test("fetching issuers' keys asks for host access to exactly their origins first, and fetches nothing before", async () => {
+  const hits = [];
+  const idp = await listen((req, res) => {
+    hits.push(req.url);
+    res.writeHead(404).end();
+  });
+  const port = idp.address().port;
+  const config = {
+    issuers: [
+      { issuer: `http://127.0.0.1:${port}`, audience: 'api', discovery: true },
+      { issuer: 'https://keys.example', audience: 'api', jwksUri: `http://localhost:${port}/jwks` },
+    ],
+    routes: CONFIG.routes,
+  };
+  await panel.fill('#config', JSON.stringify(config));
+  await panel.fill('#keys', '');
+  await panel.click('#fetch-keys');
+  // The browser's prompt (which headless Chromium cannot answer) is up; nothing was fetched.
+  await panel.waitForSelector('#config-status:has-text("Asking for host access")');
+  assert.match(
+    await panel.textContent('#config-status'),
+    new RegExp(
+      `Asking for host access to http://127\\.0\\.0\\.1:${port}/\\*, http://localhost:${port}/\\*: answer the browser's prompt\\.`,
+    ),
+  );
+  await new Promise((r) => setTimeout(r, 500));
+  assert.deepEqual(hits, []);
+  idp.close();
 });
 
 test('no request left 127.0.0.1 or the extension', () => {
