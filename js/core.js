@@ -958,6 +958,13 @@ export function configReloadBounds() {
   return { ttl, maxStale };
 }
 
+/**
+ * What to do with a copy of a KV document read at `readAt` (ms; null: nothing held) at `now`:
+ * `'use'` it, `'refresh'` (serve it and reload in the background) or `'read'` now.
+ */
+export const reloadAction = (readAt, now, { ttl, maxStale }) =>
+  wasm.reloadAction(readAt == null ? NaN : +readAt, +now, ttl >>> 0, maxStale >>> 0);
+
 export const workerConfig = (config) => JSON.parse(call(() => wasm.parseConfig(jsonText(config, 'options_invalid', 'configuration'))));
 
 /** Signing-key entries and their lifecycle plan, by the core's rules. */

@@ -462,6 +462,15 @@ export function remoteJwks(options: RemoteJwksOptions, io?: { fetch?: typeof fet
 
 /** `{ ttl, maxStale }` (seconds) for a worker's cache of its own configuration document. */
 export function configReloadBounds(): { ttl: number; maxStale: number };
+/**
+ * What to do with a copy of a KV document read at `readAt` (ms; null: nothing held) at `now` (ms),
+ * for the bounds in seconds: `use` it, `refresh` (serve it, reload in the background) or `read` now.
+ */
+export function reloadAction(
+  readAt: number | null,
+  now: number,
+  bounds: { ttl: number; maxStale: number },
+): 'use' | 'refresh' | 'read';
 export function workerConfig(config: string | WorkerConfig): Required<Omit<WorkerConfig, 'remoteKeys'>> & WorkerConfig;
 
 /** A stored signing-key entry (`key:<jwks>:<kid>`). */

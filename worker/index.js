@@ -15,6 +15,7 @@ import {
   parseConfig,
   readJwks,
   readRevocations,
+  remoteKeys,
 } from 'tokengate/store';
 import { Cached, Unavailable } from './store.js';
 import { extractCredential, CredentialError, cookiePieces, looseName, queryPieces } from './credentials.js';
@@ -196,9 +197,9 @@ class Isolate {
 
   /** One forced key reload per cooldown, so a client varying `kid` cannot hammer KV. */
   mayForceReload(config, name) {
-    const last = this.lastForcedReload.get(name) ?? 0;
-    if (Date.now() - last < config.kidCooldown * 1000) return false;
-    this.lastForcedReload.set(name, Date.now());
+    const now = Date.now();
+    if (!remoteKeys.mayForce(this.lastForcedReload.get(name) ?? 0, now, config.kidCooldown)) return false;
+    this.lastForcedReload.set(name, now);
     return true;
   }
 }
@@ -215,20 +216,22 @@ class PersistedKeys {
     this.maxStale = config.keysMaxStale;
   }
 
-  /** `{ doc, at }` (at: when it was read from KV, ms) while younger than `maxAge`, or null. */
-  async #read(maxAge) {
+  /** `{ doc, at }` (at: when it was read from KV, ms) when the core would `use` (or, with
+   * `stale`, still serve) a copy that old, or null. */
+  async #read(stale) {
     const hit = await caches.default.match(this.url);
     if (!hit) return null;
     const { doc, at } = await hit.json();
-    return Date.now() - at < maxAge * 1000 ? { doc, at } : null;
+    const action = tg.reloadAction(Number.isFinite(at) ? at : null, Date.now(), { ttl: this.ttl, maxStale: this.maxStale });
+    return action === 'use' || (stale && action === 'refresh') ? { doc, at } : null;
   }
 
   fresh() {
-    return this.#read(this.ttl);
+    return this.#read(false);
   }
 
   usable() {
-    return this.#read(this.maxStale);
+    return this.#read(true);
   }
 
   store(doc, at) {

@@ -1,3 +1,5 @@
+import { reloadAction } from 'tokengate';
+
 // Per-isolate cache of what the worker reads from KV: a TTL (the KV propagation bound),
 // stale-while-revalidate with one background reload, and last-known-good when a reload fails, up
 // to a bound. The parsed values are wasm-side handles, built once per version.
@@ -27,9 +29,9 @@ export class Cached {
    * old, or `force`: this request reads for itself.
    */
   async get({ force = false, waitUntil } = {}) {
-    const age = this.value === undefined ? Infinity : Date.now() - this.loadedAt;
-    if (!force && age < this.bounds.ttl * 1000) return this.value;
-    if (!force && age < this.bounds.maxStale * 1000) {
+    const action = force ? 'read' : this.#action();
+    if (action === 'use') return this.value;
+    if (action === 'refresh') {
       if (this.refreshing === null) {
         this.refreshing = this.#reload()
           .catch(() => {})
@@ -69,7 +71,12 @@ export class Cached {
 
   /** Whether a value within the staleness bound is held (what health reports as ok). */
   usable() {
-    return this.value !== undefined && Date.now() - this.loadedAt < this.bounds.maxStale * 1000;
+    return this.#action() !== 'read';
+  }
+
+  /** The core's decision for the value held now. */
+  #action() {
+    return reloadAction(this.value === undefined ? null : this.loadedAt, Date.now(), this.bounds);
   }
 
   ageSeconds() {

@@ -3,6 +3,7 @@
 
 pub(crate) mod claims;
 pub(crate) mod config;
+pub(crate) mod reload;
 pub(crate) mod remote;
 pub(crate) mod route;
 pub(crate) mod scope;

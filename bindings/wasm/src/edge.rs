@@ -1068,6 +1068,16 @@ pub fn config_reload_bounds() -> Vec<f64> {
     vec![f64::from(ttl), f64::from(max_stale)]
 }
 
+/// What the worker does with its copy of a KV document read at `readAt` (ms; NaN or negative:
+/// nothing held) at `now`: `"use"`, `"refresh"` (serve it, reload in the background) or `"read"`.
+#[wasm_bindgen(js_name = reloadAction)]
+pub fn reload_action(read_at: f64, now: f64, ttl: u32, max_stale: u32) -> String {
+    let held = (read_at.is_finite() && read_at >= 0.0).then_some(read_at as u64);
+    tokengate::reload(held, now.max(0.0) as u64, ttl, max_stale)
+        .as_str()
+        .to_owned()
+}
+
 /// The edge worker's configuration checked and completed with every default (JSON text in, JSON
 /// text out); `options_invalid` names every problem.
 #[wasm_bindgen(js_name = parseConfig)]
