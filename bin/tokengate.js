@@ -4,17 +4,25 @@
 // 0 valid/done, 1 rejected/failed/problems found, 2 usage or input error. Every decision is the
 // wasm core's, as in the worker and the browser. It reaches the library through js/node.js and
 // js/store.js only.
-import { readFileSync } from 'node:fs';
+import { readFileSync, writeSync } from 'node:fs';
 import { randomUUID } from 'node:crypto';
 import { UsageError, algName, closest, duration, instant, parseArgv, pastedToken, readText } from '../js/cli/argv.js';
-import { COMMANDS as HELP, commandHelp, overview } from '../js/cli/help.js';
+import { COMMANDS as HELP, commandHelp, overview, subcommandHelp } from '../js/cli/help.js';
 import { shown } from '../js/cli/text.js';
 
 // A closed stdout (`| head -1`) ends the output, not the command: no EPIPE trace, and the exit
 // code stays the command's own (1 means "rejected").
+// Output that cannot be written otherwise (a full disk: ENOSPC) is one line on stderr and exit 1,
+// not a stack trace.
 for (const stream of [process.stdout, process.stderr])
   stream.on('error', (e) => {
-    if (e.code !== 'EPIPE' && e.code !== 'ERR_STREAM_DESTROYED') throw e;
+    if (e.code === 'EPIPE' || e.code === 'ERR_STREAM_DESTROYED') return;
+    try {
+      writeSync(2, `tokengate: cannot write the output: ${e.code === 'ENOSPC' ? 'no space left on device' : (e.code ?? e.message)}\n`);
+    } catch {
+      // stderr is gone too: the exit code says it
+    }
+    process.exit(1);
   });
 
 /** The wasm core, loaded only by the commands that use it (help and --version stay instant). */
@@ -266,12 +274,17 @@ function mint(v) {
     if (v.aud) claims.aud = v.aud.length === 1 ? v.aud[0] : v.aud;
     if (v.type) claims.type = v.type[0];
   }
+  let token;
   try {
-    print(tg.mint(key, claims), v);
+    token = tg.mint(key, claims);
   } catch (e) {
     if (e instanceof tg.TokengateError) throw new InputError(`${e.code}: ${e.message}`);
     throw e;
   }
+  // A lifetime over the default cap: the core's inspection says so, and default verifiers reject it.
+  const long = tg.inspect(token, { now }).lints.find((l) => l.code === 'lifetime_over_max');
+  if (long) process.stderr.write(`warning: ${shown(long.message)} — ${long.advice} (tokengate verify accepts it with --max-lifetime)\n`);
+  print(token, v);
   return 0;
 }
 
@@ -378,23 +391,29 @@ async function main(argv) {
     process.stderr.write(`${overview()}\n`);
     return 2;
   }
-  if (command === '--version' || command === '-V' || command === 'version') {
+  if (command === '--version' || command === '-V' || command === '-v' || command === 'version') {
     process.stdout.write(`tokengate ${version()}\n`);
     return 0;
   }
   if (command === '--help' || command === '-h' || command === 'help') {
-    const [topic] = rest;
+    const [topic, sub] = rest;
     if (topic === undefined) process.stdout.write(`${overview()}\n`);
-    else if (topic in HELP) process.stdout.write(`${commandHelp(topic)}\n`);
-    else throw new InputError(`no command "${topic}"; \`tokengate help\` lists them`);
+    else if (!Object.hasOwn(HELP, topic)) throw new InputError(`no command "${topic}"; \`tokengate help\` lists them`);
+    else if (sub === undefined) process.stdout.write(`${commandHelp(topic)}\n`);
+    else if (HELP[topic].subs && Object.hasOwn(HELP[topic].subs, sub)) process.stdout.write(`${subcommandHelp(topic, sub)}\n`);
+    else
+      throw new InputError(
+        `no command "${topic} ${sub}"; \`tokengate help ${topic}\` lists ${HELP[topic].subs ? 'its subcommands' : 'its options'}`,
+      );
     return 0;
   }
-  if (!(command in HELP)) {
+  if (!Object.hasOwn(HELP, command)) {
     const near = closest(command, Object.keys(HELP));
     throw new InputError(`unknown command "${command}"; ${near ? `did you mean ${near}?` : 'see `tokengate help`'}`);
   }
   if (rest.includes('--help') || rest.includes('-h')) {
-    process.stdout.write(`${commandHelp(command)}\n`);
+    const sub = HELP[command].subs && Object.hasOwn(HELP[command].subs, rest[0]) ? rest[0] : undefined;
+    process.stdout.write(`${sub === undefined ? commandHelp(command) : subcommandHelp(command, sub)}\n`);
     return 0;
   }
   if (!(command in COMMANDS) || (command === 'mint' && !offlineMint(rest))) {
@@ -403,7 +422,9 @@ async function main(argv) {
   }
   const options = Object.fromEntries(TAKES[command].map((n) => [n, OPTIONS[n]]));
   if (command === 'public-jwk') options.jwks = { type: 'boolean' };
-  const parsed = parseArgv(rest, options, { help: `tokengate help ${command}` });
+  const others = {};
+  for (const [c, names] of Object.entries(TAKES)) if (c !== command) for (const n of names) (others[n] ??= []).push(c);
+  const parsed = parseArgv(rest, options, { help: `tokengate help ${command}`, command, others });
   if (parsed.positionals.length > 1) throw new InputError(`unexpected argument "${parsed.positionals[1]}"`);
   tg = await import('../js/node.js');
   return COMMANDS[command](parsed.values, parsed.positionals);

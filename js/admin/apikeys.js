@@ -3,7 +3,7 @@
 // exactly what the worker looks up: no shared document, so concurrent creates never collide.
 import * as tg from '../node.js';
 import { PREFIX, listAll } from '../store.js';
-import { UsageError, duration, iso } from './context.js';
+import { NotFound, UsageError, duration, iso } from './context.js';
 import { plural, shown } from '../cli/text.js';
 
 export const APIKEY_OPTIONS = {
@@ -54,7 +54,7 @@ export async function records(admin) {
 async function byId(admin, id) {
   if (!id) throw new UsageError('give the key ID (ak_…; see `apikey list`)');
   const found = (await records(admin)).filter((r) => r.record?.id === id);
-  if (found.length === 0) throw new UsageError(`no API key with id "${id}"`);
+  if (found.length === 0) throw new NotFound(`no API key with id "${shown(id)}"`);
   return found;
 }
 

@@ -25,6 +25,41 @@ const SINGLE = {
   health: { options: {}, run: status },
 };
 
+/** The options each command takes besides the common ones: any other is refused by name. */
+const TAKES = {
+  'keys rotate': ['issuer', 'alg', 'max-active'],
+  'keys generate': ['issuer', 'alg'],
+  'keys list': ['issuer'],
+  'keys retire': ['issuer'],
+  'keys remove': ['issuer'],
+  'keys cleanup': ['issuer', 'max-age'],
+  'keys publish': ['issuer', 'rebuild'],
+  'keys fetch': ['issuer'],
+  'revocations list': [],
+  'revocations prune': [],
+  'revocations compact': ['rebuild'],
+  'apikey create': ['name', 'owner', 'scopes', 'expires', 'description', 'one-per-owner'],
+  'apikey rotate': [],
+  'apikey revoke': ['purge'],
+  'apikey list': ['state', 'owner'],
+  'grants grant': ['tenant', 'module', 'scope'],
+  'grants revoke': ['tenant', 'module', 'scope'],
+  'grants list': ['tenant', 'module'],
+  'grants compact': ['rebuild'],
+  'audit list': ['since'],
+  mint: ['issuer', 'sub', 'scope', 'ttl', 'type', 'aud', 'one-per-user', 'claim'],
+  revoke: ['token', 'jti', 'issuer', 'subject', 'before', 'reason'],
+  status: [],
+  health: [],
+};
+
+/** For a flag `command` does not take: the other lifecycle commands that do. */
+function others(command) {
+  const out = {};
+  for (const [c, names] of Object.entries(TAKES)) if (c !== command) for (const n of names) (out[n] ??= []).push(c);
+  return out;
+}
+
 /**
  * Local KV and the configuration live in the project directory: outside one (no wrangler.toml,
  * no --config, no --persist-to), nothing is opened or created.
@@ -42,7 +77,7 @@ function checkProject(command, v) {
 
 /** Runs one admin command; returns the exit code. */
 export async function runAdmin(command, rest) {
-  let run, options, args, help;
+  let run, options, args, name;
   if (command in GROUPS) {
     const [sub, ...more] = rest;
     if (sub === undefined || sub.startsWith('-')) throw new UsageError(`${command} needs a subcommand:\n${subcommands(command)}`);
@@ -53,15 +88,16 @@ export async function runAdmin(command, rest) {
         `unknown subcommand "${command} ${sub}"; ${near ? `did you mean ${command} ${near}?` : `one of: ${Object.keys(GROUPS[command].subs).join(', ')}`}`,
       );
     }
+    name = `${command} ${sub}`;
     options = GROUPS[command].options;
     args = more;
-    help = `tokengate help ${command}`;
   } else {
     ({ run, options } = SINGLE[command]);
+    name = command;
     args = rest;
-    help = `tokengate help ${command}`;
   }
-  const parsed = parseArgv(args, { ...COMMON_OPTIONS, ...options }, { help });
+  const taken = Object.fromEntries(TAKES[name].map((n) => [n, options[n]]));
+  const parsed = parseArgv(args, { ...COMMON_OPTIONS, ...taken }, { help: `tokengate help ${name}`, command: name, others: others(name) });
   const v = parsed.values;
   // Times relative to the command's clock (--now, itself relative to the wall clock).
   const wall = Math.floor(Date.now() / 1000);

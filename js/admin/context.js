@@ -14,6 +14,9 @@ export { UsageError, duration, instant } from '../cli/argv.js';
 
 export const DAY = 86400;
 
+/** What a command names (a key, an API key) is not stored: the command failed, exit 1 (not a usage error). */
+export class NotFound extends Error {}
+
 export const iso = (secs) =>
   typeof secs !== 'number' ? '-' : secs >= 253402300799 ? 'never' : new Date(secs * 1000).toISOString().replace('.000Z', 'Z');
 

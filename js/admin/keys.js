@@ -16,7 +16,7 @@ import {
   readJwks,
   unreadable,
 } from '../store.js';
-import { DAY, UsageError, duration, issuerPolicy, iso } from './context.js';
+import { DAY, NotFound, UsageError, duration, issuerPolicy, iso } from './context.js';
 import { plural, shown } from '../cli/text.js';
 
 export const KEY_OPTIONS = {
@@ -184,7 +184,7 @@ async function retire(admin, v, [kid]) {
   if (!kid) throw new UsageError('keys retire needs the KID');
   const keys = await storedKeys(admin, issuer);
   const k = keys.find((x) => x.jwk.kid === kid);
-  if (!k) throw new UsageError(`no key "${kid}" in ${issuer.jwks}`);
+  if (!k) throw new NotFound(`no key "${shown(kid)}" in ${issuer.jwks}`);
   await admin.audit('keys.retire', { issuer: issuer.issuer, kid });
   if (k.status !== 'retired') await putKey(admin, issuer, { ...k, status: 'retired', retired_at: admin.now });
   const { doc } = await publish(admin, issuer);
@@ -200,6 +200,13 @@ async function cleanup(admin, v) {
   const maxAge = v['max-age'] === undefined ? undefined : duration(v['max-age'], '--max-age');
   let keys = await storedKeys(admin, issuer);
   let p = plan(admin, issuer, keys, { maxAge });
+  // Nothing to retire or remove (an empty store included): nothing is written, not even the audit record.
+  const othersActive = (k) => keys.some((x) => x.status === 'active' && x !== k);
+  if (p.removable.length === 0 && !p.tooOld.some(othersActive)) {
+    const { doc } = await readDoc(admin.kv, issuer.jwks);
+    const what = keys.length === 0 ? `no keys in ${issuer.jwks}` : `no key can be removed or retired yet (${plural(keys.length, 'key')})`;
+    return { json: { issuer: issuer.issuer, removed: [], retired: [], version: doc?.version ?? null }, text: `${what}; nothing written` };
+  }
   await admin.audit('keys.cleanup', { issuer: issuer.issuer });
   // Active keys past the age limit are retired (not removed: tokens they signed are live), as
   // long as another active key remains to sign with.
@@ -236,7 +243,7 @@ async function remove(admin, v, [kid]) {
   const issuer = admin.issuer(v.issuer);
   if (!kid) throw new UsageError('keys remove needs the KID');
   const k = (await storedKeys(admin, issuer)).find((x) => x.jwk.kid === kid);
-  if (!k) throw new UsageError(`no key "${kid}" in ${issuer.jwks}`);
+  if (!k) throw new NotFound(`no key "${shown(kid)}" in ${issuer.jwks}`);
   await admin.audit('keys.remove', { issuer: issuer.issuer, kid });
   await admin.kv.delete(k.name);
   rmSync(privateKeyPath(admin, issuer, kid), { force: true });

@@ -100,9 +100,11 @@ export function closest(word, names) {
 /**
  * Parses `args` against `options` (`{ name: { type: 'string'|'boolean', multiple?, short? } }`).
  * `--name value`, `--name=value`, `--` ends options. A value may start with `-` when it is `-`
- * (stdin) or a number or relative time (`-1h`). Returns `{ values, positionals }`.
+ * (stdin) or a number or relative time (`-1h`). Returns `{ values, positionals }`. `others`
+ * (`{ flag: ['keys rotate', …] }`): the flags other commands take, so one given to the wrong
+ * command is refused by name (`command` does not take it; they do) rather than as unknown.
  */
-export function parseArgv(args, options, { help = 'tokengate help' } = {}) {
+export function parseArgv(args, options, { help = 'tokengate help', command, others = {} } = {}) {
   const values = {};
   const positionals = [];
   const known = (name) => {
@@ -130,6 +132,11 @@ export function parseArgv(args, options, { help = 'tokengate help' } = {}) {
       if (eq !== -1) value = arg.slice(eq + 1);
       name = known(given);
       if (name === undefined) {
+        const takers = [...new Set((SYNONYMS.find((p) => p.includes(given)) ?? [given]).flatMap((n) => others[n] ?? []))];
+        if (command !== undefined && takers.length)
+          throw new UsageError(
+            `${command} does not take --${given} (${takers.join(', ')} ${takers.length === 1 ? 'does' : 'do'}); see \`${help}\``,
+          );
         const near = closest(given, [...new Set(names)]);
         throw new UsageError(`unknown option --${given}; ${near ? `did you mean --${near}?` : `see \`${help}\``}`);
       }

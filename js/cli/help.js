@@ -11,7 +11,8 @@ and take: [--json] [--actor NAME] [--local (default) | --remote [--namespace-id 
           [--persist-to DIR] [--config FILE] [--keys-dir DIR] [--now TIME].
 --issuer may be left out when exactly one issuer is configured.`;
 
-const EXIT = 'exit codes: 0 valid or done, 1 rejected, failed or problems found, 2 usage or input error';
+const EXIT =
+  'exit codes: 0 valid or done, 1 rejected, failed (a KID or API key id not stored included) or problems found, 2 usage or input error';
 
 /** Every command: its one-line summary, its usage and its examples. */
 export const COMMANDS = {
@@ -119,7 +120,8 @@ used (kid, type, algorithms, thumbprint) or skipped and why. The same bounds as 
     summary: 'API keys (tgk_…): create, rotate, revoke, list',
     usage: 'tokengate apikey SUBCOMMAND …',
     subs: {
-      create: '--name N --owner U [--scopes "a b"] [--expires 90d] [--description D] [--one-per-owner]   the raw key is printed once',
+      create:
+        '--name N --owner U [--scopes "a b"] [--expires 90d] [--description D] [--one-per-owner]   a new key (the raw key is printed once)',
       rotate: 'ID                 a new secret, same id and metadata',
       revoke: 'ID [--purge]       revoked (and purged: its record is emptied)',
       list: '[--state active|expired|revoked|purged] [--owner U]',
@@ -194,5 +196,27 @@ export function commandHelp(command) {
   parts.push('', 'examples:', ...c.examples.map((e) => `  ${e}`));
   if (LIFECYCLE_COMMANDS.has(command) || command === 'mint') parts.push('', LIFECYCLE);
   parts.push('', VOCABULARY, '', EXIT);
+  return parts.join('\n');
+}
+
+/** A subcommand's arguments and description, from its line in `subs` (`ARGS   description`). */
+function subParts(command, sub) {
+  const line = COMMANDS[command].subs[sub].trim();
+  const m = /^(.*?)\s{3,}(.*)$/.exec(line);
+  if (m) return { args: m[1], summary: m[2] };
+  // One part only: arguments when it starts like them, else a description.
+  return /^(\[|-|[A-Z]+\b)/.test(line) ? { args: line, summary: COMMANDS[command].summary } : { args: '', summary: line };
+}
+
+/** `tokengate help keys rotate` (or `keys rotate --help`): that subcommand's usage and examples. */
+export function subcommandHelp(command, sub) {
+  const c = COMMANDS[command];
+  const { args, summary } = subParts(command, sub);
+  const prefix = `tokengate ${command} ${sub}`;
+  const own = c.examples.filter((e) => e === prefix || e.startsWith(`${prefix} `));
+  const usage = [prefix, command === 'keys' && !args.includes('--issuer') ? '[--issuer ISS]' : '', args].filter(Boolean).join(' ');
+  const parts = [`${prefix}: ${summary}`, '', `usage: ${usage}`];
+  parts.push('', 'examples:', ...(own.length ? own : [prefix + (args && !args.startsWith('[') ? ` ${args}` : '')]).map((e) => `  ${e}`));
+  parts.push('', LIFECYCLE, '', VOCABULARY, '', EXIT);
   return parts.join('\n');
 }

@@ -102,3 +102,37 @@ test('grants warn that they have no effect while no issuer has tenantGrants', ()
   assert.equal(used.err, '');
   assert.match(ok(tenants, ['grants', 'list']).out, /; 2 grants\n/);
 });
+
+test('a lifecycle command refuses an option it does not take by name, a not-found is exit 1, and cleanup with nothing to do writes nothing', () => {
+  const dir = project([{ issuer: ISS, audience: 'api', jwks: 'jwks:out' }]);
+  const cleanup = ok(dir, ['keys', 'cleanup', '--issuer', ISS]);
+  assert.equal(cleanup.out, 'no keys in jwks:out; nothing written\n');
+  assert.equal(ok(dir, ['audit', 'list']).out, '0 audit records\n', 'not even an audit record');
+  for (const [args, line] of [
+    [['mint', '--issuer', ISS, '--sub', 'u', '--jti', 'j1'], 'mint does not take --jti (revoke does); see `tokengate help mint`'],
+    [['mint', '--issuer', ISS, '--sub', 'u', '--reason', 'x'], 'mint does not take --reason (revoke does); see `tokengate help mint`'],
+    [
+      ['keys', 'list', '--issuer', ISS, '--alg', 'es256'],
+      'keys list does not take --alg (keys rotate, keys generate do); see `tokengate help keys list`',
+    ],
+    [['revoke', '--jti', 'j1', '--ttl', '1h'], 'revoke does not take --ttl (mint does); see `tokengate help revoke`'],
+    [
+      ['apikey', 'create', '--name', 'n', '--owner', 'o', '--expires', '1000d'],
+      'API key lifetime must be between 1 second and 31536000 seconds (365 days), got 86400000',
+    ],
+  ]) {
+    const r = run(dir, args);
+    assert.deepEqual([r.code, r.out, r.err], [2, '', `tokengate: ${line}\n`], args.join(' '));
+  }
+  ok(dir, ['keys', 'rotate', '--issuer', ISS]);
+  assert.match(ok(dir, ['keys', 'cleanup', '--issuer', ISS]).out, /^no key can be removed or retired yet \(1 key\); nothing written\n$/);
+  for (const [args, line] of [
+    [['keys', 'retire', 'nokid', '--issuer', ISS], 'no key "nokid" in jwks:out'],
+    [['keys', 'remove', 'no\u001bkid', '--issuer', ISS], 'no key "no\\ekid" in jwks:out'],
+    [['apikey', 'revoke', 'ak_nope'], 'no API key with id "ak_nope"'],
+  ]) {
+    const r = run(dir, args);
+    assert.deepEqual([r.code, r.out, r.err], [1, '', `tokengate: ${line}\n`], args.join(' '));
+  }
+  assert.equal(ok(dir, ['audit', 'list']).out.split('\n')[0], '1 audit record', 'only the rotation');
+});

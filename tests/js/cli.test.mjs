@@ -2,13 +2,15 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawn, spawnSync } from 'node:child_process';
-import { existsSync, mkdirSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, openSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import * as jose from 'jose';
 import { BIN, NOW, claims as standardClaims, runCli } from '../runtime/helpers.mjs';
 
 const dir = mkdtempSync(join(tmpdir(), 'tokengate-cli-'));
+// eslint-disable-next-line no-control-regex
+const RAW_CONTROL = /[\u0000-\u0008\u000b-\u001f\u007f-\u009f]/;
 
 const cli = (args, input, { cwd } = {}) => runCli(args, { input, cwd });
 const file = (name, text) => {
@@ -371,4 +373,44 @@ test('lifecycle commands outside a project, --remote without wrangler, --issuer 
   assert.equal(used.code, 0, used.err);
   assert.equal(used.err, 'tokengate: no --issuer given; using the only configured issuer, https://a.example\n');
   assert.equal(JSON.parse(used.out).issuer, 'https://a.example');
+});
+
+test('review findings: -v, a subcommand --help, mint --ttl over the default cap warns, an option of another command, a full disk, control characters', () => {
+  const pkg = JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8'));
+  assert.deepEqual([cli(['-v']).code, cli(['-v']).out], [0, `tokengate ${pkg.version}\n`]);
+  const sub = cli(['keys', 'rotate', '--help']);
+  assert.equal(sub.code, 0);
+  assert.match(
+    sub.out,
+    /^tokengate keys rotate: add an active key, retire the oldest beyond N \(default 3\)\n\nusage: tokengate keys rotate \[--issuer ISS\] \[--alg ES256\] \[--max-active N\]\n\nexamples:\n {2}tokengate keys rotate --issuer /,
+  );
+  assert.equal(cli(['help', 'keys', 'rotate']).out, sub.out);
+  assert.notEqual(sub.out, cli(['keys', '--help']).out);
+  assert.deepEqual(
+    [cli(['help', 'keys', 'nope']).code, cli(['help', 'keys', 'nope']).err],
+    [2, 'tokengate: no command "keys nope"; `tokengate help keys` lists its subcommands\n'],
+  );
+
+  const year = cli(['mint', '--key', privPath, '--sub', 'u', '--ttl', '1y']);
+  assert.equal(year.code, 0);
+  assert.match(year.err, /^warning: lifetime 365 d exceeds 30 d — .+ \(tokengate verify accepts it with --max-lifetime\)\n$/);
+  assert.equal(cli(['verify', year.out, '--jwks', jwksPath]).code, 1, 'as the warning says');
+  assert.equal(cli(['mint', '--key', privPath, '--sub', 'u', '--ttl', '29d']).err, '');
+
+  const wrong = cli(['verify', token, '--jwks', jwksPath, '--ttl', '1h']);
+  assert.deepEqual([wrong.code, wrong.err], [2, 'tokengate: verify does not take --ttl (mint does); see `tokengate help verify`\n']);
+
+  const full = spawnSync(process.execPath, [BIN, 'keygen', '--alg', 'ES256'], {
+    stdio: ['ignore', openSync('/dev/full', 'w'), 'pipe'],
+    encoding: 'utf8',
+  });
+  assert.deepEqual([full.status, full.stderr], [1, 'tokengate: cannot write the output: no space left on device\n']);
+
+  // The core refuses control characters in sub; a JWS payload may hold anything JSON leaves raw
+  // (C1 controls such as CSI, DEL, bidirectional overrides).
+  const evil = cli(['mint', '--key', privPath, '--claims', JSON.stringify({ note: 'a\u009b2J\u007f\u202eb' })]).out.trim();
+  const shown = cli(['verify', evil, '--jwks', jwksPath, '--jws']);
+  assert.equal(shown.code, 0, shown.err);
+  assert.equal(shown.out.split('\n')[2], 'payload (text): {"note":"a\\u009b2J\\u007f\\u202eb"}');
+  assert.doesNotMatch(shown.out, RAW_CONTROL);
 });
