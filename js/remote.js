@@ -43,6 +43,8 @@ export const remoteKeys = {
   discovery: (issuer, body, policy) => core(() => wasm.remoteDiscovery(str(issuer, 'issuer'), bytes(body), policyText(policy))),
   /** Whether an unknown kid may force a refetch (ms; 0: never forced). */
   mayForce: (lastForced, now, cooldown) => wasm.remoteMayForce(+lastForced || 0, +now || 0, cooldown >>> 0),
+  /** How long (ms) a request joining a key fetch in flight waits, for fetches timing out after `timeout` s. */
+  joinWait: (timeout) => wasm.remoteJoinWait(timeout >>> 0),
   /** The KV key of an issuer's remote key set document. */
   kvKey: (issuer) => wasm.remoteKvKey(str(issuer, 'issuer')),
   /** The stored document (text or null) as a handle; `data_unavailable` when invalid. */

@@ -187,6 +187,8 @@ export const remoteKeys: {
   discoveryUrls(issuer: string): string[];
   discovery(issuer: string, body: Uint8Array | string, policy?: FetchPolicy): string;
   mayForce(lastForced: number, now: number, cooldown: number): boolean;
+  /** How long (ms) a request joining a key fetch in flight waits, for fetches timing out after `timeout` seconds. */
+  joinWait(timeout: number): number;
   kvKey(issuer: string): string;
   open(issuer: string, text: string | null): RemoteKeySet;
 };

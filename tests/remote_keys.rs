@@ -265,6 +265,17 @@ fn fetch_policy_bounds_are_checked() {
 }
 
 #[test]
+fn a_request_joining_a_fetch_waits_for_discovery_and_jwks() {
+    // Default timeout 5 s: discovery 5 s + JWKS 5 s + 2 s for the KV and cache writes.
+    assert_eq!(FetchPolicy::default().join_wait_ms(), 12_000);
+    let longest = FetchPolicy {
+        timeout: 30,
+        ..FetchPolicy::default()
+    };
+    assert_eq!(longest.join_wait_ms(), 62_000);
+}
+
+#[test]
 fn a_good_jwks_is_kept_with_its_times() {
     let doc = good();
     assert_eq!(doc.keys.len(), 1);

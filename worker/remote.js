@@ -164,7 +164,7 @@ export class RemoteIssuer {
 
   /** `{ jwks, validators }` to validate with now; throws `Unavailable` when no usable keys. */
   async get({ force = false, waitUntil } = {}) {
-    const wait = (this.config.remoteKeys.timeout * 2 + 2) * 1000;
+    const wait = remoteKeys.joinWait(this.config.remoteKeys.timeout);
     if (this.set === null) {
       this.loading ??= this.#read().then(() => this.#apply());
       try {

@@ -79,6 +79,12 @@ impl FetchPolicy {
         }
     }
 
+    /// How long a request that joins a fetch already in flight waits for it (ms): the discovery
+    /// and the JWKS fetch, each bounded by `timeout`, plus a margin for the KV and cache writes.
+    pub fn join_wait_ms(&self) -> u64 {
+        (u64::from(self.timeout) * 2 + 2) * 1000
+    }
+
     /// The max-age a response gets: its `Cache-Control` (`s-maxage` over `max-age`; `no-store`,
     /// `no-cache` and unparsable values count as 0), clamped to the bounds.
     pub fn max_age(&self, cache_control: Option<&str>) -> u32 {

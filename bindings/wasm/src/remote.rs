@@ -88,6 +88,17 @@ pub fn remote_may_force(last_forced: f64, now: f64, cooldown: u32) -> bool {
     remote::may_force(ms(last_forced), ms(now), cooldown)
 }
 
+/// How long a request that joins a key fetch in flight waits for it (ms), for a `remoteKeys`
+/// whose fetches time out after `timeout` seconds.
+#[wasm_bindgen(js_name = remoteJoinWait)]
+pub fn remote_join_wait(timeout: u32) -> f64 {
+    let policy = remote::FetchPolicy {
+        timeout,
+        ..remote::FetchPolicy::default()
+    };
+    policy.join_wait_ms() as f64
+}
+
 /// The KV key of an issuer's remote key set document.
 #[wasm_bindgen(js_name = remoteKvKey)]
 pub fn remote_kv_key(issuer: &str) -> String {
