@@ -414,3 +414,16 @@ test('review findings: -v, a subcommand --help, mint --ttl over the default cap 
   assert.equal(shown.out.split('\n')[2], 'payload (text): {"note":"a\\u009b2J\\u007f\\u202eb"}');
   assert.doesNotMatch(shown.out, RAW_CONTROL);
 });
+
+test("README's help excerpts are the CLI's output (the first lines of it, up to the …)", () => {
+  const readme = readFileSync(new URL('../../README.md', import.meta.url), 'utf8');
+  const excerpts = [...readme.matchAll(/```text\n\$ npx tokengate ([^\n]+)\n([\s\S]*?)```/g)];
+  assert.ok(excerpts.length >= 2, 'the README shows help output');
+  for (const [, command, body] of excerpts) {
+    const lines = body.trimEnd().split('\n');
+    assert.equal(lines.at(-1), '…', `${command}: an excerpt ends with …`);
+    const out = cli(command.split(' '));
+    assert.equal(out.code, 0, command);
+    assert.deepEqual(out.out.split('\n').slice(0, lines.length - 1), lines.slice(0, -1), `README's excerpt of \`tokengate ${command}\``);
+  }
+});
