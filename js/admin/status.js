@@ -1,6 +1,7 @@
 // `status` / `health`: what the worker will read, checked the way the worker checks it, plus the
 // lifecycle questions an operator asks (keys due for rotation, pending entries, API keys by
 // state). Exit code 1 when anything is wrong, for monitoring.
+import { existsSync } from 'node:fs';
 import * as tg from '../node.js';
 import { GRANTS, MAINTENANCE, PREFIX, REVOCATIONS, digestOf, listAll, readDoc, readRevocations, revocationEntries } from '../store.js';
 import { iso } from './context.js';
@@ -124,7 +125,13 @@ async function apikeyStatus(admin, problems) {
 
 export async function status(admin) {
   const problems = [];
-  if (!admin.config) problems.push(admin.configError ?? 'no worker configuration (TOKENGATE_CONFIG in wrangler.toml or KV "config")');
+  if (!admin.config)
+    problems.push(
+      admin.configError ??
+        (existsSync('wrangler.toml')
+          ? 'no worker configuration (TOKENGATE_CONFIG in wrangler.toml or KV "config")'
+          : `no worker configuration: no wrangler.toml in ${process.cwd()}, no --config FILE, and no KV key "config"`),
+    );
   const issuers = [];
   for (const issuer of admin.config?.issuers ?? []) issuers.push(await keySet(admin, issuer, problems));
   const revocations = await revocationStatus(admin, problems);

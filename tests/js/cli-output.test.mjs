@@ -136,3 +136,15 @@ test('a lifecycle command refuses an option it does not take by name, a not-foun
   }
   assert.equal(ok(dir, ['audit', 'list']).out.split('\n')[0], '1 audit record', 'only the rotation');
 });
+
+test('status with local KV but no project: says there is no wrangler.toml, and no ? fields', () => {
+  const dir = mkdtempSync(join(tmpdir(), 'tokengate-output-'));
+  const r = runCli(['status', '--persist-to', 'state'], { cwd: dir, timeout: 60_000 });
+  assert.equal(r.code, 1, r.err);
+  assert.ok(
+    r.out.includes(`\nPROBLEM: no worker configuration: no wrangler.toml in ${dir}, no --config FILE, and no KV key "config"\n`),
+    r.out,
+  );
+  assert.match(r.out, /\n {2}revocations: no list; 0 stored, 0 expired\n/);
+  assert.doesNotMatch(r.out, /\?/);
+});
