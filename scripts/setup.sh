@@ -16,7 +16,8 @@ if ! wasm-bindgen --version 2>/dev/null | grep -q " $WB_VERSION\$"; then
   # one drops its copy, unless what it finds in place does not work (a broken older install).
   mkdir -p "$(dirname "$WB_ROOT")"
   WB_TMP=$(mktemp -d "$WB_ROOT.tmp.XXXXXX")
-  cargo install --quiet --root "$WB_TMP" wasm-bindgen-cli --version "$WB_VERSION"
+  # Not --quiet: cargo's "Compiling …" lines are the progress of this long step.
+  cargo install --root "$WB_TMP" wasm-bindgen-cli --version "$WB_VERSION"
   if ! mv -T "$WB_TMP" "$WB_ROOT" 2>/dev/null; then
     if "$WB_ROOT/bin/wasm-bindgen" --version 2>/dev/null | grep -q " $WB_VERSION\$"; then
       rm -rf "$WB_TMP"
