@@ -20,11 +20,19 @@ export function summary(xs) {
   return { median: m, spread: m > 0 ? (Math.max(...xs) - Math.min(...xs)) / m : 0, samples: xs.length };
 }
 
-async function batch(fn, isAsync, n) {
-  const start = performance.now();
+const wallClock = () => performance.now();
+
+/** Milliseconds of this process's CPU (all threads): steadier than wall time on a loaded machine. */
+export const cpuClock = () => {
+  const { user, system } = process.cpuUsage();
+  return (user + system) / 1000;
+};
+
+async function batch(fn, isAsync, n, clock = wallClock) {
+  const start = clock();
   if (isAsync) for (let i = 0; i < n; i++) await fn();
   else for (let i = 0; i < n; i++) fn();
-  return performance.now() - start;
+  return clock() - start;
 }
 
 /**
@@ -32,12 +40,12 @@ async function batch(fn, isAsync, n) {
  * calls, and a batch size found that takes about ROUND_MS), then ROUNDS rounds time one batch of
  * each, the order rotating every round. Returns `{ name: { median, spread, samples } }` in ops/s.
  */
-export async function interleaved(contenders, { rounds = ROUNDS, onProgress = () => {} } = {}) {
+export async function interleaved(contenders, { rounds = ROUNDS, onProgress = () => {}, clock = wallClock } = {}) {
   const sizes = [];
   for (const [, fn, isAsync] of contenders) {
     await batch(fn, isAsync, WARM_CALLS);
     let n = 64;
-    while ((await batch(fn, isAsync, n)) < ROUND_MS && n < 1 << 22) n *= 2;
+    while ((await batch(fn, isAsync, n, clock)) < ROUND_MS && n < 1 << 22) n *= 2;
     sizes.push(n);
   }
   const rates = contenders.map(() => []);
@@ -45,7 +53,7 @@ export async function interleaved(contenders, { rounds = ROUNDS, onProgress = ()
     for (let j = 0; j < contenders.length; j++) {
       const i = (j + r) % contenders.length;
       const [, fn, isAsync] = contenders[i];
-      const ms = await batch(fn, isAsync, sizes[i]);
+      const ms = await batch(fn, isAsync, sizes[i], clock);
       rates[i].push((sizes[i] / ms) * 1000);
     }
     onProgress(r + 1, rounds);
