@@ -426,6 +426,12 @@ test('redact hides the token, the subject and the URL query; nothing is stored u
   for (const secret of ['user-1', 'cookie-user', ...good.split('.'), apiKey, tg.publicJwk(key).x])
     assert.ok(!shown.includes(secret), `shown while redacted: ${secret}`);
   assert.doesNotMatch(shown, /null|undefined|NaN/);
+  // An API key: neither it nor the hash its record is stored under.
+  await panel.click('#list tbody tr:has(td.source:text-matches("^X-API-Key")):has(td.verdict:text-is("?"))');
+  await panel.waitForSelector('#summary:has-text("tokengate API key")');
+  const keyView = await panel.innerText('body');
+  assert.ok(!keyView.includes(apiKey) && !keyView.includes(tg.apiKey.hash(apiKey)), 'API key or its hash shown while redacted');
+  await panel.click('#list tbody tr:has(td.url:text-matches("/api/admin$"))');
   await panel.screenshot({ path: `${shots}/extension-redacted.png` });
   assert.equal(await panel.evaluate(() => localStorage.length), 0);
   await panel.click('#pin');
