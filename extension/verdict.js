@@ -3,7 +3,7 @@
 // (worker/credentials.js) and issuer choice and validator options (worker/gate.js), then the
 // core's Validator with the route's scope. What needs the worker's KV (API-key records,
 // revocations, grants) is named, not guessed.
-import { Router, Validator, TokengateError, apiKey, peekClaims, rejection, workerConfig } from './lib/js/browser.js';
+import { Router, Validator, TokengateError, answered, apiKey, peekClaims, rejection, workerConfig } from './lib/js/browser.js';
 import { jwksUrl, boundedFetch } from './lib/js/remote.js';
 import { extractCredential, CredentialError } from './lib/worker/credentials.js';
 import { issuerFor, validatorOptions } from './lib/worker/gate.js';
@@ -22,14 +22,15 @@ const refusal = (e, extra = {}) => ({
 });
 
 /**
- * What the worker's answer() does with anything else thrown while deciding: a client problem is
- * its 4xx; `revocation_data_stale` is answered as is; a configuration or data problem (keys the
- * core refuses, …) is logged and answered 503 `data_unavailable`, never a 500.
+ * What the worker's answer() does with anything else thrown while deciding, by the same core
+ * call (answered): a client problem is its 4xx, stale revocation data its 503; a configuration
+ * or data problem (keys the core refuses, …) is logged and answered 503 `data_unavailable`.
  */
 function thrown(e, extra) {
   if (!(e instanceof TokengateError)) throw e;
-  if (e.status < 500 || e.code === 'revocation_data_stale') return refusal(e, extra);
-  return refusal(rejection('data_unavailable', 'authorization data is unavailable; try again shortly'), {
+  const sent = answered(e);
+  if (sent === e) return refusal(e, extra);
+  return refusal(sent, {
     ...extra,
     logged: `${e.code}: ${e.message}`,
     note: `a configuration problem, not this request's: the worker logs "${e.code}: ${e.message}" and answers 503 to every request for this issuer`,

@@ -945,6 +945,18 @@ export function rejection(code, message, opts) {
   return new TokengateError(call(() => wasm.rejection(...args)));
 }
 
+/**
+ * What a gate sends for `e`, a `TokengateError` raised while deciding a request: `e` itself for
+ * the client's problems (4xx) and stale revocation data; for anything else on the server's side
+ * (keys, options, records the core refuses) a 503 `data_unavailable` that tells the client
+ * nothing of it (log `e`). Never a 500.
+ */
+export function answered(e, opts) {
+  const realm = optionalText(bag(opts, 'options').realm, 'options_invalid', 'realm');
+  const sent = call(() => wasm.answered(text(e?.code, 'options_invalid', 'code'), String(e?.message ?? ''), realm));
+  return sent === undefined ? e : new TokengateError(sent);
+}
+
 /** The `WWW-Authenticate` value for a request with no credential (RFC 6750 §3.1). */
 export const bareChallenge = (realm) => wasm.bareChallenge(optionalText(realm, 'options_invalid', 'realm'));
 

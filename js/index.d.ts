@@ -466,11 +466,7 @@ export function configReloadBounds(): { ttl: number; maxStale: number };
  * What to do with a copy of a KV document read at `readAt` (ms; null: nothing held) at `now` (ms),
  * for the bounds in seconds: `use` it, `refresh` (serve it, reload in the background) or `read` now.
  */
-export function reloadAction(
-  readAt: number | null,
-  now: number,
-  bounds: { ttl: number; maxStale: number },
-): 'use' | 'refresh' | 'read';
+export function reloadAction(readAt: number | null, now: number, bounds: { ttl: number; maxStale: number }): 'use' | 'refresh' | 'read';
 export function workerConfig(config: string | WorkerConfig): Required<Omit<WorkerConfig, 'remoteKeys'>> & WorkerConfig;
 
 /** A stored signing-key entry (`key:<jwks>:<kid>`). */
@@ -516,6 +512,12 @@ export function algName(name: string): string;
 /** A coded rejection for a request-level problem, encoded by the core. */
 export function rejection(code: ErrorCode, message: string, opts?: { realm?: string }): TokengateError;
 /** The `WWW-Authenticate` value for a request with no credential (RFC 6750 §3.1). */
+/**
+ * What a gate sends for `e` raised while deciding a request: `e` itself for the client's problems
+ * (4xx) and stale revocation data; for any other server-side problem a 503 `data_unavailable`
+ * that tells the client nothing of it (log `e`). Never a 500.
+ */
+export function answered(e: TokengateError, opts?: { realm?: string }): TokengateError;
 export function bareChallenge(realm?: string): string;
 
 /** The unverified `iss` (for routing to a per-issuer validator only). */

@@ -131,6 +131,18 @@ impl Error {
         self.code.status()
     }
 
+    /// What a gate sends for this error raised while deciding a request. The client's problems
+    /// (4xx) and stale revocation data (503 with its own description) go out as they are; any
+    /// other server-side problem (keys, options, records or data the core refuses) is a 503
+    /// `data_unavailable` whose description tells nothing of the server: its detail is logged.
+    /// Never a 500 for a request.
+    pub fn answered(&self) -> Error {
+        if self.status() < 500 || self.code == ErrorCode::RevocationDataStale {
+            return self.clone();
+        }
+        Error::new(ErrorCode::DataUnavailable, UNAVAILABLE)
+    }
+
     /// Seconds a client should wait before retrying (`Retry-After`), for 503 answers.
     pub fn retry_after(&self) -> Option<u32> {
         (self.status() == 503).then_some(RETRY_AFTER)
@@ -151,6 +163,9 @@ impl Error {
         out
     }
 }
+
+/// The description of every 503 `data_unavailable` a gate sends.
+const UNAVAILABLE: &str = "authorization data is unavailable; try again shortly";
 
 /// `Retry-After` for server-side data problems: the worker's data reloads within a minute.
 const RETRY_AFTER: u32 = 30;

@@ -417,3 +417,21 @@ fn kidless_tokens_try_a_bounded_number_of_keys() {
     );
     assert_eq!(tokengate::MAX_KIDLESS_CANDIDATES, 4);
 }
+
+#[test]
+fn a_server_side_problem_is_answered_503_and_tells_the_client_nothing() {
+    use tokengate::Error;
+    for &code in ErrorCode::ALL {
+        let secret = "key k1 in KV jwks:main is an RSA key of 512 bits";
+        let e = Error::new(code, secret).with_scope("admin");
+        let sent = e.answered();
+        assert_ne!(sent.status(), 500, "{code}");
+        if code.status() < 500 || code == ErrorCode::RevocationDataStale {
+            assert_eq!(sent, e, "{code}: a client's problem goes out as it is");
+        } else {
+            assert_eq!(sent.code(), ErrorCode::DataUnavailable, "{code}");
+            assert!(!sent.www_authenticate("api").contains("RSA"), "{code}");
+            assert_eq!(sent.retry_after(), Some(30), "{code}");
+        }
+    }
+}

@@ -265,9 +265,10 @@ function rejection(e) {
 }
 
 /** A server-side data problem: logged with its cause, answered 503 without it. */
+/** Logs a server-side problem and sends the core's 503 for it, which tells the client nothing. */
 function unavailable(message) {
   console.error(JSON.stringify({ event: 'unavailable', message }));
-  return rejection(tg.rejection('data_unavailable', 'authorization data is unavailable; try again shortly'));
+  return rejection(tg.answered(tg.rejection('data_unavailable', message)));
 }
 
 /** The page's own files only; never framed. */
@@ -520,14 +521,12 @@ async function published(iso, config, url, waitUntil) {
 /** Any thrown rejection as an answer: client problems 4xx, server-side problems 503. */
 function answer(iso, config, e) {
   if (e instanceof CredentialError) e = tg.rejection('invalid_request', e.message, { realm: config.realm });
-  if (e instanceof tg.TokengateError && e.status < 500) {
-    iso.stats.rejected++;
-    return rejection(e);
-  }
-  if (e instanceof tg.TokengateError && e.code === 'revocation_data_stale') return rejection(e);
   // Configuration, KV and data problems: logged, 503, never an accept and never a 500 for
-  // anything a client sent.
-  return unavailable(e instanceof tg.TokengateError ? `${e.code}: ${e.message}` : String(e?.message ?? e));
+  // anything a client sent (the core's answered() decides which go out as they are).
+  if (!(e instanceof tg.TokengateError)) return unavailable(String(e?.message ?? e));
+  if (tg.answered(e) !== e) return unavailable(`${e.code}: ${e.message}`);
+  if (e.status < 500) iso.stats.rejected++;
+  return rejection(e);
 }
 
 export default {

@@ -1164,6 +1164,26 @@ pub fn rejection(code: &str, message: &str, realm: Option<String>) -> Result<JsV
     Ok(js_error(&Error::new(code, message), realm))
 }
 
+/// What a gate sends for an error (`code`, `message`) raised while deciding a request: nothing
+/// (undefined) when it goes out as it is, else the 503 `data_unavailable` to send instead.
+#[wasm_bindgen]
+pub fn answered(code: &str, message: &str, realm: Option<String>) -> Result<JsValue, JsValue> {
+    let realm = realm.as_deref().unwrap_or(tokengate::DEFAULT_REALM);
+    let code = tokengate::ErrorCode::from_name(code).ok_or_else(|| {
+        js_error(
+            &Error::new(ErrorCode::OptionsInvalid, "unknown error code"),
+            realm,
+        )
+    })?;
+    let e = Error::new(code, message);
+    let sent = e.answered();
+    Ok(if sent == e {
+        JsValue::UNDEFINED
+    } else {
+        js_error(&sent, realm)
+    })
+}
+
 /// The RFC 6750 §3.1 challenge for a request with no credential: `Bearer realm="…"`, no `error`.
 #[wasm_bindgen(js_name = bareChallenge)]
 pub fn bare_challenge(realm: Option<String>) -> String {
