@@ -511,13 +511,13 @@ export function algName(name: string): string;
 
 /** A coded rejection for a request-level problem, encoded by the core. */
 export function rejection(code: ErrorCode, message: string, opts?: { realm?: string }): TokengateError;
-/** The `WWW-Authenticate` value for a request with no credential (RFC 6750 §3.1). */
 /**
  * What a gate sends for `e` raised while deciding a request: `e` itself for the client's problems
  * (4xx) and stale revocation data; for any other server-side problem a 503 `data_unavailable`
  * that tells the client nothing of it (log `e`). Never a 500.
  */
 export function answered(e: TokengateError, opts?: { realm?: string }): TokengateError;
+/** The `WWW-Authenticate` value for a request with no credential (RFC 6750 §3.1). */
 export function bareChallenge(realm?: string): string;
 
 /** The unverified `iss` (for routing to a per-issuer validator only). */
