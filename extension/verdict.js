@@ -143,7 +143,7 @@ export class Gate {
       }
       return { status: null, ...base, note: 'an API key: the worker decides with its KV record (apikey:<hash>), which only it has' };
     }
-    const issuer = issuerFor(this.config, cred.value);
+    const issuer = issuerFor(this.config, cred.value, cred.issuers);
     if (!this.keys.has(issuer.issuer))
       return { status: null, ...base, issuer: issuer.issuer, note: `no keys for ${issuer.issuer}: paste them or fetch them` };
     let validator;

@@ -416,7 +416,14 @@ export interface WorkerConfig {
   protect?: string;
   origin?: string;
   forwardAuthorization?: boolean;
-  credentials?: { cookie?: string | null; query?: string | null; apiKeyHeader?: string | null; header?: string | null };
+  credentials?: {
+    cookie?: string | null;
+    query?: string | null;
+    apiKeyHeader?: string | null;
+    header?: string | null;
+    /** Derived by `workerConfig` (never configured): Cloudflare Access's header and the cloudflare-access issuers it is checked against. */
+    readonly access?: { name: string; issuers: string[] };
+  };
   identityHeaders?: { subject?: string; scopes?: string; issuer?: string; tokenId?: string; kind?: string };
   claimHeaders?: { [claim: string]: string };
   issuers: WorkerIssuer[];

@@ -201,3 +201,56 @@ fn every_header_the_gate_sets_or_reads_is_its_own() {
     c["credentials"] = json!({"cookie": "tg", "query": "tg"});
     assert!(problems(c).contains("credentials.cookie and credentials.query must differ"));
 }
+
+/// Cloudflare Access adds its header to every request after login: it is read whenever a
+/// cloudflare-access issuer is configured, besides any custom `credentials.header`, and only
+/// for those issuers (issue 14's outside-attacker findings).
+#[test]
+fn the_cloudflare_access_header_is_read_besides_a_custom_header_and_only_for_access_issuers() {
+    let cf = "https://acme.cloudflareaccess.com";
+    let with = |credentials: Value| {
+        json!({
+            "issuers": [
+                { "issuer": cf, "profile": "cloudflare-access", "audience": "tag" },
+                { "issuer": "https://auth.example", "jwks": "jwks:main" }
+            ],
+            "credentials": credentials,
+        })
+    };
+    let c = Config::from_json(&with(json!({ "header": "X-Token" })).to_string()).unwrap();
+    assert_eq!(c.credentials.header.as_deref(), Some("X-Token"));
+    let access = c.credentials.access.unwrap();
+    assert_eq!(access.name, "Cf-Access-Jwt-Assertion");
+    assert_eq!(access.issuers, [cf]);
+    // Derived also with no custom header; not derived without a cloudflare-access issuer.
+    let c = Config::from_json(&with(json!({})).to_string()).unwrap();
+    assert_eq!(c.credentials.header, None);
+    assert!(c.credentials.access.is_some());
+    assert_eq!(
+        Config::from_json(&minimal().to_string())
+            .unwrap()
+            .credentials
+            .access,
+        None
+    );
+    // Naming the Access header as the custom one (any case) is refused, said once.
+    let p = problems(with(json!({ "header": "cf-access-jwt-assertion" })));
+    assert!(
+        p.contains("credentials.header \"Cf-Access-Jwt-Assertion\" is read for the cloudflare-access issuers already"),
+        "{p}"
+    );
+    assert!(!p.contains("used twice"), "{p}");
+    // It clashes with every other header the gate reads or sets.
+    let p = problems(with(json!({ "apiKeyHeader": "Cf-Access-Jwt-Assertion" })));
+    assert!(
+        p.contains(
+            "is used twice (credentials.apiKeyHeader and the cloudflare-access profile's header)"
+        ),
+        "{p}"
+    );
+    // Derived only: a configuration cannot set it.
+    let p = problems(with(
+        json!({ "access": { "name": "X-Mine", "issuers": [] } }),
+    ));
+    assert!(p.contains("unknown field `access`"), "{p}");
+}

@@ -782,7 +782,7 @@ fn issuer_sources_and_profiles_in_the_config() {
         Some("https://acme.cloudflareaccess.com/cdn-cgi/access/certs")
     );
     assert_eq!(
-        c.credentials.header.as_deref(),
+        c.credentials.access.as_ref().map(|a| a.name.as_str()),
         Some("Cf-Access-Jwt-Assertion")
     );
     assert!(config(

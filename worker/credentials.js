@@ -1,6 +1,9 @@
 // Finds the one credential a request carries: `Authorization: Bearer`, the API-key header, and
-// (when configured) a cookie or a query parameter. Two credentials, or a malformed header, are a
-// 400 `invalid_request`: guessing which one the client meant would be a decision made in the dark.
+// (when configured) a token header, a cookie or a query parameter. Two credentials, or a
+// malformed header, are a 400 `invalid_request`: guessing which one the client meant would be a
+// decision made in the dark. Cloudflare Access's header (`credentials.access`, derived by the
+// core for cloudflare-access issuers) is ambient: Access adds it to every request after login,
+// so it is used only when the request carries no other credential, and only for those issuers.
 
 import * as tg from 'tokengate';
 
@@ -77,7 +80,12 @@ function single(pieces, name, what) {
   return exact[0] ?? null;
 }
 
-/** `{ kind: 'jwt' | 'apikey', value, source }`, or null when the request carries none. */
+const B64TOKEN = /^[A-Za-z0-9\-._~+/]+=*$/;
+
+/**
+ * `{ kind: 'jwt' | 'apikey', value, source, issuers? }`, or null when the request carries none;
+ * `issuers`: the only issuers this credential may be checked against (the Access header's).
+ */
 export function extractCredential(request, url, opts) {
   const found = [];
   const auth = request.headers.get('Authorization');
@@ -95,7 +103,7 @@ export function extractCredential(request, url, opts) {
   const tokenHeader = opts.header ? request.headers.get(opts.header) : null;
   if (tokenHeader !== null) {
     // A bare token (Cloudflare Access's Cf-Access-Jwt-Assertion); one value, b64token characters.
-    if (!/^[A-Za-z0-9\-._~+/]+=*$/.test(tokenHeader.trim())) throw new CredentialError(`the ${opts.header} header must hold one token`);
+    if (!B64TOKEN.test(tokenHeader.trim())) throw new CredentialError(`the ${opts.header} header must hold one token`);
     found.push({ value: tokenHeader.trim(), source: 'header' });
   }
   if (opts.cookie) {
@@ -115,6 +123,13 @@ export function extractCredential(request, url, opts) {
     }
   }
   if (found.length > 1) throw new CredentialError(`more than one credential (${found.map((f) => f.source).join(', ')}); send exactly one`);
+  const access = found.length === 0 && opts.access ? request.headers.get(opts.access.name) : null;
+  if (access !== null) {
+    // A JWT of a cloudflare-access issuer, never an API key.
+    if (!B64TOKEN.test(access.trim()) || tg.apiKey.looksLike(access.trim()))
+      throw new CredentialError(`the ${opts.access.name} header must hold one token`);
+    return { kind: 'jwt', value: access.trim(), source: 'access', issuers: opts.access.issuers };
+  }
   if (found.length === 0) return null;
   const [c] = found;
   return { ...c, kind: tg.apiKey.looksLike(c.value) ? 'apikey' : 'jwt' };

@@ -3,10 +3,14 @@
 // worker makes: which configured issuer checks a token, and the validator options it gets.
 import * as tg from 'tokengate';
 
-/** The configured issuer whose validator checks `token`: its unverified `iss`, else the first. */
-export function issuerFor(config, token) {
+/**
+ * The configured issuer whose validator checks `token`: its unverified `iss`, else the first;
+ * among `only` (issuer names: a credential that may be checked against those alone) when given.
+ */
+export function issuerFor(config, token, only) {
   const iss = tg.peekIssuer(token);
-  return config.issuers.find((i) => i.issuer === iss) ?? config.issuers[0];
+  const candidates = only ? config.issuers.filter((i) => only.includes(i.issuer)) : config.issuers;
+  return candidates.find((i) => i.issuer === iss) ?? candidates[0];
 }
 
 /** The `Validator` options (all but `keys` and `cache`) for an issuer and a route's token types. */

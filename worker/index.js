@@ -311,7 +311,7 @@ async function authenticate(iso, config, request, url, decision, waitUntil) {
     const record = tg.lifecycle.apiKeyRecord(name, stored.value, stored.metadata, { realm: config.realm }) ?? undefined;
     return { cred, verified: v.validateApiKey(cred.value, record, { now, scope }) };
   }
-  const issuer = issuerFor(config, cred.value);
+  const issuer = issuerFor(config, cred.value, cred.issuers);
   const opts = { now, scope };
   if (issuer.tenantGrants) {
     // Seed 003: a token's scopes are narrowed to what its tenant granted its module. The claims
@@ -371,6 +371,7 @@ function originHeaders(config, request, verified) {
       'Authorization',
       ...(config.credentials.apiKeyHeader ? [config.credentials.apiKeyHeader] : []),
       ...(config.credentials.header ? [config.credentials.header] : []),
+      ...(config.credentials.access ? [config.credentials.access.name] : []),
     );
   const loose = new Set(guarded.map(looseName));
   for (const name of [...headers.keys()]) if (loose.has(looseName(name))) headers.delete(name);

@@ -57,10 +57,23 @@ pub struct Credentials {
     pub query: Option<String>,
     #[serde(default = "default_api_key_header")]
     pub api_key_header: Option<String>,
-    /// A header carrying a bare JWT (no `Bearer`), e.g. `Cf-Access-Jwt-Assertion`; the
-    /// `cloudflare-access` profile sets that one when none is named.
+    /// A header carrying a bare JWT (no `Bearer`) of any configured issuer.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub header: Option<String>,
+    /// Derived, never configured: Cloudflare Access's header, read whenever a
+    /// `cloudflare-access` issuer is configured (besides `header`), for those issuers only.
+    #[serde(default, skip_deserializing, skip_serializing_if = "Option::is_none")]
+    pub access: Option<AccessHeader>,
+}
+
+/// Cloudflare Access adds `Cf-Access-Jwt-Assertion` to every request it lets through, so the
+/// gate reads it as an ambient credential: used when the request carries no other one (an
+/// app's own `Authorization: Bearer` wins), and checked only against these issuers.
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq, Eq)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct AccessHeader {
+    pub name: String,
+    pub issuers: Vec<String>,
 }
 
 impl Default for Credentials {
@@ -70,6 +83,7 @@ impl Default for Credentials {
             query: None,
             api_key_header: default_api_key_header(),
             header: None,
+            access: None,
         }
     }
 }
@@ -315,6 +329,7 @@ impl Config {
         use crate::policy::remote::{
             CLOUDFLARE_ACCESS_CERTS, CLOUDFLARE_ACCESS_HEADER, RFC9068_CLAIMS, RFC9068_TYP,
         };
+        let mut access = Vec::new();
         for issuer in &mut self.issuers {
             match issuer.profile {
                 Some(Profile::Rfc9068) => {
@@ -331,13 +346,16 @@ impl Config {
                         let base = issuer.issuer.trim_end_matches('/');
                         issuer.jwks_uri = Some(format!("{base}{CLOUDFLARE_ACCESS_CERTS}"));
                     }
-                    if self.credentials.header.is_none() {
-                        self.credentials.header = Some(CLOUDFLARE_ACCESS_HEADER.into());
-                    }
+                    access.push(issuer.issuer.clone());
                 }
                 None => {}
             }
         }
+        // Not `credentials.header`: that one stays free for tokens of any issuer.
+        self.credentials.access = (!access.is_empty()).then(|| AccessHeader {
+            name: CLOUDFLARE_ACCESS_HEADER.into(),
+            issuers: access,
+        });
     }
 
     fn check(&self, problems: &mut Vec<String>) {
@@ -450,6 +468,25 @@ impl Config {
         }
         if let Some(h) = &self.credentials.header {
             gate_headers.push((h.to_ascii_lowercase(), "credentials.header"));
+        }
+        if let Some(a) = &self.credentials.access {
+            if self
+                .credentials
+                .header
+                .as_deref()
+                .is_some_and(|h| h.eq_ignore_ascii_case(&a.name))
+            {
+                // Said once, plainly, instead of the generic "used twice" below.
+                problems.push(format!(
+                    "credentials.header \"{}\" is read for the cloudflare-access issuers already (always, and only for them); remove it, or name another header for tokens of any issuer",
+                    a.name
+                ));
+            } else {
+                gate_headers.push((
+                    a.name.to_ascii_lowercase(),
+                    "the cloudflare-access profile's header",
+                ));
+            }
         }
         for h in self.claim_headers.values() {
             gate_headers.push((h.to_ascii_lowercase(), "claimHeaders"));

@@ -367,7 +367,7 @@ test('provider down: known keys serve until keysMaxStale, then 503 with Retry-Af
   await until(async () => (await w.call(token)).status === 200, 15_000, 'recovery');
 });
 
-test('cloudflare-access profile and a configured credential header: the token comes from that header', async () => {
+test('a configured credential header: the token comes from that header', async () => {
   const idp = await startIdp([e1, r1]);
   cleanup.push(() => idp.close());
   const w = await worker(idp, {
@@ -384,10 +384,78 @@ test('cloudflare-access profile and a configured credential header: the token co
     headers: { 'x-access-token': token, authorization: `Bearer ${token}` },
   });
   assert.equal((await both.json()).code, 'invalid_request');
-  // The configuration derives Cloudflare Access's certs URL and header.
+  // The configuration derives Cloudflare Access's certs URL and header (not credentials.header).
   const c = tg.workerConfig({ issuers: [{ issuer: 'https://acme.cloudflareaccess.com', profile: 'cloudflare-access', audience: 'tag' }] });
   assert.equal(c.issuers[0].jwksUri, 'https://acme.cloudflareaccess.com/cdn-cgi/access/certs');
-  assert.equal(c.credentials.header, 'Cf-Access-Jwt-Assertion');
+  assert.deepEqual(c.credentials.access, { name: 'Cf-Access-Jwt-Assertion', issuers: ['https://acme.cloudflareaccess.com'] });
+  assert.equal(c.credentials.header, undefined);
+});
+
+test('cloudflare-access: its header is read besides a custom header, only for Access issuers, and yields to an explicit credential', async () => {
+  const access = 'https://acme.cloudflareaccess.com';
+  const other = 'https://other.example';
+  // One key in both sets: a token of the other issuer then fails on its issuer, not its kid.
+  const key = tg.generateKey('ES256', { kid: 'shared-1' });
+  const mf = await startWorkerd(script, {
+    kvNamespaces: ['TOKENGATE'],
+    bindings: {
+      TOKENGATE_CONFIG: JSON.stringify({
+        routes: [{ method: '*', path: '/api/*' }],
+        credentials: { header: 'X-Access-Token' },
+        issuers: [
+          { issuer: access, profile: 'cloudflare-access', audience: 'tag', jwks: 'jwks:access' },
+          { issuer: other, jwks: 'jwks:other', audience: 'tag' },
+        ],
+      }),
+    },
+  });
+  cleanup.push(() => mf.dispose());
+  const kv = await mf.getKVNamespace('TOKENGATE');
+  const set = JSON.stringify({ schema: 1, version: 1, keys: [{ status: 'active', created_at: now(), jwk: tg.publicJwk(key) }] });
+  await kv.put('jwks:access', set);
+  await kv.put('jwks:other', set);
+  await kv.put('revocations', JSON.stringify({ schema: 1, version: 1, generated_at: now() }));
+  await kv.put('grants', JSON.stringify({ schema: 1, version: 1, issuers: {}, tenants: {} }));
+  const mint = (iss, sub) => tg.mint(key, { iss, sub, aud: 'tag', iat: now(), exp: now() + 300, jti: crypto.randomUUID() });
+  const fromAccess = mint(access, 'alice@access');
+  const fromOther = mint(other, 'svc@other');
+  const call = async (headers) => {
+    const res = await mf.dispatchFetch('http://localhost/api/x', { headers });
+    const body = await res.json();
+    return { status: res.status, code: body.code, subject: body.identity?.['x-auth-subject'] };
+  };
+  // The Access header works although credentials.header names another one.
+  assert.deepEqual(await call({ 'cf-access-jwt-assertion': fromAccess }), { status: 200, code: undefined, subject: 'alice@access' });
+  assert.deepEqual(await call({ 'x-access-token': fromOther }), { status: 200, code: undefined, subject: 'svc@other' });
+  // A valid token of another issuer is not taken from the Access header.
+  assert.deepEqual(await call({ 'cf-access-jwt-assertion': fromOther }), { status: 401, code: 'issuer_not_allowed', subject: undefined });
+  assert.deepEqual(await call({ authorization: `Bearer ${fromOther}` }), { status: 200, code: undefined, subject: 'svc@other' });
+  // Access adds its header to every request: an app's own Bearer token is the credential then,
+  // and one that fails is refused (no fall back to the Access token).
+  assert.deepEqual(await call({ 'cf-access-jwt-assertion': fromAccess, authorization: `Bearer ${fromOther}` }), {
+    status: 200,
+    code: undefined,
+    subject: 'svc@other',
+  });
+  assert.deepEqual(await call({ 'cf-access-jwt-assertion': fromAccess, authorization: 'Bearer abc.def.ghi' }), {
+    status: 401,
+    code: 'token_malformed',
+    subject: undefined,
+  });
+  // Two explicit credentials are still two.
+  assert.equal((await call({ 'x-access-token': fromOther, authorization: `Bearer ${fromOther}` })).code, 'invalid_request');
+  // The Access header holds a JWT, never an API key or two values.
+  assert.equal((await call({ 'cf-access-jwt-assertion': `${fromAccess}, ${fromAccess}` })).code, 'invalid_request');
+  assert.deepEqual(await call({}), { status: 401, code: 'credential_missing', subject: undefined });
+  // A configuration naming the Access header as the custom one is refused, plainly.
+  assert.throws(
+    () =>
+      tg.workerConfig({
+        credentials: { header: 'Cf-Access-Jwt-Assertion' },
+        issuers: [{ issuer: access, profile: 'cloudflare-access', audience: 'tag' }],
+      }),
+    /credentials.header "Cf-Access-Jwt-Assertion" is read for the cloudflare-access issuers already/,
+  );
 });
 
 test('tokengate publishes its own keys: another worker verifies tokengate-minted tokens through discovery', async () => {
