@@ -977,6 +977,15 @@ export function configReloadBounds() {
 export const reloadAction = (readAt, now, { ttl, maxStale }) =>
   wasm.reloadAction(readAt == null ? NaN : +readAt, +now, ttl >>> 0, maxStale >>> 0);
 
+/** tokengate's published endpoints: the discovery document (algorithms of the published keys), and the methods they answer. */
+export const published = {
+  /** The discovery document (an object) for `issuer` whose keys (`{ keys }`) are at `jwksUri`. */
+  discovery: (issuer, jwksUri, jwks) =>
+    JSON.parse(call(() => wasm.publishedDiscovery(String(issuer), String(jwksUri), jsonText(jwks, 'key_invalid', 'key set')))),
+  /** Throws `method_not_allowed` (405, `allow` "GET, HEAD") for any other method. */
+  method: (method, { realm } = {}) => call(() => wasm.publishedMethod(String(method), realm)),
+};
+
 export const workerConfig = (config) => JSON.parse(call(() => wasm.parseConfig(jsonText(config, 'options_invalid', 'configuration'))));
 
 /** Signing-key entries and their lifecycle plan, by the core's rules. */

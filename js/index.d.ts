@@ -474,6 +474,17 @@ export function configReloadBounds(): { ttl: number; maxStale: number };
  * for the bounds in seconds: `use` it, `refresh` (serve it, reload in the background) or `read` now.
  */
 export function reloadAction(readAt: number | null, now: number, bounds: { ttl: number; maxStale: number }): 'use' | 'refresh' | 'read';
+/** tokengate's published endpoints (`/.well-known/jwks.json`, `/.well-known/openid-configuration`). */
+export const published: {
+  /** The discovery document for `issuer`, listing the algorithms its published keys verify. */
+  discovery(
+    issuer: string,
+    jwksUri: string,
+    jwks: string | { keys: object[] },
+  ): { issuer: string; jwks_uri: string; id_token_signing_alg_values_supported: string[] };
+  /** Throws `method_not_allowed` (405, `allow` "GET, HEAD") unless `method` is GET or HEAD. */
+  method(method: string, opts?: { realm?: string }): void;
+};
 export function workerConfig(config: string | WorkerConfig): Required<Omit<WorkerConfig, 'remoteKeys'>> & WorkerConfig;
 
 /** A stored signing-key entry (`key:<jwks>:<kid>`). */

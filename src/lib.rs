@@ -39,7 +39,7 @@ pub use jose::token::Limits;
 pub use policy::claims::{
     Policy, PolicyInput, DEFAULT_LEEWAY, DEFAULT_MAX_LIFETIME, MAX_NUMERIC_DATE,
 };
-pub use policy::config::Config;
+pub use policy::config::{published_discovery, published_method, AccessHeader, Config};
 pub use policy::reload::{reload, Reload};
 pub use policy::route::{Decision, Router};
 pub use policy::scope::{Requirement, ScopeSet};

@@ -254,3 +254,48 @@ fn the_cloudflare_access_header_is_read_besides_a_custom_header_and_only_for_acc
     ));
     assert!(p.contains("unknown field `access`"), "{p}");
 }
+
+#[test]
+fn the_published_discovery_document_lists_the_algorithms_of_the_published_keys() {
+    use tokengate::{Alg, SigningKey};
+    let es = SigningKey::generate(Alg::ES256, Some("e1".into()), None).unwrap();
+    let ed = SigningKey::generate(Alg::EdDSA, Some("d1".into()), None).unwrap();
+    let doc = |keys: &[&SigningKey]| -> Value {
+        let jwks = tokengate::public_jwks(keys).to_string();
+        serde_json::from_str(
+            &tokengate::published_discovery(
+                "https://gate.example",
+                "https://gate.example/.well-known/jwks.json",
+                &jwks,
+            )
+            .unwrap(),
+        )
+        .unwrap()
+    };
+    let only_es = doc(&[&es]);
+    assert_eq!(
+        only_es["id_token_signing_alg_values_supported"],
+        json!(["ES256"])
+    );
+    assert_eq!(only_es["issuer"], "https://gate.example");
+    assert_eq!(
+        only_es["jwks_uri"],
+        "https://gate.example/.well-known/jwks.json"
+    );
+    assert_eq!(
+        doc(&[&ed, &es])["id_token_signing_alg_values_supported"],
+        json!(["ES256", "EdDSA"])
+    );
+}
+
+#[test]
+fn the_published_documents_answer_get_and_head_only() {
+    assert!(tokengate::published_method("GET").is_ok());
+    assert!(tokengate::published_method("HEAD").is_ok());
+    for m in ["POST", "PUT", "DELETE", "get", "OPTIONS"] {
+        let e = tokengate::published_method(m).unwrap_err();
+        assert_eq!(e.code(), ErrorCode::MethodNotAllowed, "{m}");
+        assert_eq!(e.status(), 405);
+        assert_eq!(e.allow(), Some("GET, HEAD"));
+    }
+}

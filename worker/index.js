@@ -499,17 +499,17 @@ async function health(iso, config, request, url, waitUntil) {
  * the lifecycle commands mint for (`jwks` in KV); `/.well-known/openid-configuration` is a
  * minimal discovery document for the issuer at this origin (404 when none is).
  */
-async function published(iso, config, url, waitUntil) {
+async function published(iso, config, method, url, waitUntil) {
   const minted = config.issuers.filter((i) => i.jwks !== undefined);
   const own = minted.filter((i) => i.issuer.replace(/\/$/, '') === url.origin);
   const headers = { 'cache-control': `public, max-age=${config.cacheTtl}`, 'access-control-allow-origin': '*' };
+  // Read-only documents: 405 with `Allow: GET, HEAD` for anything else (the core's answer).
+  tg.published.method(method, { realm: config.realm });
   if (url.pathname === DISCOVERY_PATH) {
     if (own.length !== 1) return json(404, { error: 'not_found' });
-    return json(
-      200,
-      { issuer: own[0].issuer, jwks_uri: `${url.origin}${JWKS_PATH}`, id_token_signing_alg_values_supported: ['ES256', 'EdDSA', 'RS256'] },
-      headers,
-    );
+    // The algorithms its published keys verify, as the core reads them.
+    const k = await iso.jwksCache(config, own[0].jwks).get({ waitUntil });
+    return json(200, tg.published.discovery(own[0].issuer, `${url.origin}${JWKS_PATH}`, k.jwks), headers);
   }
   const keys = [];
   for (const i of own.length ? own : minted) {
@@ -544,7 +544,8 @@ export default {
     }
     try {
       if (url.pathname === HEALTH) return await health(iso, config, request, url, waitUntil);
-      if (url.pathname === JWKS_PATH || url.pathname === DISCOVERY_PATH) return await published(iso, config, url, waitUntil);
+      if (url.pathname === JWKS_PATH || url.pathname === DISCOVERY_PATH)
+        return await published(iso, config, request.method, url, waitUntil);
       const decision = config.router.decide(request.method, url.pathname);
       if (decision.action === 'outside') {
         return env.ASSETS ? withPageHeaders(await env.ASSETS.fetch(request)) : json(404, { error: 'not_found' });

@@ -559,6 +559,38 @@ impl Config {
     }
 }
 
+/// The discovery document tokengate publishes for an issuer it mints for: its `jwks_uri`, and
+/// as signing algorithms exactly those the published keys (a JWKS, JSON text) verify.
+pub fn published_discovery(issuer: &str, jwks_uri: &str, jwks: &str) -> Result<String> {
+    let set = crate::jose::keys::KeySet::from_json(jwks)?;
+    let algs: Vec<&str> = crate::jose::alg::Alg::ALL
+        .iter()
+        .filter(|a| set.keys().iter().any(|k| k.allows(**a)))
+        .map(|a| a.name())
+        .collect();
+    Ok(serde_json::json!({
+        "issuer": issuer,
+        "jwks_uri": jwks_uri,
+        "id_token_signing_alg_values_supported": algs,
+    })
+    .to_string())
+}
+
+/// The published key set and discovery document are read-only: GET and HEAD, else 405.
+pub fn published_method(method: &str) -> Result<()> {
+    if method == "GET" || method == "HEAD" {
+        return Ok(());
+    }
+    Err(Error::new(
+        ErrorCode::MethodNotAllowed,
+        format!(
+            "{} is not allowed here; the published keys are read with GET or HEAD",
+            printable(method)
+        ),
+    )
+    .with_allow("GET, HEAD"))
+}
+
 fn invalid(message: String) -> Error {
     Error::new(
         ErrorCode::OptionsInvalid,

@@ -472,7 +472,18 @@ test('tokengate publishes its own keys: another worker verifies tokengate-minted
   );
   const disc = await fetch(`${origin}/.well-known/openid-configuration`);
   assert.equal(disc.status, 200);
-  assert.deepEqual((await disc.json()).jwks_uri, `${origin}/.well-known/jwks.json`);
+  const discovered = await disc.json();
+  assert.deepEqual(discovered.jwks_uri, `${origin}/.well-known/jwks.json`);
+  // Only an ES256 key is published: only ES256 is listed.
+  assert.deepEqual(discovered.id_token_signing_alg_values_supported, ['ES256']);
+  // Read-only: GET and HEAD, anything else 405 with Allow.
+  for (const path of ['/.well-known/jwks.json', '/.well-known/openid-configuration']) {
+    const post = await fetch(`${origin}${path}`, { method: 'POST', body: '{}' });
+    assert.equal(post.status, 405, path);
+    assert.equal(post.headers.get('allow'), 'GET, HEAD');
+    assert.equal((await post.json()).code, 'method_not_allowed');
+    assert.equal((await fetch(`${origin}${path}`, { method: 'HEAD' })).status, 200, path);
+  }
   const jwks = await fetch(`${origin}/.well-known/jwks.json`);
   assert.match(jwks.headers.get('cache-control'), /^public, max-age=\d+$/);
   const published = await jwks.json();

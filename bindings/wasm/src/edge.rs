@@ -1099,6 +1099,19 @@ pub fn parse_config(text: &str) -> Result<String, JsValue> {
     serde_json::to_string(&config).map_err(|e| JsValue::from_str(&e.to_string()))
 }
 
+/// The discovery document for an issuer tokengate mints for, listing the algorithms of its
+/// published keys (a JWKS, JSON text); JSON text out.
+#[wasm_bindgen(js_name = publishedDiscovery)]
+pub fn published_discovery(issuer: &str, jwks_uri: &str, jwks: &str) -> Result<String, JsValue> {
+    tokengate::published_discovery(issuer, jwks_uri, jwks).map_err(|e| js_error(&e, ""))
+}
+
+/// Whether a method may read the published keys (GET, HEAD); else `method_not_allowed` with `Allow`.
+#[wasm_bindgen(js_name = publishedMethod)]
+pub fn published_method(method: &str, realm: Option<String>) -> Result<(), JsValue> {
+    tokengate::published_method(method).map_err(|e| js_error(&e, realm.as_deref().unwrap_or("")))
+}
+
 /// A stored signing-key entry checked (status, times, a public JWK with `kid`); JSON in, JSON out.
 #[wasm_bindgen(js_name = keyEntry)]
 pub fn key_entry(text: &str) -> Result<String, JsValue> {
