@@ -421,8 +421,6 @@ export interface WorkerConfig {
     query?: string | null;
     apiKeyHeader?: string | null;
     header?: string | null;
-    /** Derived by `workerConfig` (never configured): Cloudflare Access's header and the cloudflare-access issuers it is checked against. */
-    readonly access?: { name: string; issuers: string[] };
   };
   identityHeaders?: { subject?: string; scopes?: string; issuer?: string; tokenId?: string; kind?: string };
   claimHeaders?: { [claim: string]: string };
@@ -485,7 +483,11 @@ export const published: {
   /** Throws `method_not_allowed` (405, `allow` "GET, HEAD") unless `method` is GET or HEAD. */
   method(method: string, opts?: { realm?: string }): void;
 };
-export function workerConfig(config: string | WorkerConfig): Required<Omit<WorkerConfig, 'remoteKeys'>> & WorkerConfig;
+export function workerConfig(config: string | WorkerConfig): Required<Omit<WorkerConfig, 'remoteKeys'>> &
+  WorkerConfig & {
+    /** `access`: derived (never configured), Cloudflare Access's header and the cloudflare-access issuers it is checked against. */
+    credentials: { readonly access?: { name: string; issuers: string[] } };
+  };
 
 /** A stored signing-key entry (`key:<jwks>:<kid>`). */
 export interface KeyEntry {
