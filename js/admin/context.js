@@ -5,7 +5,7 @@ import { userInfo } from 'node:os';
 import { join } from 'node:path';
 import { parse as parseToml } from 'smol-toml';
 import { lifecycle } from '../node.js';
-import { CONFIG, PREFIX, issuerPolicy, onCheckpoint, parseConfig, readDoc, uniqueName } from '../store.js';
+import { CONFIG, PREFIX, issuerPolicy, onCheckpoint, parseConfig, readDoc, remoteKeys, uniqueName } from '../store.js';
 import { openLocalKv, WranglerKv } from './kv.js';
 
 // The usage error and the duration and time syntax are the CLI's one argv vocabulary.
@@ -125,6 +125,19 @@ export class Admin {
     const found = all.find((i) => i.issuer === name);
     if (!found) throw new UsageError(`unknown issuer "${name}"; configured: ${all.map((i) => i.issuer).join(', ')}`);
     return found;
+  }
+
+  /**
+   * The issuer named by `--issuer` when tokengate signs for it (its keys in KV, `jwks`); one whose
+   * keys are fetched (jwksUri, discovery) is refused in one line: it has no key of ours.
+   */
+  signingIssuer(name) {
+    const issuer = this.issuer(name);
+    if (issuer.jwks === undefined)
+      throw new UsageError(
+        `issuer ${issuer.issuer} takes its keys from ${issuer.jwksUri ?? remoteKeys.discoveryUrls(issuer.issuer)[0]}; tokengate does not sign for it`,
+      );
+    return issuer;
   }
 
   /**

@@ -96,7 +96,7 @@ async function addKey(admin, issuer, jwk) {
 }
 
 async function generate(admin, v) {
-  const issuer = admin.issuer(v.issuer);
+  const issuer = admin.signingIssuer(v.issuer);
   const jwk = tg.generateKey(v.alg);
   const alg = jwk.alg;
   // A hand-written key set is adopted (or, when the core cannot read it, the command stops) first.
@@ -111,7 +111,7 @@ async function generate(admin, v) {
 }
 
 async function rotate(admin, v) {
-  const issuer = admin.issuer(v.issuer);
+  const issuer = admin.signingIssuer(v.issuer);
   const jwk = tg.generateKey(v.alg);
   const alg = jwk.alg;
   const maxActive = v['max-active'] === undefined ? undefined : Number(v['max-active']);
@@ -133,7 +133,7 @@ async function rotate(admin, v) {
 }
 
 async function list(admin, v) {
-  const issuer = admin.issuer(v.issuer);
+  const issuer = admin.signingIssuer(v.issuer);
   const problems = [];
   const stored = unreadable(issuer.jwks, await admin.kv.get(issuer.jwks));
   if (stored !== null)
@@ -180,7 +180,7 @@ async function list(admin, v) {
 }
 
 async function retire(admin, v, [kid]) {
-  const issuer = admin.issuer(v.issuer);
+  const issuer = admin.signingIssuer(v.issuer);
   if (!kid) throw new UsageError('keys retire needs the KID');
   const keys = await storedKeys(admin, issuer);
   const k = keys.find((x) => x.jwk.kid === kid);
@@ -196,7 +196,7 @@ async function retire(admin, v, [kid]) {
 }
 
 async function cleanup(admin, v) {
-  const issuer = admin.issuer(v.issuer);
+  const issuer = admin.signingIssuer(v.issuer);
   const maxAge = v['max-age'] === undefined ? undefined : duration(v['max-age'], '--max-age');
   let keys = await storedKeys(admin, issuer);
   let p = plan(admin, issuer, keys, { maxAge });
@@ -240,7 +240,7 @@ async function cleanup(admin, v) {
 
 /** A leaked key: unpublished at once, so every token it signed stops verifying. */
 async function remove(admin, v, [kid]) {
-  const issuer = admin.issuer(v.issuer);
+  const issuer = admin.signingIssuer(v.issuer);
   if (!kid) throw new UsageError('keys remove needs the KID');
   const k = (await storedKeys(admin, issuer)).find((x) => x.jwk.kid === kid);
   if (!k) throw new NotFound(`no key "${shown(kid)}" in ${issuer.jwks}`);

@@ -3,7 +3,18 @@
 // state). Exit code 1 when anything is wrong, for monitoring.
 import { existsSync } from 'node:fs';
 import * as tg from '../node.js';
-import { GRANTS, MAINTENANCE, PREFIX, REVOCATIONS, digestOf, listAll, readDoc, readRevocations, revocationEntries } from '../store.js';
+import {
+  GRANTS,
+  MAINTENANCE,
+  PREFIX,
+  REVOCATIONS,
+  digestOf,
+  listAll,
+  readDoc,
+  readRevocations,
+  remoteKeys,
+  revocationEntries,
+} from '../store.js';
 import { iso } from './context.js';
 import { plural, shown } from '../cli/text.js';
 import { plan, workerKeys } from './keys.js';
@@ -15,7 +26,36 @@ import { refusedGrant } from './grants.js';
 // named), revocations by the worker's own read, grants by `grantsDocument`, API-key records by
 // the core's record check (value and metadata one record, its hash its KV key's).
 
+/**
+ * A remote issuer (jwksUri, discovery): where its keys come from and the copy kept in KV
+ * (`remote:<issuer>`), summarised by the core. No copy yet is no problem (the first request or
+ * the cron fetches it); a copy the core refuses, or one without usable keys, is.
+ */
+async function remoteSet(admin, issuer, problems) {
+  const key = remoteKeys.kvKey(issuer.issuer);
+  const source = issuer.jwksUri ?? remoteKeys.discoveryUrls(issuer.issuer)[0];
+  // `from`/`url`: the configured source; the core's summary adds `source`, where the copy came from.
+  const out = { issuer: issuer.issuer, remote: { key, from: issuer.jwksUri !== undefined ? 'jwksUri' : 'discovery', url: source } };
+  const text = await admin.kv.get(key);
+  out.remote.stored = text !== null;
+  let set;
+  try {
+    set = remoteKeys.open(issuer.issuer, text, issuer.jwksUri ?? null);
+  } catch (e) {
+    problems.push(`KV key "${key}" is refused by the core (${e.message}): the worker fetches ${issuer.issuer}'s keys again`);
+    return out;
+  }
+  const s = JSON.parse(set.summary(admin.now * 1000, admin.config.kidCooldown, admin.config.keysMaxStale));
+  out.remote = { ...out.remote, ...s, ignored: set.ignored ?? null };
+  if (text !== null && !set.ignored && !s.usable)
+    problems.push(
+      `${key}: no usable keys for ${issuer.issuer}${s.lastError ? ` (last error: ${s.lastError.reason}: ${s.lastError.message})` : ''}: the worker answers 503 for its tokens until a fetch succeeds (\`keys fetch --issuer ${issuer.issuer}\`)`,
+    );
+  return out;
+}
+
 async function keySet(admin, issuer, problems) {
+  if (issuer.jwks === undefined) return remoteSet(admin, issuer, problems);
   const out = { issuer: issuer.issuer, jwks: issuer.jwks };
   const listed = await listAll(admin.kv, PREFIX.key(issuer.jwks));
   const { doc, text } = await readDoc(admin.kv, issuer.jwks);
@@ -173,6 +213,18 @@ export async function status(admin) {
   };
   const lines = [`tokengate status at ${iso(admin.now)}: ${report.ok ? 'OK' : plural(problems.length, 'problem')}`];
   for (const i of issuers) {
+    if (i.remote) {
+      const r = i.remote;
+      lines.push(
+        `  remote keys (${i.issuer}) from ${r.from === 'jwksUri' ? r.url : `discovery (${r.url})`}: ` +
+          (!r.stored || r.ignored
+            ? `${r.ignored ? `the copy in KV is ignored (${shown(r.ignored)})` : 'no copy in KV yet'} (fetched on the first request or by the cron; \`keys fetch\` fetches now)`
+            : `${r.key}: ${plural(r.keys ?? 0, 'key')}${r.kids?.length ? ` (${shown(r.kids.join(', '))})` : ''}, ` +
+              `${r.ageSeconds ?? '-'} s old, next refresh in ${r.nextRefreshSeconds ?? '-'} s` +
+              `${r.lastError ? `; last error: ${r.lastError.reason}: ${shown(r.lastError.message)}` : ''}`),
+      );
+      continue;
+    }
     lines.push(
       `  keys ${i.jwks} (${i.issuer}): ${i.keys.active} active, ${i.keys.retired} retired; newest ${i.keys.newestAgeDays ?? '-'} d old` +
         `${i.keys.rotationDue.length ? `; due for rotation: ${i.keys.rotationDue.join(', ')}` : ''}${i.keys.removable.length ? `; removable: ${i.keys.removable.join(', ')}` : ''}`,

@@ -49,7 +49,7 @@ async function record(admin, entries) {
 }
 
 export async function mint(admin, v) {
-  const issuer = admin.issuer(v.issuer);
+  const issuer = admin.signingIssuer(v.issuer);
   if (v.sub === undefined) throw new UsageError('mint --issuer needs --sub USER');
   const type = v.type ?? 'access';
   if (!TYPES.includes(type)) throw new UsageError(`--type must be one of ${TYPES.join(', ')}`);

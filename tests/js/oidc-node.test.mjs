@@ -192,3 +192,63 @@ test('tokengate keys fetch --issuer ISS: the remote:<issuer> document in KV now,
   assert.equal(own.code, 2);
   assert.match(own.err, /keys fetch is for issuers with jwksUri or discovery: true/);
 });
+
+test('status and health show a remote issuer (source, the kept copy as the core reads it); keys and mint refuse it in one line', async () => {
+  const root = mkdtempSync(join(tmpdir(), 'tokengate-remote-status-'));
+  const jwksUri = `${idp.issuer}/jwks`;
+  const config = {
+    issuers: [
+      { issuer: idp.issuer, jwksUri, audience: 'api' },
+      { issuer: 'https://own.example', jwks: 'jwks:own', audience: 'api' },
+    ],
+  };
+  writeFileSync(join(root, 'wrangler.toml'), `name = "t"\n[vars]\nTOKENGATE_CONFIG = \'\'\'\n${JSON.stringify(config)}\n\'\'\'\n`);
+  const run = (args) => startCli(args, { cwd: root, env: { TOKENGATE_ACTOR: 'test' } }).result;
+  for (const args of [
+    ['keys', 'rotate', '--issuer', 'https://own.example'],
+    ['revocations', 'compact'],
+  ]) {
+    const r = await run(args);
+    assert.equal(r.code, 0, `${args.join(' ')}: ${r.err}`);
+  }
+  // No copy in KV yet: shown, and no problem (the first request or the cron fetches it).
+  const cold = await run(['status']);
+  assert.doesNotMatch(cold.out, /undefined/);
+  assert.match(cold.out, new RegExp(`^  remote keys \\(${idp.issuer}\\) from ${jwksUri}: no copy in KV yet`, 'm'));
+  assert.equal(cold.code, 0, cold.out);
+  assert.equal((await run(['keys', 'fetch', '--issuer', idp.issuer])).code, 0);
+  for (const command of ['status', 'health']) {
+    const warm = await run([command, '--json']);
+    assert.equal(warm.code, 0, warm.out);
+    const [remote, own] = warm.json.issuers;
+    assert.equal(own.jwks, 'jwks:own');
+    assert.equal(remote.remote.key, `remote:${idp.issuer}`);
+    assert.equal(remote.remote.from, 'jwksUri');
+    assert.equal(remote.remote.url, jwksUri);
+    assert.equal(remote.remote.source, jwksUri);
+    assert.equal(remote.remote.keys, 2);
+    assert.deepEqual(remote.remote.kids.sort(), ['e1', 'r1']);
+    assert.equal(remote.remote.lastError, null);
+    assert.ok(Number.isInteger(remote.remote.ageSeconds) && Number.isInteger(remote.remote.nextRefreshSeconds));
+  }
+  const text = await run(['status']);
+  assert.match(
+    text.out,
+    new RegExp(
+      `^  remote keys \\(${idp.issuer}\\) from ${jwksUri}: remote:${idp.issuer}: 2 keys \\((e1, r1|r1, e1)\\), \\d+ s old, next refresh in \\d+ s$`,
+      'm',
+    ),
+  );
+  assert.doesNotMatch(text.out, /PROBLEM/);
+  // tokengate holds no key of a remote issuer: one line, a usage error, KV untouched.
+  const refusal = `tokengate: issuer ${idp.issuer} takes its keys from ${jwksUri}; tokengate does not sign for it\n`;
+  for (const args of [
+    ['keys', 'rotate', '--issuer', idp.issuer],
+    ['keys', 'list', '--issuer', idp.issuer],
+    ['mint', '--issuer', idp.issuer, '--sub', 'u1'],
+  ]) {
+    const r = await run(args);
+    assert.equal(r.code, 2, args.join(' '));
+    assert.equal(r.err, refusal, args.join(' '));
+  }
+});
