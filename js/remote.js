@@ -47,8 +47,20 @@ export const remoteKeys = {
   joinWait: (timeout) => wasm.remoteJoinWait(timeout >>> 0),
   /** The KV key of an issuer's remote key set document. */
   kvKey: (issuer) => wasm.remoteKvKey(str(issuer, 'issuer')),
-  /** The stored document (text or null) as a handle; `data_unavailable` when invalid. */
-  open: (issuer, text) => core(() => new wasm.RemoteKeySet(str(issuer, 'issuer'), text == null ? undefined : str(text, 'document'))),
+  /**
+   * The stored document (text or null) of an issuer whose keys come from `jwksUri` (null or
+   * omitted: discovery) as a handle; `data_unavailable` when invalid. A copy fetched from
+   * another source is ignored (an empty handle whose `ignored` says why).
+   */
+  open: (issuer, text, jwksUri) =>
+    core(
+      () =>
+        new wasm.RemoteKeySet(
+          str(issuer, 'issuer'),
+          text == null ? undefined : str(text, 'document'),
+          jwksUri == null ? undefined : str(jwksUri, 'jwksUri'),
+        ),
+    ),
 };
 
 function bytes(b) {
@@ -245,7 +257,8 @@ export class RemoteJwks {
     this.#o = JSON.parse(core(() => wasm.remoteSourceOptions(JSON.stringify(options))));
     this.#policy = this.#o.remoteKeys;
     this.#fetch = f;
-    this.#set = remoteKeys.open(this.#o.name, document);
+    // A saved document from another source than these options' starts cold (never trusted).
+    this.#set = remoteKeys.open(this.#o.name, document, this.#o.discovery ? null : this.#o.jwksUri);
     this.#apply();
   }
 

@@ -166,6 +166,8 @@ export interface RemoteKeySet {
   jwks(): string;
   readonly hasKeys: boolean;
   readonly source: string | undefined;
+  /** Why the copy given to `open` was ignored (fetched from another source than the configured one). */
+  readonly ignored: string | undefined;
   readonly fetchedAt: number;
   readonly attemptedAt: number;
   summary(now: number, cooldown: number, keysMaxStale: number): string;
@@ -190,7 +192,8 @@ export const remoteKeys: {
   /** How long (ms) a request joining a key fetch in flight waits, for fetches timing out after `timeout` seconds. */
   joinWait(timeout: number): number;
   kvKey(issuer: string): string;
-  open(issuer: string, text: string | null): RemoteKeySet;
+  /** `jwksUri`: the configured JWKS URL (null or omitted: discovery); a copy from another source is ignored (`ignored` says why). */
+  open(issuer: string, text: string | null, jwksUri?: string | null): RemoteKeySet;
 };
 
 export function boundedFetch(

@@ -944,3 +944,62 @@ fn library_source_options_are_defaulted_and_checked_by_the_core() {
         assert!(e.message().contains(says), "{bad}: {}", e.message());
     }
 }
+
+#[test]
+fn a_copy_from_another_source_is_ignored_not_adopted() {
+    let text = |d: &RemoteKeys| serde_json::to_string(d).unwrap();
+    let adopted = |d: &RemoteKeys, uri: Option<&str>| {
+        RemoteKeys::copy_for(&text(d), ISS, uri)
+            .unwrap()
+            .map(|c| c.holds_kid("a"))
+    };
+    // A configured jwksUri: only a copy fetched from that URL (and not discovered).
+    assert_eq!(adopted(&good(), Some(URL)), Ok(true));
+    let other = "https://evil.example/jwks";
+    let (evil, f) = RemoteKeys::empty(ISS).after_fetch(
+        other,
+        &ok(None, None),
+        &jwks(&[pubkey(Alg::ES256, "a")]),
+        T0,
+        &policy(),
+    );
+    assert_eq!(f, None);
+    let why = adopted(&evil, Some(URL)).unwrap_err();
+    assert!(
+        why.contains(other) && why.contains("configured jwksUri"),
+        "{why}"
+    );
+    // The operator moved the issuer to another URL: the old copy is not used, even stale.
+    assert!(adopted(&good(), Some(other)).is_err());
+    // Discovery: the copy's keys must come from the jwks_uri it discovered for this issuer.
+    let discovered = |uri: &str| {
+        let (d, f) = RemoteKeys::empty(ISS).after_discovery(uri, T0).after_fetch(
+            uri,
+            &ok(None, None),
+            &jwks(&[pubkey(Alg::ES256, "a")]),
+            T0,
+            &policy(),
+        );
+        assert_eq!(f, None);
+        d
+    };
+    assert_eq!(adopted(&discovered(URL), None), Ok(true));
+    // Written under a jwksUri configuration (no discovery): not this issuer's discovered keys.
+    let why = adopted(&good(), None).unwrap_err();
+    assert!(why.contains("without discovery"), "{why}");
+    // Recorded inconsistently: keys from one URL, another one discovered.
+    let mut mixed = discovered(URL);
+    mixed.source = Some(other.into());
+    let why = adopted(&mixed, None).unwrap_err();
+    assert!(why.contains("discovered jwks_uri"), "{why}");
+    // A discovered copy under a jwksUri configuration: ignored too.
+    assert!(adopted(&discovered(URL), Some(URL)).is_err());
+    // A copy holding only failed attempts (no key, no URL) names nothing to take over.
+    let failed =
+        RemoteKeys::empty(ISS).failed(&tokengate::remote::Failure::new(Reason::Timeout, "t"), T0);
+    assert_eq!(adopted(&failed, Some(URL)), Ok(false));
+    assert_eq!(adopted(&failed, None), Ok(false));
+    assert_eq!(failed.foreign(Some(URL)), None);
+    // A document the core refuses is still an error, not "another source".
+    assert!(RemoteKeys::copy_for("nope", ISS, Some(URL)).is_err());
+}

@@ -32,7 +32,21 @@ export class RemoteIssuer {
     this.loading = null; // first read
     this.inflight = null; // one refresh per isolate
     this.value = null; // { jwks, validators, text }
+    this.openedFor = null; // the jwksUri (null: discovery) `set` was opened for
     this.stats = { fetches: 0, refreshes: 0, kvReads: 0, kvWrites: 0, cacheReads: 0, cacheHits: 0, cacheWrites: 0, forced: 0 };
+  }
+
+  /** The configured JWKS URL (null: discovery): every copy adopted must come from it. */
+  get #jwksUri() {
+    return this.issuer.jwksUri ?? null;
+  }
+
+  /** Keys held for another source than the one configured now (the configuration changed in
+   *  this isolate) are dropped: the next read starts from the copies, checked again. */
+  #checkSource() {
+    if (this.set === null || this.openedFor === this.#jwksUri) return;
+    this.set = null;
+    this.value = null;
   }
 
   get source() {
@@ -45,9 +59,12 @@ export class RemoteIssuer {
     return [this.config.kidCooldown, this.config.keysMaxStale];
   }
 
+  /** A copy as a handle; one from another source than the configured one is an empty set. */
   #open(text, where) {
     try {
-      return remoteKeys.open(this.issuer.issuer, text);
+      const s = remoteKeys.open(this.issuer.issuer, text, this.#jwksUri);
+      if (s.ignored) console.error(JSON.stringify({ event: 'remote_keys_ignored', issuer: this.issuer.issuer, where, error: s.ignored }));
+      return s;
     } catch (e) {
       console.error(JSON.stringify({ event: 'remote_keys_invalid', issuer: this.issuer.issuer, where, error: e.message }));
       return null;
@@ -57,8 +74,10 @@ export class RemoteIssuer {
   /** Keeps whichever copy holds the newer fetch (the handle, and its wanted kids, stay). */
   #adopt(s) {
     if (s === null) return;
-    if (this.set === null) this.set = s;
-    else this.set.adoptIfNewer(s);
+    if (this.set === null) {
+      this.set = s;
+      this.openedFor = this.#jwksUri;
+    } else this.set.adoptIfNewer(s);
   }
 
   #wanted() {
@@ -72,7 +91,8 @@ export class RemoteIssuer {
       const hit = await caches.default.match(this.cacheUrl);
       if (!hit) return null;
       const s = this.#open(await hit.text(), 'cache');
-      if (s) this.stats.cacheHits++;
+      if (!s || s.ignored) return null;
+      this.stats.cacheHits++;
       return s;
     } catch (e) {
       console.error(JSON.stringify({ event: 'remote_keys_cache_failed', issuer: this.issuer.issuer, error: String(e?.message ?? e) }));
@@ -85,7 +105,7 @@ export class RemoteIssuer {
     this.stats.kvReads++;
     this.iso.counter.reads++;
     const text = await this.iso.kv.get(this.key);
-    return this.#open(text, 'kv') ?? remoteKeys.open(this.issuer.issuer, null);
+    return this.#open(text, 'kv') ?? remoteKeys.open(this.issuer.issuer, null, this.#jwksUri);
   }
 
   /** The Cache API copy, then KV's while the core still wants a newer one. */
@@ -133,6 +153,7 @@ export class RemoteIssuer {
    * is not answered by it, so the copies are read again and the provider asked once more.
    */
   refresh({ force = false } = {}) {
+    if (this.inflight === null) this.#checkSource();
     this.inflight ??= (async () => {
       this.stats.refreshes++;
       try {
@@ -165,6 +186,7 @@ export class RemoteIssuer {
   /** `{ jwks, validators }` to validate with now; throws `Unavailable` when no usable keys. */
   async get({ force = false, waitUntil } = {}) {
     const wait = remoteKeys.joinWait(this.config.remoteKeys.timeout);
+    this.#checkSource();
     if (this.set === null) {
       this.loading ??= this.#read().then(() => this.#apply());
       try {

@@ -257,6 +257,58 @@ impl RemoteKeys {
         Ok(doc)
     }
 
+    /// Why a copy (KV's, the Cache API's, a saved document) was not fetched from the source
+    /// configured now: `jwks_uri` (the configured JWKS URL), or `None` for discovery. A copy for a
+    /// JWKS URL must name that URL as its source; a copy for discovery must hold the `jwks_uri` it
+    /// discovered for this issuer and its keys must come from it. Anything else was written under
+    /// another configuration (or before the operator changed it) and is not trusted at all, not
+    /// even stale: `None` when the copy may be adopted (as is one that holds no key nor URL).
+    pub fn foreign(&self, jwks_uri: Option<&str>) -> Option<String> {
+        let src = self.source.as_deref().unwrap_or("no source");
+        if self.source.is_none() && self.jwks_uri.is_none() && self.keys.is_empty() {
+            // Only attempts and their last error: no key and no URL to take over.
+            return None;
+        }
+        match jwks_uri {
+            Some(want) if self.source.as_deref() == Some(want) && self.jwks_uri.is_none() => None,
+            Some(want) => Some(format!(
+                "copy of \"{}\" came from \"{}\", not the configured jwksUri \"{}\"",
+                printable(&self.issuer),
+                printable(src),
+                printable(want)
+            )),
+            None => match self.jwks_uri.as_deref() {
+                Some(d) if self.source.as_deref() == Some(d) => None,
+                Some(d) => Some(format!(
+                    "copy of \"{}\" came from \"{}\", not its discovered jwks_uri \"{}\"",
+                    printable(&self.issuer),
+                    printable(src),
+                    printable(d)
+                )),
+                None => Some(format!(
+                    "copy of \"{}\" came from \"{}\" without discovery, and this issuer uses discovery",
+                    printable(&self.issuer),
+                    printable(src)
+                )),
+            },
+        }
+    }
+
+    /// A stored copy for `issuer` whose keys came from the source configured now (see
+    /// [`RemoteKeys::foreign`]): `Ok(Err(why))` for a valid copy from another source (treated
+    /// as no copy), `Err` for a document the core refuses.
+    pub fn copy_for(
+        text: &str,
+        issuer: &str,
+        jwks_uri: Option<&str>,
+    ) -> Result<std::result::Result<RemoteKeys, String>> {
+        let doc = RemoteKeys::from_json(text, issuer)?;
+        Ok(match doc.foreign(jwks_uri) {
+            None => Ok(doc),
+            Some(why) => Err(why),
+        })
+    }
+
     /// Whether any key is held.
     pub fn has_keys(&self) -> bool {
         !self.keys.is_empty() && self.fetched_at_ms > 0

@@ -74,8 +74,14 @@ test('the rules hold in Node too: URL rule, issuer equality, size, timeout, redi
   assert.equal(JSON.parse(good.summary(Date.now(), 30, 3600)).lastError.reason, 'not_json');
   idp.fault('/jwks', null);
   // A stored document round-trips and is checked.
-  const again = remoteKeys.open(idp.issuer, good.toJSON());
+  const again = remoteKeys.open(idp.issuer, good.toJSON(), `${idp.issuer}/jwks`);
   assert.equal(again.jwks(), good.jwks());
+  // Only for the source it came from: for discovery, or another jwksUri, it is no copy at all.
+  for (const jwksUri of [null, `${idp.issuer}/other`]) {
+    const foreign = remoteKeys.open(idp.issuer, good.toJSON(), jwksUri);
+    assert.deepEqual([foreign.hasKeys, foreign.source], [false, undefined]);
+    assert.match(foreign.ignored, /came from/);
+  }
   assert.throws(
     () => remoteKeys.open('https://other.example', good.toJSON()),
     (e) => e.code === 'data_unavailable',

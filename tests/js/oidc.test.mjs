@@ -290,6 +290,61 @@ test('a new isolate starts from the Cache API copy: no KV read, no provider; its
   assert.equal(JSON.parse(await w2.kv.get(remoteKeys.kvKey(idp2.issuer))).source, `${idp2.issuer}/jwks`, 'the refresh is kept in KV again');
 });
 
+test('a copy from another source (KV and Cache API, written under another configuration) is ignored: the configured source is fetched, the other key refused', async () => {
+  const idp = await startIdp([e1, r1]);
+  cleanup.push(() => idp.close());
+  // Another provider, named as this issuer's jwksUri by another configuration sharing the namespace.
+  const evilKey = signingKey('ES256', 'evil');
+  const other = await startIdp([evilKey]);
+  cleanup.push(() => other.close());
+  const audience = Object.values(RESOURCES);
+  const long = { remoteKeys: { minMaxAge: 120, maxMaxAge: 120, timeout: 1 } };
+  const elsewhere = { ...long, issuers: [{ issuer: idp.issuer, jwksUri: `${other.issuer}/jwks`, profile: 'rfc9068', audience }] };
+  const w = await worker(idp, elsewhere);
+  const real = await idp.token('ES256');
+  const claims = { ...JSON.parse(Buffer.from(real.split('.')[1], 'base64url')), jti: crypto.randomUUID() };
+  const forged = tg.mint(evilKey, claims, { header: { typ: 'at+jwt' } });
+  assert.equal((await w.call(forged)).status, 200, 'the other configuration trusts the other URL');
+  const key = remoteKeys.kvKey(idp.issuer);
+  assert.equal(JSON.parse(await w.kv.get(key)).source, `${other.issuer}/jwks`);
+  assert.equal((await w.health(forged)).isolate.cacheWrites, 1, 'and copied it to the Cache API');
+
+  // This configuration (discovery) on the same KV and Cache API: neither copy is adopted.
+  const apply = async (extra) => {
+    await w.mf.setOptions(
+      workerdOptions(script, { kvNamespaces: ['TOKENGATE'], bindings: { TOKENGATE_CONFIG: JSON.stringify(config(idp, extra)) } }),
+    );
+    w.kv = await w.mf.getKVNamespace('TOKENGATE');
+  };
+  await apply(long);
+  const before = { idp: idp.fetched(), other: other.fetched() };
+  const refused = await w.call(forged);
+  assert.deepEqual([refused.status, refused.code], [401, 'key_not_found'], JSON.stringify(refused.body));
+  const ok = await w.call(real);
+  assert.equal(ok.status, 200, JSON.stringify(ok.body));
+  // The cold fetch, then the one refetch the unknown kid forces: both from the configured source.
+  assert.deepEqual(delta(before.idp, idp.fetched()), { discovery: 1, jwks: 2 });
+  assert.deepEqual(delta(before.other, other.fetched()), { discovery: 0, jwks: 0 }, "never the copy's URL");
+  const h = await w.health(real);
+  assert.equal(h.remote.source, `${idp.issuer}/jwks`);
+  assert.deepEqual(h.remote.kids.sort(), ['e1', 'r1']);
+  const doc = JSON.parse(await w.kv.get(key));
+  assert.deepEqual([doc.source, doc.jwks_uri], [`${idp.issuer}/jwks`, `${idp.issuer}/jwks`], 'KV holds the configured source again');
+
+  // The operator moves the issuer to a configured jwksUri elsewhere: the old copy is not served
+  // stale while that URL is down (503, not the old keys), and never fetched.
+  other.state.down = true;
+  await apply({ ...long, issuers: [{ issuer: idp.issuer, jwksUri: `${other.issuer}/jwks`, profile: 'rfc9068', audience }] });
+  const moved = idp.fetched();
+  const down = await w.call(real);
+  assert.deepEqual(
+    [down.status, down.code, down.body.error],
+    [503, 'data_unavailable', 'temporarily_unavailable'],
+    JSON.stringify(down.body),
+  );
+  assert.deepEqual(delta(moved, idp.fetched()), { discovery: 0, jwks: 0 });
+});
+
 test('a provider that answers badly: previous keys kept, health names the reason, never a 5xx while keys are fresh', async () => {
   const idp = await startIdp([e1, r1]);
   cleanup.push(() => idp.close());

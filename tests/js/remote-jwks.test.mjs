@@ -4,7 +4,7 @@
 // give up is the core's decision, and the counts below are what it decided.
 import { test, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { RemoteJwks, Validator, remoteJwks } from 'tokengate';
+import { RemoteJwks, Validator, mint, remoteJwks } from 'tokengate';
 import { RESOURCES, faults, signingKey, startIdp } from '../runtime/idp.mjs';
 import { clockPast, waitFor } from '../runtime/helpers.mjs';
 
@@ -208,4 +208,31 @@ test('synchronous validate with no keys yet: data_unavailable, and the fetch it 
   await waitFor(() => keys.summary().usable, { message: 'the background fetch' });
   assert.equal(v.validate(token).subject, 'svc');
   assert.deepEqual(i.fetched(), { discovery: 1, jwks: 1 });
+});
+
+test('a saved document from another source is ignored: the configured source is fetched, the other key refused', async () => {
+  const i = await idp();
+  const evilKey = signingKey('ES256', 'evil');
+  const other = await idp([evilKey]);
+  const token = await i.token('ES256');
+  const claims = { ...JSON.parse(Buffer.from(token.split('.')[1], 'base64url')), jti: crypto.randomUUID() };
+  const forged = mint(evilKey, claims, { header: { typ: 'at+jwt' } });
+  // A document fetched for this issuer from another URL (another configuration's jwksUri).
+  const elsewhere = remoteJwks({ issuer: i.issuer, jwksUri: `${other.issuer}/jwks` });
+  assert.equal((await validator(i, elsewhere).validateAsync(forged)).alg, 'ES256');
+  const saved = elsewhere.toJSON();
+  for (const options of [
+    { issuer: i.issuer, discovery: true },
+    { issuer: i.issuer, jwksUri: `${i.issuer}/jwks` },
+  ]) {
+    const before = { i: i.fetched(), other: other.fetched() };
+    const keys = remoteJwks(options, { document: saved });
+    assert.equal(keys.jwks, null, 'nothing adopted from the saved document');
+    const v = validator(i, keys);
+    assert.equal(await codeOf(v.validateAsync(forged)), 'key_not_found');
+    assert.equal(await codeOf(v.validateAsync(token)), 'ok');
+    assert.deepEqual(delta(before.other, other.fetched()), { discovery: 0, jwks: 0 }, "never the document's URL");
+    assert.equal(delta(before.i, i.fetched()).discovery, options.discovery ? 1 : 0);
+    assert.equal(keys.summary().source, `${i.issuer}/jwks`);
+  }
 });

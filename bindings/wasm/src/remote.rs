@@ -111,21 +111,45 @@ pub fn remote_kv_key(issuer: &str) -> String {
 pub struct RemoteKeySet {
     doc: RemoteKeys,
     wants: KidWants,
+    /// The configured JWKS URL (`None`: discovery): every copy adopted must come from it.
+    jwks_uri: Option<String>,
+    /// Why the copy given was ignored (another source), for the caller to log.
+    ignored: Option<String>,
 }
 
 #[wasm_bindgen]
 impl RemoteKeySet {
-    /// The stored document (`null`: none yet, an empty set); `data_unavailable` when invalid.
+    /// The stored document (`null`: none yet, an empty set) of an issuer whose keys come from
+    /// `jwks_uri` (`null`: discovery); `data_unavailable` when invalid. A copy from another
+    /// source is ignored (an empty set, `ignored` says why): it was written under another
+    /// configuration, and its keys and URL are not this issuer's.
     #[wasm_bindgen(constructor)]
-    pub fn new(issuer: &str, text: Option<String>) -> Result<RemoteKeySet, JsValue> {
-        let doc = match text {
-            None => RemoteKeys::empty(issuer),
-            Some(t) => RemoteKeys::from_json(&t, issuer).map_err(|e| js_error(&e, ""))?,
+    pub fn new(
+        issuer: &str,
+        text: Option<String>,
+        jwks_uri: Option<String>,
+    ) -> Result<RemoteKeySet, JsValue> {
+        let (doc, ignored) = match text {
+            None => (RemoteKeys::empty(issuer), None),
+            Some(t) => match RemoteKeys::copy_for(&t, issuer, jwks_uri.as_deref())
+                .map_err(|e| js_error(&e, ""))?
+            {
+                Ok(doc) => (doc, None),
+                Err(why) => (RemoteKeys::empty(issuer), Some(why)),
+            },
         };
         Ok(RemoteKeySet {
             doc,
             wants: KidWants::default(),
+            jwks_uri,
+            ignored,
         })
+    }
+
+    /// Why the copy given to the constructor was ignored (null: adopted, or none given).
+    #[wasm_bindgen(getter)]
+    pub fn ignored(&self) -> Option<String> {
+        self.ignored.clone()
     }
 
     /// `use`, `refresh`, `fetch` or `unavailable` at `now` (ms).
@@ -219,6 +243,10 @@ impl RemoteKeySet {
     /// Keeps whichever of this and `other` holds the newer fetch; true when `other` won.
     #[wasm_bindgen(js_name = adoptIfNewer)]
     pub fn adopt_if_newer(&mut self, other: &RemoteKeySet) -> bool {
+        // Never a copy from a source other than this handle's.
+        if other.doc.foreign(self.jwks_uri.as_deref()).is_some() {
+            return false;
+        }
         let mine = self.doc.clone();
         let newer = mine.clone().newer(other.doc.clone());
         let won = newer != mine;
