@@ -87,22 +87,36 @@ async function publish(admin, issuer) {
   return published;
 }
 
+/**
+ * A new private JWK for `alg` and its public half, both from the core before anything is written:
+ * a key the core will not publish (HMAC: its only JWK is the secret) stops the command here.
+ */
+function newKey(alg) {
+  try {
+    const jwk = tg.generateKey(alg);
+    return { jwk, pub: tg.publicJwk(jwk) };
+  } catch (e) {
+    if (e instanceof tg.TokengateError) throw new UsageError(`--alg ${alg}: ${e.code}: ${e.message}`);
+    throw e;
+  }
+}
+
 /** Stores a generated private JWK (its `alg` set by the core) and publishes its public half. */
-async function addKey(admin, issuer, jwk) {
+async function addKey(admin, issuer, { jwk, pub }) {
   const file = writePrivate(admin, issuer, jwk);
-  const meta = { status: 'active', created_at: admin.now, jwk: tg.publicJwk(jwk) };
+  const meta = { status: 'active', created_at: admin.now, jwk: pub };
   await putKey(admin, issuer, meta);
   return { kid: jwk.kid, alg: jwk.alg, file };
 }
 
 async function generate(admin, v) {
   const issuer = admin.signingIssuer(v.issuer);
-  const jwk = tg.generateKey(v.alg);
-  const alg = jwk.alg;
+  const key = newKey(v.alg);
+  const alg = key.jwk.alg;
   // A hand-written key set is adopted (or, when the core cannot read it, the command stops) first.
   await adoptJwks(admin.kv, issuer.jwks);
   await admin.audit('keys.generate', { issuer: issuer.issuer, alg });
-  const added = await addKey(admin, issuer, jwk);
+  const added = await addKey(admin, issuer, key);
   const { doc } = await publish(admin, issuer);
   return {
     json: { issuer: issuer.issuer, added, version: doc.version },
@@ -112,13 +126,13 @@ async function generate(admin, v) {
 
 async function rotate(admin, v) {
   const issuer = admin.signingIssuer(v.issuer);
-  const jwk = tg.generateKey(v.alg);
-  const alg = jwk.alg;
+  const key = newKey(v.alg);
+  const alg = key.jwk.alg;
   const maxActive = v['max-active'] === undefined ? undefined : Number(v['max-active']);
   if (maxActive !== undefined && !(Number.isInteger(maxActive) && maxActive >= 1)) throw new UsageError('--max-active must be at least 1');
   await adoptJwks(admin.kv, issuer.jwks);
   await admin.audit('keys.rotate', { issuer: issuer.issuer, alg });
-  const added = await addKey(admin, issuer, jwk);
+  const added = await addKey(admin, issuer, key);
   await admin.checkpoint('after-key');
   const retired = [];
   for (const k of plan(admin, issuer, await storedKeys(admin, issuer), { maxActive }).excess) {

@@ -253,6 +253,17 @@ impl SigningKey {
         m
     }
 
+    /// The JWK to publish or give to verifiers. An HMAC key has none (its "public" JWK is the
+    /// secret itself), so it is refused: a JWKS or a key store must never receive it.
+    pub fn shareable_jwk(&self) -> Result<Map<String, Value>> {
+        if matches!(self.secret, Secret::Hmac(_)) {
+            return Err(key_err(
+                "an HMAC key has no public part (its JWK is the secret); share the secret out of band, or use an asymmetric alg (ES256, EdDSA, RS256, ...)",
+            ));
+        }
+        Ok(self.public_jwk())
+    }
+
     /// The private JWK, for storing the key (file mode 0600; never in KV).
     pub fn private_jwk(&self) -> Map<String, Value> {
         let mut m = self.required_public_members();

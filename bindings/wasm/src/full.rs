@@ -67,11 +67,13 @@ pub fn generate_key(
     serde_json::to_string(&key.private_jwk()).map_err(|e| JsValue::from_str(&e.to_string()))
 }
 
-/// The public JWK (JSON text) of a private JWK.
+/// The public JWK (JSON text) of a private JWK; refused (key_invalid) for an HMAC key, which has
+/// no public part.
 #[wasm_bindgen(js_name = publicJwk)]
 pub fn public_jwk(private_jwk: &str) -> Result<String, JsValue> {
     let key = tokengate::SigningKey::from_jwk(private_jwk, None).map_err(|e| js_error(&e, ""))?;
-    serde_json::to_string(&key.public_jwk()).map_err(|e| JsValue::from_str(&e.to_string()))
+    let public = key.shareable_jwk().map_err(|e| js_error(&e, ""))?;
+    serde_json::to_string(&public).map_err(|e| JsValue::from_str(&e.to_string()))
 }
 
 #[wasm_bindgen(js_name = apiKeyGenerate)]

@@ -1,0 +1,65 @@
+// Findings of the outside review of the CLI (issue 17): an HMAC key is never published or put in
+// KV, `mint --key` merges its flags with --claims and takes the core's --ttl rule, and `inspect`
+// of an API key that does not decode says why and exits 1.
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { existsSync, mkdtempSync, readdirSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import * as tg from '../../js/node.js';
+import { runCli } from '../runtime/helpers.mjs';
+
+const ISS = 'https://id.example';
+const scratch = () => mkdtempSync(join(tmpdir(), 'tokengate-review-'));
+
+function project() {
+  const dir = scratch();
+  const config = { realm: 't', issuers: [{ issuer: ISS, audience: 'api', jwks: 'jwks:main' }] };
+  writeFileSync(join(dir, 'wrangler.toml'), `name = "t"\n[vars]\nTOKENGATE_CONFIG = '''\n${JSON.stringify(config)}\n'''\n`);
+  return dir;
+}
+
+const payload = (token) => JSON.parse(Buffer.from(token.split('.')[1], 'base64url').toString());
+
+test('keys rotate/generate --alg HS*: refused before anything is written; the key set stays usable', () => {
+  const dir = project();
+  for (const args of [
+    ['keys', 'rotate', '--alg', 'hs256'],
+    ['keys', 'generate', '--alg', 'HS512'],
+  ]) {
+    const r = runCli(args, { cwd: dir });
+    assert.equal(r.code, 2, r.err);
+    assert.match(r.err, /^tokengate: --alg HS(256|512): key_invalid: an HMAC key has no public part/m);
+    assert.equal(r.out, '');
+  }
+  // Nothing in KV (no key entry, no audit record) and no private key file.
+  assert.equal(existsSync(join(dir, 'keys')) && readdirSync(join(dir, 'keys'), { recursive: true }).length > 0, false);
+  const listed = runCli(['keys', 'list', '--json'], { cwd: dir });
+  assert.deepEqual(listed.json.keys, []);
+  assert.deepEqual(listed.json.problems, ['the worker cannot load jwks:main: key_invalid: KV key "jwks:main" is missing']);
+  assert.deepEqual(runCli(['audit', 'list', '--json'], { cwd: dir }).json, { records: [] });
+  // An asymmetric key still rotates in; list and mint work.
+  assert.equal(runCli(['keys', 'rotate', '--alg', 'es256'], { cwd: dir }).code, 0);
+  const after = runCli(['keys', 'list', '--json'], { cwd: dir });
+  assert.equal(after.code, 0, after.out);
+  assert.deepEqual([after.json.keys.length, after.json.problems], [1, []]);
+  const minted = runCli(['mint', '--issuer', ISS, '--sub', 'u'], { cwd: dir });
+  assert.equal(minted.code, 0, minted.err);
+});
+
+test('public-jwk of an HMAC key is refused (the secret is no public key)', () => {
+  const dir = scratch();
+  const key = runCli(['keygen', '--alg', 'HS256']);
+  assert.equal(key.code, 0);
+  writeFileSync(join(dir, 'hs.json'), key.out);
+  for (const args of [
+    ['public-jwk', join(dir, 'hs.json'), '--jwks'],
+    ['public-jwk', join(dir, 'hs.json')],
+  ]) {
+    const r = runCli(args);
+    assert.equal(r.code, 2);
+    assert.equal(r.out, '');
+    assert.match(r.err, /^tokengate: key_invalid: an HMAC key has no public part \(its JWK is the secret\); share the secret out of band/);
+    assert.doesNotMatch(r.err, new RegExp(key.json.k));
+  }
+});
