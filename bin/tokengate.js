@@ -258,22 +258,39 @@ function mint(v) {
     throw new InputError("mint needs --key FILE (a private JWK), or, without --claims, --issuer ISS to sign with the issuer's key in KV");
   const key = readPrivateJwk(v.key, '--key');
   const now = time(v.now, '--now') ?? Math.floor(Date.now() / 1000);
-  let claims;
+  // --claims adds claims to what the flags set; one claim set both ways is refused (which
+  // one was meant cannot be known). iat, exp and jti are filled in unless --claims has them.
+  let given = {};
   if (v.claims !== undefined) {
     try {
-      claims = JSON.parse(v.claims);
+      given = JSON.parse(v.claims);
     } catch (e) {
       throw new InputError(`--claims is not JSON: ${e.message}`);
     }
-    if (claims === null || typeof claims !== 'object' || Array.isArray(claims)) throw new InputError('--claims must be a JSON object');
-  } else {
-    claims = { iat: now, exp: now + duration(v.ttl ?? '15m', '--ttl'), jti: randomUUID() };
-    if (v.sub !== undefined) claims.sub = v.sub;
-    if (v.scope !== undefined) claims.scope = v.scope;
-    if (v.iss) claims.iss = v.iss.length === 1 ? v.iss[0] : v.iss;
-    if (v.aud) claims.aud = v.aud.length === 1 ? v.aud[0] : v.aud;
-    if (v.type) claims.type = v.type[0];
+    if (given === null || typeof given !== 'object' || Array.isArray(given)) throw new InputError('--claims must be a JSON object');
   }
+  const flags = {};
+  if (v.sub !== undefined) flags.sub = v.sub;
+  if (v.scope !== undefined) flags.scope = v.scope;
+  if (v.iss) flags.iss = v.iss.length === 1 ? v.iss[0] : v.iss;
+  if (v.aud) flags.aud = v.aud.length === 1 ? v.aud[0] : v.aud;
+  if (v.type) flags.type = v.type[0];
+  if (v.ttl !== undefined) flags.exp = undefined; // --ttl sets exp
+  for (const name of Object.keys(flags))
+    if (Object.hasOwn(given, name))
+      throw new InputError(`--claims sets "${name}" and so does --${name === 'exp' ? 'ttl' : name}: give it one way`);
+  const claims = { ...given, ...flags };
+  if (!Object.hasOwn(given, 'iat')) claims.iat = now;
+  if (!Object.hasOwn(given, 'exp')) {
+    const ttl = duration(v.ttl ?? '15m', '--ttl');
+    try {
+      claims.exp = tg.lifecycle.tokenExpiry(now, ttl);
+    } catch (e) {
+      if (e instanceof tg.TokengateError) throw new InputError(e.message);
+      throw e;
+    }
+  }
+  if (!Object.hasOwn(given, 'jti')) claims.jti = randomUUID();
   let token;
   try {
     token = tg.mint(key, claims);

@@ -842,6 +842,8 @@ export const sourceDigest = (items) => wasm.sourceDigest(strings(items, 'options
 export const lifecycle = {
   /** `{ leeway, maxLifetime (null: no cap), keyGrace (null: never removable), mintTtlCap }`. */
   lifetimes: (policy) => call(() => wasm.issuerLifetimes(jsonText(policy ?? {}, 'options_invalid', 'policy'))),
+  /** The `exp` of a token minted at `now` for `ttl` seconds; options_invalid unless whole, positive and within the NumericDate range. */
+  tokenExpiry: (now, ttl) => call(() => wasm.tokenExpiry(time(now, 'now'), ttl)),
   /** A revocation entry's `until`: `{kind:'token', exp, now}`, `{kind:'jti', now}` or `{kind:'subject', before}`. */
   until: (policy, what) => {
     const p = jsonText(policy ?? {}, 'options_invalid', 'policy');

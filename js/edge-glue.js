@@ -15,6 +15,7 @@ const FULL_ONLY = {
   apiKeyRevoke: 'apiKey.revoke',
   revocationEntry: 'revocations.entry',
   issuerLifetimes: 'lifecycle.lifetimes',
+  tokenExpiry: 'lifecycle.tokenExpiry',
   revocationUntil: 'lifecycle.until',
   apiKeyRecordFits: 'lifecycle.checkApiKeyRecord',
   auditMetadata: 'lifecycle.auditMetadata',

@@ -262,6 +262,8 @@ export const lifecycle: {
     mintTtl: number;
     mintTtlCap: number;
   };
+  /** The `exp` of a token minted at `now` for `ttl` seconds (throws options_invalid unless whole, positive, within the NumericDate range). */
+  tokenExpiry(now: number | undefined, ttl: number): number;
   until(
     policy: IssuerPolicy | undefined,
     what: { kind: 'token'; exp: number | null; now: number } | { kind: 'jti'; now: number } | { kind: 'subject'; before: number },

@@ -64,11 +64,17 @@ export async function mint(admin, v) {
     warnings.push(`--ttl ${v.ttl} is longer than ${whose}; capped at ${capText}`);
     ttl = cap;
   }
-  if (ttl <= 0) throw new UsageError('--ttl must be positive');
-  const key = await signingKey(admin, issuer);
   const now = admin.now;
+  let exp;
+  try {
+    exp = tg.lifecycle.tokenExpiry(now, ttl);
+  } catch (e) {
+    if (e instanceof tg.TokengateError) throw new UsageError(e.message);
+    throw e;
+  }
+  const key = await signingKey(admin, issuer);
   const aud = v.aud ?? (Array.isArray(issuer.audience) ? issuer.audience[0] : issuer.audience);
-  const claims = { iss: issuer.issuer, sub: v.sub, iat: now, exp: now + ttl, jti: randomUUID(), type };
+  const claims = { iss: issuer.issuer, sub: v.sub, iat: now, exp, jti: randomUUID(), type };
   if (aud !== undefined) claims.aud = aud;
   if (v.scope !== undefined) claims.scope = v.scope;
   for (const c of v.claim ?? []) {

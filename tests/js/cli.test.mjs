@@ -96,10 +96,11 @@ test('verify --jws checks only the signature and prints the payload', () => {
   const r = cli(['verify', jws, '--jwk', file('pub.json', JSON.stringify(JSON.parse(jwksOut.out).keys[0])), '--jws', '--json']);
   assert.equal(r.code, 0, r.err);
   const out = JSON.parse(r.out);
-  assert.equal(out.payloadText, '{"hello":"world"}');
-  assert.equal(Buffer.from(out.payload, 'base64url').toString(), '{"hello":"world"}');
+  // mint adds iat, exp and jti to --claims.
+  assert.match(out.payloadText, /^\{"exp":\d+,"hello":"world","iat":\d+,"jti":"[0-9a-f-]{36}"\}$/);
+  assert.equal(Buffer.from(out.payload, 'base64url').toString(), out.payloadText);
   const human = cli(['verify', jws, '--jwks', jwksPath, '--jws']);
-  assert.match(human.out, /payload \(text\): \{"hello":"world"\}/);
+  assert.match(human.out, /payload \(text\): \{"exp":\d+,"hello":"world","iat":/);
 });
 
 test('mint from flags: sub, scope, ttl, type, iss, aud', () => {
@@ -411,7 +412,10 @@ test('review findings: -v, a subcommand --help, mint --ttl over the default cap 
   const evil = cli(['mint', '--key', privPath, '--claims', JSON.stringify({ note: 'a\u009b2J\u007f\u202eb' })]).out.trim();
   const shown = cli(['verify', evil, '--jwks', jwksPath, '--jws']);
   assert.equal(shown.code, 0, shown.err);
-  assert.equal(shown.out.split('\n')[2], 'payload (text): {"note":"a\\u009b2J\\u007f\\u202eb"}');
+  assert.match(
+    shown.out.split('\n')[2],
+    /^payload \(text\): \{"exp":\d+,"iat":\d+,"jti":"[0-9a-f-]{36}","note":"a\\u009b2J\\u007f\\u202eb"\}$/,
+  );
   assert.doesNotMatch(shown.out, RAW_CONTROL);
 });
 

@@ -41,6 +41,15 @@ pub fn mint(private_jwk: &str, claims: &str, header: Option<String>) -> Result<S
     key.sign_jws(&payload, &h).map_err(|e| js_error(&e, ""))
 }
 
+/// The `exp` of a token minted at `now` for `ttl` seconds; refused (options_invalid) unless the
+/// lifetime is whole, positive and ends within the NumericDate range.
+#[wasm_bindgen(js_name = tokenExpiry)]
+pub fn token_expiry(now: f64, ttl: f64) -> Result<f64, JsValue> {
+    tokengate::SigningKey::token_expiry(now, ttl)
+        .map(|e| e as f64)
+        .map_err(|e| js_error(&e, ""))
+}
+
 /// A new private JWK (JSON text) for `alg`; `kid` defaults to the RFC 7638 thumbprint.
 #[wasm_bindgen(js_name = generateKey)]
 pub fn generate_key(
