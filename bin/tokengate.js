@@ -243,6 +243,12 @@ function inspect(v, positionals) {
   else {
     const lines = [`kind: ${r.kind}   status: ${r.status}   size: ${r.size} bytes`];
     if (r.error) lines.push(`error: ${r.error[0]}: ${shown(r.error[1])}`);
+    if (r.apikey)
+      lines.push(
+        r.apikey.checksumValid
+          ? `checksum: valid   sha-256 (the store looks the record up by this): ${r.apikey.hash}`
+          : `checksum: invalid (${shown(r.apikey.error)})`,
+      );
     if (r.header) lines.push(`header: ${JSON.stringify(r.header, null, 2)}`);
     if (r.claims) lines.push(`claims: ${JSON.stringify(r.claims, null, 2)}`);
     for (const [name, t] of Object.entries(r.times ?? {})) lines.push(`${name}: ${t.iso} (${t.relative})`);
@@ -250,7 +256,8 @@ function inspect(v, positionals) {
     for (const l of r.lints ?? []) lines.push(`${l.severity}: ${shown(l.message)} — ${l.advice}`);
     print(lines.join('\n'), v);
   }
-  return r.error === null ? 0 : 1;
+  // Exit 1 for input that does not decode: a token's structural error, an API key's failed check.
+  return r.error === null && !r.apikey?.error ? 0 : 1;
 }
 
 function mint(v) {

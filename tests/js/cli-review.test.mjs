@@ -107,3 +107,17 @@ test("--ttl: the same rule (the core's) for mint --key and mint --issuer: positi
   assert.equal(lifecycle.code, 2);
   assert.equal(lifecycle.err, 'tokengate: --ttl must be positive (a token with exp = iat is expired when issued)\n');
 });
+
+test('inspect of an API key that does not decode: text says why, exit 1 (as with --json)', () => {
+  const text = runCli(['inspect', 'tgk_abc']);
+  const json = runCli(['inspect', 'tgk_abc', '--json']);
+  assert.equal(json.code, 1);
+  assert.equal(text.code, 1);
+  assert.deepEqual(json.json.apikey, { prefix: 'tgk_', checksumValid: false, error: 'API keys are 53 characters; this is 7' });
+  assert.match(text.out, /^kind: apikey +status: unknown +size: 7 bytes\nchecksum: invalid \(API keys are 53 characters; this is 7\)\n$/);
+  // A well-formed key: exit 0, its SHA-256 shown.
+  const raw = tg.apiKey.generate();
+  const good = runCli(['inspect', raw]);
+  assert.equal(good.code, 0);
+  assert.match(good.out, new RegExp(`\\nchecksum: valid .*: ${tg.apiKey.hash(raw)}\\n`));
+});
