@@ -8,12 +8,13 @@ import { readFileSync, writeSync } from 'node:fs';
 import { randomUUID } from 'node:crypto';
 import { UsageError, algName, closest, duration, instant, parseArgv, pastedToken, readText } from '../js/cli/argv.js';
 import { COMMANDS as HELP, commandHelp, overview, subcommandHelp } from '../js/cli/help.js';
-import { shown } from '../js/cli/text.js';
+import { escapeWrites, shown } from '../js/cli/text.js';
 
 // A closed stdout (`| head -1`) ends the output, not the command: no EPIPE trace, and the exit
 // code stays the command's own (1 means "rejected").
 // Output that cannot be written otherwise (a full disk: ENOSPC) is one line on stderr and exit 1,
 // not a stack trace.
+for (const stream of [process.stdout, process.stderr]) escapeWrites(stream);
 for (const stream of [process.stdout, process.stderr])
   stream.on('error', (e) => {
     if (e.code === 'EPIPE' || e.code === 'ERR_STREAM_DESTROYED') return;

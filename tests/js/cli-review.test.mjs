@@ -121,3 +121,40 @@ test('inspect of an API key that does not decode: text says why, exit 1 (as with
   assert.equal(good.code, 0);
   assert.match(good.out, new RegExp(`\\nchecksum: valid .*: ${tg.apiKey.hash(raw)}\\n`));
 });
+
+// Every control character but the line break (C0, DEL, C1 such as U+009B CSI, bidi controls).
+const RAW = /[\u0000-\u0009\u000b-\u001f\u007f-\u009f\u2028\u2029\u202a-\u202e\u2066-\u2069]/;
+
+test('control characters from input are escaped in all output: inspect, verify, lifecycle text, error lines', () => {
+  const dir = project();
+  writeFileSync(join(dir, 'p.json'), runCli(['keygen', '--alg', 'ES256', '--kid', 'k\u009b2J']).out);
+  writeFileSync(join(dir, 'jwks.json'), runCli(['public-jwk', join(dir, 'p.json'), '--jwks']).out);
+  const token = runCli([
+    'mint',
+    '--key',
+    join(dir, 'p.json'),
+    '--claims',
+    JSON.stringify({ note: 'a\u009b2J\u001b[31m\u202eb' }),
+  ]).out.trim();
+  const runs = [
+    [['inspect', token], 0],
+    [['inspect', token, '--json'], 0],
+    [['verify', token, '--jwks', join(dir, 'jwks.json')], 0],
+    [['verify', token, '--jwks', join(dir, 'jwks.json'), '--json'], 0],
+    [['apikey', 'create', '--name', 'n\u009b', '--owner', 'o\u001b[31m\u009b'], 0],
+    [['revoke', '--issuer', 'https://nope\u001b[31m', '--jti', 'x'], 2],
+    [['mint', '--key', join(dir, 'p.json'), '--claims', '{"a":"\u001b[2J'], 2],
+    [['verify', token, '--jwks', '/nope\u001b[2J\u009b'], 2],
+    [['inspect', token, '--x\u001b[2J'], 2],
+  ];
+  for (const [args, code] of runs) {
+    const r = runCli(args, { cwd: dir });
+    assert.equal(r.code, code, `${args.join(' ')}\n${r.out}${r.err}`);
+    assert.doesNotMatch(r.out + r.err, RAW, args.join(' '));
+  }
+  // JSON output keeps its meaning: the escapes are JSON's own.
+  const json = runCli(['inspect', token, '--json']).json;
+  assert.equal(json.claims.note, 'a\u009b2J\u001b[31m\u202eb');
+  assert.equal(json.header.kid, 'k\u009b2J');
+  assert.match(runCli(['inspect', token]).out, /"note": "a\\u009b2J\\u001b\[31m\\u202eb"/);
+});
