@@ -183,12 +183,29 @@ export class RemoteIssuer {
     this.value = { jwks: JSON.parse(text), validators: new Map(), text };
   }
 
+  /**
+   * The refresh in flight, started by this request when none is: then it is also this request's
+   * `waitUntil`, so it runs to its end even when this request answers first (its wait expired,
+   * or it answered from the keys held). Other requests await it; I/O tied to a request that has
+   * answered would never settle for them (and no later refresh would start while it is held).
+   */
+  #join(waitUntil) {
+    const started = this.inflight === null;
+    const p = this.refresh();
+    if (started) waitUntil?.(p.catch((e) => console.error(String(e?.message ?? e))));
+    return p;
+  }
+
   /** `{ jwks, validators }` to validate with now; throws `Unavailable` when no usable keys. */
   async get({ force = false, waitUntil } = {}) {
     const wait = remoteKeys.joinWait(this.config.remoteKeys.timeout);
     this.#checkSource();
     if (this.set === null) {
-      this.loading ??= this.#read().then(() => this.#apply());
+      if (this.loading === null) {
+        // The first read, shared the same way as a refresh (see `#join`).
+        this.loading = this.#read().then(() => this.#apply());
+        waitUntil?.(this.loading.catch(() => {}));
+      }
       try {
         await awaitShared(this.loading, wait);
       } finally {
@@ -198,13 +215,13 @@ export class RemoteIssuer {
     if (force) {
       // The want (`mayForce`) is on the handle: the refresh fetches unless a copy holds the kid.
       this.stats.forced++;
-      await awaitShared(this.refresh(), wait).catch((e) => console.error(String(e?.message ?? e)));
+      await awaitShared(this.#join(waitUntil), wait).catch((e) => console.error(String(e?.message ?? e)));
     }
     const action = this.set.action(Date.now(), ...this.#timing());
     if (action === 'refresh') {
-      if (this.inflight === null) waitUntil?.(this.refresh().catch((e) => console.error(String(e?.message ?? e))));
+      if (this.inflight === null) this.#join(waitUntil);
     } else if (action === 'fetch') {
-      await awaitShared(this.refresh(), wait).catch((e) => console.error(String(e?.message ?? e)));
+      await awaitShared(this.#join(waitUntil), wait).catch((e) => console.error(String(e?.message ?? e)));
     }
     const after = this.set.action(Date.now(), ...this.#timing());
     if (!this.value || after === 'fetch' || after === 'unavailable') {
