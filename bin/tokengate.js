@@ -9,6 +9,7 @@ import { randomUUID } from 'node:crypto';
 import { UsageError, algName, closest, duration, instant, parseArgv, pastedToken, readText } from '../js/cli/argv.js';
 import { COMMANDS as HELP, commandHelp, overview, subcommandHelp } from '../js/cli/help.js';
 import { escapeWrites, shown } from '../js/cli/text.js';
+import { TAKES, others } from '../js/cli/takes.js';
 
 // A closed stdout (`| head -1`) ends the output, not the command: no EPIPE trace, and the exit
 // code stays the command's own (1 means "rejected").
@@ -55,34 +56,6 @@ const OPTIONS = {
   ttl: { type: 'string' },
   kid: { type: 'string' },
   help: { type: 'boolean', short: 'h' },
-};
-
-/** The options each offline command takes (a flag of another command is an unknown option). */
-const TAKES = {
-  inspect: ['json', 'now'],
-  verify: [
-    'json',
-    'now',
-    'jwks',
-    'jwk',
-    'secret',
-    'secret-b64',
-    'issuer-url',
-    'jwks-url',
-    'alg',
-    'iss',
-    'aud',
-    'sub',
-    'scope',
-    'type',
-    'leeway',
-    'max-lifetime',
-    'jws',
-  ],
-  mint: ['key', 'claims', 'sub', 'scope', 'ttl', 'type', 'iss', 'aud', 'now'],
-  keygen: ['alg', 'kid'],
-  'public-jwk': ['jwks'],
-  discover: ['json'],
 };
 
 /** A JSON file; a URL given for one is pointed at the flags that fetch. */
@@ -445,11 +418,10 @@ async function main(argv) {
     const { runAdmin } = await import('../js/admin/cli.js');
     return runAdmin(command, rest);
   }
-  const options = Object.fromEntries(TAKES[command].map((n) => [n, OPTIONS[n]]));
+  const name = command === 'mint' ? 'mint --key' : command;
+  const options = Object.fromEntries(TAKES[name].map((n) => [n, OPTIONS[n]]));
   if (command === 'public-jwk') options.jwks = { type: 'boolean' };
-  const others = {};
-  for (const [c, names] of Object.entries(TAKES)) if (c !== command) for (const n of names) (others[n] ??= []).push(c);
-  const parsed = parseArgv(rest, options, { help: `tokengate help ${command}`, command, others });
+  const parsed = parseArgv(rest, options, { help: `tokengate help ${command}`, command: name, others: others(name) });
   if (parsed.positionals.length > 1) throw new InputError(`unexpected argument "${parsed.positionals[1]}"`);
   tg = await import('../js/node.js');
   return COMMANDS[command](parsed.values, parsed.positionals);

@@ -3,6 +3,7 @@ import { existsSync } from 'node:fs';
 import { TokengateError } from '../node.js';
 import { UsageError, algName, closest, instant, parseArgv, pastedToken } from '../cli/argv.js';
 import { subcommands } from '../cli/help.js';
+import { TAKES, others } from '../cli/takes.js';
 import { COMMON_OPTIONS, openAdmin } from './context.js';
 import { KEY_OPTIONS, keys } from './keys.js';
 import { fetchKeys } from './remote.js';
@@ -24,41 +25,6 @@ const SINGLE = {
   status: { options: {}, run: status },
   health: { options: {}, run: status },
 };
-
-/** The options each command takes besides the common ones: any other is refused by name. */
-const TAKES = {
-  'keys rotate': ['issuer', 'alg', 'max-active'],
-  'keys generate': ['issuer', 'alg'],
-  'keys list': ['issuer'],
-  'keys retire': ['issuer'],
-  'keys remove': ['issuer'],
-  'keys cleanup': ['issuer', 'max-age'],
-  'keys publish': ['issuer', 'rebuild'],
-  'keys fetch': ['issuer'],
-  'revocations list': [],
-  'revocations prune': [],
-  'revocations compact': ['rebuild'],
-  'apikey create': ['name', 'owner', 'scopes', 'expires', 'description', 'one-per-owner'],
-  'apikey rotate': [],
-  'apikey revoke': ['purge'],
-  'apikey list': ['state', 'owner'],
-  'grants grant': ['tenant', 'module', 'scope'],
-  'grants revoke': ['tenant', 'module', 'scope'],
-  'grants list': ['tenant', 'module'],
-  'grants compact': ['rebuild'],
-  'audit list': ['since'],
-  mint: ['issuer', 'sub', 'scope', 'ttl', 'type', 'aud', 'one-per-user', 'claim'],
-  revoke: ['token', 'jti', 'issuer', 'subject', 'before', 'reason'],
-  status: [],
-  health: [],
-};
-
-/** For a flag `command` does not take: the other lifecycle commands that do. */
-function others(command) {
-  const out = {};
-  for (const [c, names] of Object.entries(TAKES)) if (c !== command) for (const n of names) (out[n] ??= []).push(c);
-  return out;
-}
 
 /**
  * Local KV and the configuration live in the project directory: outside one (no wrangler.toml,

@@ -113,9 +113,9 @@ test('a lifecycle command refuses an option it does not take by name, a not-foun
     [['mint', '--issuer', ISS, '--sub', 'u', '--reason', 'x'], 'mint does not take --reason (revoke does); see `tokengate help mint`'],
     [
       ['keys', 'list', '--issuer', ISS, '--alg', 'es256'],
-      'keys list does not take --alg (keys rotate, keys generate do); see `tokengate help keys list`',
+      'keys list does not take --alg (verify, keygen, keys rotate, keys generate do); see `tokengate help keys list`',
     ],
-    [['revoke', '--jti', 'j1', '--ttl', '1h'], 'revoke does not take --ttl (mint does); see `tokengate help revoke`'],
+    [['revoke', '--jti', 'j1', '--ttl', '1h'], 'revoke does not take --ttl (mint --key, mint do); see `tokengate help revoke`'],
     [
       ['apikey', 'create', '--name', 'n', '--owner', 'o', '--expires', '1000d'],
       'API key lifetime must be between 1 second and 31536000 seconds (365 days), got 86400000',

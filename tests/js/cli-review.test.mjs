@@ -158,3 +158,23 @@ test('control characters from input are escaped in all output: inspect, verify, 
   assert.equal(json.header.kid, 'k\u009b2J');
   assert.match(runCli(['inspect', token]).out, /"note": "a\\u009b2J\\u001b\[31m\\u202eb"/);
 });
+
+test('an option of a command in the other half of the CLI is refused by naming the commands that take it', () => {
+  const dir = project();
+  for (const [args, message] of [
+    [['mint', '--key', 'p.json', '--jti', 'x'], 'mint --key does not take --jti (revoke does); see `tokengate help mint`'],
+    [['verify', 't', '--reason', 'r'], 'verify does not take --reason (revoke does); see `tokengate help verify`'],
+    [['verify', 't', '--before', '1'], 'verify does not take --before (revoke does); see `tokengate help verify`'],
+    [['verify', 't', '--purge'], 'verify does not take --purge (apikey revoke does); see `tokengate help verify`'],
+    [
+      ['verify', 't', '--tenant', 'a'],
+      'verify does not take --tenant (grants grant, grants revoke, grants list do); see `tokengate help verify`',
+    ],
+    [['inspect', 't', '--max-active', '3'], 'inspect does not take --max-active (keys rotate does); see `tokengate help inspect`'],
+    [['revoke', '--jwks', 'j.json'], 'revoke does not take --jwks (verify, public-jwk do); see `tokengate help revoke`'],
+    [['keys', 'list', '--claims', '{}'], 'keys list does not take --claims (mint --key does); see `tokengate help keys list`'],
+  ]) {
+    const r = runCli(args, { cwd: dir });
+    assert.deepEqual([r.code, r.err, r.out], [2, `tokengate: ${message}\n`, ''], args.join(' '));
+  }
+});

@@ -399,7 +399,10 @@ test('review findings: -v, a subcommand --help, mint --ttl over the default cap 
   assert.equal(cli(['mint', '--key', privPath, '--sub', 'u', '--ttl', '29d']).err, '');
 
   const wrong = cli(['verify', token, '--jwks', jwksPath, '--ttl', '1h']);
-  assert.deepEqual([wrong.code, wrong.err], [2, 'tokengate: verify does not take --ttl (mint does); see `tokengate help verify`\n']);
+  assert.deepEqual(
+    [wrong.code, wrong.err],
+    [2, 'tokengate: verify does not take --ttl (mint --key, mint do); see `tokengate help verify`\n'],
+  );
 
   const full = spawnSync(process.execPath, [BIN, 'keygen', '--alg', 'ES256'], {
     stdio: ['ignore', openSync('/dev/full', 'w'), 'pipe'],
