@@ -95,6 +95,8 @@ async function create(admin, v) {
   if (v['one-per-owner']) {
     for (const r of await records(admin)) {
       if (r.record?.owner === record.owner && r.record.id !== record.id && r.record.state === 'active') {
+        // Each key revoked here has its own audit record, as with apikey revoke.
+        await admin.audit('apikey.revoke', { id: r.record.id, reason: `one per owner: replaced by ${record.id}` });
         await revokeId(admin, r.record.id, false);
         revoked.push(r.record.id);
       }

@@ -274,7 +274,8 @@ function auditTarget(r) {
 
 export async function auditList(admin, v) {
   const since = v.since === undefined ? null : v.since;
-  let rows = (await listAll(admin.kv, PREFIX.audit)).map((k) => ({ name: k.name, ...k.metadata }));
+  // The record's own KV key is `key`: `name` is a field of the records themselves (an API key's).
+  let rows = (await listAll(admin.kv, PREFIX.audit)).map((k) => ({ key: k.name, ...k.metadata }));
   if (since !== null) rows = rows.filter((r) => r.at >= since);
   // A record too large for KV metadata is listed as a summary; its value holds all of it.
   const records = [];
@@ -282,7 +283,7 @@ export async function auditList(admin, v) {
     let full = r;
     if (r.truncated) {
       try {
-        full = { name: r.name, ...JSON.parse((await admin.kv.get(r.name)) ?? '{}') };
+        full = { key: r.key, ...JSON.parse((await admin.kv.get(r.key)) ?? '{}') };
       } catch {
         // an unreadable value: the summary is all there is
       }

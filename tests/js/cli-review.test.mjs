@@ -178,3 +178,29 @@ test('an option of a command in the other half of the CLI is refused by naming t
     assert.deepEqual([r.code, r.err, r.out], [2, `tokengate: ${message}\n`, ''], args.join(' '));
   }
 });
+
+test('audit list: an API key record is named by its own fields, never by the audit record key; one-per-owner revocations are audited', () => {
+  const dir = project();
+  const first = runCli(['apikey', 'create', '--name', 'ci', '--owner', 'o', '--json'], { cwd: dir }).json.record.id;
+  const second = runCli(['apikey', 'create', '--name', 'ci2', '--owner', 'o', '--one-per-owner', '--json'], { cwd: dir });
+  assert.deepEqual(second.json.revoked, [first]);
+  const id = second.json.record.id;
+  assert.equal(runCli(['apikey', 'rotate', id], { cwd: dir }).code, 0);
+  assert.equal(runCli(['apikey', 'revoke', id, '--purge'], { cwd: dir }).code, 0);
+  const { records } = runCli(['audit', 'list', '--json'], { cwd: dir }).json;
+  assert.deepEqual(
+    records.map((r) => [r.action, r.id, r.name, r.reason]),
+    [
+      ['apikey.create', first, 'ci', undefined],
+      ['apikey.create', id, 'ci2', undefined],
+      ['apikey.revoke', first, undefined, `one per owner: replaced by ${id}`],
+      ['apikey.rotate', id, undefined, undefined],
+      ['apikey.purge', id, undefined, undefined],
+    ],
+  );
+  for (const r of records) assert.match(r.key, /^audit:/);
+  const text = runCli(['audit', 'list'], { cwd: dir }).out;
+  assert.doesNotMatch(text, /"audit:/);
+  assert.match(text, new RegExp(`apikey\\.revoke  API key ${first}; reason: one per owner: replaced by ${id}\\n`));
+  assert.match(text, new RegExp(`apikey\\.rotate  API key ${id}\\n`));
+});
