@@ -2,7 +2,7 @@
 // into the `grants` document; the worker narrows a token's scopes to its tenant's grants.
 import * as tg from '../node.js';
 import { GRANTS, PREFIX, adoptGrants, compactGrants, grantName, listAll, unreadable } from '../store.js';
-import { UsageError, iso } from './context.js';
+import { NotFound, UsageError, iso } from './context.js';
 import { plural, shown } from '../cli/text.js';
 
 export const GRANT_OPTIONS = {
@@ -64,6 +64,11 @@ async function revoke(admin, v) {
   const scopes = scopesOf(v);
   const warning = warnWithoutTenantIssuer(admin);
   await adopt(admin);
+  // A grant that does not exist is a not-found (exit 1), before anything is written.
+  const missing = [];
+  for (const scope of scopes) if ((await admin.kv.get(grantName(v.tenant, v.module, scope))) === null) missing.push(scope);
+  if (missing.length)
+    throw new NotFound(`${shown(v.tenant)}/${shown(v.module)} has no grant of ${missing.map(shown).join(' ')}; nothing revoked`);
   await admin.audit('grants.revoke', { tenant: v.tenant, module: v.module, scopes });
   for (const scope of scopes) await admin.kv.delete(grantName(v.tenant, v.module, scope));
   const { doc } = await compactGrants(admin.kv);

@@ -117,8 +117,9 @@ export async function revoke(admin, v) {
     const { iss, jti, exp } = t.claims;
     if (typeof iss !== 'string' || typeof jti !== 'string')
       throw new UsageError('the token has no "iss" and "jti" to revoke it by; revoke its subject instead (--subject)');
-    // An issuer the configuration does not name: the core's default policy.
-    const issuer = admin.config?.issuers.find((i) => i.issuer === iss);
+    // As with --jti: an issuer the configuration does not name is refused (the worker accepts
+    // none of its tokens, so there is nothing to revoke), exit 2 and nothing written.
+    const issuer = admin.issuer(iss);
     const until = admin.until(issuer, { kind: 'token', exp: typeof exp === 'number' ? exp : null, now });
     entries.push({ kind: 'jti', iss, jti, until });
   } else if (v.jti !== undefined) {
@@ -126,6 +127,10 @@ export async function revoke(admin, v) {
     entries.push({ kind: 'jti', iss: issuer.issuer, jti: v.jti, until: admin.until(issuer, { kind: 'jti', now }) });
   } else {
     const before = v.before === undefined ? now : instant(v.before, '--before');
+    if (before > now)
+      process.stderr.write(
+        `warning: --before ${iso(before)} is in the future: every token of ${shown(v.subject)} issued until then is refused, new logins included\n`,
+      );
     const issuers = v.issuer === undefined ? (admin.config?.issuers ?? []) : [admin.issuer(v.issuer)];
     if (issuers.length === 0) admin.issuer(undefined); // explains the missing configuration
     for (const issuer of issuers)

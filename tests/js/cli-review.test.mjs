@@ -204,3 +204,29 @@ test('audit list: an API key record is named by its own fields, never by the aud
   assert.match(text, new RegExp(`apikey\\.revoke  API key ${first}; reason: one per owner: replaced by ${id}\\n`));
   assert.match(text, new RegExp(`apikey\\.rotate  API key ${id}\\n`));
 });
+
+test('revoke and grants: a grant that does not exist is a not-found with nothing written; revoke --token of an unconfigured issuer is refused like --jti; a future --before warns', () => {
+  const dir = project();
+  const before = runCli(['audit', 'list', '--json'], { cwd: dir }).json.records.length;
+  const none = runCli(['grants', 'revoke', '--tenant', 'nope', '--module', 'm', '--scope', 'users:read'], { cwd: dir });
+  assert.equal(none.code, 1);
+  assert.match(none.err, /\ntokengate: nope\/m has no grant of users:read; nothing revoked\n$/);
+  assert.equal(runCli(['audit', 'list', '--json'], { cwd: dir }).json.records.length, before);
+
+  writeFileSync(join(dir, 'p.json'), runCli(['keygen', '--alg', 'ES256']).out);
+  const foreign = runCli(['mint', '--key', join(dir, 'p.json'), '--iss', 'https://other.example', '--sub', 'u']).out.trim();
+  const byToken = runCli(['revoke', '--token', foreign], { cwd: dir });
+  const byJti = runCli(['revoke', '--jti', 'x', '--issuer', 'https://other.example'], { cwd: dir });
+  assert.deepEqual([byToken.code, byToken.err], [2, `tokengate: unknown issuer "https://other.example"; configured: ${ISS}\n`]);
+  assert.deepEqual([byJti.code, byJti.err], [byToken.code, byToken.err]);
+  assert.equal(runCli(['audit', 'list', '--json'], { cwd: dir }).json.records.length, before);
+
+  const future = runCli(['revoke', '--subject', 'u', '--issuer', ISS, '--before', '+1h'], { cwd: dir });
+  assert.equal(future.code, 0, future.err);
+  assert.match(
+    future.err,
+    /^warning: --before \S+ is in the future: every token of u issued until then is refused, new logins included\n$/,
+  );
+  const now = runCli(['revoke', '--subject', 'u', '--issuer', ISS], { cwd: dir });
+  assert.deepEqual([now.code, now.err], [0, '']);
+});
