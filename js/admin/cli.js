@@ -1,5 +1,6 @@
 // The admin half of the CLI: lifecycle commands over the worker's KV (local by default).
-import { existsSync } from 'node:fs';
+import { existsSync, statSync } from 'node:fs';
+import { dirname, resolve } from 'node:path';
 import { TokengateError } from '../node.js';
 import { UsageError, algName, closest, instant, parseArgv, pastedToken } from '../cli/argv.js';
 import { subcommands } from '../cli/help.js';
@@ -41,6 +42,15 @@ function checkProject(command, v) {
   );
 }
 
+/** `--persist-to` names a directory (made if missing): a file on its path is a usage error, not ENOTDIR. */
+function checkPersistTo(v) {
+  if (v['persist-to'] === undefined || v.remote) return;
+  let p = resolve(v['persist-to']);
+  while (!existsSync(p) && dirname(p) !== p) p = dirname(p);
+  if (!statSync(p).isDirectory())
+    throw new UsageError(`--persist-to ${v['persist-to']}: ${p} is not a directory (give the directory wrangler dev --persist-to uses)`);
+}
+
 /** Runs one admin command; returns the exit code. */
 export async function runAdmin(command, rest) {
   let run, options, args, name;
@@ -74,6 +84,7 @@ export async function runAdmin(command, rest) {
   if (v.alg !== undefined) v.alg = algName(v.alg);
   if (v.token !== undefined) v.token = pastedToken(v.token);
   checkProject(command, v);
+  checkPersistTo(v);
   const admin = await openAdmin(v);
   try {
     const r = await run(admin, v, parsed.positionals);

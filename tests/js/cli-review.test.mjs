@@ -230,3 +230,15 @@ test('revoke and grants: a grant that does not exist is a not-found with nothing
   const now = runCli(['revoke', '--subject', 'u', '--issuer', ISS], { cwd: dir });
   assert.deepEqual([now.code, now.err], [0, '']);
 });
+
+test('--persist-to with a file on its path: one line, exit 2, nothing opened', () => {
+  const dir = project();
+  for (const p of ['/etc/passwd', '/etc/passwd/x']) {
+    const r = runCli(['status', '--persist-to', p], { cwd: dir });
+    assert.deepEqual(
+      [r.code, r.out, r.err],
+      [2, '', `tokengate: --persist-to ${p}: /etc/passwd is not a directory (give the directory wrangler dev --persist-to uses)\n`],
+    );
+  }
+  assert.equal(existsSync(join(dir, '.wrangler')), false);
+});
