@@ -133,11 +133,11 @@ export function parseArgv(args, options, { help = 'tokengate help', command, oth
       name = known(given);
       if (name === undefined) {
         const takers = [...new Set((SYNONYMS.find((p) => p.includes(given)) ?? [given]).flatMap((n) => others[n] ?? []))];
+        const near = closest(given, [...new Set(names)]);
         if (command !== undefined && takers.length)
           throw new UsageError(
-            `${command} does not take --${given} (${takers.join(', ')} ${takers.length === 1 ? 'does' : 'do'}); see \`${help}\``,
+            `${command} does not take --${given} (${takers.join(', ')} ${takers.length === 1 ? 'does' : 'do'}); ${near ? `did you mean --${near}?` : `see \`${help}\``}`,
           );
-        const near = closest(given, [...new Set(names)]);
         throw new UsageError(`unknown option --${given}; ${near ? `did you mean --${near}?` : `see \`${help}\``}`);
       }
     } else if (/^-[A-Za-z]$/.test(arg)) {
@@ -158,8 +158,9 @@ export function parseArgv(args, options, { help = 'tokengate help', command, oth
       value = next;
       i++;
     }
-    // As with node:util parseArgs, the last of a repeated single-valued option wins.
+    // A single-valued option given twice is refused: which one was meant cannot be known.
     if (opt.multiple) (values[name] ??= []).push(value);
+    else if (name in values) throw new UsageError(`--${name} is given twice; give it once`);
     else values[name] = value;
   }
   return { values, positionals };

@@ -464,6 +464,16 @@ impl Key {
 
 /// Uncompressed SEC1 point from JWK coordinates, which must be exactly the field size
 /// (RFC 7518 §6.2.1.2: leading zeros are kept).
+/// "JWKS has no usable verification key", with why when a key was skipped (an empty set has
+/// no reason to give, so no empty "()").
+fn no_usable_key(why: &str) -> String {
+    if why.is_empty() {
+        "JWKS has no usable verification key (it holds no keys)".into()
+    } else {
+        format!("JWKS has no usable verification key ({why})")
+    }
+}
+
 fn sec1(x: &[u8], y: &[u8], len: usize) -> Option<Vec<u8>> {
     if x.len() != len || y.len() != len {
         return None;
@@ -652,10 +662,7 @@ impl KeySet {
         }
         if keys.is_empty() {
             let why: Vec<String> = skipped.iter().map(|s| s.reason.clone()).collect();
-            return err(
-                ErrorCode::KeyInvalid,
-                format!("JWKS has no usable verification key ({})", why.join("; ")),
-            );
+            return err(ErrorCode::KeyInvalid, no_usable_key(&why.join("; ")));
         }
         let mut set = KeySet::from_keys(keys)?;
         set.skipped = skipped;
@@ -725,10 +732,7 @@ impl KeySet {
             return Ok(());
         }
         let why: Vec<&str> = self.skipped.iter().map(|s| s.reason.as_str()).collect();
-        err(
-            ErrorCode::KeyInvalid,
-            format!("JWKS has no usable verification key ({})", why.join("; ")),
-        )
+        err(ErrorCode::KeyInvalid, no_usable_key(&why.join("; ")))
     }
 
     pub fn skipped(&self) -> &[Skipped] {

@@ -437,7 +437,7 @@ pub fn check(
         if !policy.token_types.iter().any(|t| t == got) {
             return err(
                 ErrorCode::TokenTypeNotAllowed,
-                format!("a {} token is not accepted here", printable(got)),
+                format!("token type \"{}\" is not accepted here", printable(got)),
             );
         }
     }

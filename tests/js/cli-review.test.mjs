@@ -242,3 +242,22 @@ test('--persist-to with a file on its path: one line, exit 2, nothing opened', (
   }
   assert.equal(existsSync(join(dir, '.wrangler')), false);
 });
+
+test('nits: a near option of the command itself is suggested, a single-valued option given twice is refused, and two core messages read right', () => {
+  const dir = project();
+  const scope = runCli(['apikey', 'create', '--name', 'n', '--owner', 'o', '--scope', 'users:read'], { cwd: dir });
+  assert.equal(scope.code, 2);
+  assert.match(scope.err, /^tokengate: apikey create does not take --scope \(.*\); did you mean --scopes\?\n$/);
+  writeFileSync(join(dir, 'p.json'), runCli(['keygen', '--alg', 'ES256']).out);
+  const twice = runCli(['mint', '--key', join(dir, 'p.json'), '--ttl', '1h', '--ttl', '2h']);
+  assert.deepEqual([twice.code, twice.err, twice.out], [2, 'tokengate: --ttl is given twice; give it once\n', '']);
+
+  writeFileSync(join(dir, 'jwks.json'), runCli(['public-jwk', join(dir, 'p.json'), '--jwks']).out);
+  const token = runCli(['mint', '--key', join(dir, 'p.json'), '--type', 'access']).out.trim();
+  const type = runCli(['verify', token, '--jwks', join(dir, 'jwks.json'), '--type', 'refresh']);
+  assert.equal(type.code, 1);
+  assert.match(type.out, /^rejected: token_type_not_allowed \(\d+\): token type "access" is not accepted here\n/);
+  writeFileSync(join(dir, 'empty.json'), '{"keys":[]}');
+  const empty = runCli(['verify', token, '--jwks', join(dir, 'empty.json')]);
+  assert.deepEqual([empty.code, empty.err], [2, 'tokengate: key_invalid: JWKS has no usable verification key (it holds no keys)\n']);
+});
