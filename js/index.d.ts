@@ -505,6 +505,8 @@ export interface KeyPlan {
   rotationDue: boolean;
   newestAgeDays: number | null;
   excess: string[];
+  /** The `created_at` of a key added now (past the newest entry's: the key added last signs). */
+  nextCreatedAt: number;
   tooOld: string[];
   removable: string[];
   removableAt: { [kid: string]: number | null };

@@ -109,6 +109,7 @@ export function keyPlan<K extends KeyEntry>(
   rotationDue: KeyPlan['rotationDue'];
   newestAgeDays: KeyPlan['newestAgeDays'];
   excess: K[];
+  nextCreatedAt: KeyPlan['nextCreatedAt'];
   tooOld: K[];
   removable: K[];
   removableAt(k: K): number | null;

@@ -229,6 +229,7 @@ export function keyPlan(keys, { now, rotationDays, maxActive, maxAge, policy }) 
     rotationDue: p.rotationDue,
     newestAgeDays: p.newestAgeDays,
     excess: pick(p.excess),
+    nextCreatedAt: p.nextCreatedAt,
     tooOld: pick(p.tooOld),
     removable: pick(p.removable),
     removableAt: (k) => p.removableAt[k.jwk.kid] ?? null,

@@ -104,3 +104,33 @@ fn entries_are_checked() {
         assert_eq!(e.code(), ErrorCode::KeyInvalid, "{bad}");
     }
 }
+
+#[test]
+fn a_key_added_within_the_same_second_as_the_newest_is_still_the_newest() {
+    // Older keys: a new one is created now.
+    let p = Plan::new(&[key("a", "active", 3, None)], &schedule(), &DAY_LIFETIMES);
+    assert_eq!(p.next_created_at, NOW);
+    assert_eq!(
+        Plan::new(&[], &schedule(), &DAY_LIFETIMES).next_created_at,
+        NOW
+    );
+    // Two rotations within one second: the second key sorts after the first, so it signs and
+    // the first (not the one just added) is the excess a rotation retires.
+    let first = key("zz-first", "active", 0, None);
+    let p = Plan::new(
+        &[key("a", "active", 3, None), first.clone()],
+        &schedule(),
+        &DAY_LIFETIMES,
+    );
+    assert_eq!(p.next_created_at, NOW + 1);
+    let mut second = key("aa-second", "active", 0, None);
+    second.created_at = p.next_created_at;
+    let p = Plan::new(
+        &[key("a", "active", 3, None), first, second],
+        &schedule(),
+        &DAY_LIFETIMES,
+    );
+    assert_eq!(p.active, ["a", "zz-first", "aa-second"]);
+    assert_eq!(p.excess, ["a"]);
+    assert_eq!(p.next_created_at, NOW + 2);
+}

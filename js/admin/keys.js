@@ -104,7 +104,9 @@ function newKey(alg) {
 /** Stores a generated private JWK (its `alg` set by the core) and publishes its public half. */
 async function addKey(admin, issuer, { jwk, pub }) {
   const file = writePrivate(admin, issuer, jwk);
-  const meta = { status: 'active', created_at: admin.now, jwk: pub };
+  // The core's creation time: after every stored key's, so the key added last is the newest.
+  const created = plan(admin, issuer, await storedKeys(admin, issuer)).nextCreatedAt;
+  const meta = { status: 'active', created_at: created, jwk: pub };
   await putKey(admin, issuer, meta);
   return { kid: jwk.kid, alg: jwk.alg, file };
 }

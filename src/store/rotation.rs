@@ -120,6 +120,10 @@ pub struct Plan {
     pub newest_age_days: Option<i64>,
     /// Active keys beyond `max_active`, oldest first (to retire).
     pub excess: Vec<String>,
+    /// The `created_at` of a key added now: `now`, or one second past the newest entry's when
+    /// that is not earlier (two rotations within a second), so the key added last is always the
+    /// newest: the one that signs, and never the one a rotation retires as excess.
+    pub next_created_at: i64,
     /// Active keys past the maximum age (retired, never removed outright, by cleanup).
     pub too_old: Vec<String>,
     /// Retired keys every token of which has expired: cleanup may delete them.
@@ -167,7 +171,11 @@ impl Plan {
             }
             removable_at.insert(k.kid().to_owned(), at);
         }
+        let next_created_at = keys
+            .last()
+            .map_or(now, |k| now.max(k.created_at.saturating_add(1)));
         Plan {
+            next_created_at,
             rotation_due: !active.is_empty() && due.len() == active.len(),
             newest_age_days: active.last().map(|k| age(k) / DAY),
             active: kids(&active),
