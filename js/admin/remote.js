@@ -21,9 +21,10 @@ export async function fetchKeys(admin, v) {
   let set;
   let note = '';
   try {
-    set = remoteKeys.open(issuer.issuer, text);
+    // Opened for the configured source: a copy fetched from another is ignored, as by the worker.
+    set = remoteKeys.open(issuer.issuer, text, issuer.jwksUri ?? null);
   } catch (e) {
-    set = remoteKeys.open(issuer.issuer, null);
+    set = remoteKeys.open(issuer.issuer, null, issuer.jwksUri ?? null);
     note = ` (the stored copy was unreadable: ${e.message})`;
   }
   const source = issuer.jwksUri !== undefined ? { issuer: issuer.issuer, jwksUri: issuer.jwksUri } : { issuer: issuer.issuer };
