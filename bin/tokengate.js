@@ -263,7 +263,8 @@ function mint(v) {
   const claims = { ...given, ...flags };
   if (!Object.hasOwn(given, 'iat')) claims.iat = now;
   if (!Object.hasOwn(given, 'exp')) {
-    const ttl = duration(v.ttl ?? '15m', '--ttl');
+    // No --ttl: the core's default for a minted token (an hour), as for the lifecycle mint.
+    const ttl = v.ttl === undefined ? tg.lifecycle.lifetimes({}).mintTtl : duration(v.ttl, '--ttl');
     try {
       claims.exp = tg.lifecycle.tokenExpiry(now, ttl);
     } catch (e) {

@@ -48,7 +48,7 @@ Exit 0 valid, 1 rejected (the stable code is printed), 2 usage or input error.`,
 tokengate mint [--issuer ISS] --sub USER [--scope S] [--ttl DURATION] [--aud AUD]
                [--type access|refresh|service] [--claim NAME=VALUE]... [--one-per-user]   (lifecycle)`,
     more: `With --key (or --claims) the token is signed with that private JWK (keygen's output); --ttl
-defaults to 15m. Without it, mint signs with the issuer's newest active key from KV (keys
+defaults to 1h. Without it, mint signs with the issuer's newest active key from KV (keys
 rotate), caps --ttl (default 1h) at the issuer's maximum lifetime, and with --one-per-user revokes
 the user's earlier tokens first.`,
     examples: [

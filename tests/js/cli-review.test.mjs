@@ -74,10 +74,10 @@ test('mint --key: flags and --claims merge (exp, iat, jti filled in); a claim gi
   const c = payload(r.out.trim());
   assert.deepEqual([c.iss, c.aud, c.sub, c.tenant, c.iat, c.exp], ['X', 'api', 'user-1', 'acme', 1800000000, 1800000900]);
   assert.match(c.jti, /^[0-9a-f-]{36}$/);
-  // --claims's own times are kept; the default lifetime is 15 min.
+  // --claims's own times are kept; the default lifetime is the core's hour, as for the lifecycle mint.
   const own = payload(runCli([...base, '--claims', '{"exp":1800000005,"jti":"j"}']).out.trim());
   assert.deepEqual([own.exp, own.jti, own.iat], [1800000005, 'j', 1800000000]);
-  assert.equal(payload(runCli([...base, '--sub', 'u']).out.trim()).exp, 1800000900);
+  assert.equal(payload(runCli([...base, '--sub', 'u']).out.trim()).exp, 1800003600);
   for (const [flags, name, flag] of [
     [['--sub', 'a', '--claims', '{"sub":"b"}'], 'sub', 'sub'],
     [['--ttl', '1h', '--claims', '{"exp":1800000005}'], 'exp', 'ttl'],
