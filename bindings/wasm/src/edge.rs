@@ -1163,17 +1163,22 @@ pub fn alg_name(text: &str) -> String {
         .map_or_else(|| text.to_owned(), |a| a.name().to_owned())
 }
 
+/// An error code by its name; `options_invalid` for a name the core does not know.
+fn error_code(name: &str, realm: &str) -> Result<ErrorCode, JsValue> {
+    ErrorCode::from_name(name).ok_or_else(|| {
+        js_error(
+            &Error::new(ErrorCode::OptionsInvalid, "unknown error code"),
+            realm,
+        )
+    })
+}
+
 /// A coded rejection for a request-level problem the binding found (e.g. `invalid_request` for
 /// two credentials): the same object, status and `WWW-Authenticate` encoding as the core's own.
 #[wasm_bindgen]
 pub fn rejection(code: &str, message: &str, realm: Option<String>) -> Result<JsValue, JsValue> {
     let realm = realm.as_deref().unwrap_or(tokengate::DEFAULT_REALM);
-    let code = tokengate::ErrorCode::from_name(code).ok_or_else(|| {
-        js_error(
-            &Error::new(ErrorCode::OptionsInvalid, "unknown error code"),
-            realm,
-        )
-    })?;
+    let code = error_code(code, realm)?;
     Ok(js_error(&Error::new(code, message), realm))
 }
 
@@ -1182,12 +1187,7 @@ pub fn rejection(code: &str, message: &str, realm: Option<String>) -> Result<JsV
 #[wasm_bindgen]
 pub fn answered(code: &str, message: &str, realm: Option<String>) -> Result<JsValue, JsValue> {
     let realm = realm.as_deref().unwrap_or(tokengate::DEFAULT_REALM);
-    let code = tokengate::ErrorCode::from_name(code).ok_or_else(|| {
-        js_error(
-            &Error::new(ErrorCode::OptionsInvalid, "unknown error code"),
-            realm,
-        )
-    })?;
+    let code = error_code(code, realm)?;
     let e = Error::new(code, message);
     let sent = e.answered();
     Ok(if sent == e {
