@@ -131,7 +131,8 @@ async function rotate(admin, v) {
   const key = newKey(v.alg);
   const alg = key.jwk.alg;
   const maxActive = v['max-active'] === undefined ? undefined : Number(v['max-active']);
-  if (maxActive !== undefined && !(Number.isInteger(maxActive) && maxActive >= 1)) throw new UsageError('--max-active must be at least 1');
+  if (maxActive !== undefined && !(Number.isInteger(maxActive) && maxActive >= 1))
+    throw new UsageError(`--max-active takes a whole number of keys, at least 1, got "${v['max-active']}"`);
   await adoptJwks(admin.kv, issuer.jwks);
   await admin.audit('keys.rotate', { issuer: issuer.issuer, alg });
   const added = await addKey(admin, issuer, key);

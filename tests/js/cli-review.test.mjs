@@ -261,3 +261,12 @@ test('nits: a near option of the command itself is suggested, a single-valued op
   const empty = runCli(['verify', token, '--jwks', join(dir, 'empty.json')]);
   assert.deepEqual([empty.code, empty.err], [2, 'tokengate: key_invalid: JWKS has no usable verification key (it holds no keys)\n']);
 });
+
+test('keys rotate --max-active: a value that is not a whole number says what it takes', () => {
+  const dir = project();
+  for (const bad of ['abc', '0', '1.5']) {
+    const r = runCli(['keys', 'rotate', '--issuer', ISS, '--max-active', bad], { cwd: dir });
+    assert.equal(r.code, 2);
+    assert.equal(r.err, `tokengate: --max-active takes a whole number of keys, at least 1, got "${bad}"\n`);
+  }
+});
