@@ -37,7 +37,7 @@ pub use jose::keys::{
 pub use jose::sign::{public_jwks, SigningKey};
 pub use jose::token::Limits;
 pub use policy::claims::{
-    Policy, PolicyInput, DEFAULT_LEEWAY, DEFAULT_MAX_LIFETIME, MAX_NUMERIC_DATE,
+    token_expiry, Policy, PolicyInput, DEFAULT_LEEWAY, DEFAULT_MAX_LIFETIME, MAX_NUMERIC_DATE,
 };
 pub use policy::config::{published_discovery, published_method, AccessHeader, Config};
 pub use policy::reload::{reload, Reload};

@@ -357,28 +357,6 @@ impl SigningKey {
         Ok(out)
     }
 
-    /// The `exp` of a token issued at `now` for `ttl` seconds (the CLI's `mint --ttl`, with a key
-    /// file or an issuer's key): a whole, positive lifetime ending within the NumericDate range,
-    /// so no command mints a token that is expired when issued or that validators reject.
-    pub fn token_expiry(now: f64, ttl: f64) -> Result<i64> {
-        let bad = |m: &str| Error::new(ErrorCode::OptionsInvalid, m.to_string());
-        if !(ttl.is_finite() && ttl.fract() == 0.0) {
-            return Err(bad("--ttl must be a whole number of seconds"));
-        }
-        if ttl < 1.0 {
-            return Err(bad(
-                "--ttl must be positive (a token with exp = iat is expired when issued)",
-            ));
-        }
-        let exp = now.floor() + ttl;
-        if !(now.is_finite() && now >= 0.0 && exp <= crate::policy::claims::MAX_NUMERIC_DATE) {
-            return Err(bad(
-                "--ttl puts exp past 9999-12-31, out of the NumericDate range",
-            ));
-        }
-        Ok(exp as i64)
-    }
-
     /// Mints a JWT with `typ: JWT` over `claims`.
     pub fn mint(&self, claims: &Map<String, Value>) -> Result<String> {
         let payload = serde_json::to_vec(claims).map_err(|e| key_err(e.to_string()))?;

@@ -45,7 +45,7 @@ pub fn mint(private_jwk: &str, claims: &str, header: Option<String>) -> Result<S
 /// lifetime is whole, positive and ends within the NumericDate range.
 #[wasm_bindgen(js_name = tokenExpiry)]
 pub fn token_expiry(now: f64, ttl: f64) -> Result<f64, JsValue> {
-    tokengate::SigningKey::token_expiry(now, ttl)
+    tokengate::token_expiry(now, ttl)
         .map(|e| e as f64)
         .map_err(|e| js_error(&e, ""))
 }
