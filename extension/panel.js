@@ -45,11 +45,42 @@ function verdictText(v) {
 // Every captured (request, credential) pair, with the worker's answer for that request. Rows
 // group only pairs with the same credential, request line, status and answer: a group never
 // hides an answer that differs.
+// Bounded as the devtools page's list is: past it the oldest unpinned request goes, and a line
+// says how many went.
+const MAX = 500;
 const items = [];
-const inspected = new Map();
+const itemKeys = new Set();
+let dropped = 0;
+// Each credential is inspected once, kept while a listed request carries it.
+const inspected = new Map(); // value -> { r, uses }
 const inspectOnce = (v) => {
-  if (!inspected.has(v)) inspected.set(v, inspect(v));
-  return inspected.get(v);
+  let c = inspected.get(v);
+  if (!c) inspected.set(v, (c = { r: inspect(v), uses: 0 }));
+  c.uses += 1;
+  return c.r;
+};
+function removeAt(i) {
+  const [it] = items.splice(i, 1);
+  itemKeys.delete(it.k);
+  const c = inspected.get(it.cred.value);
+  if (c && --c.uses <= 0) inspected.delete(it.cred.value);
+}
+function bound() {
+  let i = 0;
+  while (items.length > MAX) {
+    while (i < items.length && items[i].pinned) i++;
+    if (i >= items.length) break;
+    removeAt(i);
+    dropped += 1;
+  }
+}
+// Many requests arrive at once on a busy page: the list is drawn once for them.
+let drawing = null;
+const renderSoon = () => {
+  drawing ??= setTimeout(() => {
+    drawing = null;
+    renderList();
+  }, 50);
 };
 const answerKey = (v) => (v ? JSON.stringify([v.status, v.code ?? null, v.note ?? null]) : '');
 
@@ -58,12 +89,15 @@ async function add(request, { pinned = false, cred = null } = {}) {
   for (const c of cred ? [cred] : candidates({ request }, extra)) {
     const base = `${c.source}\n${c.value}\n${request.method}\n${request.url}`;
     // A pinned request relayed again by the devtools page: already listed.
-    if (items.some((it) => it.base === base && it.request.started === request.started)) continue;
-    const item = { base, cred: c, r: inspectOnce(c.value), request, verdict: null, pinned };
+    const k = `${base}\n${request.started}`;
+    if (itemKeys.has(k)) continue;
+    itemKeys.add(k);
+    const item = { k, base, cred: c, r: inspectOnce(c.value), request, verdict: null, pinned };
     items.push(item);
+    bound();
     if (gate) item.verdict = await gate.decide(request);
   }
-  renderList();
+  renderSoon();
 }
 
 function grouped() {
@@ -78,14 +112,67 @@ function grouped() {
   return out;
 }
 
+// Rows drawn, by group key: a row is drawn again only when what it shows changes. The DOM names
+// a row by a number, never by its key (which holds the credential).
+const drawn = new Map(); // key -> { tr, sig, g, id }
+let rowIds = 0;
+let generation = 0; // bumped when the configuration changes: every answer is drawn again
+let detailSig = null;
+
 function renderList() {
   const body = $('list').tBodies[0];
-  body.replaceChildren();
   groups = grouped();
   // The selection follows its credential and request line when its answer changes.
   if (selected) selected = groups.get(selected.key) ?? [...groups.values()].find((g) => g.base === selected.base) ?? null;
-  if (!selected) $('detail').hidden = true;
+  if (!selected) {
+    $('detail').hidden = true;
+    detailSig = null;
+  }
+  let prev = null;
   for (const g of groups.values()) {
+    const last = g.requests.at(-1);
+    const sig = JSON.stringify([
+      last.method,
+      last.url,
+      last.status,
+      last.started,
+      last.time,
+      g.requests.length,
+      answerKey(g.verdict),
+      g === selected,
+      redact(),
+      generation,
+    ]);
+    let row = drawn.get(g.key);
+    if (!row) drawn.set(g.key, (row = { id: String(++rowIds) }));
+    row.g = g;
+    if (row.sig !== sig) {
+      const tr = rowFor(g, row.id);
+      row.tr?.replaceWith(tr);
+      Object.assign(row, { tr, sig });
+    }
+    const at = prev ? prev.nextSibling : body.firstChild;
+    if (at !== row.tr) body.insertBefore(row.tr, at);
+    prev = row.tr;
+  }
+  for (const [key, row] of drawn)
+    if (!groups.has(key)) {
+      row.tr?.remove();
+      drawn.delete(key);
+    }
+  $('empty').hidden = groups.size > 0;
+  $('count').textContent = groups.size ? `${groups.size} credential${groups.size > 1 ? 's' : ''}` : '';
+  $('dropped').hidden = dropped === 0;
+  $('dropped').textContent = `${dropped} older request${dropped === 1 ? '' : 's'} dropped: the panel keeps the newest ${MAX}.`;
+  if (selected) {
+    const sig = JSON.stringify([selected.key, selected.requests.length, answerKey(selected.verdict), redact(), generation]);
+    if (sig !== detailSig) renderDetail();
+    detailSig = sig;
+  }
+}
+
+function rowFor(g, id) {
+  {
     const last = g.requests.at(-1);
     const r = g.r;
     const v = g.verdict;
@@ -94,7 +181,7 @@ function renderList() {
       typeof r.expiresIn === 'number' ? (r.expiresIn >= 0 ? `expires ${relative(r.expiresIn)}` : `expired ${relative(r.expiresIn)}`) : '';
     const tr = el(
       'tr',
-      { tabindex: '0', 'aria-selected': String(g === selected), 'data-key': g.key, 'data-verdict': v?.status ?? '' },
+      { tabindex: '0', 'aria-selected': String(g === selected), 'data-row': id, 'data-verdict': v?.status ?? '' },
       cell('method', last.method),
       // The path leads (the host is the same for most rows); the full URL is the title.
       cell('url', pathOf(last.url, { host: false }), redact() ? pathOf(last.url) : last.url),
@@ -106,17 +193,17 @@ function renderList() {
       cell('exp', exp),
       cell(`verdict ${v ? (v.status === null ? 'unknown' : `s${v.status}`) : ''}`, verdictText(v), v?.note ?? v?.message ?? verdictText(v)),
     );
-    tr.addEventListener('click', () => select(g));
-    tr.addEventListener('keydown', (e) => e.key === 'Enter' && select(g));
-    body.append(tr);
+    // The row's group as last drawn (a new request joins it without drawing the row again).
+    const current = () => [...drawn.values()].find((d) => d.id === id)?.g ?? g;
+    tr.addEventListener('click', () => select(current()));
+    tr.addEventListener('keydown', (e) => e.key === 'Enter' && select(current()));
+    return tr;
   }
-  $('empty').hidden = groups.size > 0;
-  $('count').textContent = groups.size ? `${groups.size} credential${groups.size > 1 ? 's' : ''}` : '';
-  if (selected) renderDetail();
 }
 
 function select(g) {
   selected = g;
+  detailSig = null;
   renderList();
 }
 
@@ -277,6 +364,7 @@ async function loadConfig() {
 
 async function redecide() {
   for (const it of items) it.verdict = gate ? await gate.decide(it.request) : null;
+  generation += 1;
   renderList();
 }
 
@@ -365,7 +453,7 @@ function extraChanged() {
         const source = kind === 'cookie' ? `cookie ${name}` : name.toLowerCase();
         for (let i = items.length - 1; i >= 0; i--) {
           const s = items[i].cred.source;
-          if (!items[i].pinned && (kind === 'cookie' ? s === source : s.toLowerCase() === source)) items.splice(i, 1);
+          if (!items[i].pinned && (kind === 'cookie' ? s === source : s.toLowerCase() === source)) removeAt(i);
         }
         extraChanged();
       });
@@ -380,6 +468,9 @@ function extraChanged() {
 }
 $('clear').addEventListener('click', () => {
   items.length = 0;
+  itemKeys.clear();
+  inspected.clear();
+  dropped = 0;
   groups.clear();
   selected = null;
   $('detail').hidden = true;

@@ -88,6 +88,17 @@ const MIXED = `<!doctype html><title>mixed</title><script>
 })();
 </script>`;
 
+// A busy page: more requests than the panel keeps, each with its own token (so its own row).
+const BUSY_N = 600;
+const busyTokens = Array.from({ length: BUSY_N }, (_, i) => mint({ sub: `busy-${i}` }));
+const BUSY = `<!doctype html><title>busy</title><script>
+(async () => {
+  const tokens = ${JSON.stringify(busyTokens)};
+  for (let i = 0; i < tokens.length; i++) await fetch('/api/users?busy=' + i, { headers: { Authorization: 'Bearer ' + tokens[i] } });
+  document.title = 'done';
+})();
+</script>`;
+
 let server;
 let context;
 let id;
@@ -101,6 +112,7 @@ before(async () => {
     if (req.url === '/') return res.writeHead(200, { 'content-type': 'text/html' }).end(PAGE);
     if (req.url === '/mixed') return res.writeHead(200, { 'content-type': 'text/html' }).end(MIXED);
     if (req.url === '/more') return res.writeHead(200, { 'content-type': 'text/html' }).end(MORE);
+    if (req.url === '/busy') return res.writeHead(200, { 'content-type': 'text/html' }).end(BUSY);
     // As the tokengate worker does for every JSON answer: no-store (which DevTools' network
     // events once missed, so the panel listed almost nothing behind a real worker).
     // Some answers only, so both ways DevTools reports a request are exercised.
@@ -459,6 +471,56 @@ test('redact hides the token, the subject and the URL query; nothing is stored u
   await reload();
   assert.deepEqual(await rows(), []);
   await panel.uncheck('#redact');
+});
+
+test('a busy page: the list is bounded, says how many it dropped, is not redrawn when idle, and the panel answers promptly', async () => {
+  const before = Date.now();
+  const { app } = await load('/busy', () => panel.isVisible('#dropped'));
+  await app.waitForFunction(() => document.title === 'done');
+  const sent = Date.now() - before;
+  // The page is done: the panel answers at once (generous: a loaded 2-core machine).
+  const t0 = Date.now();
+  await panel.evaluate(() => 0);
+  const answered = Date.now() - t0;
+  assert.ok(answered < 2000, `the panel took ${answered} ms to answer after ${BUSY_N} requests`);
+  // The newest 500 listed, the rest counted (how many reach the panel depends on when DevTools
+  // attached to the tab, so at least one dropped).
+  const droppedCount = async () => Number(/^(\d+) older requests dropped/.exec(await panel.textContent('#dropped'))?.[1]);
+  // Settled: the page's last requests relayed (the count holds for a second and a half).
+  let dropped = await droppedCount();
+  await waitFor(
+    async () => {
+      await new Promise((r) => setTimeout(r, 1500));
+      const now = await droppedCount();
+      return now === dropped || ((dropped = now), false);
+    },
+    { timeout: 20_000, message: 'the panel never settled' },
+  );
+  assert.ok(dropped >= 1, `dropped: ${dropped}`);
+  assert.equal((await rows()).length, 500);
+  // Idle (the devtools page reads the HAR log every second): no row is drawn again.
+  await panel.evaluate(() => document.querySelectorAll('#list tbody tr').forEach((tr) => (tr.probe = true)));
+  const cdp = await context.newCDPSession(panel);
+  const heap = async () => {
+    await cdp.send('HeapProfiler.collectGarbage');
+    return (await cdp.send('Runtime.getHeapUsage')).usedSize;
+  };
+  const h0 = await heap();
+  await new Promise((r) => setTimeout(r, 3000));
+  const h1 = await heap();
+  assert.ok(
+    await panel.evaluate(() => [...document.querySelectorAll('#list tbody tr')].every((tr) => tr.probe)),
+    'rows drawn again while idle',
+  );
+  assert.ok(h1 - h0 < 1_000_000, `heap grew ${h1 - h0} bytes in 3 s idle`);
+  const t1 = Date.now();
+  await panel.evaluate(() => 0);
+  console.log(
+    `busy page: ${BUSY_N} requests sent in ${sent} ms, answered in ${answered} ms then ${Date.now() - t1} ms, dropped ${dropped}, heap ${h0} -> ${h1}`,
+  );
+  await cdp.detach();
+  await app.close();
+  await panel.click('#clear');
 });
 
 test("fetching issuers' keys asks for host access to exactly their origins first, and fetches nothing before", async () => {
