@@ -29,7 +29,8 @@ const pathOf = (u, { host = true } = {}) => {
 };
 
 /** A list cell: its full text as the title, since a long one ends in … (the table fits the panel). */
-const cell = (cls, text, title = text, ...more) => el('td', { class: cls, title }, text, ...more);
+// dir=auto: a right-to-left subject or path is isolated and does not reorder its neighbours.
+const cell = (cls, text, title = text, ...more) => el('td', { class: cls, title, dir: 'auto' }, text, ...more);
 /** When the request started (the browser's clock), as the Network panel's waterfall reads it. */
 const clock = (r) => {
   const d = new Date(r.started);

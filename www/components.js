@@ -29,16 +29,28 @@ export const EXPLAIN = {
   client_id: 'OAuth client the token was issued to (RFC 8693 §4.3)',
 };
 
+// C0 and C1 controls, DEL, the line and paragraph separators and the bidirectional marks,
+// embeddings, overrides and isolates (which reorder what follows them on screen), as the CLI
+// shows them: visible escapes. A <pre> keeps its line breaks and tabs.
+const CONTROL = /[\u0000-\u001f\u007f-\u009f\u061c\u200e\u200f\u2028\u2029\u202a-\u202e\u2066-\u2069]/g;
+const CONTROL_BUT_LINES = /[\u0000-\u0008\u000b-\u001f\u007f-\u009f\u061c\u200e\u200f\u2028\u2029\u202a-\u202e\u2066-\u2069]/g;
+const SHORT = { '\n': '\\n', '\r': '\\r', '\t': '\\t', '\u001b': '\\e' };
+const escaped = (c) => SHORT[c] ?? `\\u${c.charCodeAt(0).toString(16).padStart(4, '0')}`;
+/** Text from a token or a request as it is drawn: its control and bidi characters as escapes. */
+export const visible = (value, { lines = false } = {}) => String(value).replace(lines ? CONTROL_BUT_LINES : CONTROL, escaped);
+
+/** An element; every text and attribute value in it is drawn with visible() (no raw controls). */
 export function el(tag, attrs = {}, ...children) {
   const e = document.createElement(tag);
+  const lines = tag === 'pre';
   for (const [k, v] of Object.entries(attrs)) {
     if (k === 'class') e.className = v;
-    else if (k === 'text') e.textContent = v;
+    else if (k === 'text') e.textContent = visible(v, { lines });
     else if (k === 'style')
       e.style.cssText = v; // CSSOM: allowed by the page's CSP, unlike style attributes
-    else e.setAttribute(k, v);
+    else e.setAttribute(k, visible(v));
   }
-  for (const c of children) if (c !== null && c !== undefined && c !== false) e.append(c);
+  for (const c of children) if (c !== null && c !== undefined && c !== false) e.append(typeof c === 'string' ? visible(c, { lines }) : c);
   return e;
 }
 
@@ -48,7 +60,7 @@ export function prose(text) {
   String(text)
     .split('`')
     .forEach((piece, i) => {
-      if (piece) out.append(i % 2 ? el('code', { text: piece }) : piece);
+      if (piece) out.append(i % 2 ? el('code', { text: piece }) : visible(piece));
     });
   return out;
 }

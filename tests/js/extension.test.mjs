@@ -99,6 +99,18 @@ const BUSY = `<!doctype html><title>busy</title><script>
 })();
 </script>`;
 
+// Subjects with bidi controls (drawn raw, "admin\u202Egnp.exe" reads as "adminexe.png") and C0
+// controls (a newline, NUL, backspace).
+const bidiSub = 'admin\u202Egnp.exe\u2066x\u2069';
+const ctrlSub = 'line1\nline2\u0000\b';
+const ODD = `<!doctype html><title>odd</title><script>
+(async () => {
+  await fetch('/api/users?odd=1', { headers: { Authorization: 'Bearer ' + ${JSON.stringify(mint({ sub: bidiSub }))} } });
+  await fetch('/api/users?odd=2', { headers: { Authorization: 'Bearer ' + ${JSON.stringify(mint({ sub: ctrlSub }))} } });
+  document.title = 'done';
+})();
+</script>`;
+
 let server;
 let context;
 let id;
@@ -113,6 +125,7 @@ before(async () => {
     if (req.url === '/mixed') return res.writeHead(200, { 'content-type': 'text/html' }).end(MIXED);
     if (req.url === '/more') return res.writeHead(200, { 'content-type': 'text/html' }).end(MORE);
     if (req.url === '/busy') return res.writeHead(200, { 'content-type': 'text/html' }).end(BUSY);
+    if (req.url === '/odd') return res.writeHead(200, { 'content-type': 'text/html' }).end(ODD);
     // As the tokengate worker does for every JSON answer: no-store (which DevTools' network
     // events once missed, so the panel listed almost nothing behind a real worker).
     // Some answers only, so both ways DevTools reports a request are exercised.
@@ -471,6 +484,26 @@ test('redact hides the token, the subject and the URL query; nothing is stored u
   await reload();
   assert.deepEqual(await rows(), []);
   await panel.uncheck('#redact');
+});
+
+test('control and bidi characters from a token are drawn as escapes, the subject isolated', async () => {
+  const odd = async () => (await rows()).filter((r) => /odd=/.test(r.href));
+  await load('/odd', async () => (await odd()).length === 2);
+  const subs = (await odd()).map((r) => r.sub).sort();
+  assert.deepEqual(subs, ['admin\\u202egnp.exe\\u2066x\\u2069', 'line1\\nline2\\u0000\\u0008']);
+  assert.equal(await panel.getAttribute('#list tbody tr:has(td.url[title$="odd=1"]) td.sub', 'dir'), 'auto');
+  // Selected, the decoded token (claims, summary, headings) has none of them raw either.
+  const raw = /[\u0000-\u0008\u000b-\u001f\u007f-\u009f\u061c\u200e\u200f\u202a-\u202e\u2066-\u2069]/;
+  for (const n of [1, 2]) {
+    await panel.click(`#list tbody tr:has(td.url[title$="odd=${n}"])`);
+    await panel.waitForSelector('#parts table, #parts pre');
+    const text = await panel.evaluate(
+      () => document.body.textContent + [...document.querySelectorAll('[title]')].map((e) => e.title).join(''),
+    );
+    assert.doesNotMatch(text, raw);
+    assert.ok(!text.includes('line1\nline2'), 'a raw newline from a claim');
+  }
+  await panel.click('#clear');
 });
 
 test('a busy page: the list is bounded, says how many it dropped, is not redrawn when idle, and the panel answers promptly', async () => {
