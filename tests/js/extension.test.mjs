@@ -440,7 +440,13 @@ test("a malformed API key is the worker's 401 apikey_malformed; an audience mism
 test('redact hides the token, the subject and the URL query; nothing is stored unless pinned', async () => {
   await panel.check('#redact');
   const token = await panel.textContent('#token-parts');
-  for (const part of good.split('.')) assert.ok(!token.includes(part), `a token part shown while redacted: ${part}`);
+  // Every part masked whole (no first and last characters), the part structure kept.
+  assert.equal(token, '••••.••••.••••');
+  // Nor anywhere in the DOM, drawn or not (attributes, hidden elements): no part of any token.
+  const html = await panel.evaluate(() => document.documentElement.outerHTML);
+  for (const t of [good, expired, cookieToken, otherAud])
+    for (const part of t.split('.')) assert.ok(!html.includes(part), `a token part in the DOM while redacted: ${part}`);
+  assert.ok(!html.includes(apiKey) && !html.includes(badKey), 'an API key in the DOM while redacted');
   assert.ok((await rows()).every((r) => r.sub === '' || r.sub === '•••'));
   // Key material and what verification printed (the subject) are not drawn; no "null" anywhere.
   assert.deepEqual(
