@@ -509,6 +509,10 @@ test('control and bidi characters from a token are drawn as escapes, the subject
     assert.doesNotMatch(text, raw);
     assert.ok(!text.includes('line1\nline2'), 'a raw newline from a claim');
   }
+  // Pin is the same small button as Copy beside it.
+  const heights = await panel.$$eval('#token-view button.copy, #token-view #pin', (bs) => bs.map((b) => b.getBoundingClientRect().height));
+  assert.equal(heights.length, 2);
+  assert.ok(Math.abs(heights[0] - heights[1]) < 1, `Copy and Pin heights: ${heights}`);
   await panel.click('#clear');
 });
 
