@@ -35,7 +35,9 @@ touch "${signals}/half-$$"
 while [ ! -e "${signals}/go" ]; do sleep 0.05; done
 printf 'echo "wasm-bindgen %s"\\n' "$ver" >> "$root/bin/wasm-bindgen"`,
   );
-  const env = { ...process.env, PATH: `${bin}:${process.env.PATH}`, XDG_CACHE_HOME: cache, HOME: dir };
+  // Without any wasm-bindgen already on PATH (npm test's own setup puts the machine's there).
+  const path = process.env.PATH.split(':').filter((p) => p && !existsSync(join(p, 'wasm-bindgen')));
+  const env = { ...process.env, PATH: [bin, ...path].join(':'), XDG_CACHE_HOME: cache, HOME: dir };
   const setup = () => {
     const child = spawn('bash', ['-c', 'source scripts/setup.sh && wasm-bindgen --version'], { cwd: ROOT, env });
     let out = '';

@@ -11,7 +11,9 @@ const claims = standardClaims({ jti: 't-1', scope: 'users:read' });
 
 function setup(alg) {
   const priv = tg.generateKey(alg, 'k1');
-  const jwks = JSON.stringify({ keys: [JSON.parse(tg.publicJwk(priv))] });
+  // An HMAC key has no public half (publicJwk refuses it): its verifier holds the secret itself.
+  const verifying = alg.startsWith('HS') ? JSON.parse(priv) : JSON.parse(tg.publicJwk(priv));
+  const jwks = JSON.stringify({ keys: [verifying] });
   return { priv, v: new tg.Validator(jwks, { issuer: 'https://issuer.example', audience: 'api' }, 'api') };
 }
 
