@@ -207,3 +207,38 @@ fn grouped_by_resource() {
     assert!(g["admin"].is_empty());
     assert_eq!(g["api.v1"], ["read"]);
 }
+
+#[test]
+fn a_bad_scope_is_named_once_in_quotes() {
+    let message = |r: &str| Requirement::parse(r).unwrap_err().message().to_owned();
+    assert_eq!(
+        message("a::b"),
+        r#"scope "a::b" has an empty segment or a character outside A-Z a-z 0-9 . _ - /"#
+    );
+    // Quotes (and backslashes) inside the scope are escaped, not doubled up against the
+    // message's own: `scope ""x""` read as an empty scope next to x.
+    assert_eq!(
+        message(r#""x""#),
+        r#"scope "\"x\"" has an empty segment or a character outside A-Z a-z 0-9 . _ - /"#
+    );
+    assert_eq!(
+        message(r"a\b"),
+        r#"scope "a\\b" has an empty segment or a character outside A-Z a-z 0-9 . _ - /"#
+    );
+    assert_eq!(
+        message(r#"users:"*""#),
+        r#"scope "users:\"*\"" has an empty segment or a character outside A-Z a-z 0-9 . _ - /"#
+    );
+    assert_eq!(
+        message("users:*"),
+        r#"required scope "users:*" is a wildcard; name a concrete scope"#
+    );
+    assert_eq!(
+        ScopeSet::parse(r#"*:"a""#).unwrap_err().message(),
+        r#"scope "*:\"a\"": "*" may only be the last segment"#
+    );
+    assert_eq!(
+        Requirement::parse(r#""x""#).unwrap_err().code(),
+        ErrorCode::ScopeInvalid
+    );
+}

@@ -20,14 +20,20 @@ fn segment_ok(seg: &str) -> bool {
             .all(|b| b.is_ascii_alphanumeric() || b"._-/".contains(&b))
 }
 
+/// A scope as its messages name it: in quotes, with its own quotes and backslashes escaped
+/// (`"\"x\""`), so a scope holding quotes does not read as `""x""`.
+fn quoted(scope: &str) -> String {
+    format!("{:?}", printable(scope))
+}
+
 /// Validates one scope. Wildcards are allowed only as a whole last segment, and only in grants.
 pub fn validate(scope: &str, allow_wildcard: bool) -> Result<()> {
     if scope.is_empty() || scope.len() > MAX_SCOPE_LEN {
         return err(
             ErrorCode::ScopeInvalid,
             format!(
-                "scope \"{}\" must be 1..={MAX_SCOPE_LEN} characters",
-                printable(scope)
+                "scope {} must be 1..={MAX_SCOPE_LEN} characters",
+                quoted(scope)
             ),
         );
     }
@@ -39,8 +45,8 @@ pub fn validate(scope: &str, allow_wildcard: bool) -> Result<()> {
                 return err(
                     ErrorCode::ScopeInvalid,
                     format!(
-                        "required scope \"{}\" is a wildcard; name a concrete scope",
-                        printable(scope)
+                        "required scope {} is a wildcard; name a concrete scope",
+                        quoted(scope)
                     ),
                 );
             }
@@ -48,8 +54,8 @@ pub fn validate(scope: &str, allow_wildcard: bool) -> Result<()> {
                 return err(
                     ErrorCode::ScopeInvalid,
                     format!(
-                        "scope \"{}\": \"*\" may only be the last segment",
-                        printable(scope)
+                        "scope {}: \"*\" may only be the last segment",
+                        quoted(scope)
                     ),
                 );
             }
@@ -57,8 +63,8 @@ pub fn validate(scope: &str, allow_wildcard: bool) -> Result<()> {
             return err(
                 ErrorCode::ScopeInvalid,
                 format!(
-                    "scope \"{}\" has an empty segment or a character outside A-Z a-z 0-9 . _ - /",
-                    printable(scope)
+                    "scope {} has an empty segment or a character outside A-Z a-z 0-9 . _ - /",
+                    quoted(scope)
                 ),
             );
         }
