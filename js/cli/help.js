@@ -82,7 +82,7 @@ used (kid, type, algorithms, thumbprint) or skipped and why. The same bounds as 
     summary: 'signing keys of an issuer in KV',
     usage: 'tokengate keys SUBCOMMAND [--issuer ISS] …',
     subs: {
-      rotate: '[--alg ES256] [--max-active N]   add an active key, retire the oldest beyond N (default 3)',
+      rotate: "[--alg ES256] [--max-active N]   add an active key, retire the oldest beyond N (default: the config's maxActiveKeys)",
       generate: '[--alg ES256]                    add an active key without retiring any',
       list: '                                  every key: age, status, when removable, published, private key here',
       retire: 'KID                               routine: it verifies until its tokens expire',

@@ -383,7 +383,7 @@ test('review findings: -v, a subcommand --help, mint --ttl over the default cap 
   assert.equal(sub.code, 0);
   assert.match(
     sub.out,
-    /^tokengate keys rotate: add an active key, retire the oldest beyond N \(default 3\)\n\nusage: tokengate keys rotate \[--issuer ISS\] \[--alg ES256\] \[--max-active N\]\n\nexamples:\n {2}tokengate keys rotate --issuer /,
+    /^tokengate keys rotate: add an active key, retire the oldest beyond N \(default: the config's maxActiveKeys\)\n\nusage: tokengate keys rotate \[--issuer ISS\] \[--alg ES256\] \[--max-active N\]\n\nexamples:\n {2}tokengate keys rotate --issuer /,
   );
   assert.equal(cli(['help', 'keys', 'rotate']).out, sub.out);
   assert.notEqual(sub.out, cli(['keys', '--help']).out);
