@@ -42,13 +42,25 @@ function checkProject(command, v) {
   );
 }
 
-/** `--persist-to` names a directory (made if missing): a file on its path is a usage error, not ENOTDIR. */
-function checkPersistTo(v) {
+/** Commands that only read: they never create a store. */
+const readsOnly = (name) => name === 'status' || name === 'health' || name.endsWith(' list');
+
+/**
+ * `--persist-to` names a directory: a file on its path is a usage error, not ENOTDIR. A write
+ * makes it if missing; a read of a directory that does not exist is a usage error, so a typo
+ * is not answered by an empty store created there.
+ */
+function checkPersistTo(name, v) {
   if (v['persist-to'] === undefined || v.remote) return;
-  let p = resolve(v['persist-to']);
+  const given = resolve(v['persist-to']);
+  let p = given;
   while (!existsSync(p) && dirname(p) !== p) p = dirname(p);
   if (!statSync(p).isDirectory())
     throw new UsageError(`--persist-to ${v['persist-to']}: ${p} is not a directory (give the directory wrangler dev --persist-to uses)`);
+  if (readsOnly(name) && p !== given)
+    throw new UsageError(
+      `--persist-to ${v['persist-to']}: no such directory, so no local KV to read (npm start or a write command creates it)`,
+    );
 }
 
 /** Runs one admin command; returns the exit code. */
@@ -84,7 +96,7 @@ export async function runAdmin(command, rest) {
   if (v.alg !== undefined) v.alg = algName(v.alg);
   if (v.token !== undefined) v.token = pastedToken(v.token);
   checkProject(command, v);
-  checkPersistTo(v);
+  checkPersistTo(name, v);
   const admin = await openAdmin(v);
   try {
     const r = await run(admin, v, parsed.positionals);
