@@ -3,6 +3,7 @@
 import * as tg from '../node.js';
 import { GRANTS, PREFIX, adoptGrants, compactGrants, grantName, listAll, unreadable } from '../store.js';
 import { NotFound, UsageError, iso } from './context.js';
+import { kvLimitProblem } from './kv.js';
 import { plural, shown } from '../cli/text.js';
 
 export const GRANT_OPTIONS = {
@@ -38,13 +39,19 @@ const adopt = (admin, rebuild = false) =>
 
 async function grant(admin, v) {
   const scopes = scopesOf(v);
+  const entries = scopes.map((scope) => ({
+    name: grantName(v.tenant, v.module, scope),
+    meta: { tenant: v.tenant, module: v.module, scope, granted_by: admin.actor, granted_at: admin.now },
+  }));
+  for (const { meta, name } of entries) {
+    const problem = kvLimitProblem(name, meta);
+    if (problem)
+      throw new UsageError(`the grant of ${shown(meta.scope)} to ${shown(v.tenant)}/${shown(v.module)} cannot be stored: ${problem}`);
+  }
   const warning = warnWithoutTenantIssuer(admin);
   await adopt(admin);
   await admin.audit('grants.grant', { tenant: v.tenant, module: v.module, scopes });
-  for (const scope of scopes) {
-    const meta = { tenant: v.tenant, module: v.module, scope, granted_by: admin.actor, granted_at: admin.now };
-    await admin.kv.put(grantName(v.tenant, v.module, scope), JSON.stringify(meta), { metadata: meta });
-  }
+  for (const { name, meta } of entries) await admin.kv.put(name, JSON.stringify(meta), { metadata: meta });
   await admin.checkpoint('before-compact');
   const { doc } = await compactGrants(admin.kv);
   return {

@@ -14,6 +14,19 @@ import { UsageError } from '../cli/argv.js';
 import { directSupport, openWorkerdKv } from './workerd.js';
 
 const run = promisify(execFile);
+
+/**
+ * Workers KV refuses a key over 512 bytes and metadata over 1024 bytes of JSON. A command
+ * checks what it will write before its first write (its audit record included), so it never
+ * stops halfway.
+ */
+export function kvLimitProblem(key, metadata) {
+  const bytes = (s) => Buffer.byteLength(s, 'utf8');
+  if (bytes(key) > 512) return `its KV key would be ${bytes(key)} bytes; Workers KV takes at most 512`;
+  if (metadata !== undefined && bytes(JSON.stringify(metadata)) > 1024)
+    return `its KV metadata would be ${bytes(JSON.stringify(metadata))} bytes of JSON; Workers KV takes at most 1024`;
+  return null;
+}
 const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
 
 /**

@@ -270,3 +270,36 @@ test('keys rotate --max-active: a value that is not a whole number says what it 
     assert.equal(r.err, `tokengate: --max-active takes a whole number of keys, at least 1, got "${bad}"\n`);
   }
 });
+
+test('--persist-to a directory that does not exist: a read is refused and creates nothing; a write creates the store', () => {
+  const dir = project();
+  const missing = join(dir, 'no-such-store');
+  for (const args of [['status'], ['keys', 'list'], ['audit', 'list']]) {
+    const r = runCli([...args, '--persist-to', missing], { cwd: dir });
+    assert.deepEqual(
+      [r.code, r.out, r.err],
+      [2, '', `tokengate: --persist-to ${missing}: no such directory, so no local KV to read (npm start or a write command creates it)\n`],
+    );
+  }
+  assert.equal(existsSync(missing), false);
+  const w = runCli(['keys', 'rotate', '--alg', 'es256', '--persist-to', missing], { cwd: dir });
+  assert.equal(w.code, 0, w.err);
+  const listed = runCli(['keys', 'list', '--json', '--persist-to', missing], { cwd: dir });
+  assert.equal(listed.json.keys.length, 1);
+});
+
+test('grants grant: a grant too long for a Workers KV key is refused before anything is written (no audit record)', () => {
+  const dir = project();
+  const tenant = 't'.repeat(600);
+  const r = runCli(['grants', 'grant', '--tenant', tenant, '--module', 'm', '--scope', 'users:read'], { cwd: dir });
+  assert.equal(r.code, 2, r.err);
+  assert.match(
+    r.err,
+    /^tokengate: the grant of users:read to t+\/m cannot be stored: its KV key would be \d+ bytes; Workers KV takes at most 512\n$/,
+  );
+  assert.deepEqual(runCli(['audit', 'list', '--json'], { cwd: dir }).json, { records: [] });
+  // Under the limit, it is stored and audited.
+  const ok = runCli(['grants', 'grant', '--tenant', 't'.repeat(400), '--module', 'm', '--scope', 'users:read'], { cwd: dir });
+  assert.equal(ok.code, 0, ok.err);
+  assert.equal(runCli(['audit', 'list', '--json'], { cwd: dir }).json.records.length, 1);
+});
