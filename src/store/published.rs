@@ -3,6 +3,7 @@
 //! `grant:<tenant>/<module>/<scope>` entries). Building, reading and adopting them is decided here,
 //! so the worker, its cron and the CLI agree on what a document holds.
 
+use crate::codec::sort::sort_by;
 use crate::error::printable;
 use crate::error::{Error, ErrorCode, Result};
 use crate::policy::scope::ScopeSet;
@@ -129,7 +130,7 @@ impl KeySetDocument {
                 })
             })
             .collect::<Result<Vec<_>>>()?;
-        keys.sort_by(|a, b| {
+        sort_by(&mut keys, |a, b| {
             a.created_at
                 .cmp(&b.created_at)
                 .then_with(|| a.kid().cmp(b.kid()))
@@ -308,7 +309,7 @@ impl Grants {
         }
         for modules in tenants.values_mut() {
             for scopes in modules.values_mut() {
-                scopes.sort();
+                sort_by(scopes, |a, b| a.cmp(b));
             }
         }
         Ok(Grants {

@@ -2,6 +2,7 @@
 //! before T) and revoked API-key hashes. Entries are keyed by identifiers, never by token bytes:
 //! ECDSA signatures are malleable, so a hash of the token would miss a re-encoded copy.
 
+use crate::codec::sort::sort_by;
 use crate::credential::Verified;
 use crate::error::{err, Error, ErrorCode, Result};
 use serde::{Deserialize, Serialize};
@@ -119,7 +120,7 @@ fn is_hash(h: &str) -> bool {
 /// the stored snapshot covers everything it can list.
 pub fn source_digest(names: &[String]) -> String {
     let mut sorted: Vec<&String> = names.iter().collect();
-    sorted.sort();
+    sort_by(&mut sorted, |a, b| a.cmp(b));
     sorted.dedup();
     let mut h = Sha256::new();
     for n in sorted {
@@ -233,7 +234,8 @@ pub fn uncovered(doc: &str, entries: &[Entry]) -> Result<Vec<Entry>> {
             }));
         }
     }
-    out.sort_by_key(|e| serde_json::to_string(e).unwrap_or_default());
+    let key = |e: &Entry| serde_json::to_string(e).unwrap_or_default();
+    sort_by(&mut out, |a, b| key(a).cmp(&key(b)));
     Ok(out)
 }
 
@@ -447,7 +449,7 @@ impl RevocationList {
                 })
             })
             .collect();
-        jti.sort_by(|a, b| (&a.iss, &a.jti).cmp(&(&b.iss, &b.jti)));
+        sort_by(&mut jti, |a, b| (&a.iss, &a.jti).cmp(&(&b.iss, &b.jti)));
         let mut subjects: Vec<SubjectEntry> = self
             .subjects
             .iter()
@@ -460,7 +462,9 @@ impl RevocationList {
                 })
             })
             .collect();
-        subjects.sort_by(|a, b| (&a.iss, &a.sub).cmp(&(&b.iss, &b.sub)));
+        sort_by(&mut subjects, |a, b| {
+            (&a.iss, &a.sub).cmp(&(&b.iss, &b.sub))
+        });
         let mut apikeys: Vec<ApiKeyEntry> = self
             .apikeys
             .iter()
@@ -469,7 +473,7 @@ impl RevocationList {
                 until: *u,
             })
             .collect();
-        apikeys.sort_by(|a, b| a.hash.cmp(&b.hash));
+        sort_by(&mut apikeys, |a, b| a.hash.cmp(&b.hash));
         let wire = Wire {
             schema: SCHEMA,
             version: self.version,

@@ -3,6 +3,7 @@
 //! beyond the cap or too old, and which retired keys may be deleted because every token they
 //! signed has expired.
 
+use crate::codec::sort::sort_by;
 use crate::error::printable;
 use crate::error::{Error, ErrorCode, Result};
 use crate::store::revocation::Lifetimes;
@@ -136,7 +137,9 @@ impl Plan {
     /// The plan for `keys` (any order; sorted oldest first here) under an issuer's lifetimes.
     pub fn new(keys: &[KeyEntry], schedule: &Schedule, lifetimes: &Lifetimes) -> Plan {
         let mut keys: Vec<&KeyEntry> = keys.iter().collect();
-        keys.sort_by(|a, b| a.created_at.cmp(&b.created_at).then(a.kid().cmp(b.kid())));
+        sort_by(&mut keys, |a, b| {
+            a.created_at.cmp(&b.created_at).then(a.kid().cmp(b.kid()))
+        });
         let now = schedule.now;
         let age = |k: &KeyEntry| now.saturating_sub(k.created_at);
         let active: Vec<&KeyEntry> = keys
