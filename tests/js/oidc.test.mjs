@@ -554,3 +554,76 @@ test('tokengate publishes its own keys: another worker verifies tokengate-minted
   assert.equal(res.status, 200, JSON.stringify(res.body));
   assert.equal(res.body.identity['x-auth-subject'], 'u1');
 });
+
+/** Each promise's value, or `'unanswered'` for those not settled within `ms` (a bound, not a sleep). */
+async function within(promises, ms) {
+  let timer;
+  const late = new Promise((r) => (timer = setTimeout(r, ms)));
+  const out = promises.map(() => 'unanswered');
+  await Promise.race([Promise.all(promises.map((p, i) => p.then((v) => (out[i] = v)))), late]);
+  clearTimeout(timer);
+  return out;
+}
+
+test('a forced refetch that outlasts the join wait (slow JWKS, rediscovery to another slow jwks_uri): every request of a burst is answered on its own, with no later request', async () => {
+  const idp = await startIdp([e1, r1]);
+  cleanup.push(() => idp.close());
+  const timeout = 3;
+  const policy = { minMaxAge: 60, maxMaxAge: 60, timeout };
+  const w = await worker(idp, { kidCooldown: 1, remoteKeys: policy });
+  const token = await idp.token('ES256');
+  assert.equal((await w.call(token)).status, 200);
+  const wait = remoteKeys.joinWait(timeout);
+  // The held JWKS URL never finishes its answer (the core's timeout ends it), so discovery is
+  // fetched again, late, and names another jwks_uri, also late: one forced refetch takes about
+  // 3 timeouts, longer than a request joining it waits.
+  const late = timeout * 1000 - 300;
+  assert.ok(timeout * 1000 + 2 * late > wait, 'the refetch outlasts the join wait');
+  idp.delay('/.well-known/openid-configuration', late);
+  idp.delay('/jwks2', late);
+  const moved = faults.json({ issuer: idp.issuer, jwks_uri: `${idp.issuer}/jwks2` });
+  idp.fault('/.well-known/openid-configuration', moved);
+  idp.delay('/jwks', timeout * 1000 + 500);
+  const before = { ...idp.fetched(), jwks2: idp.state.moved };
+  const sent = [];
+  const call = (t) => {
+    const at = Date.now();
+    return w.call(t).then((r) => ({ status: r.status, code: r.code, ms: Date.now() - at }));
+  };
+  // A first wave, then (once the refetch is at the provider and the kid cooldown allows another
+  // want) a second wave that re-arms it while in flight; then nothing more is sent.
+  for (let i = 0; i < 150; i++) sent.push(call(i % 10 === 0 ? token : withKid(token, crypto.randomUUID())));
+  await until(() => idp.fetched().jwks > before.jwks, 10_000, 'the forced refetch at the provider');
+  await clockPast(Date.now() + 1000);
+  for (let i = 0; i < 150; i++) sent.push(call(i % 10 === 0 ? token : withKid(token, crypto.randomUUID())));
+  const answers = await within(sent, wait + 3000);
+  const unanswered = answers.filter((a) => a === 'unanswered').length;
+  assert.equal(unanswered, 0, `${unanswered} of ${sent.length} requests unanswered within ${wait + 3000} ms`);
+  const expected = sent.map((_, i) => (i % 10 === 0 ? [200, undefined] : [401, 'key_not_found']));
+  assert.deepEqual(
+    answers.map((a) => [a.status, a.code]),
+    expected,
+  );
+  const slowest = Math.max(...answers.map((a) => a.ms));
+  const d = idp.fetched();
+  console.log(
+    'burst',
+    JSON.stringify({
+      discovery: d.discovery - before.discovery,
+      jwks: d.jwks - before.jwks,
+      jwks2: idp.state.moved - before.jwks2,
+      slowest,
+    }),
+  );
+  assert.ok(slowest <= wait + 1000, `slowest answer ${slowest} ms, join wait ${wait} ms`);
+  // The refetch ran to its end although the request that started it answered first.
+  const h = await until(
+    async () => {
+      const x = await w.health(token);
+      return x.remote.source === `${idp.issuer}/jwks2` && x;
+    },
+    20_000,
+    'the refetch to finish',
+  );
+  assert.equal(h.remote.source, `${idp.issuer}/jwks2`);
+});

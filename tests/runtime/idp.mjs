@@ -2,7 +2,8 @@
 // `client_credentials` client and resource indicators, so its token endpoint issues RFC 9068
 // JWT access tokens (ES256 for one resource, RS256 for another). Served through our own HTTP
 // server, which counts the discovery and JWKS fetches and can answer them badly on demand
-// (garbage, huge or slow bodies, another issuer, private or symmetric keys, redirects, down).
+// (garbage, huge or slow bodies, another issuer, private or symmetric keys, redirects, down),
+// answer late, or serve the same keys at a second URL (/jwks2).
 import http from 'node:http';
 import { generateKeyPairSync } from 'node:crypto';
 import Provider from 'oidc-provider';
@@ -59,15 +60,30 @@ export async function startIdp(keys) {
   });
   await new Promise((r) => server.listen(0, '127.0.0.1', r));
   const issuer = `http://127.0.0.1:${server.address().port}`;
-  const state = { fetches: { discovery: 0, jwks: 0 }, fault: null, down: false, provider: provider(issuer, keys) };
+  const state = {
+    fetches: { discovery: 0, jwks: 0 },
+    moved: 0, // fetches of /jwks2
+    fault: null,
+    down: false,
+    delays: new Map(),
+    provider: provider(issuer, keys),
+  };
   server.on('request', (req, res) => {
     const path = new URL(req.url, issuer).pathname;
     if (path === '/.well-known/openid-configuration') state.fetches.discovery++;
     if (path === '/jwks') state.fetches.jwks++;
-    if (state.down) return req.socket.destroy();
-    const f = state.fault;
-    if (f && f.path === path) return f.answer(req, res);
-    state.provider.callback()(req, res);
+    if (path === '/jwks2') state.moved++;
+    const answer = () => {
+      if (state.down) return req.socket.destroy();
+      const f = state.fault;
+      if (f && f.path === path) return f.answer(req, res);
+      // A second JWKS URL serving the same keys (a provider that moved its keys).
+      if (path === '/jwks2') req.url = '/jwks';
+      state.provider.callback()(req, res);
+    };
+    const ms = state.delays.get(path);
+    if (ms) setTimeout(answer, ms);
+    else answer();
   });
   return {
     issuer,
@@ -78,6 +94,11 @@ export async function startIdp(keys) {
     /** A fault on `path`: `answer(req, res)` replaces the provider's answer. */
     fault(path, answer) {
       state.fault = answer ? { path, answer } : null;
+    },
+    /** Every answer on `path` starts `ms` later (0: at once), whatever answers it. */
+    delay(path, ms) {
+      if (ms) state.delays.set(path, ms);
+      else state.delays.delete(path);
     },
     fetched() {
       return { ...state.fetches };
