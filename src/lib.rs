@@ -86,11 +86,12 @@ pub mod revocation {
 /// set document kept in KV.
 pub mod remote {
     pub use crate::policy::remote::{
-        action, check_discovery, check_url, discovery_urls, is_loopback, may_force, Action,
-        Failure, FetchPolicy, Reason, SourceOptions, Times, CLOUDFLARE_ACCESS_CERTS,
-        CLOUDFLARE_ACCESS_HEADER, DEFAULT_DISCOVERY_MAX_AGE, DEFAULT_KEYS_MAX_STALE,
-        DEFAULT_KID_COOLDOWN, DEFAULT_MAX_AGE, DEFAULT_MAX_BYTES, DEFAULT_MAX_MAX_AGE,
-        DEFAULT_MIN_MAX_AGE, DEFAULT_TIMEOUT, MAX_URL_LEN, RFC9068_CLAIMS, RFC9068_TYP,
+        action, check_discovery, check_url, discovery_urls, is_loopback, may_force, must_persist,
+        Action, Failure, FetchPolicy, Reason, SourceOptions, StoredCopy, Times,
+        CLOUDFLARE_ACCESS_CERTS, CLOUDFLARE_ACCESS_HEADER, DEFAULT_DISCOVERY_MAX_AGE,
+        DEFAULT_KEYS_MAX_STALE, DEFAULT_KID_COOLDOWN, DEFAULT_MAX_AGE, DEFAULT_MAX_BYTES,
+        DEFAULT_MAX_MAX_AGE, DEFAULT_MIN_MAX_AGE, DEFAULT_TIMEOUT, MAX_URL_LEN, RFC9068_CLAIMS,
+        RFC9068_TYP,
     };
     pub use crate::store::keyset::{
         kv_key, remote_jwks, KidWants, LastError, RemoteKeys, Response, SkippedKey, MAX_ETAG_LEN,

@@ -33,7 +33,17 @@ export class RemoteIssuer {
     this.inflight = null; // one refresh per isolate
     this.value = null; // { jwks, validators, text }
     this.openedFor = null; // the jwksUri (null: discovery) `set` was opened for
-    this.stats = { fetches: 0, refreshes: 0, kvReads: 0, kvWrites: 0, cacheReads: 0, cacheHits: 0, cacheWrites: 0, forced: 0 };
+    this.stats = {
+      fetches: 0,
+      refreshes: 0,
+      kvReads: 0,
+      kvWrites: 0,
+      kvSkipped: 0,
+      cacheReads: 0,
+      cacheHits: 0,
+      cacheWrites: 0,
+      forced: 0,
+    };
   }
 
   /** The configured JWKS URL (null: discovery): every copy adopted must come from it. */
@@ -113,7 +123,11 @@ export class RemoteIssuer {
     const cached = await this.#readCache();
     this.#adopt(cached);
     if (cached !== null && !this.#wanted()) return;
-    this.#adopt(await this.#readKv());
+    const kv = await this.#readKv();
+    this.#adopt(kv);
+    // What KV holds, for the core's decision whether a fetch is written (the handle may be KV's copy itself).
+    if (kv === this.set) this.set.persisted();
+    else this.set.storedIs(kv);
   }
 
   /** One fetch from the provider, its result written to KV, and to the Cache API when good. */
@@ -129,8 +143,13 @@ export class RemoteIssuer {
       this.set.answered(ticket);
     }
     if (failure) console.error(JSON.stringify({ event: 'remote_keys_fetch_failed', issuer: this.issuer.issuer, ...failure }));
-    this.stats.kvWrites++;
-    await this.iso.kv.put(this.key, this.set.toJSON());
+    // KV takes about one write per second per key: the core writes only what KV's copy lacks
+    // (other keys, or a copy old enough to be rewritten); a 304 or the same body is not written.
+    if (this.set.mustPersist(Date.now(), this.config.kidCooldown)) {
+      this.stats.kvWrites++;
+      await this.iso.kv.put(this.key, this.set.toJSON());
+      this.set.persisted();
+    } else this.stats.kvSkipped++;
     if (!failure) await this.#writeCache();
   }
 

@@ -519,3 +519,104 @@ impl SourceOptions {
             .unwrap_or_default()
     }
 }
+
+/// A stored copy of fetched keys (KV's) may be rewritten with the same keys once it is this
+/// fraction of its max-age old (1/2): well before its refresh point (3/4), so isolates reading it
+/// still find it fresh, and an unchanged provider costs one write per half max-age at most.
+pub const PERSIST_AGE_NUM: u64 = 1;
+pub const PERSIST_AGE_DEN: u64 = 2;
+
+/// What the stored copy holds (as this isolate last read or wrote it), next to a fetch's result.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct StoredCopy {
+    /// It holds the same keys (and skipped keys) from the same source (JWKS and discovered URL).
+    pub same_keys: bool,
+    /// Its last good fetch (0: never) and that fetch's max-age, seconds.
+    pub fetched_at_ms: u64,
+    pub max_age: u32,
+    /// Its last attempt, good or bad (0: never).
+    pub attempted_at_ms: u64,
+}
+
+/// Whether a fetch's result (`failed`: it kept the previous keys) is written to the store at
+/// `now_ms`, over `stored` (none: the store holds no copy of this source). Other keys, or no
+/// copy, are always written. The same keys (a 304, an identical body) are written only once
+/// the copy is [`PERSIST_AGE_NUM`]/[`PERSIST_AGE_DEN`] of its max-age old; a failure with the
+/// same keys only then too, and only when the copy's last attempt is older than `cooldown`
+/// (it tells other isolates to space their attempts; a recent one already does).
+pub fn must_persist(stored: Option<StoredCopy>, failed: bool, now_ms: u64, cooldown: u32) -> bool {
+    let Some(s) = stored else {
+        return true;
+    };
+    if !s.same_keys || s.fetched_at_ms == 0 {
+        return true;
+    }
+    let half = u64::from(s.max_age) * 1000 * PERSIST_AGE_NUM / PERSIST_AGE_DEN;
+    let old = now_ms.saturating_sub(s.fetched_at_ms) >= half;
+    if !failed {
+        return old;
+    }
+    old && now_ms.saturating_sub(s.attempted_at_ms) >= u64::from(cooldown) * 1000
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const T: u64 = 1_000_000_000;
+
+    fn copy(same_keys: bool, max_age: u32) -> StoredCopy {
+        StoredCopy {
+            same_keys,
+            fetched_at_ms: T,
+            max_age,
+            attempted_at_ms: T,
+        }
+    }
+
+    #[test]
+    fn no_copy_or_other_keys_is_written() {
+        assert!(must_persist(None, false, T, 30));
+        assert!(must_persist(None, true, T, 30));
+        // Other keys: at once, even a millisecond after the copy was written.
+        assert!(must_persist(Some(copy(false, 600)), false, T + 1, 30));
+        assert!(must_persist(Some(copy(false, 600)), true, T + 1, 30));
+        // A copy that never held a good fetch (only attempts).
+        let attempts = StoredCopy {
+            fetched_at_ms: 0,
+            ..copy(true, 0)
+        };
+        assert!(must_persist(Some(attempts), false, T, 30));
+    }
+
+    #[test]
+    fn same_keys_are_written_from_half_the_copy_max_age() {
+        // max-age 600 s: rewritten from 300 s.
+        let s = Some(copy(true, 600));
+        assert!(!must_persist(s, false, T, 30));
+        assert!(!must_persist(s, false, T + 299_999, 30));
+        assert!(must_persist(s, false, T + 300_000, 30));
+        // Odd max-age: half of 301 s is 150.5 s.
+        let odd = Some(copy(true, 301));
+        assert!(!must_persist(odd, false, T + 150_499, 30));
+        assert!(must_persist(odd, false, T + 150_500, 30));
+        // A clock that stepped back: the copy is no older than zero.
+        assert!(!must_persist(s, false, T - 5_000, 30));
+        // No max-age: always old.
+        assert!(must_persist(Some(copy(true, 0)), false, T, 30));
+    }
+
+    #[test]
+    fn a_failure_with_the_same_keys_is_written_when_the_copy_is_old_and_its_attempt_too() {
+        let s = Some(StoredCopy {
+            attempted_at_ms: T + 290_000,
+            ..copy(true, 600)
+        });
+        // Young copy: never.
+        assert!(!must_persist(s, true, T + 299_999, 30));
+        // Old copy, but its last attempt within the cooldown (30 s): not yet.
+        assert!(!must_persist(s, true, T + 300_000, 30));
+        assert!(!must_persist(s, true, T + 319_999, 30));
+        assert!(must_persist(s, true, T + 320_000, 30));
+    }
+}

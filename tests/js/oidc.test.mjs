@@ -627,3 +627,48 @@ test('a forced refetch that outlasts the join wait (slow JWKS, rediscovery to an
   );
   assert.equal(h.remote.source, `${idp.issuer}/jwks2`);
 });
+
+test('forced refetches with an unchanged provider do not write KV (the core keeps a copy that holds the same keys and is young enough); a rotation writes once', async () => {
+  const idp = await startIdp([e1, r1]);
+  cleanup.push(() => idp.close());
+  // max-age 60 s: a copy with the same keys is rewritten from 30 s on, never within this test.
+  const w = await worker(idp, { kidCooldown: 1, remoteKeys: { minMaxAge: 60, maxMaxAge: 60, timeout: 1 } });
+  const token = await idp.token('ES256');
+  assert.equal((await w.call(token)).status, 200);
+  const key = remoteKeys.kvKey(idp.issuer);
+  const written = await w.kv.get(key);
+  assert.equal((await w.health(token)).isolate.kvWrites, 1, 'the first fetch is written');
+  // N forced refetches (one per kid cooldown), each asking the provider, which has not changed.
+  const N = 4;
+  const before = idp.fetched();
+  for (let i = 0; i < N; i++) {
+    const at = Date.now();
+    const r = await w.call(withKid(token, crypto.randomUUID()));
+    assert.deepEqual([r.status, r.code], [401, 'key_not_found']);
+    await clockPast(at + 1000);
+  }
+  assert.deepEqual(delta(before, idp.fetched()), { discovery: 0, jwks: N }, 'each forced refetch asked the provider');
+  // KV's document is byte for byte the one written first: no write (any write renews fetched_at_ms).
+  assert.equal(await w.kv.get(key), written, 'KV not written by a refetch of the same keys');
+  const h = await w.health(token);
+  assert.deepEqual([h.isolate.kvWrites, h.isolate.kvSkipped], [1, N]);
+  // A new isolate on the same KV does the same: its forced refetch finds KV's copy holding the same keys.
+  await w.restart();
+  assert.equal((await w.call(token)).status, 200);
+  const r = await w.call(withKid(token, crypto.randomUUID()));
+  assert.deepEqual([r.status, r.code], [401, 'key_not_found']);
+  assert.equal(idp.fetched().jwks - before.jwks, N + 1);
+  assert.equal(await w.kv.get(key), written, 'nor by another isolate');
+  // The provider rotates: the new kid's refetch changes the keys, and is written.
+  await clockPast(Date.now() + 1000);
+  idp.rotate([e2, e1, r1]);
+  const fresh = await idp.token('ES256');
+  assert.equal((await w.call(fresh)).status, 200);
+  const doc = JSON.parse(await w.kv.get(key));
+  assert.deepEqual(doc.keys.map((k) => k.kid).sort(), ['e1', 'e2', 'r1']);
+  assert.deepEqual(
+    [(await w.health(fresh)).isolate.kvWrites, idp.fetched().jwks - before.jwks],
+    [1, N + 2],
+    'one write for the rotation in the new isolate',
+  );
+});

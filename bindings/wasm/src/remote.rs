@@ -4,7 +4,7 @@
 
 use crate::js_error;
 use tokengate::remote::{
-    self, Failure, FetchPolicy, KidWants, Reason, RemoteKeys, Response, SourceOptions,
+    self, Failure, FetchPolicy, KidWants, Reason, RemoteKeys, Response, SourceOptions, StoredCopy,
 };
 use wasm_bindgen::prelude::*;
 
@@ -115,6 +115,8 @@ pub struct RemoteKeySet {
     jwks_uri: Option<String>,
     /// Why the copy given was ignored (another source), for the caller to log.
     ignored: Option<String>,
+    /// The store's (KV's) copy as this handle last read or wrote it (`None`: not known).
+    stored: Option<RemoteKeys>,
 }
 
 #[wasm_bindgen]
@@ -143,6 +145,7 @@ impl RemoteKeySet {
             wants: KidWants::default(),
             jwks_uri,
             ignored,
+            stored: None,
         })
     }
 
@@ -238,6 +241,39 @@ impl RemoteKeySet {
     pub fn after_discovery(&mut self, uri: &str, now: f64) {
         let doc = std::mem::replace(&mut self.doc, RemoteKeys::empty(""));
         self.doc = doc.after_discovery(uri, ms(now));
+    }
+
+    /// `other` is what the store (KV) holds now, as just read (an ignored or empty copy: none).
+    #[wasm_bindgen(js_name = storedIs)]
+    pub fn stored_is(&mut self, other: &RemoteKeySet) {
+        let from_source =
+            other.ignored.is_none() && other.doc.foreign(self.jwks_uri.as_deref()).is_none();
+        self.stored = (from_source && other.doc.has_keys()).then(|| other.doc.clone());
+    }
+
+    /// Whether the document held now (after a fetch) is written to the store at `now` (ms): the
+    /// core's `must_persist` over the copy the store holds. False after `persisted` until the
+    /// keys change or that copy ages.
+    #[wasm_bindgen(js_name = mustPersist)]
+    pub fn must_persist(&self, now: f64, cooldown: u32) -> bool {
+        let d = &self.doc;
+        let stored = self.stored.as_ref().map(|s| StoredCopy {
+            same_keys: s.keys == d.keys
+                && s.skipped == d.skipped
+                && s.source == d.source
+                && s.jwks_uri == d.jwks_uri,
+            fetched_at_ms: s.fetched_at_ms,
+            max_age: s.max_age,
+            attempted_at_ms: s.attempted_at_ms,
+        });
+        // The last attempt failed when it is later than the last good fetch.
+        let failed = d.attempted_at_ms > d.fetched_at_ms;
+        remote::must_persist(stored, failed, ms(now), cooldown)
+    }
+
+    /// The document held now was written to the store.
+    pub fn persisted(&mut self) {
+        self.stored = Some(self.doc.clone());
     }
 
     /// Keeps whichever of this and `other` holds the newer fetch; true when `other` won.
