@@ -89,8 +89,10 @@ async function add(request, { pinned = false, cred = null } = {}) {
   // A pin names its credential: it is listed whether or not its header is still named.
   for (const c of cred ? [cred] : candidates({ request }, extra)) {
     const base = `${c.source}\n${c.value}\n${request.method}\n${request.url}`;
-    // A pinned request relayed again by the devtools page: already listed.
-    const k = `${base}\n${request.started}`;
+    // A request relayed again (a pinned one, or a devtools page's list sent again): already
+    // listed. Its id is the devtools page's (two requests to one URL in one millisecond are two);
+    // a pin from before ids has its start.
+    const k = `${base}\n${request.id ?? request.started}`;
     if (itemKeys.has(k)) continue;
     itemKeys.add(k);
     const item = { k, base, cred: c, r: inspectOnce(c.value), request, verdict: null, pinned };
@@ -322,7 +324,14 @@ function togglePin(g) {
     pins.push({
       key: g.base,
       cred: { source: g.cred.source, name: g.cred.name, value: g.cred.value },
-      requests: mine.map(({ request: r }) => ({ method: r.method, url: r.url, status: r.status, started: r.started, time: r.time })),
+      requests: mine.map(({ request: r }) => ({
+        id: r.id,
+        method: r.method,
+        url: r.url,
+        status: r.status,
+        started: r.started,
+        time: r.time,
+      })),
     });
   for (const it of mine) it.pinned = i < 0;
   localStorage.setItem(PINS, JSON.stringify(pins));
@@ -479,14 +488,41 @@ $('clear').addEventListener('click', () => {
   renderList();
 });
 
+// The tabs watched, and since when: DevTools records a tab's requests only from when it opened.
+const watching = new Map(); // tab id -> ISO time its devtools page started
+function watched(tab, since) {
+  if (since && !watching.has(tab)) watching.set(tab, since);
+  const w = $('watching');
+  w.dataset.tabs = [...watching.keys()].join(' ');
+  const at = (iso) => new Date(iso).toLocaleTimeString([], { hour12: false });
+  if (tabId !== '*') {
+    const reload = el('button', { type: 'button', id: 'reload', text: 'Reload the page' });
+    reload.addEventListener('click', () => chrome.devtools.inspectedWindow.reload());
+    w.replaceChildren(
+      `Watching this tab since ${watching.has(tabId) ? at(watching.get(tabId)) : 'DevTools opened'}: requests it made before are not seen. `,
+      reload,
+    );
+  } else w.textContent = `Watching ${watching.size} tab${watching.size === 1 ? '' : 's'}; each from when its DevTools opened.`;
+}
+
 chrome.runtime.onMessage.addListener((msg) => {
-  if (msg?.type === 'tokengate:request' && (tabId === '*' || msg.tabId === tabId)) add(msg.request);
+  if (!msg?.type?.startsWith('tokengate:') || !(tabId === '*' || msg.tabId === tabId)) return;
+  if (msg.type === 'tokengate:request') add(msg.request);
+  else if (msg.type === 'tokengate:attached') watched(msg.tabId, msg.since);
+  else if (msg.type === 'tokengate:requests') {
+    watched(msg.tabId, msg.since);
+    for (const r of msg.requests ?? []) add(r);
+  }
 });
 for (const p of readPins()) {
   if (!p?.cred || !Array.isArray(p.requests)) continue; // an older pin (whole requests): not loaded
   for (const r of p.requests) await add({ ...r, headers: headersFor(p.cred) }, { pinned: true, cred: p.cred });
 }
+// In DevTools, this tab's devtools page answers with what it kept; opened in a tab (every tab's),
+// each devtools page sends its list as a message of its own.
 const hello = await chrome.runtime.sendMessage({ type: 'tokengate:hello', tabId, extra }).catch(() => null);
+if (hello?.since) watched(tabId, hello.since);
+else watched(tabId);
 for (const r of hello?.requests ?? []) await add(r);
 renderList();
 document.body.dataset.ready = 'true';
