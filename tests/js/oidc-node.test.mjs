@@ -258,3 +258,31 @@ test('status and health show a remote issuer (source, the kept copy as the core 
     assert.equal(r.err, refusal, args.join(' '));
   }
 });
+
+test('a held JWKS URL fails and discovery names another that fails too: the document keeps its keys and its URL, and stays a copy of this source', async () => {
+  const i = await startIdp([signingKey('ES256', 'm1')]);
+  after(() => i.close());
+  const policy = { timeout: 1 };
+  const set = remoteKeys.open(i.issuer, null);
+  assert.equal((await fetchRemoteKeys(set, { issuer: i.issuer }, { policy })).failure, null);
+  // The held URL answers 500; discovery now names /jwks2, which does not answer within the timeout.
+  i.fault('/.well-known/openid-configuration', faults.json({ issuer: i.issuer, jwks_uri: `${i.issuer}/jwks2` }));
+  i.delay('/jwks2', 1500);
+  const down = i.state.provider;
+  i.state.provider = { callback: () => (_req, res) => res.writeHead(500).end() };
+  const { failure, fetches } = await fetchRemoteKeys(set, { issuer: i.issuer }, { policy });
+  assert.deepEqual([failure?.reason, fetches], ['timeout', 2]);
+  assert.equal(i.state.moved, 1);
+  const doc = JSON.parse(set.toJSON());
+  assert.deepEqual([doc.source, doc.jwks_uri], [`${i.issuer}/jwks`, `${i.issuer}/jwks`], 'the keys and the URL they came from');
+  // Another isolate (or a restart) reading this document adopts it: its keys still serve stale.
+  const copy = remoteKeys.open(i.issuer, set.toJSON());
+  assert.equal(copy.ignored, undefined);
+  assert.equal(copy.hasKeys, true);
+  // Once /jwks2 answers, the next attempt follows it (discovery again, the held URL failing).
+  i.delay('/jwks2', 0);
+  i.state.provider = { callback: () => (req, res) => (req.moved ? down.callback()(req, res) : res.writeHead(500).end()) };
+  assert.equal((await fetchRemoteKeys(set, { issuer: i.issuer }, { policy })).failure, null);
+  const moved = JSON.parse(set.toJSON());
+  assert.deepEqual([moved.source, moved.jwks_uri], [`${i.issuer}/jwks2`, `${i.issuer}/jwks2`]);
+});

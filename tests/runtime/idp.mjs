@@ -78,7 +78,10 @@ export async function startIdp(keys) {
       const f = state.fault;
       if (f && f.path === path) return f.answer(req, res);
       // A second JWKS URL serving the same keys (a provider that moved its keys).
-      if (path === '/jwks2') req.url = '/jwks';
+      if (path === '/jwks2') {
+        req.url = '/jwks';
+        req.moved = true;
+      }
       state.provider.callback()(req, res);
     };
     const ms = state.delays.get(path);
