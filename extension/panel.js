@@ -4,7 +4,7 @@
 // Opened outside DevTools (a tab on panel.html) it listens to every DevTools page of this
 // extension, which is how the tests drive it.
 import { inspect } from './lib/js/browser.js';
-import { el, audienceDiff, colouredToken, copyButton, prose, renderInspection, relative, verifyToken } from './components.js';
+import { el, audienceDiff, colouredToken, copyButton, prose, renderInspection, relative, verifyForm } from './components.js';
 import { candidates } from './capture.js';
 import { Gate } from './verdict.js';
 
@@ -293,16 +293,6 @@ function renderDetail() {
 }
 
 let verifying = null; // the credential the verify result is for
-async function verify(event) {
-  event.preventDefault();
-  if (!selected) return;
-  const options = {};
-  if ($('v-iss').value.trim()) options.issuer = $('v-iss').value.trim();
-  if ($('v-aud').value.trim()) options.audience = $('v-aud').value.trim();
-  const kind = document.querySelector('input[name=keykind]:checked').value;
-  const out = await verifyToken(selected.cred.value, { kind, material: $('key').value.trim(), options }, selected.r);
-  $('verify-out').replaceChildren(...out);
-}
 
 // A pin keeps only the credential and the request lines it was seen on (method, URL, status,
 // time): no other header or cookie of those requests. Loaded again, each request carries just
@@ -441,7 +431,11 @@ $('redact').addEventListener('change', () => {
   document.body.classList.toggle('redacting', redact());
   renderList();
 });
-$('verify-form').addEventListener('submit', verify);
+verifyForm($('verify'), {
+  heading: 'Verify with a key',
+  redactable: true,
+  current: () => selected && { token: selected.cred.value, inspection: selected.r },
+});
 $('extra-form').addEventListener('submit', (e) => {
   e.preventDefault();
   const name = $('extra-name').value.trim();

@@ -1,6 +1,6 @@
 // The inspector page: renders what the core's inspect() reports, and verifies with the same
 // Validator the edge worker uses. No network, no storage: the token stays in this page.
-import { colouredToken, copyButton, renderInspection, verifyToken } from './components.js';
+import { colouredToken, copyButton, renderInspection, verifyForm } from './components.js';
 import { encodeForm } from './encode.js';
 
 const $ = (id) => document.getElementById(id);
@@ -24,22 +24,8 @@ function render() {
   $('verify').hidden = r.kind !== 'jwt';
 }
 
-async function verify(event) {
-  event.preventDefault();
-  const out = $('verify-out');
-  out.replaceChildren();
-  const kind = document.querySelector('input[name=keykind]:checked').value;
-  const material = $('key').value.trim();
-  // An empty field leaves the core's default.
-  const options = $('v-leeway').value ? { leeway: Number($('v-leeway').value) } : {};
-  if ($('v-iss').value.trim()) options.issuer = $('v-iss').value.trim();
-  if ($('v-aud').value.trim()) options.audience = $('v-aud').value.trim();
-  const now = $('v-now').value ? Number($('v-now').value) : undefined;
-  out.append(...(await verifyToken(input.value.trim(), { kind, material, options, now }, current)));
-}
-
 input.addEventListener('input', render);
-$('verify-form').addEventListener('submit', verify);
+verifyForm($('verify'), { clock: true, current: () => current && { token: input.value.trim(), inspection: current } });
 input.addEventListener('dragover', (e) => e.preventDefault());
 input.addEventListener('drop', async (e) => {
   e.preventDefault();

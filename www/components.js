@@ -459,3 +459,59 @@ export async function verifyToken(token, { kind, material, options = {}, now }, 
     return explainRejection(e, { codes, claims: inspection?.claims, audience: options.audience });
   }
 }
+
+/**
+ * The Verify form, written once for the inspector page and the extension's panel, drawn into
+ * `section`: the key (a JWKS or JWK, or an HMAC secret as text or base64url), issuer, audience
+ * and, with `clock`, leeway and `now`. On submit it verifies what `current()` names
+ * (`{ token, inspection }`, or nothing to do) and shows the result in #verify-out.
+ * `redactable`: the key field is one the panel hides while redacting.
+ */
+export function verifyForm(section, { heading = 'Verify', clock = false, redactable = false, current }) {
+  const radio = (value, label, checked = false) =>
+    el('label', {}, el('input', { type: 'radio', name: 'keykind', value, ...(checked ? { checked: '' } : {}) }), ` ${label}`);
+  const field = (label, attrs) => el('label', {}, `${label} `, el('input', attrs));
+  const key = el('textarea', { id: 'key', spellcheck: 'false', autocomplete: 'off', ...(redactable ? { class: 'secret' } : {}) });
+  const form = el(
+    'form',
+    { id: 'verify-form' },
+    el(
+      'fieldset',
+      {},
+      el('legend', { text: 'Key' }),
+      radio('jwks', 'JWKS or JWK (JSON)', true),
+      radio('secret', 'HMAC secret (text)'),
+      radio('secret-b64', 'HMAC secret (base64url)'),
+      el('label', { for: 'key', text: 'Key material' }),
+      key,
+      redactable ? el('p', { class: 'redacted-note', text: 'Redacted.' }) : null,
+    ),
+    el(
+      'div',
+      { class: 'grid' },
+      field('Issuer', { id: 'v-iss', type: 'text', placeholder: 'any' }),
+      field('Audience', { id: 'v-aud', type: 'text', placeholder: 'any' }),
+      clock ? field('Leeway (s)', { id: 'v-leeway', type: 'number', min: '0', placeholder: 'default' }) : null,
+      clock ? field('Now (Unix s)', { id: 'v-now', type: 'number', min: '0', placeholder: 'current time' }) : null,
+    ),
+    el('button', { type: 'submit', text: 'Verify' }),
+  );
+  const out = el('div', { id: 'verify-out', 'aria-live': 'polite' });
+  const value = (id) => form.querySelector(`#${id}`)?.value.trim() ?? '';
+  form.addEventListener('submit', async (event) => {
+    event.preventDefault();
+    const what = current();
+    if (!what) return;
+    out.replaceChildren();
+    // An empty field leaves the core's default.
+    const options = {};
+    if (value('v-leeway')) options.leeway = Number(value('v-leeway'));
+    if (value('v-iss')) options.issuer = value('v-iss');
+    if (value('v-aud')) options.audience = value('v-aud');
+    const now = value('v-now') ? Number(value('v-now')) : undefined;
+    const kind = form.querySelector('input[name=keykind]:checked').value;
+    out.replaceChildren(...(await verifyToken(what.token, { kind, material: key.value.trim(), options, now }, what.inspection)));
+  });
+  section.replaceChildren(el('h2', { id: 'verify-h', text: heading }), form, out);
+  return { form, out };
+}

@@ -4,7 +4,7 @@
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
-import { mkdirSync } from 'node:fs';
+import { mkdirSync, readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import * as tg from 'tokengate';
 import { serve } from '../runtime/serve.mjs';
@@ -253,6 +253,40 @@ test('encode tab: a test token signed with HS256 or a generated ES256 key, inspe
   await page.waitForSelector('#encode-jwk');
   assert.match(await verifyWith('jwks', await text('#encode-jwk')), /^Valid: ES256/);
   await page.screenshot({ path: `${shots}/encode.png`, fullPage: true });
+});
+
+test('the Verify form is written once, in components.js: the page and the panel draw the same one', async () => {
+  // Neither page's HTML holds the form: both leave an empty section for verifyForm().
+  for (const file of ['www/index.html', 'extension/panel.html']) {
+    const html = readFileSync(`${root}${file}`, 'utf8');
+    assert.match(html, /<section id="verify" aria-labelledby="verify-h"( hidden)?><\/section>/, file);
+    assert.doesNotMatch(html, /verify-form|name="keykind"|id="key"/, file);
+  }
+  await paste(tg.mint(esKey, claims()));
+  const fields = await page.$$eval('#verify input, #verify textarea, #verify button', (cs) =>
+    cs.map(
+      (c) => `${c.tagName.toLowerCase()} ${c.id || c.value || c.textContent}${c.labels?.[0] ? ` "${c.labels[0].textContent.trim()}"` : ''}`,
+    ),
+  );
+  assert.deepEqual(fields, [
+    'input jwks "JWKS or JWK (JSON)"',
+    'input secret "HMAC secret (text)"',
+    'input secret-b64 "HMAC secret (base64url)"',
+    'textarea key "Key material"',
+    'input v-iss "Issuer"',
+    'input v-aud "Audience"',
+    'input v-leeway "Leeway (s)"',
+    'input v-now "Now (Unix s)"',
+    'button Verify',
+  ]);
+  assert.equal(await text('#verify-h'), 'Verify');
+  // now and leeway reach the core: a token checked at an instant past its expiry.
+  await page.fill('#v-now', String(now + 7200));
+  assert.match(await verifyWith('jwks', JSON.stringify(tg.publicJwk(esKey))), /^token_expired/);
+  await page.fill('#v-leeway', '7200');
+  assert.match(await verifyWith('jwks', JSON.stringify(tg.publicJwk(esKey))), /^Valid: ES256/);
+  await page.fill('#v-now', '');
+  await page.fill('#v-leeway', '');
 });
 
 test('no request left for another origin', () => {
