@@ -167,9 +167,10 @@ export class RemoteIssuer {
   }
 
   /**
-   * One refresh: the copies first (another isolate may have fetched), then the provider while
+   * One refresh: the copies first (another isolate may have fetched), then the provider once if
    * the core still wants it (`force`: the cron, always). A kid wanted while a fetch was in flight
-   * is not answered by it, so the copies are read again and the provider asked once more.
+   * is not answered by it: the request that wanted it starts the next refresh (see `get`), so
+   * no refresh outlives its starter's `waitUntil` by being extended for later requests.
    */
   refresh({ force = false } = {}) {
     if (this.inflight === null) this.#checkSource();
@@ -177,15 +178,7 @@ export class RemoteIssuer {
       this.stats.refreshes++;
       try {
         await this.#read();
-        let go = force || this.#wanted();
-        while (go) {
-          await this.#fetch();
-          go = this.#wanted();
-          if (go) {
-            await this.#read();
-            go = this.#wanted();
-          }
-        }
+        if (force || this.#wanted()) await this.#fetch();
       } finally {
         this.#apply();
         this.inflight = null;
@@ -233,8 +226,16 @@ export class RemoteIssuer {
     }
     if (force) {
       // The want (`mayForce`) is on the handle: the refresh fetches unless a copy holds the kid.
+      // A refresh already in flight may predate the want: then this request starts the next one
+      // (its own `waitUntil`), within what is left of its wait.
       this.stats.forced++;
-      await awaitShared(this.#join(waitUntil), wait).catch((e) => console.error(String(e?.message ?? e)));
+      const end = Date.now() + wait;
+      for (let round = 0; round < 2; round++) {
+        const left = end - Date.now();
+        if (left <= 0) break;
+        await awaitShared(this.#join(waitUntil), left).catch((e) => console.error(String(e?.message ?? e)));
+        if (this.inflight !== null || !this.#wanted()) break;
+      }
     }
     const action = this.set.action(Date.now(), ...this.#timing());
     if (action === 'refresh') {

@@ -574,6 +574,7 @@ test('a forced refetch that outlasts the join wait (slow JWKS, rediscovery to an
   const token = await idp.token('ES256');
   assert.equal((await w.call(token)).status, 200);
   const wait = remoteKeys.joinWait(timeout);
+  const refreshes = (await w.health(token)).isolate.refreshes;
   // The held JWKS URL never finishes its answer (the core's timeout ends it), so discovery is
   // fetched again, late, and names another jwks_uri, also late: one forced refetch takes about
   // 3 timeouts, longer than a request joining it waits.
@@ -626,6 +627,10 @@ test('a forced refetch that outlasts the join wait (slow JWKS, rediscovery to an
     'the refetch to finish',
   );
   assert.equal(h.remote.source, `${idp.issuer}/jwks2`);
+  // Two refreshes of one fetch attempt each: the second wave's want, which the refresh in flight
+  // predated, got a refresh of its own (started by that request), not an extension of the first
+  // (which would outlive the waitUntil of the request that started it under a steady flood).
+  assert.equal(h.isolate.refreshes - refreshes, 2);
 });
 
 test('forced refetches with an unchanged provider do not write KV (the core keeps a copy that holds the same keys and is young enough); a rotation writes once', async () => {
