@@ -272,7 +272,9 @@ fn object(bytes: &[u8], part: &'static str, out: &mut Inspection) -> Option<Map<
                 ok: false,
                 error: Some(format!("{part}: {e}")),
             });
-            serde_json::from_slice::<Map<String, Value>>(bytes).ok()
+            std::str::from_utf8(bytes)
+                .ok()
+                .and_then(|t| serde_json::from_str::<Map<String, Value>>(t).ok())
         }
     }
 }

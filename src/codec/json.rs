@@ -8,8 +8,12 @@ use std::fmt;
 
 /// Parses `bytes` as a JSON object with at most `max_depth` levels of nesting (the object itself
 /// is level 1).
+/// Read as text: every other document the core parses is `&str`, and serde_json's byte-slice
+/// reader was a second copy of its whole parser in the wasm modules.
 pub fn parse_object(bytes: &[u8], max_depth: usize) -> Result<Map<String, Value>, String> {
-    let mut de = serde_json::Deserializer::from_slice(bytes);
+    let text = std::str::from_utf8(bytes)
+        .map_err(|e| format!("invalid UTF-8 at byte {}", e.valid_up_to()))?;
+    let mut de = serde_json::Deserializer::from_str(text);
     let value = Strict {
         depth: 1,
         max_depth,
@@ -124,5 +128,10 @@ mod tests {
             .contains("deeper"));
         assert!(parse_object(b"[1]", 8).is_err());
         assert!(parse_object(br#"{"a":1} x"#, 8).is_err());
+        assert_eq!(
+            parse_object(b"{\"a\":\"\xff\"}", 8).unwrap_err(),
+            "invalid UTF-8 at byte 6"
+        );
+        assert!(parse_object(b"{\"a\":1}\xc3", 8).is_err());
     }
 }
