@@ -378,7 +378,8 @@ const ask = async (origins) => !chrome.permissions || (await chrome.permissions.
 
 async function fetchKeys() {
   const out = $('config-status');
-  if (!gate) await loadConfig();
+  // The configuration as the fields show it now (it may have been edited since Load).
+  await loadConfig();
   if (!gate) return;
   const remote = gate.config.issuers.filter((i) => i.jwksUri !== undefined || i.discovery);
   if (!remote.length) {

@@ -128,6 +128,8 @@ let context;
 let id;
 let panel;
 const requests = [];
+// Where a request may go: the test page's origin, the extension, and what a test adds.
+const allowed = [];
 const errors = [];
 let origin;
 
@@ -149,6 +151,7 @@ before(async () => {
   origin = `http://127.0.0.1:${server.address().port}`;
   // The panel's size from the start (a DevTools panel docked in a 1400 px window is about that).
   ({ context, id } = await launchWithExtension(extDir, { devtools: true, viewport: { width: 1400, height: 900 } }));
+  allowed.push(`${origin}/`, `chrome-extension://${id}/`);
   context.on('request', (r) => requests.push(r.url()));
   panel = await context.newPage();
   panel.on('pageerror', (e) => errors.push(String(e)));
@@ -611,8 +614,61 @@ test("fetching issuers' keys asks for host access to exactly their origins first
   idp.close();
 });
 
+test('a jwks_uri that discovery names on another origin is asked for at a second click, for that origin only; granted, its keys are fetched', async () => {
+  // Headless Chromium cannot answer the browser's permission prompt, and CDP's
+  // Browser.grantPermissions/setPermission know web permissions only, not an extension's host
+  // access. What a user's "Allow" grants is granted here as the extensions page's Site access
+  // setting does it (chrome://extensions, developerPrivate.addHostPermission); then
+  // chrome.permissions.request for that origin resolves true without a prompt, and for any
+  // other origin it still waits for one.
+  const hits = [];
+  const serve = () =>
+    listen((req, res) => {
+      hits.push(`${req.socket.localPort} ${req.url}`);
+      const json = (v) => res.writeHead(200, { 'content-type': 'application/json' }).end(JSON.stringify(v));
+      if (req.url === '/.well-known/openid-configuration') return json({ issuer: iss, jwks_uri: `${keysOrigin}/jwks` });
+      if (req.url === '/jwks') return json({ keys: [tg.publicJwk(idpKey)] });
+      res.writeHead(404).end();
+    });
+  const idpKey = tg.generateKey('ES256', { kid: 'idp-1' });
+  const [idp, keyHost] = [await serve(), await serve()];
+  // Two ports of 127.0.0.1: two origins, each asked for on its own.
+  const iss = `http://127.0.0.1:${idp.address().port}`;
+  const keysOrigin = `http://127.0.0.1:${keyHost.address().port}`;
+  allowed.push(`${iss}/`, `${keysOrigin}/`, 'chrome://');
+  const settings = await context.newPage();
+  await settings.goto('chrome://extensions/');
+  const allow = (o) => settings.evaluate(([ext, pattern]) => chrome.developerPrivate.addHostPermission(ext, pattern), [id, `${o}/*`]);
+  // The first click's answer: the issuer's origin allowed.
+  await allow(iss);
+  await panel.fill('#config', JSON.stringify({ issuers: [{ issuer: iss, audience: 'api', discovery: true }], routes: CONFIG.routes }));
+  await panel.fill('#keys', '');
+  await panel.click('#fetch-keys');
+  // Discovery fetched from the issuer; its jwks_uri's origin is a second question, on a button
+  // naming it, and nothing is fetched from there before it is answered.
+  const button = panel.locator('#config-status button.allow-origin');
+  await button.waitFor({ timeout: 15_000 }).catch(async (e) => {
+    throw new Error(`no button: ${await panel.textContent('#config-status')}; fetched ${JSON.stringify(hits)}`, { cause: e });
+  });
+  assert.equal(await button.textContent(), `Allow ${keysOrigin} and fetch ${iss}'s keys`);
+  assert.deepEqual(hits, [`${idp.address().port} /.well-known/openid-configuration`]);
+  // Not granted yet: the click asks, and while the prompt waits nothing is fetched.
+  await button.click();
+  await new Promise((r) => setTimeout(r, 500));
+  assert.deepEqual(hits, [`${idp.address().port} /.well-known/openid-configuration`]);
+  // The prompt's answer: that origin allowed. The button asks again and fetches.
+  await allow(keysOrigin);
+  await button.click();
+  await panel.waitForSelector(`#config-status:has-text("Keys: ${keysOrigin}/jwks")`, { timeout: 15_000 });
+  assert.deepEqual(hits, [`${idp.address().port} /.well-known/openid-configuration`, `${keyHost.address().port} /jwks`]);
+  assert.equal(await panel.$eval('#config-status', (e) => e.className), 'ok');
+  await settings.close();
+  idp.close();
+  keyHost.close();
+});
+
 test('no request left 127.0.0.1 or the extension', () => {
-  const foreign = requests.filter((u) => !u.startsWith(`${origin}/`) && !u.startsWith(`chrome-extension://${id}/`));
+  const foreign = requests.filter((u) => !allowed.some((a) => u.startsWith(a)));
   assert.deepEqual(foreign, []);
   assert.ok(requests.some((u) => u.startsWith(`${origin}/api/`)));
   assert.deepEqual(errors, []);
