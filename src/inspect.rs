@@ -524,31 +524,7 @@ fn analyse_claims(claims: &Map<String, Value>, out: &mut Inspection, opts: &Opti
     }
 }
 
-/// "4 min 10 s", "3 d 2 h".
-pub fn duration(secs: i64) -> String {
-    let s = secs.unsigned_abs();
-    let (d, h, m, sec) = (s / 86_400, s % 86_400 / 3600, s % 3600 / 60, s % 60);
-    let parts: Vec<String> = [(d, "d"), (h, "h"), (m, "min"), (sec, "s")]
-        .iter()
-        .filter(|(n, _)| *n > 0)
-        .take(2)
-        .map(|(n, u)| format!("{n} {u}"))
-        .collect();
-    if parts.is_empty() {
-        "0 s".into()
-    } else {
-        parts.join(" ")
-    }
-}
-
-/// "in 4 min 10 s" / "4 min 10 s ago" / "now".
-pub fn relative(delta: i64) -> String {
-    match delta {
-        0 => "now".into(),
-        d if d > 0 => format!("in {}", duration(d)),
-        d => format!("{} ago", duration(d)),
-    }
-}
+pub use crate::codec::time::{duration, relative};
 
 /// RFC 3339 UTC timestamp (days-from-civil, valid for 0000–9999).
 pub fn iso8601(unix: i64) -> String {

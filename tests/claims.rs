@@ -262,3 +262,43 @@ fn readme_documents_every_error_code() {
         );
     }
 }
+
+/// What a client reads in `error_description`: durations spelled as people read them, in the
+/// inspector's style, not raw seconds.
+#[test]
+fn time_messages_spell_durations() {
+    let k = key(Alg::HS256);
+    let v = validator(&k, json!({"maxLifetime": 2_592_000, "maxAge": 7200}));
+    let message = |token: &str| {
+        v.validate(token, NOW, &tokengate::Context::default())
+            .map(|_| ())
+            .unwrap_err()
+            .message()
+            .to_owned()
+    };
+    for (changes, expected) in [
+        (json!({"exp": NOW - 3267}), "token expired 54 min 27 s ago"),
+        (
+            json!({"nbf": NOW + 5400}),
+            "token is not valid for another 1 h 30 min",
+        ),
+        (
+            json!({"iat": NOW + 4000}),
+            "\"iat\" is 1 h 6 min in the future",
+        ),
+        (
+            json!({"iat": NOW - 10, "exp": NOW - 10 + 3_456_060}),
+            "token lifetime 40 d 1 min exceeds the maximum 30 d",
+        ),
+        (
+            json!({"iat": null, "exp": NOW + 2_678_400}),
+            "token without \"iat\" is valid for 31 d more; the maximum lifetime is 30 d",
+        ),
+        (
+            json!({"iat": NOW - 7300, "exp": NOW + 60}),
+            "token was issued 2 h 1 min ago; the maximum age is 2 h",
+        ),
+    ] {
+        assert_eq!(message(&with(&k, changes)), expected);
+    }
+}

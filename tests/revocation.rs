@@ -109,6 +109,21 @@ fn stale_lists_fail_closed() {
         check(&ahead, json!({"maxRevocationAge": 3600}), json!({})),
         Err(ErrorCode::RevocationDataStale)
     );
+    // Durations read as people read them.
+    let message = |l: &RevocationList, max: u64| {
+        l.check_fresh(NOW, Some(max))
+            .unwrap_err()
+            .message()
+            .to_owned()
+    };
+    assert_eq!(
+        message(&l, 60),
+        "revocation list is 2 min old; the limit is 1 min"
+    );
+    assert_eq!(
+        message(&ahead, 3600),
+        "revocation list is dated 10 min in the future; its age cannot be known"
+    );
     let skewed = RevocationList::new(1, NOW + 60);
     assert_eq!(
         check(&skewed, json!({"maxRevocationAge": 3600}), json!({})),

@@ -1,6 +1,7 @@
 //! Claim policy (RFC 7519 §4.1 plus the checks token systems rely on: lifetime caps, token
 //! types, tenant binding). A `Policy` is validated once when built and reused for every token.
 
+use crate::codec::time::duration;
 use crate::error::printable;
 use crate::error::{err, Error, ErrorCode, Result};
 use crate::jose::alg::Alg;
@@ -335,7 +336,7 @@ pub fn check_times(policy: &Policy, claims: &Map<String, Value>, now: i64) -> Re
         Some(e) if e <= now_f - leeway => {
             return err(
                 ErrorCode::TokenExpired,
-                format!("token expired {} s ago", (now_f - e) as i64),
+                format!("token expired {} ago", duration((now_f - e) as i64)),
             )
         }
         _ => {}
@@ -344,7 +345,10 @@ pub fn check_times(policy: &Policy, claims: &Map<String, Value>, now: i64) -> Re
         if n > now_f + leeway {
             return err(
                 ErrorCode::TokenNotYetValid,
-                format!("token is not valid for another {} s", (n - now_f) as i64),
+                format!(
+                    "token is not valid for another {}",
+                    duration((n - now_f) as i64)
+                ),
             );
         }
     }
@@ -352,7 +356,7 @@ pub fn check_times(policy: &Policy, claims: &Map<String, Value>, now: i64) -> Re
         if i > now_f + leeway {
             return err(
                 ErrorCode::TokenIssuedInFuture,
-                format!("\"iat\" is {} s in the future", (i - now_f) as i64),
+                format!("\"iat\" is {} in the future", duration((i - now_f) as i64)),
             );
         }
     }
@@ -363,9 +367,9 @@ pub fn check_times(policy: &Policy, claims: &Map<String, Value>, now: i64) -> Re
                 return err(
                     ErrorCode::LifetimeExceeded,
                     format!(
-                        "token lifetime {} s exceeds the maximum {} s",
-                        (e - i) as i64,
-                        max as i64
+                        "token lifetime {} exceeds the maximum {}",
+                        duration((e - i) as i64),
+                        duration(max as i64)
                     ),
                 )
             }
@@ -373,10 +377,10 @@ pub fn check_times(policy: &Policy, claims: &Map<String, Value>, now: i64) -> Re
                 return err(
                     ErrorCode::LifetimeExceeded,
                     format!(
-                    "token without \"iat\" is valid for {} s more; the maximum lifetime is {} s",
-                    (e - now_f) as i64,
-                    max as i64
-                ),
+                        "token without \"iat\" is valid for {} more; the maximum lifetime is {}",
+                        duration((e - now_f) as i64),
+                        duration(max as i64)
+                    ),
                 )
             }
             _ => {}
@@ -393,8 +397,9 @@ pub fn check_times(policy: &Policy, claims: &Map<String, Value>, now: i64) -> Re
             return err(
                 ErrorCode::TokenTooOld,
                 format!(
-                    "token was issued {} s ago; the maximum age is {max} s",
-                    (now_f - i) as i64
+                    "token was issued {} ago; the maximum age is {}",
+                    duration((now_f - i) as i64),
+                    duration(max as i64)
                 ),
             );
         }

@@ -3,6 +3,7 @@
 //! ECDSA signatures are malleable, so a hash of the token would miss a re-encoded copy.
 
 use crate::codec::sort::sort_by;
+use crate::codec::time::duration;
 use crate::credential::Verified;
 use crate::error::{err, Error, ErrorCode, Result};
 use serde::{Deserialize, Serialize};
@@ -580,7 +581,8 @@ impl RevocationList {
                 return err(
                     ErrorCode::RevocationDataStale,
                     format!(
-                        "revocation list is dated {ahead} s in the future; its age cannot be known"
+                        "revocation list is dated {} in the future; its age cannot be known",
+                        duration(ahead)
                     ),
                 );
             }
@@ -588,7 +590,11 @@ impl RevocationList {
             if age > i64::try_from(max).unwrap_or(i64::MAX) {
                 return err(
                     ErrorCode::RevocationDataStale,
-                    format!("revocation list is {age} s old; the limit is {max} s"),
+                    format!(
+                        "revocation list is {} old; the limit is {}",
+                        duration(age),
+                        duration(i64::try_from(max).unwrap_or(i64::MAX))
+                    ),
                 );
             }
         }
