@@ -4,7 +4,7 @@
 // characters escaped. Runs the lifecycle commands against real local KV in a scratch project.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdtempSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { runCli } from '../runtime/helpers.mjs';
@@ -139,6 +139,7 @@ test('a lifecycle command refuses an option it does not take by name, a not-foun
 
 test('status with local KV but no project: says there is no wrangler.toml, and no ? fields', () => {
   const dir = mkdtempSync(join(tmpdir(), 'tokengate-output-'));
+  mkdirSync(join(dir, 'state'));
   const r = runCli(['status', '--persist-to', 'state'], { cwd: dir, timeout: 60_000 });
   assert.equal(r.code, 1, r.err);
   assert.ok(
