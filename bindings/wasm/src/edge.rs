@@ -416,7 +416,7 @@ fn utf8(token: &[u8]) -> tokengate::Result<&str> {
 #[wasm_bindgen]
 impl Validator {
     /// `jwks`: a JWKS or single JWK (JSON text); `options`: the policy as a plain JS object
-    /// (read with serde-wasm-bindgen; unknown fields are an error); `realm` for
+    /// (read as JSON, see `js_json`; unknown fields are an error); `realm` for
     /// `WWW-Authenticate`.
     #[wasm_bindgen(constructor)]
     pub fn new(jwks: &str, options: JsValue, realm: Option<String>) -> Result<Validator, JsValue> {
@@ -863,16 +863,16 @@ fn policy_from_js(options: JsValue) -> tokengate::Result<tokengate::Policy> {
     if options.is_undefined() || options.is_null() {
         return tokengate::Policy::from_input(tokengate::PolicyInput::default());
     }
-    // Through a JSON value: serde-wasm-bindgen reads only the struct's known fields, which
-    // would let a misspelt option pass silently; serde_json applies `deny_unknown_fields`.
+    // Through a JSON value: reading the object straight into the struct would see only its
+    // known fields, letting a misspelt option pass silently; serde_json applies
+    // `deny_unknown_fields`.
     let invalid = |e: String| {
         Error::new(
             tokengate::ErrorCode::OptionsInvalid,
             format!("options: {e}"),
         )
     };
-    let value: serde_json::Value =
-        serde_wasm_bindgen::from_value(options).map_err(|e| invalid(e.to_string()))?;
+    let value = crate::js_json::to_value(&options).map_err(invalid)?;
     // Back to text for the options parser the module has anyway (`Policy::from_json`, for the
     // worker's configuration): a second one over `serde_json::Value` was 12 KB of the edge
     // module. The text is ours, so the parser's "at line 1 column N" would only mislead.
