@@ -1,7 +1,6 @@
-// Validator options given as a JS object are read into JSON by the binding (js_json.rs) exactly
-// as serde-wasm-bindgen read them before it was dropped for size: the same values accepted and
-// the same refusals, word for word (expected texts recorded from the build that used it), in
-// both modules. A cyclic object, which overflowed the wasm stack, is now a refusal.
+// Validator options given as a JS object (read with serde-wasm-bindgen, then held to the core's
+// options schema as JSON): the values accepted and the refusals, word for word, in both modules.
+// A cyclic object, which overflowed the wasm stack, is a refusal.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';

@@ -416,7 +416,7 @@ fn utf8(token: &[u8]) -> tokengate::Result<&str> {
 #[wasm_bindgen]
 impl Validator {
     /// `jwks`: a JWKS or single JWK (JSON text); `options`: the policy as a plain JS object
-    /// (read as JSON, see `js_json`; unknown fields are an error); `realm` for
+    /// (read with serde-wasm-bindgen; unknown fields are an error); `realm` for
     /// `WWW-Authenticate`.
     #[wasm_bindgen(constructor)]
     pub fn new(jwks: &str, options: JsValue, realm: Option<String>) -> Result<Validator, JsValue> {
@@ -859,20 +859,42 @@ impl Validator {
     }
 }
 
+/// serde-wasm-bindgen follows objects without a depth limit, so a cyclic options object would
+/// overflow the wasm stack (a trap, not an error). The same limit as serde_json's parser: past
+/// 128 levels of arrays, Maps and objects, the options are refused.
+fn nested_too_deep(v: &JsValue, depth: u32) -> bool {
+    if depth > 128 {
+        return true;
+    }
+    let children = if js_sys::Array::is_array(v) {
+        js_sys::Array::from(v)
+    } else if let Some(map) = v.dyn_ref::<js_sys::Map>() {
+        js_sys::Array::from(&map.values())
+    } else if v.is_object() && !v.is_function() {
+        js_sys::Object::values(v.unchecked_ref())
+    } else {
+        return false;
+    };
+    children.iter().any(|c| nested_too_deep(&c, depth + 1))
+}
+
 fn policy_from_js(options: JsValue) -> tokengate::Result<tokengate::Policy> {
     if options.is_undefined() || options.is_null() {
         return tokengate::Policy::from_input(tokengate::PolicyInput::default());
     }
-    // Through a JSON value: reading the object straight into the struct would see only its
-    // known fields, letting a misspelt option pass silently; serde_json applies
-    // `deny_unknown_fields`.
+    // Through a JSON value: serde-wasm-bindgen reads only the struct's known fields, which
+    // would let a misspelt option pass silently; serde_json applies `deny_unknown_fields`.
     let invalid = |e: String| {
         Error::new(
             tokengate::ErrorCode::OptionsInvalid,
             format!("options: {e}"),
         )
     };
-    let value = crate::js_json::to_value(&options).map_err(invalid)?;
+    if nested_too_deep(&options, 0) {
+        return Err(invalid("recursion limit exceeded".into()));
+    }
+    let value: serde_json::Value =
+        serde_wasm_bindgen::from_value(options).map_err(|e| invalid(e.to_string()))?;
     // Back to text for the options parser the module has anyway (`Policy::from_json`, for the
     // worker's configuration): a second one over `serde_json::Value` was 12 KB of the edge
     // module. The text is ours, so the parser's "at line 1 column N" would only mislead.

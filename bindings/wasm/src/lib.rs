@@ -67,7 +67,6 @@ pub(crate) fn now_secs(now: f64) -> i64 {
 mod edge;
 #[cfg(feature = "full")]
 mod full;
-mod js_json;
 mod remote;
 
 /// This module's memory, for the views the lean path reads `out` and result bytes through.
