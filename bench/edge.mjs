@@ -1,5 +1,5 @@
-// The edge module's hot path and start-up in Node, for comparing builds of pkg-edge/ (size work,
-// issue 15): `node bench/edge.mjs [DIR…]` (default pkg-edge; paths relative to the repo). Each
+// The edge module's hot path and start-up in Node, for comparing builds of pkg-edge/ (size work):
+// `node bench/edge.mjs [DIR…]` (default pkg-edge; paths relative to the repo). Each
 // module gets its own copy of the JS layer (js/*.js), so several builds run in one process and
 // bench/measure.mjs interleaves them round by round: validations per second through the package
 // API on the edge glue (HS256 and ES256K in wasm; RS256 and ES256 with WebCrypto, the wasm doing
@@ -27,7 +27,8 @@ const claims = { iss, aud, sub: 'user-1', iat: now, exp: now + 7200, jti: 'bench
 const out = {};
 for (const alg of ['HS256', 'ES256K', 'RS256', 'ES256']) {
   const key = tg.generateKey(alg, { kid: 'b' });
-  out[alg] = { keys: { keys: [tg.publicJwk(key)] }, token: tg.mint(key, claims) };
+  // An HMAC key verifies with its secret (it has no public part).
+  out[alg] = { keys: { keys: [alg.startsWith('HS') ? key : tg.publicJwk(key)] }, token: tg.mint(key, claims) };
 }
 console.log(JSON.stringify(out));`;
 const material = JSON.parse(execFileSync(process.execPath, ['--input-type=module', '-e', MINT, ISS, AUD], { cwd: root, encoding: 'utf8' }));
