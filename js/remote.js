@@ -185,15 +185,15 @@ export async function fetchRemoteKeys(set, source, opts = {}) {
     set.failed(e.reason, message, Date.now());
     return { reason: e.reason, message };
   };
-  // The discovered URL is recorded once its keys are held (its JWKS answered, or it is where the
-  // held keys came from): a document naming one URL with keys from another is no copy of this
-  // source, so no isolate could use its keys, not even stale.
+  // The core records a discovered URL only once its keys are held (`afterDiscovery`): it is
+  // given each URL discovery names, and again once that URL's JWKS was fetched.
+  const discovered = (url) => set.afterDiscovery(url, Date.now());
   const discover = async () => {
     const found = await jwksUrl({ issuer: source.issuer }, opts);
     fetches += found.fetches;
+    discovered(found.url);
     return found.url;
   };
-  const discovered = (url) => set.afterDiscovery(url, Date.now());
   const jwks = async (url) => {
     const inm = set.ifNoneMatch(url);
     const r = await boundedFetch(url, { ...opts, headers: inm ? { 'if-none-match': inm } : {} });
@@ -204,16 +204,12 @@ export async function fetchRemoteKeys(set, source, opts = {}) {
   try {
     let url = source.jwksUri;
     let held = false;
-    let fresh = false; // `url` was discovered in this attempt
     if (url === undefined) {
       url = set.discovered(Date.now(), policy) ?? undefined;
       held = url !== undefined;
-      if (!held) {
-        url = await discover();
-        fresh = true;
-        if (!set.hasKeys || set.source === url) discovered(url);
-      }
+      url ??= await discover();
     } else remoteKeys.checkUrl(url);
+    const fresh = source.jwksUri === undefined && !held; // discovered in this attempt
     let failure;
     try {
       failure = await jwks(url);
@@ -221,19 +217,18 @@ export async function fetchRemoteKeys(set, source, opts = {}) {
       if (!(e instanceof RemoteKeysError) || !held) throw e;
       failure = record(e);
     }
-    if (fresh && !failure) discovered(url);
+    if (fresh) discovered(url);
     if (failure && held) {
       // The held JWKS URL failed: discovery now; a key set that moved is fetched at once.
       const again = await discover();
-      if (again === url) discovered(url);
-      else {
+      if (again !== url) {
         try {
           failure = await jwks(again);
         } catch (e) {
           if (!(e instanceof RemoteKeysError)) throw e;
           failure = record(e);
         }
-        if (!failure) discovered(again);
+        discovered(again);
       }
     }
     return { failure, fetches };

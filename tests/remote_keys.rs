@@ -1003,3 +1003,106 @@ fn a_copy_from_another_source_is_ignored_not_adopted() {
     // A document the core refuses is still an error, not "another source".
     assert!(RemoteKeys::copy_for("nope", ISS, Some(URL)).is_err());
 }
+
+/// A discovery document holding one key fetched from `uri` at `at`, `uri` discovered then.
+fn discovered_at(uri: &str, kid: &str, at: u64) -> RemoteKeys {
+    let doc = RemoteKeys::empty(ISS).after_discovery(uri, at);
+    let (doc, f) = doc.after_fetch(
+        uri,
+        &ok(None, Some("max-age=600")),
+        &jwks(&[pubkey(Alg::ES256, kid)]),
+        at,
+        &policy(),
+    );
+    assert_eq!(f, None);
+    doc.after_discovery(uri, at)
+}
+
+/// What a reader configured for discovery makes of a stored copy of `doc`.
+fn adopted_by_discovery(doc: &RemoteKeys) -> bool {
+    let text = serde_json::to_string(doc).unwrap();
+    RemoteKeys::copy_for(&text, ISS, None).unwrap().is_ok()
+}
+
+const MOVED: &str = "https://idp.example/jwks-2";
+
+#[test]
+fn a_discovered_jwks_uri_is_recorded_once_its_keys_are_held() {
+    let t1 = T0 + 3_600_000;
+    // No keys held: the URL discovery names is recorded at once.
+    let fresh = RemoteKeys::empty(ISS).after_discovery(URL, T0);
+    assert_eq!(fresh.jwks_uri.as_deref(), Some(URL));
+    assert_eq!(fresh.discovered_at_ms, T0);
+
+    // The held URL answered (rediscovered, same URL): recorded again, from the new discovery.
+    let held = discovered_at(URL, "a", T0);
+    let (doc, f) = held.clone().after_discovery(URL, t1).after_fetch(
+        URL,
+        &ok(None, None),
+        &jwks(&[pubkey(Alg::ES256, "a")]),
+        t1,
+        &policy(),
+    );
+    assert_eq!(f, None);
+    let doc = doc.after_discovery(URL, t1);
+    assert_eq!(doc.jwks_uri.as_deref(), Some(URL));
+    assert_eq!(doc.discovered_at_ms, t1);
+    assert!(adopted_by_discovery(&doc));
+    // A URL the held keys came from is recorded even when its JWKS fails now.
+    let (doc, f) = held
+        .clone()
+        .after_fetch(URL, &status(500), b"", t1, &policy());
+    assert!(f.is_some());
+    let doc = doc.after_discovery(URL, t1);
+    assert_eq!(
+        (doc.jwks_uri.as_deref(), doc.discovered_at_ms),
+        (Some(URL), t1)
+    );
+
+    // The held URL failed, discovery named another that failed too: the document keeps naming
+    // the URL its keys came from, so other readers still adopt it (stale keys, not none).
+    let (doc, f) = held
+        .clone()
+        .after_fetch(URL, &status(503), b"", t1, &policy());
+    assert!(f.is_some());
+    let doc = doc.after_discovery(MOVED, t1);
+    assert_eq!(
+        doc.jwks_uri.as_deref(),
+        Some(URL),
+        "not recorded before it answers"
+    );
+    let (failed, f) = doc.after_fetch(MOVED, &status(404), b"", t1 + 1, &policy());
+    assert_eq!(f.map(|f| f.reason), Some(Reason::HttpStatus));
+    let failed = failed.after_discovery(MOVED, t1 + 1);
+    assert_eq!(failed.jwks_uri.as_deref(), Some(URL));
+    assert_eq!(failed.source.as_deref(), Some(URL));
+    assert_eq!(failed.discovered_at_ms, T0);
+    assert_eq!(failed.keys, held.keys);
+    assert_eq!(failed.failures, 2);
+    assert!(adopted_by_discovery(&failed));
+
+    // Then the new URL answers: recorded, its keys in use, and the copy still adoptable.
+    let t2 = t1 + 60_000;
+    let doc = failed.after_discovery(MOVED, t2);
+    assert_eq!(doc.jwks_uri.as_deref(), Some(URL));
+    let (doc, f) = doc.after_fetch(
+        MOVED,
+        &ok(None, None),
+        &jwks(&[pubkey(Alg::ES256, "b")]),
+        t2,
+        &policy(),
+    );
+    assert_eq!(f, None);
+    let doc = doc.after_discovery(MOVED, t2);
+    assert_eq!(doc.jwks_uri.as_deref(), Some(MOVED));
+    assert_eq!(doc.source.as_deref(), Some(MOVED));
+    assert_eq!(doc.discovered_at_ms, t2);
+    assert!(doc.holds_kid("b") && !doc.holds_kid("a"));
+    assert!(adopted_by_discovery(&doc));
+
+    // No keys held and the new URL failed: nothing to keep naming, the new URL is recorded.
+    let none = RemoteKeys::empty(ISS).after_discovery(URL, T0);
+    let (none, _) = none.after_fetch(URL, &status(500), b"", T0, &policy());
+    let none = none.after_discovery(MOVED, t1);
+    assert_eq!(none.jwks_uri.as_deref(), Some(MOVED));
+}

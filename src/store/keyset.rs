@@ -386,9 +386,14 @@ impl RemoteKeys {
     }
 
     /// Records the `jwks_uri` a discovery document gave at `now_ms` (checked again: only a URL
-    /// that may be fetched is kept).
+    /// that may be fetched is kept), once its keys are held: no keys are held, or they came from
+    /// it (its JWKS answered). Call it after discovery and again after fetching that URL. A
+    /// document naming one URL with keys from another is no copy of this source (see
+    /// [`RemoteKeys::foreign`]): no isolate could use its keys, not even stale, so while the new
+    /// URL has not answered the document keeps naming the URL its keys came from.
     pub fn after_discovery(mut self, uri: &str, now_ms: u64) -> RemoteKeys {
-        if check_url(uri).is_ok() {
+        let held = !self.has_keys() || self.source.as_deref() == Some(uri);
+        if held && check_url(uri).is_ok() {
             self.jwks_uri = Some(uri.to_owned());
             self.discovered_at_ms = now_ms;
         }

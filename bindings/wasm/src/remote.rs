@@ -236,7 +236,8 @@ impl RemoteKeySet {
         Ok(self.doc.discovered(ms(now), &p).map(str::to_owned))
     }
 
-    /// Records the `jwks_uri` a discovery document gave.
+    /// Records the `jwks_uri` a discovery document gave, once its keys are held (the core's
+    /// rule): call it after discovery and again after fetching that URL.
     #[wasm_bindgen(js_name = afterDiscovery)]
     pub fn after_discovery(&mut self, uri: &str, now: f64) {
         let doc = std::mem::replace(&mut self.doc, RemoteKeys::empty(""));
