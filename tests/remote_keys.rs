@@ -1106,3 +1106,66 @@ fn a_discovered_jwks_uri_is_recorded_once_its_keys_are_held() {
     let none = none.after_discovery(MOVED, t1);
     assert_eq!(none.jwks_uri.as_deref(), Some(MOVED));
 }
+
+#[test]
+fn the_stored_copy_a_writer_compares_with_never_goes_back_to_an_older_one() {
+    let stored = |known: Option<&RemoteKeys>, read: Option<&RemoteKeys>| {
+        RemoteKeys::stored_after_read(known.cloned(), read, None)
+    };
+    let written = discovered_at(URL, "b", T0);
+    let older = discovered_at(URL, "a", T0 - 10_000);
+    let newer = discovered_at(URL, "c", T0 + 10_000);
+    // An older KV read after a newer write is a stale read: the written copy stays.
+    assert_eq!(stored(Some(&written), Some(&older)), Some(written.clone()));
+    // A newer one (another isolate wrote since) replaces it.
+    assert_eq!(stored(Some(&written), Some(&newer)), Some(newer.clone()));
+    // Nothing known yet: the read is the reference.
+    assert_eq!(stored(None, Some(&older)), Some(older.clone()));
+    // Equal fetchedAt: the later attempt is the newer copy; a full tie keeps the known one,
+    // even with other keys (two isolates fetching in the same millisecond).
+    let retried = written.clone().failed(
+        &tokengate::remote::Failure::new(Reason::Timeout, "t"),
+        T0 + 5_000,
+    );
+    assert_eq!(retried.fetched_at_ms, written.fetched_at_ms);
+    assert_eq!(
+        stored(Some(&written), Some(&retried)),
+        Some(retried.clone())
+    );
+    assert_eq!(
+        stored(Some(&retried), Some(&written)),
+        Some(retried.clone())
+    );
+    let twin = discovered_at(URL, "z", T0);
+    assert_eq!(stored(Some(&written), Some(&twin)), Some(written.clone()));
+    // A clock that stepped back: the copies' own times order them, not the clock now (there is
+    // none here). This isolate wrote `newer` at T0 + 10 s, its clock went back 10 s and it wrote
+    // `second` (other keys) at T0 + 1: a stale read of `newer` then counts as the newer copy, so
+    // the next decision sees other keys and writes once more (an extra write, never a skipped one).
+    let (second, f) = newer.clone().after_fetch(
+        URL,
+        &ok(None, Some("max-age=600")),
+        &jwks(&[pubkey(Alg::ES256, "d")]),
+        T0 + 1,
+        &policy(),
+    );
+    assert_eq!(f, None);
+    assert_eq!(stored(Some(&second), Some(&newer)), Some(newer.clone()));
+    assert_ne!(newer.keys, second.keys);
+    // No copy read, or one from another source, or one without keys: none (KV is written).
+    assert_eq!(stored(Some(&written), None), None);
+    let configured = good();
+    assert_eq!(stored(Some(&written), Some(&configured)), None);
+    let attempts =
+        RemoteKeys::empty(ISS).failed(&tokengate::remote::Failure::new(Reason::Network, "n"), T0);
+    assert_eq!(stored(Some(&written), Some(&attempts)), None);
+    // For a configured jwksUri the same rule, with its own idea of "another source".
+    assert_eq!(
+        RemoteKeys::stored_after_read(Some(good()), Some(&written), Some(URL)),
+        None
+    );
+    assert_eq!(
+        RemoteKeys::stored_after_read(None, Some(&configured), Some(URL)),
+        Some(configured)
+    );
+}

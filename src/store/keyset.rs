@@ -411,6 +411,26 @@ impl RemoteKeys {
         }
     }
 
+    /// The store's (KV's) copy as a writer knows it after reading it: `known` is the copy it
+    /// last wrote or read (`None`: not known), `read` what the read found (`None`: none, or one
+    /// ignored as another source's), for a source configured as `jwks_uri` (`None`: discovery).
+    /// A read copy from another source or without keys is no copy: KV is to be written. A read
+    /// older than `known` is a stale read (KV is eventually consistent): `known` stays, so a
+    /// stale read does not cause a rewrite. Ordered by the copies' own times, never the clock now.
+    pub fn stored_after_read(
+        known: Option<RemoteKeys>,
+        read: Option<&RemoteKeys>,
+        jwks_uri: Option<&str>,
+    ) -> Option<RemoteKeys> {
+        let read = read
+            .filter(|r| r.foreign(jwks_uri).is_none() && r.has_keys())
+            .cloned();
+        match (known, read) {
+            (Some(known), Some(read)) => Some(known.newer(read)),
+            (_, read) => read,
+        }
+    }
+
     /// A failed attempt at `now_ms`: the previous keys are kept, the error recorded.
     pub fn failed(mut self, failure: &Failure, now_ms: u64) -> RemoteKeys {
         self.attempted_at_ms = now_ms;

@@ -244,19 +244,13 @@ impl RemoteKeySet {
         self.doc = doc.after_discovery(uri, ms(now));
     }
 
-    /// `other` is what the store (KV) holds now, as just read (an ignored or empty copy: none).
-    /// An older copy than one this handle wrote or read before is a stale read (KV is eventually
-    /// consistent): the newer one is kept, so a stale read does not cause a rewrite.
+    /// `other` is what the store (KV) holds now, as just read (an ignored or empty copy: none);
+    /// the core's `stored_after_read` decides which copy the write decision compares with.
     #[wasm_bindgen(js_name = storedIs)]
     pub fn stored_is(&mut self, other: &RemoteKeySet) {
-        let from_source =
-            other.ignored.is_none() && other.doc.foreign(self.jwks_uri.as_deref()).is_none();
-        let read = (from_source && other.doc.has_keys()).then(|| other.doc.clone());
-        self.stored = match (self.stored.take(), read) {
-            (Some(known), Some(read)) => Some(known.newer(read)),
-            // No copy read: KV holds none (deleted, or another source's), so it is written.
-            (_, read) => read,
-        };
+        let read = other.ignored.is_none().then_some(&other.doc);
+        self.stored =
+            RemoteKeys::stored_after_read(self.stored.take(), read, self.jwks_uri.as_deref());
     }
 
     /// Whether the document held now (after a fetch) is written to the store at `now` (ms): the
