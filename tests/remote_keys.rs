@@ -1169,3 +1169,61 @@ fn the_stored_copy_a_writer_compares_with_never_goes_back_to_an_older_one() {
         Some(configured)
     );
 }
+
+#[test]
+fn a_fetched_set_is_written_over_the_stored_copy_only_when_it_tells_readers_something() {
+    let stored = good(); // fetched at T0, max-age 600 s
+    let cooldown = 30;
+    // No copy of this source in the store: written.
+    assert!(stored.must_persist_over(None, T0, cooldown));
+    // A 304 (the same keys renewed) soon after: not written; from half the max-age on: written.
+    let renew = |at| {
+        let (doc, f) = stored.clone().after_fetch(
+            URL,
+            &Response {
+                status: 304,
+                etag: Some("\"v1\"".into()),
+                cache_control: Some("max-age=600".into()),
+            },
+            b"",
+            at,
+            &policy(),
+        );
+        assert_eq!(f, None);
+        doc
+    };
+    assert!(!renew(T0 + 1_000).must_persist_over(Some(&stored), T0 + 1_000, cooldown));
+    assert!(!renew(T0 + 299_999).must_persist_over(Some(&stored), T0 + 299_999, cooldown));
+    assert!(renew(T0 + 300_000).must_persist_over(Some(&stored), T0 + 300_000, cooldown));
+    // Other keys (a rotation): written at once.
+    let (rotated, f) = stored.clone().after_fetch(
+        URL,
+        &ok(Some("\"v2\""), Some("max-age=600")),
+        &jwks(&[pubkey(Alg::ES256, "b")]),
+        T0 + 1_000,
+        &policy(),
+    );
+    assert_eq!(f, None);
+    assert!(rotated.must_persist_over(Some(&stored), T0 + 1_000, cooldown));
+    // A failure (the same keys kept): only once the copy is half its max-age old, and only when
+    // the copy's last attempt is older than the cooldown.
+    let fail = |doc: RemoteKeys, at| {
+        doc.failed(&tokengate::remote::Failure::new(Reason::Timeout, "t"), at)
+    };
+    assert!(!fail(stored.clone(), T0 + 1_000).must_persist_over(
+        Some(&stored),
+        T0 + 1_000,
+        cooldown
+    ));
+    assert!(fail(stored.clone(), T0 + 300_000).must_persist_over(
+        Some(&stored),
+        T0 + 300_000,
+        cooldown
+    ));
+    let recently_tried = fail(stored.clone(), T0 + 290_000);
+    assert!(!fail(stored.clone(), T0 + 300_000).must_persist_over(
+        Some(&recently_tried),
+        T0 + 300_000,
+        cooldown
+    ));
+}

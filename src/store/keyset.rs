@@ -6,7 +6,9 @@
 
 use crate::error::{printable, Error, ErrorCode, Result};
 use crate::jose::keys::KeySet;
-use crate::policy::remote::{check_url, json_object, Action, Failure, FetchPolicy, Reason, Times};
+use crate::policy::remote::{
+    check_url, json_object, must_persist, Action, Failure, FetchPolicy, Reason, StoredCopy, Times,
+};
 use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value};
 
@@ -429,6 +431,30 @@ impl RemoteKeys {
             (Some(known), Some(read)) => Some(known.newer(read)),
             (_, read) => read,
         }
+    }
+
+    /// Whether this document, as held after a fetch, is written over `stored` (the store's copy
+    /// as [`RemoteKeys::stored_after_read`] tracks it; `None`: no copy of this source). The same
+    /// keys means the same keys and skipped keys from the same source and discovered URL; the
+    /// last attempt failed when it is later than the last good fetch. The rest is
+    /// [`must_persist`](crate::policy::remote::must_persist).
+    pub fn must_persist_over(
+        &self,
+        stored: Option<&RemoteKeys>,
+        now_ms: u64,
+        cooldown: u32,
+    ) -> bool {
+        let stored = stored.map(|s| StoredCopy {
+            same_keys: s.keys == self.keys
+                && s.skipped == self.skipped
+                && s.source == self.source
+                && s.jwks_uri == self.jwks_uri,
+            fetched_at_ms: s.fetched_at_ms,
+            max_age: s.max_age,
+            attempted_at_ms: s.attempted_at_ms,
+        });
+        let failed = self.attempted_at_ms > self.fetched_at_ms;
+        must_persist(stored, failed, now_ms, cooldown)
     }
 
     /// A failed attempt at `now_ms`: the previous keys are kept, the error recorded.

@@ -4,7 +4,7 @@
 
 use crate::js_error;
 use tokengate::remote::{
-    self, Failure, FetchPolicy, KidWants, Reason, RemoteKeys, Response, SourceOptions, StoredCopy,
+    self, Failure, FetchPolicy, KidWants, Reason, RemoteKeys, Response, SourceOptions,
 };
 use wasm_bindgen::prelude::*;
 
@@ -258,19 +258,8 @@ impl RemoteKeySet {
     /// keys change or that copy ages.
     #[wasm_bindgen(js_name = mustPersist)]
     pub fn must_persist(&self, now: f64, cooldown: u32) -> bool {
-        let d = &self.doc;
-        let stored = self.stored.as_ref().map(|s| StoredCopy {
-            same_keys: s.keys == d.keys
-                && s.skipped == d.skipped
-                && s.source == d.source
-                && s.jwks_uri == d.jwks_uri,
-            fetched_at_ms: s.fetched_at_ms,
-            max_age: s.max_age,
-            attempted_at_ms: s.attempted_at_ms,
-        });
-        // The last attempt failed when it is later than the last good fetch.
-        let failed = d.attempted_at_ms > d.fetched_at_ms;
-        remote::must_persist(stored, failed, ms(now), cooldown)
+        self.doc
+            .must_persist_over(self.stored.as_ref(), ms(now), cooldown)
     }
 
     /// The document held now was written to the store.
