@@ -647,8 +647,9 @@ test('forced refetches with an unchanged provider do not write KV (the core keep
   const N = 4;
   const before = idp.fetched();
   for (let i = 0; i < N; i++) {
-    const at = Date.now();
     const r = await w.call(withKid(token, crypto.randomUUID()));
+    // Measured after the answer: the worker's clock read for the cooldown is before it.
+    const at = Date.now();
     assert.deepEqual([r.status, r.code], [401, 'key_not_found']);
     await clockPast(at + 1000);
   }
