@@ -39,6 +39,7 @@ export class RemoteIssuer {
       kvReads: 0,
       kvWrites: 0,
       kvSkipped: 0,
+      kvFailures: 0,
       cacheReads: 0,
       cacheHits: 0,
       cacheWrites: 0,
@@ -110,11 +111,24 @@ export class RemoteIssuer {
     }
   }
 
-  /** KV's copy, or an empty set when KV has none or holds one the core refuses. */
+  #kvFailed(op, e) {
+    this.stats.kvFailures++;
+    console.error(JSON.stringify({ event: 'remote_keys_kv_failed', issuer: this.issuer.issuer, op, error: String(e?.message ?? e) }));
+  }
+
+  /** KV's copy, or an empty set when KV has none or holds one the core refuses; null when the
+   *  read failed (then nothing is known of what KV holds). */
   async #readKv() {
     this.stats.kvReads++;
     this.iso.counter.reads++;
-    const text = await this.iso.kv.get(this.key);
+    let text;
+    try {
+      text = await this.iso.kv.get(this.key);
+    } catch (e) {
+      // A KV outage must not keep the provider from being asked: no copy, the refresh goes on.
+      this.#kvFailed('get', e);
+      return null;
+    }
     return this.#open(text, 'kv') ?? remoteKeys.open(this.issuer.issuer, null, this.#jwksUri);
   }
 
@@ -124,13 +138,19 @@ export class RemoteIssuer {
     this.#adopt(cached);
     if (cached !== null && !this.#wanted()) return;
     const kv = await this.#readKv();
+    if (kv === null) {
+      // What KV holds stays as last known (none, in a new isolate: a fetch is written).
+      if (this.set === null) this.#adopt(remoteKeys.open(this.issuer.issuer, null, this.#jwksUri));
+      return;
+    }
     this.#adopt(kv);
     // What KV holds, for the core's decision whether a fetch is written (the handle may be KV's copy itself).
     if (kv === this.set) this.set.persisted();
     else this.set.storedIs(kv);
   }
 
-  /** One fetch from the provider, its result written to KV, and to the Cache API when good. */
+  /** One fetch from the provider, its result written to KV, and to the Cache API when good (each
+   *  write on its own: one failing, as KV does past one write per second per key, skips neither). */
   async #fetch() {
     // Wants registered after this point are not answered by this fetch (it may predate them).
     const ticket = this.set.ticket;
@@ -146,9 +166,14 @@ export class RemoteIssuer {
     // KV takes about one write per second per key: the core writes only what KV's copy lacks
     // (other keys, or a copy old enough to be rewritten); a 304 or the same body is not written.
     if (this.set.mustPersist(Date.now(), this.config.kidCooldown)) {
-      this.stats.kvWrites++;
-      await this.iso.kv.put(this.key, this.set.toJSON());
-      this.set.persisted();
+      try {
+        await this.iso.kv.put(this.key, this.set.toJSON());
+        this.stats.kvWrites++;
+        // Not recorded when the write failed: the core still sees KV lacking it, the next fetch writes.
+        this.set.persisted();
+      } catch (e) {
+        this.#kvFailed('put', e);
+      }
     } else this.stats.kvSkipped++;
     if (!failure) await this.#writeCache();
   }

@@ -1,0 +1,162 @@
+// Remote keys when what surrounds the provider fails: KV reads or writes of the worker's
+// `remote:<issuer>` copy throwing (real local KV on workerd, wrapped by
+// tests/runtime/remote-faults-worker.js), an `io.fetch` in Node that answers with something that
+// is not a Response, and the CLI's `verify --issuer-url/--jwks-url` against a provider that is
+// down, answers 404 or names another issuer. The provider is npm oidc-provider behind the test's
+// counting server (tests/runtime/idp.mjs); every fetch count is asserted, not timed.
+import { test, after } from 'node:test';
+import assert from 'node:assert/strict';
+import { Validator, TokengateError, mint, remoteJwks } from 'tokengate';
+import { remoteKeys } from 'tokengate/store';
+import { bundleWorker, startWorkerd, workerdOptions } from '../runtime/workerd.mjs';
+import { faults, signingKey, startIdp, RESOURCES } from '../runtime/idp.mjs';
+import { clockPast, freePort, listen, now, startCli, waitFor } from '../runtime/helpers.mjs';
+
+const script = await bundleWorker('tests/runtime/remote-faults-worker.js', 'remote-faults');
+const cleanup = [];
+after(async () => {
+  for (const c of cleanup.reverse()) await c();
+});
+
+const e1 = signingKey('ES256', 'e1');
+const r1 = signingKey('RS256', 'r1');
+const e2 = signingKey('ES256', 'e2');
+
+const delta = (a, b) => ({ discovery: b.discovery - a.discovery, jwks: b.jwks - a.jwks });
+const until = (fn, ms = 15_000, what = 'condition') => waitFor(fn, { timeout: ms, message: `timed out waiting for ${what}` });
+
+async function worker(idp, extra = {}) {
+  const config = {
+    realm: 'api',
+    protect: '/api/',
+    routes: [{ method: '*', path: '/api/*' }],
+    issuers: [{ issuer: idp.issuer, discovery: true, profile: 'rfc9068', audience: Object.values(RESOURCES) }],
+    cacheTtl: 1,
+    kidCooldown: 2,
+    keysMaxStale: 60,
+    remoteKeys: { minMaxAge: 60, maxMaxAge: 60, timeout: 1 },
+    ...extra,
+  };
+  const options = { kvNamespaces: ['TOKENGATE'], bindings: { TOKENGATE_CONFIG: JSON.stringify(config) } };
+  const mf = await startWorkerd(script, options);
+  cleanup.push(() => mf.dispose());
+  const kv = await mf.getKVNamespace('TOKENGATE');
+  await kv.put('revocations', JSON.stringify({ schema: 1, version: 1, generated_at: now() }));
+  await kv.put('grants', JSON.stringify({ schema: 1, version: 1, issuers: {}, tenants: {} }));
+  const call = async (token, path = '/api/x') => {
+    const res = await mf.dispatchFetch(`http://localhost${path}`, { headers: token ? { authorization: `Bearer ${token}` } : {} });
+    const text = await res.text();
+    let body = text;
+    try {
+      body = JSON.parse(text);
+    } catch {}
+    return { status: res.status, code: body?.code, body };
+  };
+  const control = async (set) => {
+    const init = set ? { method: 'POST', body: JSON.stringify(set) } : {};
+    return (await mf.dispatchFetch('http://localhost/__remote-faults', init)).json();
+  };
+  const w = {
+    kv,
+    call,
+    health: async (token) => (await call(token, '/.well-known/tokengate/health')).body.issuers[0],
+    faults: (set) => control(set),
+    calls: async () => (await control()).calls,
+    // A new isolate on the same KV and Cache API storage (its faults start off).
+    restart: async () => {
+      await mf.setOptions(workerdOptions(script, options));
+      w.kv = await mf.getKVNamespace('TOKENGATE');
+    },
+  };
+  return w;
+}
+
+const statuses = (answers) => answers.map((a) => `${a.status}${a.code ? ` ${a.code}` : ''}`);
+
+test('KV reads of the copy failing, warm isolate: a rotation is still fetched from the provider and the new kid accepted', async () => {
+  const idp = await startIdp([e1, r1]);
+  cleanup.push(() => idp.close());
+  const w = await worker(idp);
+  const old = await idp.token('ES256');
+  assert.equal((await w.call(old)).status, 200);
+  await w.faults({ get: true });
+  idp.rotate([e2, e1, r1]);
+  const fresh = await idp.token('ES256');
+  assert.equal(JSON.parse(Buffer.from(fresh.split('.')[0], 'base64url')).kid, 'e2');
+  const before = idp.fetched();
+  const res = await w.call(fresh);
+  assert.equal(res.status, 200, JSON.stringify(res.body));
+  assert.deepEqual(delta(before, idp.fetched()), { discovery: 0, jwks: 1 }, 'one JWKS refetch for the new kid');
+  assert.ok((await w.calls()).getFailed >= 1, 'the KV read was tried and failed');
+  assert.equal((await w.call(old)).status, 200);
+  const h = await w.health(fresh);
+  assert.equal(h.remote.lastError, null);
+  assert.ok(h.isolate.kvFailures >= 1, 'health counts the failed KV read');
+});
+
+test('KV reads of the copy failing, cold isolate: a burst is answered after exactly 1 discovery and 1 JWKS fetch', async () => {
+  const idp = await startIdp([e1, r1]);
+  cleanup.push(() => idp.close());
+  const w = await worker(idp);
+  await w.faults({ get: true });
+  const es = await idp.token('ES256');
+  const rs = await idp.token('RS256');
+  const before = idp.fetched();
+  const answers = await Promise.all(Array.from({ length: 16 }, (_, i) => w.call(i % 2 ? rs : es)));
+  assert.deepEqual(statuses(answers), Array(16).fill('200'));
+  assert.deepEqual(delta(before, idp.fetched()), { discovery: 1, jwks: 1 });
+  const calls = await w.calls();
+  assert.equal(calls.get, calls.getFailed, 'every KV read of the copy failed');
+  assert.ok(calls.get >= 1);
+  // KV's writes still work: the fetched copy is written there.
+  assert.equal(JSON.parse(await w.kv.get(remoteKeys.kvKey(idp.issuer))).source, `${idp.issuer}/jwks`);
+});
+
+test('KV reads of the copy failing past max-age and keysMaxStale: the provider is fetched, no 503', async () => {
+  const idp = await startIdp([e1, r1]);
+  cleanup.push(() => idp.close());
+  const w = await worker(idp, { kidCooldown: 1, keysMaxStale: 1, remoteKeys: { minMaxAge: 1, maxMaxAge: 1, timeout: 1 } });
+  const token = await idp.token('ES256');
+  assert.equal((await w.call(token)).status, 200);
+  const fetchedAt = Date.now();
+  await w.faults({ get: true });
+  await clockPast(fetchedAt + 2100); // past max-age (1 s) and keysMaxStale (1 s): the keys no longer serve
+  const before = idp.fetched();
+  const res = await w.call(token);
+  assert.equal(res.status, 200, JSON.stringify(res.body));
+  assert.deepEqual(delta(before, idp.fetched()), { discovery: 0, jwks: 1 });
+  assert.ok((await w.calls()).getFailed >= 1);
+});
+
+test('KV writes of the copy failing (429): no 5xx, the Cache API copy is still written, and a new isolate starts from it', async () => {
+  const idp = await startIdp([e1, r1]);
+  cleanup.push(() => idp.close());
+  const w = await worker(idp);
+  await w.faults({ put: true });
+  const token = await idp.token('ES256');
+  const answers = await Promise.all(Array.from({ length: 8 }, () => w.call(token)));
+  assert.deepEqual(statuses(answers), Array(8).fill('200'));
+  const calls = await w.calls();
+  assert.ok(calls.putFailed >= 1 && calls.put === calls.putFailed, JSON.stringify(calls));
+  const h = await until(
+    async () => {
+      const x = await w.health(token);
+      return x.isolate.cacheWrites === 1 && x;
+    },
+    10_000,
+    'the Cache API copy',
+  );
+  assert.equal(h.isolate.kvWrites, 0, 'no write succeeded');
+  assert.ok(h.isolate.kvFailures >= 1);
+  assert.equal(await w.kv.get(remoteKeys.kvKey(idp.issuer)), null, 'KV holds no copy');
+  // The provider stops: a new isolate has only the colo's copy.
+  idp.state.down = true;
+  const before = idp.fetched();
+  await w.restart();
+  const res = await w.call(token);
+  assert.equal(res.status, 200, JSON.stringify(res.body));
+  assert.deepEqual(delta(before, idp.fetched()), { discovery: 0, jwks: 0 });
+  const h2 = await w.health(token);
+  assert.deepEqual({ cacheHits: h2.isolate.cacheHits, fetches: h2.isolate.fetches }, { cacheHits: 1, fetches: 0 });
+  idp.state.down = false;
+});
