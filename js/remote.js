@@ -69,6 +69,13 @@ function bytes(b) {
   throw new TypeError('tokengate: body must be a Uint8Array or a string');
 }
 
+/** A fetch error's message with its cause (Node's `fetch failed` says why only there). */
+function failed(e) {
+  const cause = e?.cause?.message ?? e?.cause?.code;
+  const message = String(e?.message ?? e);
+  return typeof cause === 'string' && cause !== '' && !message.includes(cause) ? `${message}: ${cause}` : message;
+}
+
 /**
  * One GET within the bounds: `{ status, etag, cacheControl, body }`, or throws `RemoteKeysError`
  * (`url_not_allowed`, `timeout`, `network`, `too_large`). Redirects are not followed.
@@ -86,14 +93,7 @@ export async function boundedFetch(url, { policy, headers = {}, fetch: f = globa
       reject(new RemoteKeysError({ reason: 'timeout', message: `${url} did not answer within ${p.timeout} s` }));
     }, p.timeout * 1000);
   });
-  const work = (async () => {
-    let res;
-    try {
-      res = await f(url, { headers: { accept: 'application/json', ...headers }, redirect: 'manual', signal: ctrl.signal });
-    } catch (e) {
-      if (timedOut) throw new RemoteKeysError({ reason: 'timeout', message: `${url} did not answer within ${p.timeout} s` });
-      throw new RemoteKeysError({ reason: 'network', message: `${url}: ${e?.message ?? e}` });
-    }
+  async function read(res) {
     const tooLarge = () => new RemoteKeysError({ reason: 'too_large', message: `${url}: body is over ${p.maxBytes} bytes` });
     const declared = Number(res.headers.get('content-length'));
     if (Number.isFinite(declared) && declared > p.maxBytes) {
@@ -108,6 +108,8 @@ export async function boundedFetch(url, { policy, headers = {}, fetch: f = globa
         for (;;) {
           const { done, value } = await reader.read();
           if (done) break;
+          // A body that does not give bytes (a fetch implementation's own stream) is no body.
+          if (!(value instanceof Uint8Array)) throw new TypeError('the body is not a byte stream');
           total += value.byteLength;
           if (total > p.maxBytes) {
             await reader.cancel().catch(() => {});
@@ -118,7 +120,7 @@ export async function boundedFetch(url, { policy, headers = {}, fetch: f = globa
       } catch (e) {
         if (e instanceof RemoteKeysError) throw e;
         if (timedOut) throw new RemoteKeysError({ reason: 'timeout', message: `${url}: body did not arrive within ${p.timeout} s` });
-        throw new RemoteKeysError({ reason: 'network', message: `${url}: ${e?.message ?? e}` });
+        throw new RemoteKeysError({ reason: 'network', message: `${url}: ${failed(e)}` });
       }
     }
     const body = new Uint8Array(total);
@@ -133,6 +135,25 @@ export async function boundedFetch(url, { policy, headers = {}, fetch: f = globa
       cacheControl: res.headers.get('cache-control') ?? undefined,
       body,
     };
+  }
+  const work = (async () => {
+    let res;
+    try {
+      res = await f(url, { headers: { accept: 'application/json', ...headers }, redirect: 'manual', signal: ctrl.signal });
+    } catch (e) {
+      if (timedOut) throw new RemoteKeysError({ reason: 'timeout', message: `${url} did not answer within ${p.timeout} s` });
+      throw new RemoteKeysError({ reason: 'network', message: `${url}: ${failed(e)}` });
+    }
+    try {
+      return await read(res);
+    } catch (e) {
+      if (e instanceof RemoteKeysError) throw e;
+      if (timedOut) throw new RemoteKeysError({ reason: 'timeout', message: `${url}: body did not arrive within ${p.timeout} s` });
+      // A fetch implementation answering with something that is not a Response (null, a string,
+      // no headers, getters that throw) failed as the network does: recorded, and retried only
+      // when the core says.
+      throw new RemoteKeysError({ reason: 'network', message: `${url}: not a response: ${failed(e)}` });
+    }
   })();
   try {
     return await Promise.race([work, deadline]);
@@ -199,7 +220,8 @@ export async function fetchRemoteKeys(set, source, opts = {}) {
     const r = await boundedFetch(url, { ...opts, headers: inm ? { 'if-none-match': inm } : {} });
     fetches++;
     const response = JSON.stringify({ status: r.status, etag: r.etag, cacheControl: r.cacheControl });
-    return set.afterFetch(url, response, r.body, Date.now(), policy);
+    // A response the core cannot take (a status that is no HTTP status) is its `Failure` too.
+    return core(() => set.afterFetch(url, response, r.body, Date.now(), policy));
   };
   try {
     let url = source.jwksUri;

@@ -160,3 +160,75 @@ test('KV writes of the copy failing (429): no 5xx, the Cache API copy is still w
   assert.deepEqual({ cacheHits: h2.isolate.cacheHits, fetches: h2.isolate.fetches }, { cacheHits: 1, fetches: 0 });
   idp.state.down = false;
 });
+
+// Node: an `io.fetch` whose answer is not a Response is a network failure, like a provider that is down.
+const k = signingKey('ES256', 'n1');
+const { d: _d, ...pub } = k;
+const iss = 'https://idp.example';
+
+test('io.fetch answering with something other than a Response: data_unavailable as when the provider is down, reason network, counted, cooldown applies', async () => {
+  const token = mint(k, { iss, aud: 'api', sub: 's', iat: now(), exp: now() + 600 });
+  const good = () => new Response(JSON.stringify({ keys: [pub] }), { headers: { 'content-type': 'application/json' } });
+  const answers = {
+    down: async () => {
+      throw new TypeError('fetch failed');
+    },
+    null: async () => null,
+    string: async () => 'hello',
+    'no headers': async () => ({ status: 200, ok: true, body: null }),
+    // A stream of strings, not bytes (its sizes never add up: it was read forever).
+    'string chunks': async () => ({
+      status: 200,
+      headers: new Headers(),
+      body: { getReader: () => ({ read: async () => ({ done: false, value: 'abc' }), cancel: async () => {} }) },
+    }),
+    'throwing getters': async () =>
+      new Proxy(good(), {
+        get() {
+          throw new Error('getter boom');
+        },
+      }),
+  };
+  const seen = {};
+  for (const [name, bad] of Object.entries(answers)) {
+    let calls = 0;
+    let healthy = false;
+    const src = remoteJwks(
+      { jwksUri: `${iss}/jwks`, kidCooldown: 1, remoteKeys: { timeout: 1 } },
+      {
+        fetch: async (...a) => {
+          calls++;
+          return healthy ? good() : bad(...a);
+        },
+      },
+    );
+    const v = new Validator({ keys: src, issuer: iss, audience: 'api' });
+    const err = await v.validateAsync(token).then(
+      () => null,
+      (e) => e,
+    );
+    assert.ok(err instanceof TokengateError, `${name}: ${err}`);
+    const s = src.summary();
+    seen[name] = { code: err.code, status: err.status, reason: s.lastError?.reason, failures: s.failures, calls };
+    // Within the cooldown: no refetch, the same refusal.
+    const again = await v.validateAsync(token).then(
+      () => null,
+      (e) => e,
+    );
+    assert.equal(again?.code, err.code, name);
+    assert.equal(calls, 1, `${name}: no refetch within the cooldown`);
+    // An explicit refresh fetches again and resolves with the failure; it never rejects.
+    assert.equal((await src.refresh())?.reason, 'network', name);
+    assert.equal(calls, 2, name);
+    // Once the provider answers, past the cooldown, the keys serve.
+    healthy = true;
+    await clockPast(Date.now() + 1100);
+    assert.equal((await v.validateAsync(token)).claims.sub, 's', name);
+  }
+  const expected = { code: 'data_unavailable', status: 503, reason: 'network', failures: 1, calls: 1 };
+  assert.deepEqual(seen, Object.fromEntries(Object.keys(answers).map((n) => [n, expected])));
+  // A status that is no HTTP status: the core's refusal of the response, recorded like any failure.
+  const odd = remoteJwks({ jwksUri: `${iss}/jwks` }, { fetch: async () => ({ status: 1e9, headers: new Headers(), body: null }) });
+  assert.equal((await odd.refresh())?.reason, 'http_status');
+  assert.equal(odd.summary().failures, 1);
+});
