@@ -103,19 +103,33 @@ function secretKey(k, token) {
   return typeof kid === 'string' ? { kty: 'oct', k, kid } : { kty: 'oct', k };
 }
 
+/** Keys that could not be fetched: the command failed (exit 1), the core's reason printed. */
+class KeysNotFetched extends Error {
+  constructor(flag, failure) {
+    super(`${flag}: ${failure.reason}: ${failure.message}`);
+    this.failure = failure;
+  }
+}
+
 /** An identity provider's keys, fetched by the worker's rules (the core judges every answer). */
 async function remoteKeysFrom(v) {
-  const { fetchRemoteKeys, remoteKeys } = await import('../js/store.js');
+  const { RemoteKeysError, fetchRemoteKeys, remoteKeys } = await import('../js/store.js');
   const issuer = v['issuer-url'];
+  const flag = issuer !== undefined ? '--issuer-url' : '--jwks-url';
   const source = issuer !== undefined ? { issuer } : { issuer: v['jwks-url'], jwksUri: v['jwks-url'] };
   let set;
   try {
+    // The URL as given is checked before any fetch: one the core refuses is an input error (2);
+    // what the provider answers (or not) is a failure (1).
+    if (issuer !== undefined) remoteKeys.discoveryUrls(issuer);
+    else remoteKeys.checkUrl(source.jwksUri);
     set = remoteKeys.open(source.issuer, null);
   } catch (e) {
+    if (e instanceof RemoteKeysError) throw new InputError(`${flag}: ${e.message.slice(e.reason.length + 2)}`);
     throw new InputError(e.message);
   }
   const { failure } = await fetchRemoteKeys(set, source);
-  if (failure) throw new InputError(`${issuer !== undefined ? '--issuer-url' : '--jwks-url'}: ${failure.message}`);
+  if (failure) throw new KeysNotFetched(flag, failure);
   return JSON.parse(set.jwks());
 }
 
@@ -152,7 +166,15 @@ function reject(e, v) {
 
 async function verify(v, positionals) {
   const token = tokenArg(positionals);
-  const keys = await keysFrom(v, token);
+  let keys;
+  try {
+    keys = await keysFrom(v, token);
+  } catch (e) {
+    if (!(e instanceof KeysNotFetched)) throw e;
+    if (v.json) print({ valid: false, error: { reason: e.failure.reason, message: e.failure.message } }, v);
+    else process.stdout.write(`keys not fetched: ${shown(e.message)}\n`);
+    return 1;
+  }
   const policy = {};
   if (v.alg) policy.algorithms = v.alg.map(algName);
   if (v.iss) policy.issuer = v.iss;

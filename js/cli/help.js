@@ -33,7 +33,8 @@ fetches the issuer's keys by OIDC discovery (RFC 8414 as a fallback; the documen
 exactly ISSUER, which is also the --iss when none is given); --jwks-url fetches a JWKS. Both by the
 worker's rules: https (http for loopback hosts only), 5 s, 256 KiB, public keys only.
 --jws checks only the signature and prints the payload.
-Exit 0 valid, 1 rejected (the stable code is printed), 2 usage or input error.`,
+Exit 0 valid, 1 rejected (the stable code is printed) or the keys could not be fetched (the reason
+is printed: network, http_status, issuer_mismatch, …), 2 usage or input error.`,
     examples: [
       'tokengate verify "$TOKEN" --jwks jwks.json --iss https://auth.example.com --aud api',
       'tokengate verify "$TOKEN" --jwks jwks.json --scope "users:read and (billing:read or admin)" --json',

@@ -104,8 +104,12 @@ test('tokengate verify --issuer-url and --jwks-url', async () => {
   idp.fault('/.well-known/openid-configuration', faults.json({ issuer: 'https://evil.example', jwks_uri: `${idp.issuer}/jwks` }));
   const mismatch = await cli(['verify', token, '--issuer-url', idp.issuer]);
   idp.fault('/.well-known/openid-configuration', null);
-  assert.equal(mismatch.code, 2);
-  assert.match(mismatch.stderr, /discovery document names issuer "https:\/\/evil.example"/);
+  // What the provider answers is a failure (1) with the core's reason, not an input error.
+  assert.equal(mismatch.code, 1);
+  assert.match(
+    mismatch.stdout,
+    /^keys not fetched: --issuer-url: issuer_mismatch: discovery document names issuer "https:\/\/evil.example"/,
+  );
   const both = await cli(['verify', token, '--issuer-url', idp.issuer, '--jwks', 'x.json']);
   assert.equal(both.code, 2);
 });

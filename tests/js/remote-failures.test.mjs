@@ -232,3 +232,61 @@ test('io.fetch answering with something other than a Response: data_unavailable 
   assert.equal((await odd.refresh())?.reason, 'http_status');
   assert.equal(odd.summary().failures, 1);
 });
+
+// The CLI: a provider that fails is a failure (exit 1, the reason named), not a usage error (2).
+function cli(args) {
+  return startCli(args).result;
+}
+
+test('tokengate verify --issuer-url/--jwks-url: provider down, 404 or another issuer exit 1 with the reason; a URL refused as given stays exit 2', async () => {
+  const idp = await startIdp([e1, r1]);
+  cleanup.push(() => idp.close());
+  const token = await idp.token('ES256');
+  const port = await freePort();
+  const down = `http://127.0.0.1:${port}`;
+
+  const dead = await cli(['verify', token, '--issuer-url', down]);
+  assert.equal(dead.code, 1, dead.err);
+  assert.match(
+    dead.out,
+    /^keys not fetched: --issuer-url: network: http:\/\/127\.0\.0\.1:\d+\/\.well-known\/openid-configuration: fetch failed: .*ECONNREFUSED/,
+  );
+  assert.equal(dead.err, '');
+  const deadJson = await cli(['verify', token, '--jwks-url', `${down}/jwks`, '--json']);
+  assert.equal(deadJson.code, 1);
+  assert.equal(deadJson.json.valid, false);
+  assert.equal(deadJson.json.error.reason, 'network');
+  assert.match(deadJson.json.error.message, new RegExp(`^${down}/jwks: fetch failed`));
+
+  const missing = await cli(['verify', token, '--jwks-url', `${idp.issuer}/nothing`, '--json']);
+  assert.equal(missing.code, 1, missing.err);
+  assert.deepEqual(missing.json, { valid: false, error: { reason: 'http_status', message: 'HTTP 404' } });
+  const nf = await http404();
+  cleanup.push(() => new Promise((r) => nf.close(r)));
+  const nfIssuer = `http://127.0.0.1:${nf.address().port}`;
+  const noDiscovery = await cli(['verify', token, '--issuer-url', nfIssuer]);
+  assert.equal(noDiscovery.code, 1, noDiscovery.err);
+  assert.match(noDiscovery.out, /^keys not fetched: --issuer-url: http_status: .*HTTP 404/);
+
+  idp.fault('/.well-known/openid-configuration', faults.json({ issuer: 'https://evil.example', jwks_uri: `${idp.issuer}/jwks` }));
+  const other = await cli(['verify', token, '--issuer-url', idp.issuer, '--json']);
+  idp.fault('/.well-known/openid-configuration', null);
+  assert.equal(other.code, 1, other.err);
+  assert.equal(other.json.error.reason, 'issuer_mismatch');
+  assert.match(other.json.error.message, /discovery document names issuer "https:\/\/evil.example"/);
+
+  // The URL given is refused before any fetch: an input error.
+  const http = await cli(['verify', token, '--jwks-url', 'http://idp.example/jwks']);
+  assert.equal(http.code, 2);
+  assert.match(http.err, /^tokengate: --jwks-url: "http:\/\/idp.example\/jwks" is not https/);
+  const httpIssuer = await cli(['verify', token, '--issuer-url', 'http://idp.example']);
+  assert.equal(httpIssuer.code, 2);
+  assert.match(httpIssuer.err, /^tokengate: --issuer-url: "http:\/\/idp.example" is not https/);
+  // And the provider up: valid, exit 0.
+  const ok = await cli(['verify', token, '--issuer-url', idp.issuer, '--aud', RESOURCES.ES256]);
+  assert.equal(ok.code, 0, ok.err);
+});
+
+function http404() {
+  return listen((_req, res) => res.writeHead(404, { 'content-type': 'application/json' }).end('{}'));
+}
