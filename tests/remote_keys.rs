@@ -1227,3 +1227,64 @@ fn a_fetched_set_is_written_over_the_stored_copy_only_when_it_tells_readers_some
         cooldown
     ));
 }
+
+/// A stored copy dated in the future (whoever can write KV or the Cache API) is read as of now:
+/// a time past now plus the skew between isolates (60 s) is read as never. Its keys are not
+/// used (a fetch at once, not ten years of "fresh"), its discovered URL is rediscovered, it never
+/// wins "newer", and the store is written over it. Read as now it would be fresh again at every
+/// read. Times within the skew, and 0 (never), are kept.
+#[test]
+fn a_copy_dated_in_the_future_is_read_as_of_now() {
+    const YEARS: u64 = 10 * 365 * 86_400_000;
+    let now = T0 + 1000;
+    let mut forged = discovered_at(URL, "a", T0 + YEARS);
+    forged = forged.failed(
+        &tokengate::remote::Failure::new(Reason::Network, "x"),
+        T0 + YEARS,
+    );
+    // As stored, the copy is fresh for ten years: no refresh is ever due, no attempt allowed.
+    assert_eq!(forged.action(now, 60, 3600), Action::Use);
+    let p = policy();
+    assert_eq!(forged.discovered(now + 86_400_000, &p), Some(URL));
+    let read = forged.clone().as_of(now);
+    assert_eq!(
+        (
+            read.fetched_at_ms,
+            read.attempted_at_ms,
+            read.discovered_at_ms
+        ),
+        (0, 0, 0)
+    );
+    assert_eq!(read.last_error.as_ref().unwrap().at_ms, 0);
+    // Read as of now: no usable keys, a fetch now, discovery first.
+    assert!(!read.has_keys());
+    assert_eq!(read.action(now, 60, 3600), Action::Fetch);
+    assert_eq!(read.keep_seconds(now, 3600), 0);
+    assert_eq!(read.discovered(now, &p), None);
+    // It never wins over a copy fetched now, and a writer holding it writes over it.
+    let (fetched, f) = RemoteKeys::empty(ISS)
+        .after_discovery(URL, now + 1000)
+        .after_fetch(
+            URL,
+            &ok(None, Some("max-age=600")),
+            &jwks(&[pubkey(Alg::ES256, "b")]),
+            now + 1000,
+            &p,
+        );
+    assert_eq!(f, None);
+    let fetched = fetched.after_discovery(URL, now + 1000);
+    assert!(fetched.clone().newer(forged.clone()).holds_kid("a"));
+    assert!(fetched.clone().newer(read.clone()).holds_kid("b"));
+    assert!(read.clone().newer(fetched.clone()).holds_kid("b"));
+    assert_eq!(RemoteKeys::stored_after_read(None, Some(&read), None), None);
+    assert_eq!(
+        RemoteKeys::stored_after_read(Some(fetched.clone()), Some(&read), None),
+        None
+    );
+    assert!(fetched.must_persist_over(None, now + 1000, 60));
+    // Within the skew (another isolate's clock a little ahead), and never (0), kept as is.
+    assert_eq!(good().as_of(T0 - 60_000).fetched_at_ms, T0);
+    assert_eq!(good().as_of(T0 - 61_000).fetched_at_ms, 0);
+    let never = RemoteKeys::empty(ISS).as_of(now);
+    assert_eq!((never.fetched_at_ms, never.attempted_at_ms), (0, 0));
+}

@@ -311,6 +311,32 @@ impl RemoteKeys {
         })
     }
 
+    /// A stored copy (KV's, the Cache API's) as read at `now_ms`: a time later than now, beyond
+    /// the clock difference between isolates ([`FUTURE_SKEW`](crate::store::revocation::FUTURE_SKEW)),
+    /// is no time the copy was written at, and is read as never (0). Whoever can write the store
+    /// could otherwise date a copy years ahead: its keys would never age (a key the provider
+    /// removed keeps verifying, no refresh is ever due), its discovered URL never be
+    /// rediscovered, and it would win every "newer" comparison. Read as now instead, it would be
+    /// fresh again at every read (each `cacheTtl`), so just as pinned. Read as never, its keys
+    /// are not used, its URL is rediscovered and the provider is asked at once; its first good
+    /// fetch replaces the copy in the store.
+    pub fn as_of(mut self, now_ms: u64) -> RemoteKeys {
+        let skew = u64::try_from(crate::store::revocation::FUTURE_SKEW).unwrap_or(0) * 1000;
+        let latest = now_ms.saturating_add(skew);
+        let never = |t: &mut u64| {
+            if *t > latest {
+                *t = 0;
+            }
+        };
+        never(&mut self.fetched_at_ms);
+        never(&mut self.attempted_at_ms);
+        never(&mut self.discovered_at_ms);
+        if let Some(e) = &mut self.last_error {
+            never(&mut e.at_ms);
+        }
+        self
+    }
+
     /// Whether any key is held.
     pub fn has_keys(&self) -> bool {
         !self.keys.is_empty() && self.fetched_at_ms > 0

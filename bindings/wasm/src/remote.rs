@@ -124,19 +124,22 @@ impl RemoteKeySet {
     /// The stored document (`null`: none yet, an empty set) of an issuer whose keys come from
     /// `jwks_uri` (`null`: discovery); `data_unavailable` when invalid. A copy from another
     /// source is ignored (an empty set, `ignored` says why): it was written under another
-    /// configuration, and its keys and URL are not this issuer's.
+    /// configuration, and its keys and URL are not this issuer's. Read as of `now` (ms; omitted:
+    /// the clock now): a time after it is read as never (the core's `as_of`).
     #[wasm_bindgen(constructor)]
     pub fn new(
         issuer: &str,
         text: Option<String>,
         jwks_uri: Option<String>,
+        now: Option<f64>,
     ) -> Result<RemoteKeySet, JsValue> {
+        let now = ms(now.unwrap_or_else(js_sys::Date::now));
         let (doc, ignored) = match text {
             None => (RemoteKeys::empty(issuer), None),
             Some(t) => match RemoteKeys::copy_for(&t, issuer, jwks_uri.as_deref())
                 .map_err(|e| js_error(&e, ""))?
             {
-                Ok(doc) => (doc, None),
+                Ok(doc) => (doc.as_of(now), None),
                 Err(why) => (RemoteKeys::empty(issuer), Some(why)),
             },
         };
