@@ -143,7 +143,13 @@ export class Gate {
       }
       return { status: null, ...base, note: 'an API key: the worker decides with its KV record (apikey:<hash>), which only it has' };
     }
-    const issuer = issuerFor(this.config, cred.value, cred.issuers);
+    let issuer;
+    try {
+      issuer = issuerFor(this.config, cred.value, cred.issuers);
+    } catch (e) {
+      // As the worker: an `iss` no configured issuer has is refused before any key is looked at.
+      return thrown(e, base);
+    }
     if (!this.keys.has(issuer.issuer))
       return { status: null, ...base, issuer: issuer.issuer, note: `no keys for ${issuer.issuer}: paste them or fetch them` };
     let validator;

@@ -696,6 +696,18 @@ export function peekIssuer(token) {
   return wasm.peekIssuer(text(token, 'token_malformed', 'token'));
 }
 
+/**
+ * The index among `issuers` (configured issuer names, in order) of the issuer whose validator
+ * checks `token`: the one its unverified `iss` names, the first when it has none; throws
+ * `issuer_not_allowed` (401, in `opts.realm`) for an `iss` that is none of them.
+ */
+export function chooseIssuer(token, issuers, opts) {
+  const realm = optionalText(bag(opts, 'options').realm, 'options_invalid', 'realm') ?? '';
+  return call(() =>
+    wasm.chooseIssuer(text(token, 'token_malformed', 'token', realm), strings(issuers, 'options_invalid', 'issuers'), realm),
+  );
+}
+
 /** Unverified string claims by name (undefined when absent): only for choosing data to apply. */
 export function peekClaims(token, names) {
   return wasm.peekClaims(text(token, 'token_malformed', 'token'), strings(names, 'options_invalid', 'claim names'));

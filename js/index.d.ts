@@ -546,6 +546,8 @@ export function bareChallenge(realm?: string): string;
 
 /** The unverified `iss` (for routing to a per-issuer validator only). */
 export function peekIssuer(token: string): string | undefined;
+/** The index among `issuers` of the issuer that checks `token` (its `iss`, else the first); throws `issuer_not_allowed` for another `iss`. */
+export function chooseIssuer(token: string, issuers: string[], opts?: { realm?: string }): number;
 /** Unverified string claims by name (for choosing a tenant's grants, which the core then applies). */
 export function peekClaims(token: string, names: string[]): (string | undefined)[];
 export function inspect(text: string, opts?: { now?: number; refreshThreshold?: number }): Inspection;

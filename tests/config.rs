@@ -299,3 +299,50 @@ fn the_published_documents_answer_get_and_head_only() {
         assert_eq!(e.allow(), Some("GET, HEAD"));
     }
 }
+
+/// An unsigned compact JWS with these claims (the choice of issuer reads claims only).
+fn token_with(claims: &Value) -> String {
+    let part = |v: &Value| tokengate::b64::encode(v.to_string().as_bytes());
+    format!("{}.{}.c2ln", part(&json!({ "alg": "ES256" })), part(claims))
+}
+
+/// The issuer that checks a token is the one its unverified `iss` names; an `iss` that is none
+/// of the candidates is refused before any key is read (`issuer_not_allowed`, 401), never judged
+/// by the first issuer's keys. Without a string `iss` (or unparseable) the first one checks it.
+#[test]
+fn the_issuer_for_a_token_is_the_one_its_iss_names_or_none() {
+    let names = vec![
+        "https://a.example".to_owned(),
+        "https://b.example".to_owned(),
+    ];
+    let pick = |claims: Value| Config::issuer_for(&token_with(&claims), &names);
+    assert_eq!(pick(json!({ "iss": "https://a.example" })).unwrap(), 0);
+    assert_eq!(pick(json!({ "iss": "https://b.example" })).unwrap(), 1);
+    let e = pick(json!({ "iss": "https://evil.example" })).unwrap_err();
+    assert_eq!(e.code(), ErrorCode::IssuerNotAllowed);
+    assert_eq!(e.status(), 401);
+    assert_eq!(
+        e.message(),
+        "issuer \"https://evil.example\" is not allowed"
+    );
+    // Not exact: another case or a trailing slash is another issuer.
+    for iss in ["https://A.example", "https://a.example/", ""] {
+        let e = pick(json!({ "iss": iss })).unwrap_err();
+        assert_eq!(e.code(), ErrorCode::IssuerNotAllowed, "{iss}");
+    }
+    // No string `iss`, or no token: the first candidate, whose validator says what is wrong.
+    assert_eq!(pick(json!({ "sub": "x" })).unwrap(), 0);
+    assert_eq!(pick(json!({ "iss": 7 })).unwrap(), 0);
+    assert_eq!(Config::issuer_for("not a token", &names).unwrap(), 0);
+    // Among the candidates given only (a credential that may be checked against those alone).
+    let only_b = vec!["https://b.example".to_owned()];
+    let t = token_with(&json!({ "iss": "https://a.example" }));
+    assert_eq!(
+        Config::issuer_for(&t, &only_b).unwrap_err().code(),
+        ErrorCode::IssuerNotAllowed
+    );
+    assert_eq!(
+        Config::issuer_for("x", &[]).unwrap_err().code(),
+        ErrorCode::IssuerNotAllowed
+    );
+}

@@ -4,13 +4,14 @@
 import * as tg from 'tokengate';
 
 /**
- * The configured issuer whose validator checks `token`: its unverified `iss`, else the first;
- * among `only` (issuer names: a credential that may be checked against those alone) when given.
+ * The configured issuer whose validator checks `token`, among `only` (issuer names: a credential
+ * that may be checked against those alone) when given: the core's choice (`chooseIssuer`), which
+ * throws `issuer_not_allowed` for an `iss` that is none of them, before any key is read.
  */
 export function issuerFor(config, token, only) {
-  const iss = tg.peekIssuer(token);
   const candidates = only ? config.issuers.filter((i) => only.includes(i.issuer)) : config.issuers;
-  return candidates.find((i) => i.issuer === iss) ?? candidates[0];
+  const names = candidates.map((i) => i.issuer);
+  return candidates[tg.chooseIssuer(token, names, { realm: config.realm })];
 }
 
 /** The `Validator` options (all but `keys` and `cache`) for an issuer and a route's token types. */

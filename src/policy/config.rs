@@ -275,6 +275,29 @@ impl Config {
         (default_cache_ttl(), default_keys_max_stale())
     }
 
+    /// Which of `candidates` (configured issuer names, in order) checks `token`: the one its
+    /// unverified `iss` names. A token with an `iss` that is none of them is refused here,
+    /// `issuer_not_allowed`, before any key is read or fetched: judged by another issuer's
+    /// validator it would cost that issuer's key lookups (and its outages) and be answered as
+    /// that issuer's token. A token without a string `iss`, or that does not parse, goes to the
+    /// first, whose validator reports the missing claim or the malformed token.
+    pub fn issuer_for(token: &str, candidates: &[String]) -> Result<usize> {
+        let iss = crate::jose::token::peek_issuer(token, &crate::jose::token::Limits::default());
+        match iss {
+            Some(iss) => candidates.iter().position(|c| *c == iss).ok_or_else(|| {
+                Error::new(
+                    ErrorCode::IssuerNotAllowed,
+                    format!("issuer \"{}\" is not allowed", printable(&iss)),
+                )
+            }),
+            None if candidates.is_empty() => Err(Error::new(
+                ErrorCode::IssuerNotAllowed,
+                "no configured issuer checks this credential",
+            )),
+            None => Ok(0),
+        }
+    }
+
     /// The validator options the worker gives an issuer (JSON, as `Policy::from_json` reads
     /// them); the worker builds the same from the completed configuration.
     pub fn issuer_policy(&self, issuer: &Issuer) -> serde_json::Value {

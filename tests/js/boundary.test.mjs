@@ -326,6 +326,11 @@ const API = [
   ['RevocationList#toJSON', [A(undefined)], (x) => list.toJSON(x)],
   ['peekIssuer', [TOKEN], (t) => tg.peekIssuer(t)],
   ['peekClaims', [TOKEN, A(['sub', 'iss'], ['0', '1'])], (t, n) => tg.peekClaims(t, n)],
+  [
+    'chooseIssuer',
+    [TOKEN, A([ISS, 'https://b.example'], ['0', '1']), A({ realm: 'api' }, ['realm'])],
+    (t, n, o) => tg.chooseIssuer(t, n, o),
+  ],
   ['inspect', [TOKEN, A({ now: NOW, refreshThreshold: 300 }, ['now', 'refreshThreshold'])], (t, o) => tg.inspect(t, o)],
   ['checkScopes', [A(['users:read', 'billing:read'], ['0']), A('users:read'), A('users:read')], (g, r, x) => tg.checkScopes(g, r, x)],
   ['verifyJws', [A(goodHs), SECRETS, A({ algorithms: ['HS256'] }, POLICY_KEYS)], (t, k, o) => tg.verifyJws(t, k, o)],

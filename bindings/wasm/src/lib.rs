@@ -67,6 +67,7 @@ pub(crate) fn now_secs(now: f64) -> i64 {
 mod edge;
 #[cfg(feature = "full")]
 mod full;
+mod gate;
 mod remote;
 
 /// This module's memory, for the views the lean path reads `out` and result bytes through.
