@@ -300,6 +300,119 @@ fn the_published_documents_answer_get_and_head_only() {
     }
 }
 
+/// The cloudflare-access profile's keys are the team's certs: another source (a JWKS URL on any
+/// host, a KV key set, discovery) is refused, naming the issuer, instead of silently trusted.
+#[test]
+fn the_cloudflare_access_profile_takes_its_keys_from_the_team_certs_only() {
+    let cf = "https://acme.cloudflareaccess.com";
+    let issuer = |extra: Value| {
+        let mut i = json!({ "issuer": cf, "profile": "cloudflare-access", "audience": "tag" });
+        i.as_object_mut()
+            .unwrap()
+            .extend(extra.as_object().unwrap().clone());
+        json!({ "issuers": [i] })
+    };
+    for extra in [
+        json!({ "jwksUri": "https://keys.attacker.example/certs" }),
+        json!({ "jwksUri": "https://acme.cloudflareaccess.com/other" }),
+        json!({ "jwks": "jwks:main" }),
+        json!({ "discovery": true }),
+    ] {
+        let p = problems(issuer(extra.clone()));
+        assert!(
+            p.contains(&format!(
+                "issuers[0] (\"{cf}\"): the cloudflare-access profile takes its keys from {cf}/cdn-cgi/access/certs only"
+            )),
+            "{extra}: {p}"
+        );
+    }
+    // Its own certs URL, given or filled in, is the one source.
+    for extra in [
+        json!({}),
+        json!({ "jwksUri": format!("{cf}/cdn-cgi/access/certs") }),
+    ] {
+        let c = Config::from_json(&issuer(extra).to_string()).unwrap();
+        assert_eq!(
+            c.issuers[0].jwks_uri.as_deref(),
+            Some("https://acme.cloudflareaccess.com/cdn-cgi/access/certs")
+        );
+    }
+}
+
+/// A credential header is a header of its own: not one that frames, routes or carries the
+/// request (stripped with the credential, rewritten by proxies), and not an identity or claim
+/// header in any spelling an origin reads as the same name (`_` as `-`, any case).
+#[test]
+fn a_credential_header_is_no_request_header_nor_an_identity_header_in_any_spelling() {
+    let with = |credentials: Value, extra: Value| {
+        let mut c = minimal();
+        c["credentials"] = credentials;
+        c.as_object_mut()
+            .unwrap()
+            .extend(extra.as_object().unwrap().clone());
+        c
+    };
+    for name in [
+        "Cookie",
+        "Host",
+        "connection",
+        "Content-Length",
+        "content_length",
+        "Transfer-Encoding",
+        "TE",
+        "Upgrade",
+        "Keep-Alive",
+        "Proxy-Authorization",
+    ] {
+        let p = problems(with(json!({ "header": name }), json!({})));
+        assert!(
+            p.contains(&format!(
+                "credentials.header \"{name}\" frames, routes or carries the request"
+            )),
+            "{name}: {p}"
+        );
+    }
+    let p = problems(with(json!({ "apiKeyHeader": "Cookie" }), json!({})));
+    assert!(
+        p.contains("credentials.apiKeyHeader \"Cookie\" frames, routes or carries the request"),
+        "{p}"
+    );
+    for (credentials, extra, needle) in [
+        (
+            json!({ "header": "X_Auth_Subject" }),
+            json!({}),
+            "\"x-auth-subject\" is used twice (identityHeaders and credentials.header)",
+        ),
+        (
+            json!({ "header": "x_AUTH_kind" }),
+            json!({}),
+            "\"x-auth-kind\" is used twice (identityHeaders and credentials.header)",
+        ),
+        (
+            json!({ "header": "X_Tenant" }),
+            json!({ "claimHeaders": { "tenant": "X-Tenant" } }),
+            "\"x-tenant\" is used twice (credentials.header and claimHeaders)",
+        ),
+        (
+            json!({ "apiKeyHeader": "X_Auth_Scopes" }),
+            json!({}),
+            "\"x-auth-scopes\" is used twice (identityHeaders and credentials.apiKeyHeader)",
+        ),
+        (
+            json!({}),
+            json!({ "claimHeaders": { "tenant": "X_Auth_Issuer" } }),
+            "\"x-auth-issuer\" is used twice (identityHeaders and claimHeaders)",
+        ),
+    ] {
+        let p = problems(with(credentials.clone(), extra));
+        assert!(p.contains(needle), "{credentials}: {p}");
+    }
+    // A header of its own is fine.
+    let c =
+        Config::from_json(&with(json!({ "header": "X-Token" }), json!({})).to_string()).unwrap();
+    assert_eq!(c.credentials.header.as_deref(), Some("X-Token"));
+}
+
 /// An unsigned compact JWS with these claims (the choice of issuer reads claims only).
 fn token_with(claims: &Value) -> String {
     let part = |v: &Value| tokengate::b64::encode(v.to_string().as_bytes());

@@ -258,6 +258,33 @@ fn header_name_ok(name: &str) -> bool {
             .all(|b| b.is_ascii_alphanumeric() || b"!#$%&'*+-.^_`|~".contains(&b))
 }
 
+/// A header name as an origin may read it: ASCII case-insensitive, `_` as `-` (CGI and many
+/// frameworks read both spellings as one name), as the worker compares them when it strips.
+fn loose_header(name: &str) -> String {
+    name.to_ascii_lowercase().replace('_', "-")
+}
+
+/// Headers that frame or route the request hop by hop, or carry the cookies: a credential read
+/// from one would be stripped with it before forwarding, and proxies rewrite them.
+const REQUEST_HEADERS: &[&str] = &[
+    "host",
+    "cookie",
+    "connection",
+    "keep-alive",
+    "proxy-connection",
+    "proxy-authorization",
+    "proxy-authenticate",
+    "transfer-encoding",
+    "te",
+    "trailer",
+    "upgrade",
+    "content-length",
+    "content-encoding",
+    "content-type",
+    "expect",
+    "forwarded",
+];
+
 /// Cookie and query-parameter names: a conservative token.
 fn param_name_ok(name: &str) -> bool {
     !name.is_empty()
@@ -436,6 +463,23 @@ impl Config {
                         "issuers[{i}]: the cloudflare-access profile needs \"audience\" (the application's AUD tag)"
                     ));
                 }
+                // Its keys are the team's certs, never another host's: `complete` fills in
+                // that URL only when no source is given, so any other source was configured.
+                let certs = format!(
+                    "{}{}",
+                    issuer.issuer.trim_end_matches('/'),
+                    crate::policy::remote::CLOUDFLARE_ACCESS_CERTS
+                );
+                if issuer.jwks.is_some()
+                    || issuer.discovery
+                    || issuer.jwks_uri.as_deref().is_some_and(|u| u != certs)
+                {
+                    problems.push(format!(
+                        "issuers[{i}] (\"{}\"): the cloudflare-access profile takes its keys from {} only; remove \"jwks\", \"jwksUri\" and \"discovery\"",
+                        printable(&issuer.issuer),
+                        printable(&certs)
+                    ));
+                }
             }
             if !seen.insert(issuer.issuer.as_str()) {
                 problems.push(format!(
@@ -481,16 +525,17 @@ impl Config {
         }
         // Every header the gate sets or reads is distinct: a claim header must never overwrite an
         // identity header, and a credential header is never forwarded as identity.
+        // Compared as an origin reads them (`X_Auth_Subject` is `X-Auth-Subject`).
         let mut gate_headers: Vec<(String, &str)> = headers
             .iter()
-            .map(|h| (h.to_ascii_lowercase(), "identityHeaders"))
+            .map(|h| (loose_header(h), "identityHeaders"))
             .collect();
         gate_headers.push(("authorization".into(), "Authorization"));
         if let Some(h) = &self.credentials.api_key_header {
-            gate_headers.push((h.to_ascii_lowercase(), "credentials.apiKeyHeader"));
+            gate_headers.push((loose_header(h), "credentials.apiKeyHeader"));
         }
         if let Some(h) = &self.credentials.header {
-            gate_headers.push((h.to_ascii_lowercase(), "credentials.header"));
+            gate_headers.push((loose_header(h), "credentials.header"));
         }
         if let Some(a) = &self.credentials.access {
             if self
@@ -506,13 +551,13 @@ impl Config {
                 ));
             } else {
                 gate_headers.push((
-                    a.name.to_ascii_lowercase(),
+                    loose_header(&a.name),
                     "the cloudflare-access profile's header",
                 ));
             }
         }
         for h in self.claim_headers.values() {
-            gate_headers.push((h.to_ascii_lowercase(), "claimHeaders"));
+            gate_headers.push((loose_header(h), "claimHeaders"));
         }
         let mut seen_headers: BTreeMap<String, &str> = BTreeMap::new();
         for (name, what) in &gate_headers {
@@ -520,6 +565,20 @@ impl Config {
                 problems.push(format!(
                     "header \"{}\" is used twice ({first} and {what}); each header the gate sets or reads must be its own",
                     printable(name)
+                ));
+            }
+        }
+        for (what, h) in [
+            ("credentials.header", &self.credentials.header),
+            ("credentials.apiKeyHeader", &self.credentials.api_key_header),
+        ] {
+            if let Some(h) = h
+                .as_deref()
+                .filter(|h| REQUEST_HEADERS.contains(&loose_header(h).as_str()))
+            {
+                problems.push(format!(
+                    "{what} \"{}\" frames, routes or carries the request (hop by hop, cookies): name a header of its own, e.g. \"X-Token\"",
+                    printable(h)
                 ));
             }
         }
