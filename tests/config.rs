@@ -300,8 +300,9 @@ fn the_published_documents_answer_get_and_head_only() {
     }
 }
 
-/// The cloudflare-access profile's keys are the team's certs: another source (a JWKS URL on any
-/// host, a KV key set, discovery) is refused, naming the issuer, instead of silently trusted.
+/// The cloudflare-access profile fetches its keys from the team's certs: another URL (any host,
+/// or discovery) is refused, naming the issuer, instead of silently trusted. A KV key set
+/// (`jwks`, the operator's own, trusted like the configuration) stays allowed.
 #[test]
 fn the_cloudflare_access_profile_takes_its_keys_from_the_team_certs_only() {
     let cf = "https://acme.cloudflareaccess.com";
@@ -315,13 +316,12 @@ fn the_cloudflare_access_profile_takes_its_keys_from_the_team_certs_only() {
     for extra in [
         json!({ "jwksUri": "https://keys.attacker.example/certs" }),
         json!({ "jwksUri": "https://acme.cloudflareaccess.com/other" }),
-        json!({ "jwks": "jwks:main" }),
         json!({ "discovery": true }),
     ] {
         let p = problems(issuer(extra.clone()));
         assert!(
             p.contains(&format!(
-                "issuers[0] (\"{cf}\"): the cloudflare-access profile takes its keys from {cf}/cdn-cgi/access/certs only"
+                "issuers[0] (\"{cf}\"): the cloudflare-access profile fetches its keys from {cf}/cdn-cgi/access/certs only"
             )),
             "{extra}: {p}"
         );
@@ -337,6 +337,14 @@ fn the_cloudflare_access_profile_takes_its_keys_from_the_team_certs_only() {
             Some("https://acme.cloudflareaccess.com/cdn-cgi/access/certs")
         );
     }
+    let c = Config::from_json(&issuer(json!({ "jwks": "jwks:access" })).to_string()).unwrap();
+    assert_eq!(
+        (
+            c.issuers[0].jwks.as_deref(),
+            c.issuers[0].jwks_uri.as_deref()
+        ),
+        (Some("jwks:access"), None)
+    );
 }
 
 /// A credential header is a header of its own: not one that frames, routes or carries the

@@ -463,19 +463,17 @@ impl Config {
                         "issuers[{i}]: the cloudflare-access profile needs \"audience\" (the application's AUD tag)"
                     ));
                 }
-                // Its keys are the team's certs, never another host's: `complete` fills in
-                // that URL only when no source is given, so any other source was configured.
+                // Fetched keys are the team's certs, never another host's: `complete` fills in
+                // that URL only when no source is given, so any other URL was configured. A KV
+                // key set (`jwks`) is the operator's own, trusted like this configuration.
                 let certs = format!(
                     "{}{}",
                     issuer.issuer.trim_end_matches('/'),
                     crate::policy::remote::CLOUDFLARE_ACCESS_CERTS
                 );
-                if issuer.jwks.is_some()
-                    || issuer.discovery
-                    || issuer.jwks_uri.as_deref().is_some_and(|u| u != certs)
-                {
+                if issuer.discovery || issuer.jwks_uri.as_deref().is_some_and(|u| u != certs) {
                     problems.push(format!(
-                        "issuers[{i}] (\"{}\"): the cloudflare-access profile takes its keys from {} only; remove \"jwks\", \"jwksUri\" and \"discovery\"",
+                        "issuers[{i}] (\"{}\"): the cloudflare-access profile fetches its keys from {} only; remove \"jwksUri\" and \"discovery\"",
                         printable(&issuer.issuer),
                         printable(&certs)
                     ));
