@@ -48,7 +48,7 @@ pub use store::grants::Grants;
 pub use store::published::{KeySetDocument, Listed};
 pub use store::revocation::RevocationList;
 pub use store::rotation::{KeyEntry, Plan, Schedule};
-pub use verify::{host_needed, verify_jws, Cached, Context, Prepared, Validator};
+pub use verify::{host_needed, verify_jws, Accepted, Cached, Context, Prepared, Validator};
 
 /// base64url as JOSE spells it: no padding, no whitespace, canonical final character.
 pub mod b64 {

@@ -1,6 +1,7 @@
 //! Claim policy (RFC 7519 §4.1 plus the checks token systems rely on: lifetime caps, token
 //! types, tenant binding). A `Policy` is validated once when built and reused for every token.
 
+use crate::codec::json::{Members, Raw};
 use crate::codec::time::duration;
 use crate::error::printable;
 use crate::error::{err, Error, ErrorCode, Result};
@@ -8,6 +9,7 @@ use crate::jose::alg::Alg;
 use crate::jose::token::Limits;
 use serde::Deserialize;
 use serde_json::{Map, Value};
+use std::borrow::Cow;
 
 /// Latest accepted NumericDate: 9999-12-31T23:59:59Z. Later values are garbage, not dates.
 pub const MAX_NUMERIC_DATE: f64 = 253_402_300_799.0;
@@ -235,19 +237,103 @@ impl Policy {
     }
 }
 
+/// The claims a check reads: an owned map (a result's claims), or the members
+/// [`crate::codec::json::scan_object`] read from the payload (validation, which then builds a
+/// map only for callers that hand one out).
+#[derive(Debug, Clone, Copy)]
+pub enum ClaimsRef<'a> {
+    Map(&'a Map<String, Value>),
+    Scan(&'a [(Cow<'a, str>, Raw<'a>)]),
+}
+
+impl<'a> From<&'a Map<String, Value>> for ClaimsRef<'a> {
+    fn from(map: &'a Map<String, Value>) -> Self {
+        ClaimsRef::Map(map)
+    }
+}
+
+impl<'a> From<&'a Members<'a>> for ClaimsRef<'a> {
+    fn from(members: &'a Members<'a>) -> Self {
+        ClaimsRef::Scan(members)
+    }
+}
+
+/// One claim's value, from either form.
+#[derive(Debug, Clone, Copy)]
+pub enum Claim<'a> {
+    Value(&'a Value),
+    Raw(&'a Raw<'a>),
+}
+
+impl<'a> ClaimsRef<'a> {
+    pub fn get(self, name: &str) -> Option<Claim<'a>> {
+        match self {
+            ClaimsRef::Map(m) => m.get(name).map(Claim::Value),
+            ClaimsRef::Scan(s) => s
+                .iter()
+                .find(|(k, _)| k == name)
+                .map(|(_, v)| Claim::Raw(v)),
+        }
+    }
+}
+
+impl<'a> Claim<'a> {
+    pub fn as_str(self) -> Option<&'a str> {
+        match self {
+            Claim::Value(Value::String(s)) => Some(s),
+            Claim::Raw(Raw::Str(s)) => Some(s),
+            _ => None,
+        }
+    }
+    pub fn is_null(self) -> bool {
+        matches!(self, Claim::Value(Value::Null) | Claim::Raw(Raw::Null))
+    }
+    fn as_number(self) -> Option<&'a serde_json::Number> {
+        match self {
+            Claim::Value(Value::Number(n)) | Claim::Raw(Raw::Number(n)) => Some(n),
+            _ => None,
+        }
+    }
+    /// An array's entries as strings: `None` when this is not an array, `Some(None)` when an
+    /// entry is not a string.
+    pub fn str_items(self) -> Option<Option<Vec<&'a str>>> {
+        match self {
+            Claim::Value(Value::Array(a)) => Some(a.iter().map(Value::as_str).collect()),
+            Claim::Raw(Raw::Array(a)) => Some(
+                a.iter()
+                    .map(|v| match v {
+                        Raw::Str(s) => Some(s.as_ref()),
+                        _ => None,
+                    })
+                    .collect(),
+            ),
+            _ => None,
+        }
+    }
+    /// JSON equality with `want`, as `serde_json::Value`'s `==` decides it.
+    fn equals(self, want: &Value) -> bool {
+        match self {
+            Claim::Value(v) => v == want,
+            Claim::Raw(r) => r.to_value() == *want,
+        }
+    }
+}
+
 /// Reads a NumericDate claim: absent is `None`; anything but a finite JSON number in
 /// `0 ..= 9999-12-31` is `claim_invalid` (never treated as absent).
-pub fn numeric_date(claims: &Map<String, Value>, name: &str) -> Result<Option<f64>> {
-    match claims.get(name) {
-        None => Ok(None),
-        Some(Value::Number(n)) => match n.as_f64() {
+pub fn numeric_date<'a>(claims: impl Into<ClaimsRef<'a>>, name: &str) -> Result<Option<f64>> {
+    let Some(claim) = claims.into().get(name) else {
+        return Ok(None);
+    };
+    match claim.as_number() {
+        Some(n) => match n.as_f64() {
             Some(v) if v.is_finite() && (0.0..=MAX_NUMERIC_DATE).contains(&v) => Ok(Some(v)),
             _ => err(
                 ErrorCode::ClaimInvalid,
                 format!("\"{name}\" is out of the NumericDate range"),
             ),
         },
-        Some(_) => err(
+        None => err(
             ErrorCode::ClaimInvalid,
             format!("\"{name}\" must be a NumericDate (a JSON number of seconds)"),
         ),
@@ -255,14 +341,16 @@ pub fn numeric_date(claims: &Map<String, Value>, name: &str) -> Result<Option<f6
 }
 
 /// A string claim: absent is `None`, any other JSON type is `claim_invalid`.
-pub fn string_claim<'a>(claims: &'a Map<String, Value>, name: &str) -> Result<Option<&'a str>> {
-    match claims.get(name) {
+pub fn string_claim<'a>(claims: impl Into<ClaimsRef<'a>>, name: &str) -> Result<Option<&'a str>> {
+    match claims.into().get(name) {
         None => Ok(None),
-        Some(Value::String(s)) => Ok(Some(s)),
-        Some(_) => err(
-            ErrorCode::ClaimInvalid,
-            format!("\"{name}\" must be a string"),
-        ),
+        Some(c) => match c.as_str() {
+            Some(s) => Ok(Some(s)),
+            None => err(
+                ErrorCode::ClaimInvalid,
+                format!("\"{name}\" must be a string"),
+            ),
+        },
     }
 }
 
@@ -280,20 +368,17 @@ fn identity_text(name: &str, value: Option<&str>) -> Result<()> {
 }
 
 /// `aud` as a list: a string or an array of strings (RFC 7519 §4.1.3).
-pub fn audiences(claims: &Map<String, Value>) -> Result<Option<Vec<&str>>> {
-    match claims.get("aud") {
-        None => Ok(None),
-        Some(Value::String(s)) => Ok(Some(vec![s.as_str()])),
-        Some(Value::Array(a)) => a
-            .iter()
-            .map(|v| {
-                v.as_str().ok_or_else(|| {
-                    Error::new(ErrorCode::ClaimInvalid, "\"aud\" array must hold strings")
-                })
-            })
-            .collect::<Result<Vec<_>>>()
-            .map(Some),
-        Some(_) => err(
+pub fn audiences<'a>(claims: impl Into<ClaimsRef<'a>>) -> Result<Option<Vec<&'a str>>> {
+    let Some(claim) = claims.into().get("aud") else {
+        return Ok(None);
+    };
+    if let Some(s) = claim.as_str() {
+        return Ok(Some(vec![s]));
+    }
+    match claim.str_items() {
+        Some(Some(list)) => Ok(Some(list)),
+        Some(None) => err(ErrorCode::ClaimInvalid, "\"aud\" array must hold strings"),
+        None => err(
             ErrorCode::ClaimInvalid,
             "\"aud\" must be a string or an array of strings",
         ),
@@ -319,13 +404,30 @@ fn typ_matches(got: &str, want: &str) -> bool {
     strip(got) == strip(want)
 }
 
-/// Checks the time claims only (also used on cache hits).
-pub fn check_times(policy: &Policy, claims: &Map<String, Value>, now: i64) -> Result<Times> {
+/// The NumericDates of a token as it holds them (fractions kept), what a cache hit re-decides.
+#[derive(Debug, Clone, Copy, Default, PartialEq)]
+pub struct Dates {
+    pub exp: Option<f64>,
+    pub nbf: Option<f64>,
+    pub iat: Option<f64>,
+}
+
+impl Dates {
+    pub fn read<'a>(claims: impl Into<ClaimsRef<'a>>) -> Result<Dates> {
+        let claims = claims.into();
+        Ok(Dates {
+            exp: numeric_date(claims, "exp")?,
+            nbf: numeric_date(claims, "nbf")?,
+            iat: numeric_date(claims, "iat")?,
+        })
+    }
+}
+
+/// The time claims only (also what a cache hit re-decides), on dates already read.
+pub fn check_dates(policy: &Policy, dates: &Dates, now: i64) -> Result<Times> {
     let now_f = now as f64;
     let leeway = policy.leeway as f64;
-    let exp = numeric_date(claims, "exp")?;
-    let nbf = numeric_date(claims, "nbf")?;
-    let iat = numeric_date(claims, "iat")?;
+    let Dates { exp, nbf, iat } = *dates;
     match exp {
         None if policy.require_exp => {
             return err(
@@ -412,14 +514,16 @@ pub fn check_times(policy: &Policy, claims: &Map<String, Value>, now: i64) -> Re
     })
 }
 
-/// Every claim check, in a fixed order so the same token always gets the same code.
+/// Every claim check, in a fixed order so the same token always gets the same code. Returns
+/// the times and the dates they came from (for the cache).
 pub fn check(
     policy: &Policy,
     header: &Map<String, Value>,
-    claims: &Map<String, Value>,
+    claims: ClaimsRef<'_>,
     now: i64,
-) -> Result<Times> {
-    let times = check_times(policy, claims, now)?;
+) -> Result<(Times, Dates)> {
+    let dates = Dates::read(claims)?;
+    let times = check_dates(policy, &dates, now)?;
     let iss = string_claim(claims, "iss")?;
     let sub = string_claim(claims, "sub")?;
     let jti = string_claim(claims, "jti")?;
@@ -470,7 +574,7 @@ pub fn check(
         }
     }
     for name in &policy.required_claims {
-        if claims.get(name).is_none_or(Value::is_null) {
+        if claims.get(name).is_none_or(Claim::is_null) {
             return err(
                 ErrorCode::ClaimMissing,
                 format!("token has no \"{}\"", printable(name)),
@@ -494,13 +598,13 @@ pub fn check(
     }
     for (name, want) in &policy.claim_values {
         match claims.get(name) {
-            None | Some(Value::Null) => {
+            got if got.is_none_or(Claim::is_null) => {
                 return err(
                     ErrorCode::ClaimMissing,
                     format!("token has no \"{}\"", printable(name)),
                 )
             }
-            Some(got) if got != want => {
+            Some(got) if !got.equals(want) => {
                 return err(
                     ErrorCode::ClaimMismatch,
                     format!("\"{}\" does not have the required value", printable(name)),
@@ -509,5 +613,5 @@ pub fn check(
             _ => {}
         }
     }
-    Ok(times)
+    Ok((times, dates))
 }

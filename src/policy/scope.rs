@@ -4,7 +4,6 @@
 
 use crate::error::printable;
 use crate::error::{err, Error, ErrorCode, Result};
-use serde_json::{Map, Value};
 use std::collections::{BTreeMap, HashSet};
 
 /// Claims read for granted scopes, first present wins.
@@ -115,28 +114,29 @@ impl ScopeSet {
 
     /// Reads granted scopes from the first present claim of `names`. A string is
     /// space-delimited; an array holds one scope per entry. Other types are `claim_invalid`.
-    pub fn from_claims(claims: &Map<String, Value>, names: &[String]) -> Result<ScopeSet> {
+    pub fn from_claims<'a>(
+        claims: impl Into<crate::policy::claims::ClaimsRef<'a>>,
+        names: &[String],
+    ) -> Result<ScopeSet> {
+        let claims = claims.into();
         for name in names {
             let bad = |why: String| {
                 Error::new(ErrorCode::ClaimInvalid, format!("\"{name}\" claim: {why}"))
             };
-            match claims.get(name) {
-                None | Some(Value::Null) => continue,
-                Some(Value::String(s)) => {
-                    return ScopeSet::parse(s).map_err(|e| bad(e.message().to_owned()))
-                }
-                Some(Value::Array(items)) => {
-                    let list = items
-                        .iter()
-                        .map(|v| {
-                            v.as_str()
-                                .ok_or_else(|| bad("array entries must be strings".into()))
-                        })
-                        .collect::<Result<Vec<_>>>()?;
-                    return ScopeSet::new(&list).map_err(|e| bad(e.message().to_owned()));
-                }
-                Some(_) => return Err(bad("must be a string or an array of strings".into())),
+            let Some(claim) = claims.get(name) else {
+                continue;
+            };
+            if claim.is_null() {
+                continue;
             }
+            if let Some(s) = claim.as_str() {
+                return ScopeSet::parse(s).map_err(|e| bad(e.message().to_owned()));
+            }
+            return match claim.str_items() {
+                Some(Some(list)) => ScopeSet::new(&list).map_err(|e| bad(e.message().to_owned())),
+                Some(None) => Err(bad("array entries must be strings".into())),
+                None => Err(bad("must be a string or an array of strings".into())),
+            };
         }
         Ok(ScopeSet::default())
     }

@@ -11,6 +11,7 @@
 
 use crate::credential::Verified;
 use crate::error::{Error, ErrorCode};
+use crate::policy::claims::Dates;
 use crate::policy::scope::ScopeSet;
 use std::collections::HashMap;
 use std::hash::BuildHasher;
@@ -80,7 +81,11 @@ pub fn is_intrinsic(code: ErrorCode) -> bool {
 pub enum Outcome {
     /// `granted` is the token's scopes before any grant intersection.
     Valid {
+        /// `claims` is empty in an entry the bindings' lean path stored: they keep the result
+        /// they handed out themselves.
         verified: Box<Verified>,
+        /// The token's NumericDates, which a hit re-checks against the caller's clock.
+        dates: Box<Dates>,
         granted: ScopeSet,
         /// Version and `generated_at` of the revocation list it was checked against.
         revocations: Option<(u64, i64, u64)>,

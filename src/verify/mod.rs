@@ -7,7 +7,7 @@ use crate::error::{err, ErrorCode, Result};
 use crate::jose::alg::Alg;
 use crate::jose::keys::KeySet;
 use crate::jose::token::{self, Jws};
-use crate::policy::claims::{self, Policy};
+use crate::policy::claims::{self, Claim, ClaimsRef, Dates, Policy};
 use crate::policy::scope::ScopeSet;
 use crate::store::revocation::RevocationList;
 use cache::{Cache, Outcome};
@@ -54,7 +54,8 @@ impl Validator {
     pub fn validate(&self, token: &str, now: i64, ctx: &Context<'_>) -> Result<Verified> {
         let prepared = self.prepare(token)?;
         host_needed(prepared.alg)?;
-        self.verify_prepared(prepared, now, ctx)
+        self.verify_prepared(prepared, now, ctx, true)
+            .map(|a| a.verified)
     }
 
     /// [`Validator::validate`] after [`Validator::prepare`]: the pure-Rust signature check and
@@ -66,11 +67,31 @@ impl Validator {
         ctx: &Context<'_>,
     ) -> Result<Verified> {
         host_needed(prepared.alg)?;
-        self.verify_prepared(prepared, now, ctx)
+        self.verify_prepared(prepared, now, ctx, true)
+            .map(|a| a.verified)
+    }
+
+    /// [`Validator::check_prepared`] for a caller that reads no claims map: the result's
+    /// `claims` is empty (every check ran on the payload as scanned), and what the cache keeps
+    /// comes with it.
+    pub fn check_prepared_lean(
+        &self,
+        prepared: Prepared,
+        now: i64,
+        ctx: &Context<'_>,
+    ) -> Result<Accepted> {
+        host_needed(prepared.alg)?;
+        self.verify_prepared(prepared, now, ctx, false)
     }
 
     /// The pure-Rust signature check and the decisions after it.
-    fn verify_prepared(&self, prepared: Prepared, now: i64, ctx: &Context<'_>) -> Result<Verified> {
+    fn verify_prepared(
+        &self,
+        prepared: Prepared,
+        now: i64,
+        ctx: &Context<'_>,
+        owned: bool,
+    ) -> Result<Accepted> {
         let ok = prepared
             .candidates
             .iter()
@@ -84,7 +105,7 @@ impl Validator {
                 })
             })
             .copied();
-        self.finish(prepared, ok, now, ctx)
+        self.accept(prepared, ok, now, ctx, owned)
     }
 
     /// Parses the token and picks candidate keys, before any signature work.
@@ -126,23 +147,48 @@ impl Validator {
         now: i64,
         ctx: &Context<'_>,
     ) -> Result<Verified> {
+        self.accept(prepared, verified_key, now, ctx, true)
+            .map(|a| a.verified)
+    }
+
+    /// [`Validator::finish`] for a caller that reads no claims map (see
+    /// [`Validator::check_prepared_lean`]).
+    pub fn finish_lean(
+        &self,
+        prepared: Prepared,
+        verified_key: Option<usize>,
+        now: i64,
+        ctx: &Context<'_>,
+    ) -> Result<Accepted> {
+        self.accept(prepared, verified_key, now, ctx, false)
+    }
+
+    /// Every decision after the signature check. The claims are checked as scanned from the
+    /// payload (no owned map); `owned` builds the map the result hands out.
+    fn accept(
+        &self,
+        prepared: Prepared,
+        verified_key: Option<usize>,
+        now: i64,
+        ctx: &Context<'_>,
+        owned: bool,
+    ) -> Result<Accepted> {
         if !verified_key.is_some_and(|i| prepared.candidates.contains(&i)) {
             return err(ErrorCode::SignatureInvalid, "signature does not verify");
         }
-        let claims =
-            crate::codec::json::parse_object(&prepared.payload, self.policy.limits.max_json_depth)
-                .map_err(|e| {
-                    crate::Error::new(ErrorCode::TokenMalformed, format!("claims: {e}"))
-                })?;
-        let times = claims::check(&self.policy, &prepared.header, &claims, now)?;
+        let members =
+            crate::codec::json::scan_object(&prepared.payload, self.policy.limits.max_json_depth)
+                .map_err(|e| crate::Error::new(ErrorCode::TokenMalformed, format!("claims: {e}")))?;
+        let claims = ClaimsRef::Scan(&members);
+        let (times, dates) = claims::check(&self.policy, &prepared.header, claims, now)?;
         let mut verified = Verified {
             kind: "jwt",
-            subject: claims::string_claim(&claims, "sub")?.map(str::to_owned),
-            issuer: claims::string_claim(&claims, "iss")?.map(str::to_owned),
-            token_id: claims::string_claim(&claims, "jti")?.map(str::to_owned),
+            subject: claims::string_claim(claims, "sub")?.map(str::to_owned),
+            issuer: claims::string_claim(claims, "iss")?.map(str::to_owned),
+            token_id: claims::string_claim(claims, "jti")?.map(str::to_owned),
             token_type: claims
                 .get(&self.policy.token_type_claim)
-                .and_then(Value::as_str)
+                .and_then(Claim::as_str)
                 .map(str::to_owned),
             expires_at: times.exp,
             issued_at: times.iat,
@@ -150,15 +196,23 @@ impl Validator {
             kid: prepared.kid,
             scopes: vec![],
             header: prepared.header,
-            claims,
+            claims: if owned {
+                crate::codec::json::to_map(&members)
+            } else {
+                Map::new()
+            },
         };
         if let Some(list) = ctx.revocations {
             list.check_fresh(now, self.policy.max_revocation_age)?;
             list.check_token(&verified)?;
         }
-        let granted = ScopeSet::from_claims(&verified.claims, &self.policy.scope_claims)?;
-        self.authorize(&mut verified, granted, ctx)?;
-        Ok(verified)
+        let granted = ScopeSet::from_claims(claims, &self.policy.scope_claims)?;
+        self.grant(&mut verified, &granted, ctx)?;
+        Ok(Accepted {
+            verified,
+            granted,
+            dates,
+        })
     }
 
     /// Scope check shared by JWTs and API keys: narrows by grants, then applies the requirement.
@@ -168,16 +222,18 @@ impl Validator {
         granted: ScopeSet,
         ctx: &Context<'_>,
     ) -> Result<()> {
+        self.grant(verified, &granted, ctx)
+    }
+
+    fn grant(&self, verified: &mut Verified, granted: &ScopeSet, ctx: &Context<'_>) -> Result<()> {
         let requirement = ctx.scope.or(self.policy.scope.as_ref());
         if let Some(req) = requirement {
-            req.check(&granted, ctx.grants)?;
+            req.check(granted, ctx.grants)?;
         }
         verified.scopes = match ctx.grants {
-            Some(g) => granted.intersect(g),
-            None => granted,
-        }
-        .as_slice()
-        .to_vec();
+            Some(g) => granted.intersect(g).as_slice().to_vec(),
+            None => granted.as_slice().to_vec(),
+        };
         Ok(())
     }
 }
@@ -283,10 +339,11 @@ impl Validator {
             Some((
                 slot,
                 Outcome::Valid {
-                    verified,
+                    dates,
                     granted,
                     revocations,
                     grants,
+                    ..
                 },
             )) => {
                 if *revocations != ctx.revocations.map(RevocationList::identity)
@@ -294,7 +351,7 @@ impl Validator {
                 {
                     None
                 } else {
-                    Some(self.recheck(verified, granted, now, ctx).map(|()| slot))
+                    Some(self.recheck(dates, granted, now, ctx).map(|()| slot))
                 }
             }
         };
@@ -314,12 +371,12 @@ impl Validator {
     /// What a cache hit re-decides: times, revocation freshness, this call's scope requirement.
     fn recheck(
         &self,
-        verified: &Verified,
+        dates: &Dates,
         granted: &ScopeSet,
         now: i64,
         ctx: &Context<'_>,
     ) -> Result<()> {
-        claims::check_times(&self.policy, &verified.claims, now)?;
+        claims::check_dates(&self.policy, dates, now)?;
         if let Some(list) = ctx.revocations {
             list.check_fresh(now, self.policy.max_revocation_age)?;
         }
@@ -342,26 +399,64 @@ impl Validator {
         match result {
             Ok(v) => {
                 let granted = ScopeSet::from_claims(&v.claims, &self.policy.scope_claims).ok()?;
-                let outcome = Outcome::Valid {
-                    verified: Box::new(v.clone()),
-                    granted,
-                    revocations: ctx.revocations.map(RevocationList::identity),
-                    grants: ctx.grants.cloned(),
-                };
-                Some(cache.put(cache::key(token), outcome)).filter(|&s| s != usize::MAX)
+                let dates = Dates::read(&v.claims).ok()?;
+                self.store(cache, token, v, dates, granted, ctx)
             }
-            Err(e) if cache::is_intrinsic(e.code()) && cache.failure_ttl() > 0 => {
-                cache.put(
-                    cache::key(token),
-                    Outcome::Invalid {
-                        error: e.clone(),
-                        stored_at: now,
-                    },
-                );
-                None
-            }
-            Err(_) => None,
+            Err(e) => self.store_failure(cache, token, e, now),
         }
+    }
+
+    /// [`Validator::remember`] for a result of the lean path.
+    pub fn remember_accepted(
+        &self,
+        cache: &mut Cache,
+        token: &str,
+        result: &Result<Accepted>,
+        now: i64,
+        ctx: &Context<'_>,
+    ) -> Option<usize> {
+        match result {
+            Ok(a) => self.store(cache, token, &a.verified, a.dates, a.granted.clone(), ctx),
+            Err(e) => self.store_failure(cache, token, e, now),
+        }
+    }
+
+    fn store(
+        &self,
+        cache: &mut Cache,
+        token: &str,
+        verified: &Verified,
+        dates: Dates,
+        granted: ScopeSet,
+        ctx: &Context<'_>,
+    ) -> Option<usize> {
+        let outcome = Outcome::Valid {
+            verified: Box::new(verified.clone()),
+            dates: Box::new(dates),
+            granted,
+            revocations: ctx.revocations.map(RevocationList::identity),
+            grants: ctx.grants.cloned(),
+        };
+        Some(cache.put(cache::key(token), outcome)).filter(|&s| s != usize::MAX)
+    }
+
+    fn store_failure(
+        &self,
+        cache: &mut Cache,
+        token: &str,
+        e: &crate::Error,
+        now: i64,
+    ) -> Option<usize> {
+        if cache::is_intrinsic(e.code()) && cache.failure_ttl() > 0 {
+            cache.put(
+                cache::key(token),
+                Outcome::Invalid {
+                    error: e.clone(),
+                    stored_at: now,
+                },
+            );
+        }
+        None
     }
 
     /// [`Validator::validate`] through a cache.
@@ -379,13 +474,22 @@ impl Validator {
             // Not remembered: a refusal of this build's synchronous path, not of the token.
             Ok(prepared) => {
                 host_needed(prepared.alg)?;
-                self.verify_prepared(prepared, now, ctx)
+                self.verify_prepared(prepared, now, ctx, true)
             }
             Err(e) => Err(e),
         };
-        let slot = self.remember(cache, token, &result, now, ctx);
-        Ok(Cached::Fresh(slot, Box::new(result?)))
+        let slot = self.remember_accepted(cache, token, &result, now, ctx);
+        Ok(Cached::Fresh(slot, Box::new(result?.verified)))
     }
+}
+
+/// A validation's result with what a cache entry keeps of it.
+#[derive(Debug)]
+pub struct Accepted {
+    pub verified: Verified,
+    /// The token's scopes before any grant intersection.
+    granted: ScopeSet,
+    dates: Dates,
 }
 
 /// The outcome of [`Validator::validate_cached`].
@@ -395,4 +499,234 @@ pub enum Cached {
     Hit(usize),
     /// A full validation; the slot it was stored in (`None` if it was not).
     Fresh(Option<usize>, Box<Verified>),
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::policy::claims::ClaimsRef;
+    use crate::policy::scope::Requirement;
+
+    const NOW: i64 = 1_700_000_000;
+
+    /// `finish` as it was before the borrowed scan: the payload parsed into an owned map and
+    /// every check run on that map. The scanned paths must agree with it on every input.
+    fn reference(v: &Validator, p: Prepared, ctx: &Context<'_>) -> Result<Verified> {
+        let claims =
+            crate::codec::json::before::parse_object(&p.payload, v.policy.limits.max_json_depth)
+                .map_err(|e| {
+                    crate::Error::new(ErrorCode::TokenMalformed, format!("claims: {e}"))
+                })?;
+        let map = ClaimsRef::Map(&claims);
+        let (times, _) = claims::check(&v.policy, &p.header, map, NOW)?;
+        let mut verified = Verified {
+            kind: "jwt",
+            subject: claims::string_claim(map, "sub")?.map(str::to_owned),
+            issuer: claims::string_claim(map, "iss")?.map(str::to_owned),
+            token_id: claims::string_claim(map, "jti")?.map(str::to_owned),
+            token_type: claims
+                .get(&v.policy.token_type_claim)
+                .and_then(Value::as_str)
+                .map(str::to_owned),
+            expires_at: times.exp,
+            issued_at: times.iat,
+            alg: Some(p.alg.name().to_owned()),
+            kid: p.kid,
+            scopes: vec![],
+            header: p.header,
+            claims: Map::new(),
+        };
+        let granted = ScopeSet::from_claims(&claims, &v.policy.scope_claims)?;
+        v.authorize(&mut verified, granted, ctx)?;
+        verified.claims = claims;
+        Ok(verified)
+    }
+
+    fn prepared(payload: &[u8]) -> Prepared {
+        let header_json = br#"{"alg":"HS256","typ":"at+jwt"}"#.to_vec();
+        Prepared {
+            alg: Alg::HS256,
+            candidates: vec![0],
+            signing_input: String::new(),
+            signature: vec![],
+            header: crate::codec::json::parse_object(&header_json, 8).unwrap(),
+            header_json,
+            kid: Some("k".into()),
+            payload: payload.to_vec(),
+        }
+    }
+
+    fn payloads() -> Vec<Vec<u8>> {
+        let ok = r#""iss":"https://issuer","aud":"api","exp":1700003600,"iat":1699999000"#;
+        let with = |rest: &str| format!("{{{ok}{rest}}}").into_bytes();
+        let mut out: Vec<Vec<u8>> = [
+            "",
+            r#","sub":"u1","scope":"read write","jti":"j","tt":"access""#,
+            r#","sub":"a","sub":"b""#,
+            r#","\u0073ub":"a","sub":"b""#,
+            r#","exp":1"#,
+            r#","x":{"a":1,"a":2}"#,
+            r#","x":{"a":1},"y":{"a":1}"#,
+            r#","iss":"x""#,
+            r#","sub":"\u0061dmin","scope":"r\u0065ad""#,
+            r#","sub":" admin ""#,
+            r#","sub":"a\u0000""#,
+            r#","sub":"\ud83d\ude00""#,
+            r#","sub":"\ud800""#,
+            r#","sub":1"#,
+            r#","sub":null"#,
+            r#","scope":["read","w\u0072ite"]"#,
+            r#","scope":["read",1]"#,
+            r#","scope":7"#,
+            r#","scope":null,"scp":"read""#,
+            r#","scope":"read  write""#,
+            r#","scope":"""#,
+            r#","scope":{"read":true}"#,
+            r#","scope":"a\nb""#,
+            r#","jti":[]"#,
+            r#","tt":"acc\u0065ss""#,
+            r#","tt":1"#,
+            r#","tenant":{"id":[1,2]}"#,
+            r#","tenant":{"id":[1,2.0]}"#,
+            r#","tenant":null"#,
+            r#","email":null"#,
+            r#","email":"e","tenant":{"id":[1,2]},"sub":"u1","jti":"j","tt":"access""#,
+            r#","big":123456789012345678901234567890"#,
+            r#","big":1e400"#,
+            r#","big":-1e-400"#,
+            r#","nbf":-0"#,
+            r#","nbf":1700000061"#,
+        ]
+        .iter()
+        .map(|r| with(r))
+        .collect();
+        for date in ["exp", "nbf", "iat"] {
+            for v in [
+                r#""1700003600""#,
+                "1700003600.5",
+                "1699999000.25",
+                "1.7e9",
+                "-1",
+                "true",
+                "null",
+                "253402300799",
+                "253402300800",
+                "1e308",
+                "[1]",
+                "18446744073709551616",
+            ] {
+                out.push(with(&format!(r#","{date}":{v}"#)).into_iter().collect());
+            }
+        }
+        let aud_cases = [
+            r#"["x","api"]"#,
+            r#"["x"]"#,
+            "[]",
+            r#"["api",1]"#,
+            "1",
+            r#""\u0061pi""#,
+            "null",
+        ];
+        for aud in aud_cases {
+            out.push(format!(r#"{{"iss":"https://issuer","exp":1700003600,"aud":{aud}}}"#).into());
+        }
+        // Enough members that duplicates are found through the sorted set.
+        let many: String = (0..40).map(|i| format!(r#","m{i}":{i}"#)).collect();
+        out.push(with(&many));
+        out.push(with(&format!(r#"{many},"m7":0"#)));
+        out.push(with(&format!(r#"{many},"\u006d39":0"#)));
+        out.push(with(&format!(r#"{many},"sub":"u","sub":"u""#)));
+        // Nesting around the 128-level limit (the payload object is level 1).
+        for n in [126, 127, 128, 129, 400] {
+            out.push(with(&format!(r#","x":{}{}"#, "[".repeat(n), "]".repeat(n))));
+            out.push(with(&format!(
+                r#","x":{}1{}"#,
+                r#"{"a":"#.repeat(n),
+                "}".repeat(n)
+            )));
+        }
+        for raw in [
+            "",
+            "[]",
+            "[1]",
+            "1",
+            r#""s""#,
+            "null",
+            "{",
+            "}",
+            r#"{"a":1} x"#,
+            r#"{"a":1}{}"#,
+            "\u{feff}{}",
+            r#"{"a":1,}"#,
+            r#"{"a" 1}"#,
+            "{\"a\":\"\t\"}",
+            " {} ",
+        ] {
+            out.push(raw.into());
+        }
+        out.push(b"{\"sub\":\"\xff\"}".to_vec());
+        out.push(b"{\"sub\":\"\xc3\xa9\"}".to_vec());
+        out
+    }
+
+    #[test]
+    fn scanned_paths_decide_as_the_owned_map() {
+        let policies = [
+            r#"{"issuer":"https://issuer","audience":"api"}"#,
+            r#"{"requireExp":false,"leeway":0}"#,
+            r#"{"issuer":"https://issuer","audience":["api","other"],"subject":"u1",
+                "typ":"at+jwt","tokenTypeClaim":"tt","tokenTypes":["access"],"requireJti":true,
+                "requiredClaims":["email"],"claimValues":{"tenant":{"id":[1,2]}},"maxAge":3600,
+                "maxLifetime":3600,"scope":"read","scopeClaims":["scope","scp"]}"#,
+        ];
+        let req = Requirement::parse("read or write").unwrap();
+        let grants = ScopeSet::parse("read").unwrap();
+        let contexts = [
+            Context::default(),
+            Context {
+                scope: Some(&req),
+                grants: Some(&grants),
+                revocations: None,
+            },
+        ];
+        let flat = |r: Result<Verified>| r.map_err(|e| (e.code(), e.message().to_owned()));
+        let (mut accepted, mut refused) = (0, 0);
+        for policy in policies {
+            let v = Validator::for_api_keys(Policy::from_json(policy).unwrap()).unwrap();
+            for payload in payloads() {
+                for ctx in &contexts {
+                    let p = prepared(&payload);
+                    let want = flat(reference(&v, p.clone(), ctx));
+                    let shown = String::from_utf8_lossy(&payload);
+                    let owned = flat(v.finish(p.clone(), Some(0), NOW, ctx));
+                    assert_eq!(owned, want, "owned result of {shown} under {policy}");
+                    let lean = v.finish_lean(p, Some(0), NOW, ctx);
+                    match (&want, lean) {
+                        (Ok(w), Ok(a)) => {
+                            accepted += 1;
+                            let bare = Verified {
+                                claims: Map::new(),
+                                ..w.clone()
+                            };
+                            assert_eq!(a.verified, bare, "lean result of {shown}");
+                            let dates = claims::Dates::read(&w.claims).unwrap();
+                            assert_eq!(a.dates, dates, "dates of {shown}");
+                            let granted = ScopeSet::from_claims(&w.claims, &v.policy.scope_claims);
+                            assert_eq!(Ok(a.granted), granted, "scopes of {shown}");
+                        }
+                        (w, lean) => {
+                            refused += 1;
+                            let lean = lean.map(|a| a.verified);
+                            assert_eq!(flat(lean), *w, "lean result of {shown} under {policy}");
+                        }
+                    }
+                }
+            }
+        }
+        // The table exercises both outcomes under every policy.
+        assert!(
+            accepted > 20 && refused > 100,
+            "{accepted} accepted, {refused} refused"
+        );
+    }
 }

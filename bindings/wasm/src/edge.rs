@@ -735,15 +735,16 @@ impl Validator {
     ) -> Result<(), JsValue> {
         let (now, c) = (now_secs(now), ctx.borrow());
         self.keep_texts(&prepared.inner);
+        // Lean: the result crosses as numbers and the JSON texts kept above, so no claims map.
         let result = self
             .inner
-            .finish(prepared.inner, verified.map(|i| i as usize), now, &c);
+            .finish_lean(prepared.inner, verified.map(|i| i as usize), now, &c);
         let slot = match (prepared.key, self.cache.borrow_mut().as_mut()) {
-            (Some(key), Some(cache)) => self.inner.remember(cache, &key, &result, now, &c),
+            (Some(key), Some(cache)) => self.inner.remember_accepted(cache, &key, &result, now, &c),
             _ => None,
         };
         let v = result.map_err(|e| self.err(&e))?;
-        self.write_result(&v, slot);
+        self.write_result(&v.verified, slot);
         Ok(())
     }
 
@@ -769,15 +770,15 @@ impl Validator {
                     return Err(self.err(&e));
                 }
                 self.keep_texts(&p);
-                self.inner.check_prepared(p, now, &c)
+                self.inner.check_prepared_lean(p, now, &c)
             }
             Err(e) => Err(e),
         };
         let slot = guard
             .as_mut()
-            .and_then(|cache| self.inner.remember(cache, token, &result, now, &c));
+            .and_then(|cache| self.inner.remember_accepted(cache, token, &result, now, &c));
         let v = result.map_err(|e| self.err(&e))?;
-        self.write_result(&v, slot);
+        self.write_result(&v.verified, slot);
         Ok(-2)
     }
 
