@@ -366,9 +366,15 @@ export interface Inspection {
   status: 'not_yet_valid' | 'active' | 'expiring_soon' | 'expired' | 'unknown';
   needsRefresh: boolean;
   expiresIn: number | null;
+  /** `expiresIn` as the core words it: "in 54 min", "3 d ago", "in 10 years". */
+  expiresInText: string | null;
   lifetime: number | null;
+  /** `lifetime` as the core words it: "59 min 40 s". */
+  lifetimeText: string | null;
   /** The maximum lifetime checked (s): the default policy's; over it, `lifetime_over_max` (an error). */
   maxLifetime: number;
+  /** `maxLifetime` as the core words it: "30 d". */
+  maxLifetimeText: string;
   scopes: string[];
   scopesByResource: { [resource: string]: string[] };
   lints: Lint[];

@@ -97,9 +97,16 @@ pub struct Inspection {
     pub status: &'static str,
     pub needs_refresh: bool,
     pub expires_in: Option<i64>,
+    /// `expires_in` as the core words it ("in 54 min", "3 d ago"): a page shows this, never
+    /// its own wording.
+    pub expires_in_text: Option<String>,
     pub lifetime: Option<i64>,
+    /// `lifetime` as the core words it ("59 min 40 s").
+    pub lifetime_text: Option<String>,
     /// The maximum lifetime inspection checks against (seconds), for a timeline to mark.
     pub max_lifetime: i64,
+    /// `max_lifetime` as the core words it ("30 d").
+    pub max_lifetime_text: String,
     pub scopes: Vec<String>,
     pub scopes_by_resource: BTreeMap<String, Vec<String>>,
     pub lints: Vec<Lint>,
@@ -163,8 +170,11 @@ pub fn inspect(text: &str, opts: &Options) -> Inspection {
         status: "unknown",
         needs_refresh: false,
         expires_in: None,
+        expires_in_text: None,
         lifetime: None,
+        lifetime_text: None,
         max_lifetime: opts.max_lifetime,
+        max_lifetime_text: duration(opts.max_lifetime),
         scopes: vec![],
         scopes_by_resource: BTreeMap::new(),
         lints: vec![],
@@ -411,6 +421,7 @@ fn analyse_claims(claims: &Map<String, Value>, out: &mut Inspection, opts: &Opti
         (Some(_), _) | (None, _) => "active",
     };
     out.expires_in = exp.map(|e| e.saturating_sub(now));
+    out.expires_in_text = out.expires_in.map(relative);
     out.needs_refresh = exp.is_some_and(|e| e.saturating_sub(now) <= opts.refresh_threshold);
     if exp.is_none() && !claims.contains_key("exp") {
         out.lints.push(lint("no_exp", "token never expires"));
@@ -419,6 +430,7 @@ fn analyse_claims(claims: &Map<String, Value>, out: &mut Inspection, opts: &Opti
     // of the token from now, plus leeway.
     if let (Some(e), Some(i)) = (exp, iat) {
         out.lifetime = Some(e - i);
+        out.lifetime_text = Some(duration(e - i));
         if e - i > opts.max_lifetime {
             out.lints.push(lint(
                 "lifetime_over_max",

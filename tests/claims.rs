@@ -291,6 +291,10 @@ fn time_messages_spell_durations() {
             "token lifetime 40 d 1 min exceeds the maximum 30 d",
         ),
         (
+            json!({"iat": NOW - 10, "exp": NOW - 10 + 3650 * 86_400 + 120}),
+            "token lifetime 10 years 2 min exceeds the maximum 30 d",
+        ),
+        (
             json!({"iat": null, "exp": NOW + 2_678_400}),
             "token without \"iat\" is valid for 31 d more; the maximum lifetime is 30 d",
         ),

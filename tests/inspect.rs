@@ -157,6 +157,29 @@ fn time_rendering() {
     assert_eq!(relative(250), "in 4 min 10 s");
     assert_eq!(relative(-3 * 86_400 - 7200), "3 d 2 h ago");
     assert_eq!(relative(0), "now");
+    // Past a year, years: not "3650 d".
+    assert_eq!(relative(3650 * 86_400), "in 10 years");
+    assert_eq!(relative(-(366 * 86_400 + 3600)), "1 year 1 d ago");
+}
+
+/// Every duration a page shows comes worded by the core: expiry, lifetime, maximum lifetime.
+#[test]
+fn durations_are_worded_by_the_core() {
+    let k = key(Alg::ES256);
+    let mut c = claims();
+    c.insert("iat".into(), json!(NOW - 20));
+    c.insert("exp".into(), json!(NOW + 3560));
+    let i = inspect(&k.mint(&c).unwrap(), &Options::at(NOW));
+    assert_eq!(i.expires_in_text.as_deref(), Some("in 59 min 20 s"));
+    assert_eq!(i.lifetime_text.as_deref(), Some("59 min 40 s"));
+    assert_eq!(i.max_lifetime_text, "30 d");
+    c.insert("exp".into(), json!(NOW - 20 + 3650 * 86_400));
+    let huge = inspect(&k.mint(&c).unwrap(), &Options::at(NOW));
+    assert_eq!(huge.lifetime_text.as_deref(), Some("10 years"));
+    assert_eq!(huge.expires_in_text.as_deref(), Some("in 9 years 364 d"));
+    c.insert("exp".into(), json!(NOW - 100));
+    let gone = inspect(&k.mint(&c).unwrap(), &Options::at(NOW));
+    assert_eq!(gone.expires_in_text.as_deref(), Some("1 min 40 s ago"));
 }
 
 #[test]

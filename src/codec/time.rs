@@ -1,11 +1,14 @@
 //! Durations as people read them, one style for every message the core writes: validation
 //! errors, revocation warnings and inspection findings.
 
-/// "4 min 10 s", "3 d 2 h": the two largest non-zero units.
+/// "4 min 10 s", "3 d 2 h", "10 years": the two largest non-zero units. A year is 365 days,
+/// so a ten-year token reads "10 years", not "3650 d".
 pub fn duration(secs: i64) -> String {
     let s = secs.unsigned_abs();
-    let (d, h, m, sec) = (s / 86_400, s % 86_400 / 3600, s % 3600 / 60, s % 60);
-    let parts: Vec<String> = [(d, "d"), (h, "h"), (m, "min"), (sec, "s")]
+    let (y, d) = (s / (365 * 86_400), s % (365 * 86_400) / 86_400);
+    let (h, m, sec) = (s % 86_400 / 3600, s % 3600 / 60, s % 60);
+    let year = if y == 1 { "year" } else { "years" };
+    let parts: Vec<String> = [(y, year), (d, "d"), (h, "h"), (m, "min"), (sec, "s")]
         .iter()
         .filter(|(n, _)| *n > 0)
         .take(2)

@@ -394,7 +394,7 @@ test('review findings: -v, a subcommand --help, mint --ttl over the default cap 
 
   const year = cli(['mint', '--key', privPath, '--sub', 'u', '--ttl', '1y']);
   assert.equal(year.code, 0);
-  assert.match(year.err, /^warning: lifetime 365 d exceeds 30 d — .+ \(tokengate verify accepts it with --max-lifetime\)\n$/);
+  assert.match(year.err, /^warning: lifetime 1 year exceeds 30 d — .+ \(tokengate verify accepts it with --max-lifetime\)\n$/);
   assert.equal(cli(['verify', year.out, '--jwks', jwksPath]).code, 1, 'as the warning says');
   assert.equal(cli(['mint', '--key', privPath, '--sub', 'u', '--ttl', '29d']).err, '');
 
