@@ -355,11 +355,20 @@ fn weak_keys_are_refused_at_import() {
         KeySet::from_json(&short).unwrap_err().code(),
         ErrorCode::KeyInvalid
     );
+    // The message names the minimum: a page shows it as the advice, not a figure of its own.
+    assert_eq!(
+        KeySet::from_json(&short).unwrap_err().message(),
+        "key: HMAC key is 31 bytes, shorter than the 32-byte hash output; use a secret of at least 32 bytes"
+    );
     let hs512_short = json!({"kty": "oct", "alg": "HS512", "k": b64(&[7u8; 48])}).to_string();
     assert_eq!(
         KeySet::from_json(&hs512_short).unwrap_err().code(),
         ErrorCode::KeyInvalid
     );
+    assert!(KeySet::from_json(&hs512_short)
+        .unwrap_err()
+        .message()
+        .ends_with("shorter than the 64-byte hash output; use a secret of at least 64 bytes"));
     // A 32-byte secret without alg is usable for HS256 only.
     let k = KeySet::from_json(&json!({"kty": "oct", "k": b64(&[7u8; 32])}).to_string()).unwrap();
     assert_eq!(k.keys()[0].algs(), vec![Alg::HS256]);

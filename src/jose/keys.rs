@@ -244,7 +244,7 @@ impl Key {
                     return err(
                         ErrorCode::KeyInvalid,
                         format!(
-                            "{name}: HMAC key is {} bytes, shorter than the {min}-byte hash output",
+                            "{name}: HMAC key is {} bytes, shorter than the {min}-byte hash output; use a secret of at least {min} bytes",
                             k.len()
                         ),
                     );
