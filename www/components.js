@@ -65,6 +65,8 @@ export function prose(text) {
   return out;
 }
 
+// Kept for callers that have only a number of seconds; what an inspection shows is worded by
+// the core (its times' `relative`, `expiresInText`, `lifetimeText`, `maxLifetimeText`).
 /** Seconds as a person says them: "54 min", "2 h 5 min", "3 days". */
 export function duration(seconds) {
   const s = Math.abs(Math.round(seconds));
@@ -147,12 +149,7 @@ function claimsTable(title, obj, times = {}, now) {
       'tr',
       {},
       el('th', { scope: 'row', title: EXPLAIN[k] ?? '', ...(EXPLAIN[k] ? { 'aria-description': EXPLAIN[k], class: 'explained' } : {}) }, k),
-      el(
-        'td',
-        {},
-        el('code', { text: JSON.stringify(v) }),
-        t ? el('span', { class: 'when', text: ` ${t.iso} (${relative(t.unix - now)})` }) : null,
-      ),
+      el('td', {}, el('code', { text: JSON.stringify(v) }), t ? el('span', { class: 'when', text: ` ${t.iso} (${t.relative})` }) : null),
     );
   });
   const slug = title.toLowerCase();
@@ -170,10 +167,13 @@ function claimsTable(title, obj, times = {}, now) {
   );
 }
 
-function renderSummary(box, r, now) {
+function renderSummary(box, r, now, redact) {
   box.replaceChildren();
   if (r.kind === 'apikey') {
     const a = r.apikey;
+    // The core gives a hash only for a key it could parse; otherwise its reason is shown. A
+    // redacted hash is not written at all (not merely hidden): it is what the store finds.
+    const hash = typeof a.hash === 'string' ? a.hash : null;
     box.append(
       el(
         'h2',
@@ -185,19 +185,26 @@ function renderSummary(box, r, now) {
           text: a.checksumValid ? 'checksum valid' : 'checksum wrong',
         }),
       ),
+      ...(a.error ? [el('p', { class: 'error', id: 'error', role: 'alert' }, prose(a.error))] : []),
       el(
         'dl',
         {},
         el('dt', { text: 'Prefix' }),
         el('dd', { text: a.prefix }),
-        el('dt', { text: 'SHA-256 (the store looks the record up by this)' }),
-        el(
-          'dd',
-          {},
-          el('code', { id: 'apikey-hash', text: a.hash }),
-          ' ',
-          copyButton('hash', () => a.hash),
-        ),
+        ...(hash === null
+          ? []
+          : [
+              el('dt', { text: 'SHA-256 (the store looks the record up by this)' }),
+              redact
+                ? el('dd', { id: 'apikey-hash-redacted', text: 'Redacted.' })
+                : el(
+                    'dd',
+                    {},
+                    el('code', { id: 'apikey-hash', text: hash }),
+                    ' ',
+                    copyButton('hash', () => hash),
+                  ),
+            ]),
       ),
     );
     return;
@@ -212,30 +219,48 @@ function renderSummary(box, r, now) {
     ),
   );
   if (r.error) box.append(el('p', { class: 'error', id: 'error', role: 'alert' }, `${r.error[0]}: `, prose(r.error[1])));
-  if (r.expiresIn !== null && r.expiresIn !== undefined) {
-    const s = r.expiresIn;
+  if (typeof r.expiresIn === 'number' && r.expiresInText) {
     const at = r.times?.exp ? ` (${new Date(r.times.exp.unix * 1000).toLocaleString()})` : '';
     box.append(
       el('p', {
         id: 'expiry',
-        text: s >= 0 ? `Expires ${relative(s)}${at}${r.needsRefresh ? ' — refresh now' : ''}.` : `Expired ${relative(s)}${at}.`,
+        text:
+          r.expiresIn >= 0
+            ? `Expires ${r.expiresInText}${at}${r.needsRefresh ? ' — refresh now' : ''}.`
+            : `Expired ${r.expiresInText}${at}.`,
       }),
     );
   }
-  if (r.lifetime) box.append(el('p', { class: 'when', text: `Lifetime ${duration(r.lifetime)}.` }));
+  if (r.lifetime && r.lifetimeText) box.append(el('p', { class: 'when', id: 'lifetime', text: `Lifetime ${r.lifetimeText}.` }));
   void now;
 }
 
-/** Lanes for the labels above the line so that no two overlap (percent positions). */
-function lanes(positions, minGap = 14) {
-  const lastInLane = [];
-  return positions.map((p) => {
-    let lane = 0;
-    while (lastInLane[lane] !== undefined && p - lastInLane[lane] < minGap) lane++;
-    lastInLane[lane] = p;
-    return lane;
-  });
+const LANE = 1.2; // rem between two rows of timeline labels
+const GAP = 6; // px between two labels on one row
+
+/**
+ * Places the timeline's labels from their drawn widths: each centred on its mark but kept inside
+ * the line's box, and moved up a row while it would touch a label to its left. Percentages alone
+ * cannot do it: how wide "max lifetime" is depends on the font and the window.
+ */
+function placeLabels(bar) {
+  const width = bar.clientWidth;
+  if (!width) return; // not laid out (hidden): the resize observer places them when it is
+  const marks = [...bar.querySelectorAll('.mark')].map((m) => ({ m, s: m.firstElementChild, x: m.offsetLeft + m.offsetWidth / 2 }));
+  marks.sort((a, b) => a.x - b.x);
+  const rowEnds = [];
+  for (const k of marks) {
+    const w = k.s.offsetWidth;
+    const left = Math.min(Math.max(0, k.x - w / 2), Math.max(0, width - w));
+    let row = rowEnds.findIndex((end) => end + GAP <= left);
+    if (row < 0) row = rowEnds.length;
+    rowEnds[row] = left + w;
+    k.s.style.cssText = `left:${(left - k.m.offsetLeft).toFixed(1)}px;top:${-1.3 - row * LANE}rem`;
+  }
+  bar.style.marginTop = `${0.5 + Math.max(0, rowEnds.length - 1) * LANE}rem`;
 }
+
+const observers = new WeakMap(); // timeline box → the observer re-placing its labels on resize
 
 function renderTimeline(box, r, now) {
   box.replaceChildren();
@@ -255,12 +280,9 @@ function renderTimeline(box, r, now) {
   const pct = (v) => ((v - lo) / (hi - lo)) * 100;
   const pos = (v) => `${pct(v).toFixed(2)}%`;
   points.sort((a, b) => a[1] - b[1]);
-  const lane = lanes(points.map(([, v]) => pct(v)));
-  const depth = Math.max(0, ...lane);
   const bar = el('div', {
     class: 'bar',
     role: 'img',
-    style: `margin-top:${0.5 + depth * 1.2}rem`,
     'aria-label': [...points, ['now', now]]
       .sort((a, b) => a[1] - b[1])
       .map(([n, v]) => `${n} ${new Date(v * 1000).toISOString()}`)
@@ -276,25 +298,23 @@ function renderTimeline(box, r, now) {
       }),
     );
   }
-  points.forEach(([name, v], i) => {
-    bar.append(
-      el(
-        'div',
-        { class: `mark ${name.replace(' ', '-')}`, style: `left:${pos(v)}` },
-        el('span', { text: name, style: `top:${-1.3 - lane[i] * 1.2}rem` }),
-      ),
-    );
-  });
-  // "now" is labelled below the line, so it never collides with the others.
-  bar.append(el('div', { class: 'mark now', style: `left:${pos(now)}` }, el('span', { text: 'now' })));
+  for (const [name, v] of [...points, ['now', now]])
+    bar.append(el('div', { class: `mark ${name.replace(' ', '-')}`, style: `left:${pos(v)}` }, el('span', { text: name })));
   box.append(el('h2', { text: 'Timeline' }), bar);
   if (maxLifetime && t.exp && t.exp.unix > maxLifetime)
     box.append(
       el('p', {
         class: 'warning',
-        text: `exp is past the ${duration(r.maxLifetime)} maximum lifetime (${new Date(maxLifetime * 1000).toISOString()}).`,
+        text: `exp is past the ${r.maxLifetimeText} maximum lifetime (${new Date(maxLifetime * 1000).toISOString()}).`,
       }),
     );
+  placeLabels(bar);
+  observers.get(box)?.disconnect();
+  if (typeof ResizeObserver === 'function') {
+    const o = new ResizeObserver(() => placeLabels(bar));
+    o.observe(bar);
+    observers.set(box, o);
+  }
 }
 
 function renderParts(box, r, now) {
@@ -366,16 +386,30 @@ function renderScopes(box, r) {
 
 /**
  * Inspects `text` and renders it into `boxes` ({ summary, timeline, parts, lints, scopes }, any
- * may be missing). `clockOnly` re-renders just what moves with the clock. Returns the inspection.
+ * may be missing). `clockOnly` re-renders just what moves with the clock. `redact` (by default:
+ * the body has the class `redacting`, as the panel's Redact sets it) writes nothing of the
+ * credential: no API key hash, no claims, findings or scopes. Returns the inspection.
  */
-export function renderInspection(boxes, text, { now = Math.floor(Date.now() / 1000), clockOnly = false } = {}) {
+export function renderInspection(
+  boxes,
+  text,
+  {
+    now = Math.floor(Date.now() / 1000),
+    clockOnly = false,
+    redact = Boolean(globalThis.document?.body?.classList.contains('redacting')),
+  } = {},
+) {
   const r = inspect(text, { now });
-  if (boxes.summary) renderSummary(boxes.summary, r, now);
+  if (boxes.summary) renderSummary(boxes.summary, r, now, redact);
   if (boxes.timeline) renderTimeline(boxes.timeline, r, now);
   if (clockOnly) return r;
-  if (boxes.parts) renderParts(boxes.parts, r, now);
-  if (boxes.lints) renderLints(boxes.lints, r);
-  if (boxes.scopes) renderScopes(boxes.scopes, r);
+  // Redacted, nothing of the token is written: its claims, findings (they quote values) and scopes.
+  for (const [name, draw] of [
+    ['parts', renderParts],
+    ['lints', renderLints],
+    ['scopes', renderScopes],
+  ])
+    if (boxes[name]) redact ? boxes[name].replaceChildren() : draw(boxes[name], r, now);
   return r;
 }
 
@@ -394,7 +428,7 @@ export function explainRejection(e, { codes = {}, claims, audience } = {}) {
         'p',
         { id: 'verify-worker' },
         'This is a problem with the key, not with the token: tokengate refuses this key. A worker configured with it accepts nothing ' +
-          '(it reports the configuration as unavailable); use a secret at least as long as the hash (32 bytes for HS256).',
+          '(it reports the configuration as unavailable).',
       ),
     );
   else

@@ -110,7 +110,7 @@ test('ES256 and EdDSA: verification with a JWKS, and the worker error for a wron
 test('expired token: status badge, expiry line and timeline', async () => {
   await paste(tg.mint(esKey, claims({ iat: now - 7200, exp: now - 3600 })), 'expired');
   assert.equal(await text('#status'), 'expired');
-  assert.match(await text('#summary'), /Expired 1 h ago/);
+  assert.match(await text('#summary'), /Expired 1 h (\d+ s )?ago/);
   assert.match(await page.getAttribute('#timeline .bar', 'aria-label'), /^iat .* exp .* now /);
   assert.match(await verifyWith('jwks', JSON.stringify(tg.publicJwk(esKey))), /^token_expired/);
 });
@@ -223,7 +223,7 @@ test('the badge follows the core: never green with an error-severity finding, an
     if (code) assert.match(await page.$eval('#status', (e) => e.title), new RegExp(code));
   }
   // The timeline marks the core's maximum lifetime.
-  assert.match(await text('#timeline .warning'), /^exp is past the 30 days maximum lifetime \(\d{4}-/);
+  assert.match(await text('#timeline .warning'), /^exp is past the 30 d maximum lifetime \(\d{4}-/);
   assert.match(await text('#lints [data-code=lifetime_over_max]'), /^error: lifetime 40 d exceeds 30 d/);
 });
 
@@ -287,6 +287,152 @@ test('the Verify form is written once, in components.js: the page and the panel 
   assert.match(await verifyWith('jwks', JSON.stringify(tg.publicJwk(esKey))), /^Valid: ES256/);
   await page.fill('#v-now', '');
   await page.fill('#v-leeway', '');
+});
+
+test('timeline labels never overlap one another, the heading or the caption, and stay inside the timeline, at 360, 800 and 1200 px', async () => {
+  const day = 86_400;
+  const cases = {
+    close: { iat: now - 10, nbf: now - 5, exp: now + 3600 },
+    same: { iat: now, nbf: now, exp: now + 30 },
+    far: { iat: now - 20 * day, nbf: now - 20 * day, exp: now + 5 * day },
+    expired: { iat: now - 7200, exp: now - 3600 },
+    future: { iat: now + 3600, nbf: now + 7200, exp: now + 9000 },
+    over: { iat: now - 60, exp: now - 60 + 40 * day },
+    huge: { iat: now - 10, nbf: now - 9, exp: now + 3650 * day },
+  };
+  for (const width of [360, 800, 1200]) {
+    await page.setViewportSize({ width, height: 900 });
+    for (const [name, times] of Object.entries(cases)) {
+      await paste(tg.mint(esKey, claims(times)));
+      const { box, labels, others } = await page.$eval('#timeline', (t) => ({
+        box: t.getBoundingClientRect().toJSON(),
+        labels: [...t.querySelectorAll('.mark span')].map((s) => ({ text: s.textContent, ...s.getBoundingClientRect().toJSON() })),
+        others: [...t.querySelectorAll('h2, .warning')].map((e) => ({ text: e.tagName, ...e.getBoundingClientRect().toJSON() })),
+      }));
+      const where = `${name} at ${width} px`;
+      assert.ok(labels.some((l) => l.text === 'now') && labels.some((l) => l.text === 'exp'), where);
+      if (name === 'huge' || name === 'over')
+        assert.ok(
+          labels.some((l) => l.text === 'max lifetime'),
+          where,
+        );
+      const apart = (a, b) => a.right <= b.left || b.right <= a.left || a.bottom <= b.top || b.bottom <= a.top;
+      const all = [...labels, ...others];
+      for (let i = 0; i < labels.length; i++) {
+        const l = labels[i];
+        assert.ok(l.left >= box.left && l.right <= box.right && l.top >= box.top && l.bottom <= box.bottom, `${where}: ${l.text} outside`);
+        for (let j = i + 1; j < all.length; j++) assert.ok(apart(l, all[j]), `${where}: ${l.text} overlaps ${all[j].text}`);
+      }
+      if (name === 'huge') await page.screenshot({ path: `${shots}/timeline-huge-${width}.png`, fullPage: true });
+    }
+  }
+  await page.setViewportSize({ width: 1280, height: 800 });
+});
+
+test("an API key the core cannot read shows the core's reason: no hash, no Copy, no undefined", async () => {
+  const raw = tg.apiKey.generate();
+  const last = raw.at(-1);
+  for (const bad of [`${raw.slice(0, -1)}${last === 'A' ? 'B' : 'A'}`, 'tgk_', 'tgk_<img id=pwn src=x>']) {
+    await paste(bad);
+    const reason = tg.inspect(bad).apikey.error;
+    assert.ok(reason, bad);
+    assert.equal(await text('#error'), reason);
+    assert.equal(await page.$('#apikey-hash'), null);
+    assert.equal(await page.$('button[aria-label="Copy hash"]'), null);
+    assert.doesNotMatch(await text('main'), /undefined/);
+    assert.doesNotMatch(await page.content(), /undefined/);
+  }
+  assert.equal(await page.$('#pwn'), null);
+});
+
+test('redacted, nothing of the credential is in the DOM: no token part, API key or hash, in text or attributes', async () => {
+  const raw = tg.apiKey.generate();
+  const jwt = tg.mint(esKey, claims({ sub: 'redacted-subject' }));
+  await page.fill('#token', '');
+  await page.waitForFunction(() => !document.querySelector('#summary h2'));
+  const secrets = [raw, tg.apiKey.hash(raw), raw.slice(4), ...jwt.split('.'), 'redacted-subject'];
+  // Both ways a caller redacts: the option, and the body's class (the panel's Redact toggle).
+  for (const how of ['option', 'class']) {
+    await page.evaluate(
+      async ([credentials, how]) => {
+        const c = await import('/components.js');
+        if (how === 'class') document.body.classList.add('redacting');
+        for (const text of credentials) {
+          const boxes = Object.fromEntries(
+            ['summary', 'timeline', 'parts', 'lints', 'scopes'].map((n) => [n, document.createElement('section')]),
+          );
+          const holder = document.createElement('div');
+          holder.className = 'redaction-test';
+          holder.append(c.colouredToken(text, { redact: true }), ...Object.values(boxes));
+          document.body.append(holder);
+          c.renderInspection(boxes, text, how === 'option' ? { redact: true } : {});
+        }
+      },
+      [[raw, jwt], how],
+    );
+    assert.match(await page.textContent('.redaction-test'), /SHA-256/); // the key was drawn, redacted
+    const html = await page.content();
+    for (const s of secrets) assert.ok(!html.includes(s), `${how}: ${s.slice(0, 12)}… is in the DOM`);
+    await page.evaluate(() => {
+      document.querySelectorAll('.redaction-test').forEach((e) => e.remove());
+      document.body.classList.remove('redacting');
+    });
+  }
+});
+
+test("a refused key is explained by the core's message: the secret-length advice only for a short secret, no figures of the page's own", async () => {
+  await paste(tg.mint(hsKey, claims()));
+  const core = async (keys) => {
+    try {
+      await new tg.Validator({ keys }).validateAsync(tg.mint(hsKey, claims()));
+    } catch (e) {
+      return `${e.code}: ${e.message}`;
+    }
+    throw new Error('valid');
+  };
+  const refused = {
+    'unsupported alg': JSON.stringify({ keys: [{ kty: 'oct', alg: 'XX1', k: hsKey.k }] }),
+    'not JSON': 'nope',
+    'half JSON': '{not json',
+    'too deep': `${'['.repeat(5000)}${']'.repeat(5000)}`,
+  };
+  const worker =
+    'This is a problem with the key, not with the token: tokengate refuses this key. A worker configured with it accepts nothing ' +
+    '(it reports the configuration as unavailable).';
+  for (const [what, keys] of Object.entries(refused)) {
+    const expected = await core(keys);
+    assert.match(expected, /^key_invalid: /, what);
+    assert.equal(await verifyWith('jwks', keys), expected, what);
+    assert.equal(await text('#verify-worker'), worker, what);
+    assert.doesNotMatch(await text('#verify-out'), /at least|bytes|Unexpected token/, what);
+  }
+  // A short secret: the core names the minimum, and that is the advice shown.
+  const short = await verifyWith('secret', 'your-256-bit-secret');
+  assert.equal(
+    short,
+    'key_invalid: key "hs": HMAC key is 19 bytes, shorter than the 32-byte hash output; use a secret of at least 32 bytes',
+  );
+  assert.equal(await text('#verify-worker'), worker);
+});
+
+test("every duration on the page is the core's wording: expiry, lifetime, claim times and the maximum lifetime", async () => {
+  const t0 = Math.floor(Date.now() / 1000);
+  const t = tg.mint(esKey, claims({ iat: t0 - 20, exp: t0 + 3560 }));
+  await paste(t);
+  assert.equal(await text('#lifetime'), `Lifetime ${tg.inspect(t).lifetimeText}.`);
+  assert.equal(await text('#lifetime'), 'Lifetime 59 min 40 s.');
+  assert.match(await text('#expiry'), /^Expires in 5\d min( \d+ s)? \(/);
+  const when = await page.$$eval('#parts .when', (s) => s.map((e) => e.textContent));
+  assert.match(when.join('|'), /\(2\d s ago\)/);
+  const huge = tg.mint(esKey, claims({ iat: now - 10, nbf: now - 9, exp: now - 10 + 3650 * 86_400 }));
+  await paste(huge);
+  assert.equal(await text('#lifetime'), 'Lifetime 10 years.');
+  assert.match(await text('#expiry'), /^Expires in 9 years 364 d \(/);
+  assert.match(await text('#timeline .warning'), new RegExp(`^exp is past the ${tg.inspect(huge).maxLifetimeText} maximum lifetime`));
+  // Past a year the core counts years: no "3650 days", nor any count of days that is a year or more.
+  const main = await text('main');
+  assert.doesNotMatch(main, /\bdays?\b/);
+  for (const [, d] of main.matchAll(/(\d+) d\b/g)) assert.ok(Number(d) < 365, `${d} d`);
 });
 
 test('no request left for another origin', () => {
