@@ -4,7 +4,7 @@
 // core's Validator with the route's scope. What needs the worker's KV (API-key records,
 // revocations, grants) is named, not guessed.
 import { Router, Validator, TokengateError, answered, apiKey, peekClaims, rejection, workerConfig } from './lib/js/browser.js';
-import { jwksUrl, boundedFetch } from './lib/js/remote.js';
+import { jwksUrl, boundedFetch, remoteKeys } from './lib/js/remote.js';
 import { extractCredential, CredentialError } from './lib/worker/credentials.js';
 import { issuerFor, validatorOptions } from './lib/worker/gate.js';
 
@@ -36,6 +36,33 @@ function thrown(e, extra) {
     note: `a configuration problem, not this request's: the worker logs "${e.code}: ${e.message}" and answers 503 to every request for this issuer`,
   });
 }
+
+// The worker answers this path itself, before any route (worker/index.js `health`).
+const HEALTH = '/.well-known/tokengate/health';
+
+/**
+ * The captured headers as the worker's `request.headers.get` reads them: names case-insensitive,
+ * repeats joined by ", ", surrounding whitespace dropped. Values stay as captured: a `Headers`
+ * object refuses a character above U+00FF (a UTF-8 cookie as DevTools shows it), which the
+ * worker receives and reads as a string all the same.
+ */
+function headerReader(list) {
+  const m = new Map();
+  for (const { name, value } of list) {
+    if (name.startsWith(':')) continue;
+    const n = name.toLowerCase();
+    const v = String(value).replace(/^[\t\n\r ]+|[\t\n\r ]+$/g, '');
+    m.set(n, m.has(n) ? `${m.get(n)}, ${v}` : v);
+  }
+  return { get: (n) => m.get(String(n).toLowerCase()) ?? null };
+}
+
+// A browser hides a redirect from an extension's fetch (redirect 'manual' gives an opaque answer
+// of status 0, whichever 3xx it was): given to the core as a 3xx, so it is the core's redirect.
+const seeRedirects = async (url, init) => {
+  const res = await fetch(url, init);
+  return res.type === 'opaqueredirect' ? new Response(null, { status: 300 }) : res;
+};
 
 export class Gate {
   /**
@@ -85,8 +112,12 @@ export class Gate {
 
   /** Fetches an issuer's keys from `url` within the worker's fetch bounds. */
   async fetchKeys(issuer, url) {
-    const r = await boundedFetch(url, { policy: this.config.remoteKeys });
-    if (r.status !== 200) throw new Error(`${url}: HTTP ${r.status}`);
+    const r = await boundedFetch(url, { policy: this.config.remoteKeys, fetch: seeRedirects });
+    // Judged as the worker judges a fetch of its keys (a 3xx is `redirect`, a bad body …).
+    const failure = remoteKeys
+      .open(issuer.issuer, null, url)
+      .afterFetch(url, JSON.stringify({ status: r.status }), r.body, Date.now(), JSON.stringify(this.config.remoteKeys ?? {}));
+    if (failure) throw new Error(`${url}: ${failure.reason}: ${failure.message}`);
     // The body as text, checked by the core when a validator is made of it (problems()).
     this.keys.set(issuer.issuer, new TextDecoder().decode(r.body));
     this.validators.clear();
@@ -113,7 +144,11 @@ export class Gate {
     const url = new URL(request.url);
     let decision;
     try {
-      decision = this.router.decide(request.method, url.pathname);
+      // Health: a credential on it is checked with `healthScope` and no route's token types.
+      decision =
+        url.pathname === HEALTH
+          ? { action: 'health', rule: null, scope: this.config.healthScope, tokenTypes: null }
+          : this.router.decide(request.method, url.pathname);
     } catch (e) {
       if (e instanceof TokengateError) return refusal(e, { route: null });
       throw e;
@@ -122,8 +157,7 @@ export class Gate {
     const required = decision.scope ?? null;
     if (decision.action === 'outside') return { status: null, route, required, note: 'outside the protected paths: not gated' };
     if (decision.action === 'anonymous') return { status: 200, route, required, note: 'anonymous route: forwarded without a credential' };
-    const headers = new Headers();
-    for (const { name, value } of request.headers) if (!name.startsWith(':')) headers.append(name, value);
+    const headers = headerReader(request.headers);
     let cred;
     try {
       cred = extractCredential({ headers }, url, this.config.credentials);
@@ -131,6 +165,8 @@ export class Gate {
       if (e instanceof CredentialError) return refusal(rejection('invalid_request', e.message, { realm }), { route, required });
       throw e;
     }
+    if (cred === null && decision.action === 'health')
+      return { status: null, route, required, note: 'health without a credential: {ok}, 200 or 503 by the state only the worker has' };
     if (cred === null) return refusal(rejection('credential_missing', 'a credential is required', { realm }), { route, required });
     const base = { route, required, source: cred.source };
     if (cred.kind === 'apikey') {
