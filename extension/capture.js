@@ -14,8 +14,9 @@ const APIKEY = /^tgk_[A-Za-z0-9_-]+$/;
 export const looksLikeToken = (v) => typeof v === 'string' && (JWT.test(v) || APIKEY.test(v));
 
 /**
- * The candidates in one HAR entry: `[{ source, name, value }]`. `extra` names more headers and
- * cookies to take whatever they hold (`{ headers: [], cookies: [] }`, as the user configured).
+ * The candidates in one HAR entry: `[{ source, name, value }]`. `extra` names more headers,
+ * cookies and query parameters to take whatever they hold (`{ headers: [], cookies: [], query: [] }`:
+ * those the user named and those the loaded worker configuration reads).
  */
 export function candidates(entry, extra = {}) {
   const found = [];
@@ -25,7 +26,8 @@ export function candidates(entry, extra = {}) {
   for (const { name, value } of headers) {
     const n = name.toLowerCase();
     if (n === 'authorization') {
-      const m = /^(Bearer|DPoP)\s+(\S+)$/i.exec(value.trim());
+      // Whatever follows the scheme (`<token> x` too: the worker's 400 is listed with it).
+      const m = /^(Bearer|DPoP)\s+(\S.*)$/is.exec(value.trim());
       if (m) found.push({ source: `Authorization: ${m[1][0].toUpperCase()}${m[1].slice(1)}`, name: 'Authorization', value: m[2] });
     } else if (n === 'cookie') {
       for (const piece of value.split(';')) {
@@ -45,7 +47,8 @@ export function candidates(entry, extra = {}) {
   } catch {
     return found;
   }
-  for (const [k, v] of url.searchParams) if (TOKEN_QUERY.includes(k) && v) found.push({ source: `query ${k}`, name: k, value: v });
+  const wantQuery = new Set([...TOKEN_QUERY, ...(extra.query ?? [])]);
+  for (const [k, v] of url.searchParams) if (wantQuery.has(k) && v) found.push({ source: `query ${k}`, name: k, value: v });
   return found;
 }
 

@@ -11,6 +11,15 @@ const tabId = chrome.devtools.inspectedWindow.tabId;
 const since = new Date().toISOString();
 const seen = [];
 let extra = {};
+// How much of a header value or URL is kept here, as the panel says (the core's token size limit
+// and a margin): a page sending huge tokens cannot make this list cost their size.
+let keep = Infinity;
+// A slice of a long string keeps all of it alive (V8 slices point into their parent): a copy.
+const cut = (t) => (typeof t === 'string' && t.length > keep ? JSON.parse(JSON.stringify(t.slice(0, keep))) : t);
+const bounded = (r) =>
+  r.url.length > keep || r.headers.some((h) => h.value.length > keep)
+    ? { ...r, url: cut(r.url), headers: r.headers.map(({ name, value }) => ({ name: cut(name), value: cut(value) })) }
+    : r;
 
 chrome.devtools.panels.create('tokengate', 'icon-16.png', 'panel.html');
 
@@ -35,7 +44,7 @@ const skipped = new Set();
 const signature = (e) => `${e?.startedDateTime}\n${e?.request?.method}\n${e?.request?.url}`;
 
 function relay(request) {
-  seen.push(request);
+  seen.push(bounded(request));
   if (seen.length > MAX) seen.shift();
   chrome.runtime.sendMessage({ type: 'tokengate:request', tabId, request }).catch(() => {
     // No panel open yet: it asks for `seen` when it starts.
@@ -102,6 +111,7 @@ sweep().then(() => chrome.runtime.sendMessage({ type: 'tokengate:attached', tabI
 
 chrome.runtime.onMessage.addListener((msg, _sender, reply) => {
   if (msg?.tabId !== tabId && msg?.tabId !== '*') return;
+  if (Number.isFinite(msg.keep)) keep = msg.keep;
   if (msg.type === 'tokengate:hello') {
     extra = msg.extra ?? {};
     // A reply reaches the panel from one devtools page only (the first to answer): a panel that

@@ -3,7 +3,7 @@
 // core, and shows what a tokengate worker with the loaded configuration would answer.
 // Opened outside DevTools (a tab on panel.html) it listens to every DevTools page of this
 // extension, which is how the tests drive it.
-import { inspect } from './lib/js/browser.js';
+import { inspect, verifyJws } from './lib/js/browser.js';
 import { el, audienceDiff, colouredToken, copyButton, prose, renderInspection, relative, verifyForm } from './components.js';
 import { candidates } from './capture.js';
 import { Gate } from './verdict.js';
@@ -19,6 +19,69 @@ const redact = () => $('redact').checked;
 // Headers and cookies the user named (panel.html #capture-extra): in memory only, sent to the
 // devtools pages so they relay requests carrying them too.
 const extra = { headers: [], cookies: [] };
+// Those the loaded worker configuration reads (its cookie, query parameter, headers): a request
+// the worker refuses for what they hold (`sess=garbage`) is listed with that answer.
+let configured = { headers: [], cookies: [], query: [] };
+const wanted = () => ({
+  headers: [...extra.headers, ...configured.headers],
+  cookies: [...extra.cookies, ...configured.cookies],
+  query: configured.query,
+});
+function readsFrom(config) {
+  const c = config?.credentials ?? {};
+  return {
+    headers: [c.header, c.apiKeyHeader, c.access?.name].filter(Boolean),
+    cookies: [c.cookie].filter(Boolean),
+    query: [c.query].filter(Boolean),
+  };
+}
+
+// The core's token size limit, asked of the core once: it refuses a longer token with
+// `token_too_large` before reading any of it. A credential over it is listed as too large (the
+// core's message, with its size) and not kept: a hostile page cannot make each row cost its size.
+// Any key: the size is checked before the key is looked at.
+const PROBE = { kty: 'oct', alg: 'HS256', k: 'dG9rZW5nYXRlIHNpemUgcHJvYmUsIG5ldmVyIGEgcmVhbCBrZXk' };
+const overLimit = (v) => {
+  try {
+    verifyJws(v, PROBE);
+  } catch (e) {
+    if (e?.code === 'token_too_large') return e.message;
+  }
+  return null;
+};
+const LIMIT = (() => {
+  let lo = 0;
+  let hi = 1 << 22;
+  if (!overLimit('a'.repeat(hi))) return Infinity;
+  while (hi - lo > 1) {
+    const mid = (lo + hi) >>> 1;
+    if (overLimit('a'.repeat(mid))) hi = mid;
+    else lo = mid;
+  }
+  return lo;
+})();
+// Kept of a longer header value or URL: enough to still be over the limit (the worker's answer
+// drawn again after a configuration change), never the whole of it.
+const KEEP = LIMIT + 256;
+// A slice of a long string keeps all of it alive (V8 slices point into their parent): a copy.
+const own = (text) => JSON.parse(JSON.stringify(text));
+const cut = (text) => (typeof text === 'string' && text.length > KEEP ? own(text.slice(0, KEEP)) : text);
+const cutRequest = (r) => ({
+  ...r,
+  url: cut(r.url),
+  headers: r.headers.map(({ name, value }) => ({ name: cut(name), value: cut(value) })),
+});
+// A string cannot be over the limit in UTF-8 unless it has more than a third as many UTF-16 units.
+const tooLarge = (v) => (v.length * 3 > LIMIT ? overLimit(v) : null);
+/**
+ * A short stand-in for a credential not kept: its start and a digest of its first LIMIT
+ * characters (rows stay apart; what is kept of a request gives the same stand-in again).
+ */
+function standIn(v) {
+  let h = 0x811c9dc5;
+  for (let i = 0; i < Math.min(v.length, LIMIT); i++) h = Math.imul(h ^ v.charCodeAt(i), 0x01000193);
+  return own(`${v.slice(0, 16)}…[not kept; ${(h >>> 0).toString(16)}]`);
+}
 const pathOf = (u, { host = true } = {}) => {
   try {
     const x = new URL(u);
@@ -53,13 +116,25 @@ const items = [];
 const itemKeys = new Set();
 let dropped = 0;
 // Each credential is inspected once, kept while a listed request carries it.
-const inspected = new Map(); // value -> { r, uses }
-const inspectOnce = (v) => {
+const inspected = new Map(); // value -> { r, uses, expAt }
+const nowSec = () => Date.now() / 1000;
+const inspectOnce = (v, large) => {
   let c = inspected.get(v);
-  if (!c) inspected.set(v, (c = { r: inspect(v), uses: 0 }));
+  if (!c) {
+    const r = large ? { kind: 'too large', tooLarge: large } : inspect(v);
+    // When it expires by the browser's clock: the list's expiry follows the clock from it.
+    inspected.set(v, (c = { r, uses: 0, expAt: typeof r.expiresIn === 'number' ? nowSec() + r.expiresIn : undefined }));
+  }
   c.uses += 1;
-  return c.r;
+  return c;
 };
+// The worker's answer at the time of the request (its start): an expiry or a not-before is
+// judged as the worker judged it then, and a later look (a configuration loaded) agrees.
+const at = (r) => {
+  const t = Date.parse(r.started);
+  return Number.isNaN(t) ? undefined : Math.floor(t / 1000);
+};
+const decide = (request) => gate.decide(request, at(request));
 function removeAt(i) {
   const [it] = items.splice(i, 1);
   itemKeys.delete(it.k);
@@ -87,18 +162,23 @@ const answerKey = (v) => (v ? JSON.stringify([v.status, v.code ?? null, v.note ?
 
 async function add(request, { pinned = false, cred = null } = {}) {
   // A pin names its credential: it is listed whether or not its header is still named.
-  for (const c of cred ? [cred] : candidates({ request }, extra)) {
-    const base = `${c.source}\n${c.value}\n${request.method}\n${request.url}`;
+  for (const found of cred ? [cred] : candidates({ request }, wanted())) {
+    const large = tooLarge(found.value);
+    const c = large ? { ...found, value: standIn(found.value) } : found;
+    const base = `${c.source}\n${c.value}\n${request.method}\n${cut(request.url)}`;
     // A request relayed again (a pinned one, or a devtools page's list sent again): already
     // listed. Its id is the devtools page's (two requests to one URL in one millisecond are two);
     // a pin from before ids has its start.
     const k = `${base}\n${request.id ?? request.started}`;
     if (itemKeys.has(k)) continue;
     itemKeys.add(k);
-    const item = { k, base, cred: c, r: inspectOnce(c.value), request, verdict: null, pinned };
+    const { r, expAt } = inspectOnce(c.value, large);
+    // What is kept of the request is bounded; the answer is the worker's for the whole of it.
+    const kept = large || request.url.length > KEEP || request.headers.some((h) => h.value.length > KEEP) ? cutRequest(request) : request;
+    const item = { k, base, cred: c, r, expAt, request: kept, verdict: null, pinned };
     items.push(item);
     bound();
-    if (gate) item.verdict = await gate.decide(request);
+    if (gate) item.verdict = await decide(request);
   }
   renderSoon();
 }
@@ -108,7 +188,8 @@ function grouped() {
   for (const it of items) {
     const key = `${it.base}\n${it.request.status}\n${answerKey(it.verdict)}`;
     let g = out.get(key);
-    if (!g) out.set(key, (g = { key, base: it.base, cred: it.cred, r: it.r, requests: [], verdict: it.verdict, pinned: false }));
+    if (!g)
+      out.set(key, (g = { key, base: it.base, cred: it.cred, r: it.r, expAt: it.expAt, requests: [], verdict: it.verdict, pinned: false }));
     g.requests.push(it.request);
     g.pinned ||= it.pinned;
   }
@@ -180,8 +261,7 @@ function rowFor(g, id) {
     const r = g.r;
     const v = g.verdict;
     const source = g.cred.source + (g.requests.length > 1 ? ` ×${g.requests.length}` : '');
-    const exp =
-      typeof r.expiresIn === 'number' ? (r.expiresIn >= 0 ? `expires ${relative(r.expiresIn)}` : `expired ${relative(r.expiresIn)}`) : '';
+    const exp = expText(g.expAt);
     const tr = el(
       'tr',
       { tabindex: '0', 'aria-selected': String(g === selected), 'data-row': id, 'data-verdict': v?.status ?? '' },
@@ -191,11 +271,17 @@ function rowFor(g, id) {
       cell('status', String(last.status)),
       cell('time', `${clock(last)} (${last.time} ms)`, `started ${last.started ?? '?'}, took ${last.time} ms`),
       cell('source', g.cred.source, source, g.requests.length > 1 ? el('span', { class: 'dup', text: ` ×${g.requests.length}` }) : null),
-      cell('kind', r.kind === 'jwt' ? `JWT ${r.alg ?? ''}`.trim() : r.kind),
+      cell('kind', r.kind === 'jwt' ? `JWT ${r.alg ?? ''}`.trim() : r.kind, r.tooLarge ?? undefined),
       cell('sub', r.claims?.sub === undefined ? '' : redact() ? '•••' : String(r.claims.sub)),
       cell('exp', exp),
-      cell(`verdict ${v ? (v.status === null ? 'unknown' : `s${v.status}`) : ''}`, verdictText(v), v?.note ?? v?.message ?? verdictText(v)),
+      cell(
+        `verdict ${v ? (v.status === null ? 'unknown' : `s${v.status}`) : ''}`,
+        verdictText(v),
+        v ? `${v.note ?? v.message ?? verdictText(v)} (at the request's time)` : '',
+      ),
     );
+    expiring.set(tr, g.expAt);
+    visibility.observe(tr);
     // The row's group as last drawn (a new request joins it without drawing the row again).
     const current = () => [...drawn.values()].find((d) => d.id === id)?.g ?? g;
     tr.addEventListener('click', () => select(current()));
@@ -203,6 +289,34 @@ function rowFor(g, id) {
     return tr;
   }
 }
+
+/** The expiry as the detail view words it (components.js `relative`), from now. */
+function expText(expAt) {
+  if (expAt === undefined) return '';
+  const s = Math.round(expAt - nowSec());
+  return s >= 0 ? `expires ${relative(s)}` : `expired ${relative(s)}`;
+}
+// The expiry column follows the clock: every second the rows on screen (only those) are worded
+// again, and a cell is written only when its text changes.
+const expiring = new WeakMap(); // tr -> expAt
+const onScreen = new Set();
+const visibility = new IntersectionObserver((entries) => {
+  for (const e of entries) e.isIntersecting ? onScreen.add(e.target) : onScreen.delete(e.target);
+});
+setInterval(() => {
+  for (const tr of onScreen) {
+    if (!tr.isConnected) {
+      onScreen.delete(tr);
+      continue;
+    }
+    const td = tr.querySelector('td.exp');
+    const text = expText(expiring.get(tr));
+    if (td && td.textContent !== text) {
+      td.textContent = text;
+      td.title = text;
+    }
+  }
+}, 1000);
 
 function select(g) {
   selected = g;
@@ -271,25 +385,30 @@ function renderDetail() {
   pin.addEventListener('click', () => togglePin(g));
   const last = g.requests.at(-1);
   // replaceChildren would write a null as the text "null": only elements go in.
+  const large = g.r.tooLarge;
   $('token-view').replaceChildren(
     ...[
       el('h2', { text: `${g.cred.source} on ${last.method} ${redact() ? pathOf(last.url) : last.url}` }),
-      colouredToken(value, { redact: redact() }),
-      redact() ? null : copyButton('token', () => value),
-      pin,
+      large
+        ? el('p', { id: 'too-large' }, prose(`token_too_large: ${large}; not kept, not decoded here.`))
+        : colouredToken(value, { redact: redact() }),
+      redact() || large ? null : copyButton('token', () => value),
+      large ? null : pin,
     ].filter(Boolean),
   );
   $('verdicts').replaceChildren(...answerView(g.verdict, g));
   $('requests').replaceChildren(...requestsView(g));
   if (verifying !== g.base) $('verify-out').replaceChildren();
   verifying = g.base;
-  if (redact()) {
+  if (large) for (const id of ['summary', 'timeline', 'parts', 'lints', 'scopes']) $(id).replaceChildren();
+  else if (redact()) {
     for (const id of ['summary', 'timeline', 'parts', 'lints', 'scopes']) $(id).replaceChildren();
     $('parts').append(el('p', { class: 'when', text: 'Redacted: turn off Redact to see the decoded token.' }));
     renderInspection({ summary: $('summary'), timeline: $('timeline') }, value);
   } else
     renderInspection({ summary: $('summary'), timeline: $('timeline'), parts: $('parts'), lints: $('lints'), scopes: $('scopes') }, value);
   $('verify').hidden = g.r.kind !== 'jwt';
+  if (large) $('verify').hidden = true;
 }
 
 let verifying = null; // the credential the verify result is for
@@ -356,14 +475,22 @@ async function loadConfig() {
     configStatus();
   } catch (e) {
     gate = null;
+    configured = readsFrom(null);
     out.className = 'error';
     out.replaceChildren(`${e.code ?? 'error'}: `, prose(e.message));
+  }
+  if (gate) {
+    const next = readsFrom(gate.config);
+    if (JSON.stringify(next) !== JSON.stringify(configured)) {
+      configured = next;
+      await rescan();
+    }
   }
   await redecide();
 }
 
 async function redecide() {
-  for (const it of items) it.verdict = gate ? await gate.decide(it.request) : null;
+  for (const it of items) it.verdict = gate ? await decide(it.request) : null;
   generation += 1;
   renderList();
 }
@@ -465,11 +592,15 @@ function extraChanged() {
       return el('li', { 'data-name': name }, `${kind} `, el('code', { text: name }), ' ', remove);
     }),
   );
-  // The devtools pages relay what they skipped before that carries a named one; the requests
-  // listed here already are looked at again.
-  chrome.runtime.sendMessage({ type: 'tokengate:extra', tabId, extra }).catch(() => {});
+  rescan().then(renderList);
+}
+
+// The devtools pages relay what they skipped before that carries a named one; the requests
+// listed here already are looked at again.
+function rescan() {
+  chrome.runtime.sendMessage({ type: 'tokengate:extra', tabId, extra: wanted(), keep: KEEP }).catch(() => {});
   const known = [...new Set(items.map((it) => it.request))];
-  Promise.all(known.map((r) => add(r))).then(renderList);
+  return Promise.all(known.map((r) => add(r)));
 }
 $('clear').addEventListener('click', () => {
   items.length = 0;
@@ -503,8 +634,11 @@ function watched(tab, since) {
 chrome.runtime.onMessage.addListener((msg) => {
   if (!msg?.type?.startsWith('tokengate:') || !(tabId === '*' || msg.tabId === tabId)) return;
   if (msg.type === 'tokengate:request') add(msg.request);
-  else if (msg.type === 'tokengate:attached') watched(msg.tabId, msg.since);
-  else if (msg.type === 'tokengate:requests') {
+  else if (msg.type === 'tokengate:attached') {
+    watched(msg.tabId, msg.since);
+    // A devtools page that started after the panel: it relays what the named ones hold too.
+    chrome.runtime.sendMessage({ type: 'tokengate:extra', tabId: msg.tabId, extra: wanted(), keep: KEEP }).catch(() => {});
+  } else if (msg.type === 'tokengate:requests') {
     watched(msg.tabId, msg.since);
     for (const r of msg.requests ?? []) add(r);
   }
@@ -515,7 +649,7 @@ for (const p of readPins()) {
 }
 // In DevTools, this tab's devtools page answers with what it kept; opened in a tab (every tab's),
 // each devtools page sends its list as a message of its own.
-const hello = await chrome.runtime.sendMessage({ type: 'tokengate:hello', tabId, extra }).catch(() => null);
+const hello = await chrome.runtime.sendMessage({ type: 'tokengate:hello', tabId, extra: wanted(), keep: KEEP }).catch(() => null);
 if (hello?.since) watched(tabId, hello.since);
 else watched(tabId);
 for (const r of hello?.requests ?? []) await add(r);

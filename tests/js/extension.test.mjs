@@ -123,6 +123,11 @@ const ODD = `<!doctype html><title>odd</title><script>
 })();
 </script>`;
 
+// Pages the later tests make (path -> HTML).
+const PAGES = new Map();
+const pageOf = (body) =>
+  `<!doctype html><title>x</title><link rel="icon" href="data:," /><script>(async () => {${body}; document.title = 'done'; })();</script>`;
+
 let server;
 let context;
 let id;
@@ -141,6 +146,8 @@ before(async () => {
     if (req.url === '/busy') return res.writeHead(200, { 'content-type': 'text/html' }).end(BUSY);
     if (req.url === '/odd') return res.writeHead(200, { 'content-type': 'text/html' }).end(ODD);
     if (req.url === '/same') return res.writeHead(200, { 'content-type': 'text/html' }).end(SAME);
+    const page = PAGES.get(req.url);
+    if (page) return res.writeHead(200, { 'content-type': 'text/html' }).end(page);
     // As the tokengate worker does for every JSON answer: no-store (which DevTools' network
     // events once missed, so the panel listed almost nothing behind a real worker).
     // Some answers only, so both ways DevTools reports a request are exercised.
@@ -182,11 +189,11 @@ async function openTab() {
 }
 
 /** Loads `path` once in a new, watched tab and waits until `seen()` holds. */
-async function load(path, seen) {
+async function load(path, seen, timeout = 15_000) {
   const app = await openTab();
   await app.goto(`${origin}${path}`);
   await app.waitForFunction(() => document.title === 'done');
-  await waitFor(seen, { timeout: 15_000, message: `the panel never listed what ${path} sent` });
+  await waitFor(seen, { timeout, message: `the panel never listed what ${path} sent` });
   return { app, loads: 1 };
 }
 
@@ -582,6 +589,212 @@ test('a busy page: the list is bounded, says how many it dropped, is not redrawn
   await cdp.detach();
   await app.close();
   await panel.click('#clear');
+});
+
+/** Loads a worker configuration (and the test key) and waits until the panel took it. */
+async function loadWorker(config) {
+  await panel.fill('#config', JSON.stringify(config));
+  await panel.fill('#keys', JSON.stringify({ keys: [tg.publicJwk(key)] }));
+  await panel.click('#load-config');
+  await panel.waitForSelector('#config-status.ok');
+}
+
+test("the worker's answer for what it refuses or answers itself: a UTF-8 cookie beside a token, health without its scope, a configured cookie holding garbage, a bearer with a word after it", async () => {
+  await loadWorker({ ...CONFIG, credentials: { cookie: 'sess', apiKeyHeader: 'X-API-Key' } });
+  const tok = JSON.stringify(mint({ sub: 'user-utf8' }));
+  PAGES.set(
+    '/answers',
+    pageOf(`
+    const auth = { Authorization: 'Bearer ' + ${tok} };
+    document.cookie = 'lang=\u0440\u0443; path=/';
+    document.cookie = 'mood=\u{1F600}; path=/';
+    await fetch('/api/users?utf8=1', { headers: auth });
+    document.cookie = 'lang=; path=/; max-age=0';
+    document.cookie = 'mood=; path=/; max-age=0';
+    await fetch('/.well-known/tokengate/health', { headers: auth });
+    document.cookie = 'sess=garbage; path=/';
+    await fetch('/api/users?cg=1');
+    document.cookie = 'sess=; path=/; max-age=0';
+    await fetch('/api/users?ew=1', { headers: { Authorization: 'Bearer ' + ${tok} + ' x' } });`),
+  );
+  const want = {
+    'utf8=1': '200',
+    'tokengate/health': '403 insufficient_scope',
+    'cg=1': '401 token_malformed',
+    'ew=1': '400 invalid_request',
+  };
+  const answers = async () =>
+    Object.fromEntries(
+      (await rows())
+        .filter((r) => Object.keys(want).some((k) => r.href?.endsWith(k)))
+        .map((r) => [Object.keys(want).find((k) => r.href.endsWith(k)), r.verdict]),
+    );
+  let last;
+  const { app } = await load('/answers', async () => JSON.stringify((last = await answers())) === JSON.stringify(want)).catch(async (e) => {
+    throw new Error(`${e.message}: ${JSON.stringify(last)}; errors ${JSON.stringify(errors)}`);
+  });
+  assert.deepEqual(last, want);
+  assert.equal((await rows()).find((r) => r.href.endsWith('cg=1')).source, 'cookie sess');
+  assert.deepEqual(errors, []);
+  await panel.click('#list tbody tr:has(td.url[title$="tokengate/health"])');
+  await panel.waitForSelector('#verdict-www');
+  assert.match(await panel.textContent('#verdict-www'), /error="insufficient_scope".*scope="tokengate:health"/);
+  await app.close();
+  await panel.click('#clear');
+});
+
+test('the expiry column follows the clock, and the answer stays the one the worker gave at the time of the request', async () => {
+  await loadWorker({ ...CONFIG, issuers: [{ ...CONFIG.issuers[0], leeway: 0 }] });
+  // Minted once the tab is watched (DevTools opens on its own time), valid for a few seconds.
+  const app = await openTab();
+  const t0 = now();
+  const short = mint({ sub: 'short-lived', iat: t0 - 5, exp: t0 + 6 });
+  PAGES.set('/short', pageOf(`await fetch('/api/users?short=1', { headers: { Authorization: 'Bearer ' + ${JSON.stringify(short)} } });`));
+  const row = async () => (await rows()).find((r) => r.href?.endsWith('short=1'));
+  await app.goto(`${origin}/short`);
+  await waitFor(async () => (await row())?.verdict === '200', { timeout: 15_000, message: 'the short-lived token never listed with 200' });
+  assert.match((await row()).exp, /^expires in \d s$/);
+  // No request since: only the clock moves the row on.
+  let last;
+  await waitFor(async () => /^expired \d+ s ago$/.test((last = await row()).exp), {
+    timeout: 15_000,
+    message: () => `still ${last.exp} at ${now() - (t0 + 4)} s past its exp`,
+  });
+  // Decided again (the configuration loaded once more) after it expired: the worker answered 200 then.
+  await panel.click('#load-config');
+  await panel.waitForSelector('#config-status.ok');
+  await new Promise((r) => setTimeout(r, 200));
+  assert.equal((await row()).verdict, '200');
+  assert.match(await panel.getAttribute('#list tbody tr:has(td.url[title$="short=1"]) td.verdict', 'title'), /at the request's time/);
+  await app.close();
+  await panel.click('#clear');
+});
+
+test('tokens over the core size limit are listed as too large with their size, not kept; selecting one answers at once', async () => {
+  await loadWorker(CONFIG);
+  const N = 40;
+  const SZ = 300_000;
+  const b64 = (o) => Buffer.from(JSON.stringify(o)).toString('base64url');
+  const hdr = b64({ alg: 'ES256', typ: 'JWT' });
+  // A token of 20,000 claims, and N of SZ bytes each, all different (the page builds them).
+  const wide = `${hdr}.${b64({ iss: ISS, sub: 'wide', exp: now() + 600, ...Object.fromEntries(Array.from({ length: 20_000 }, (_, i) => [`k${i}`, i])) })}.c2ln`;
+  PAGES.set(
+    '/big',
+    pageOf(`
+    await fetch('/api/users?wide=1', { headers: { Authorization: 'Bearer ' + ${JSON.stringify(wide)} } });
+    const pad = 'A'.repeat(${SZ});
+    for (let i = 0; i < ${N}; i++) {
+      const p = btoa(JSON.stringify({ sub: 's' + i, pad })).replace(/=+$/, '').replace(/\\+/g, '-').replace(/\\//g, '_');
+      await fetch('/api/users?big=' + i, { headers: { Authorization: 'Bearer ${hdr}.' + p + '.c2ln' } });
+    }`),
+  );
+  const cdp = await context.newCDPSession(panel);
+  const heap = async () => {
+    await cdp.send('HeapProfiler.collectGarbage');
+    return (await cdp.send('Runtime.getHeapUsage')).usedSize;
+  };
+  const h0 = await heap();
+  const big = async () => (await rows()).filter((r) => /[?&](big|wide)=/.test(r.href ?? ''));
+  let last;
+  const { app } = await load(
+    '/big',
+    async () => (last = await big()).length === N + 1 && last.every((r) => r.verdict !== '…'),
+    60_000,
+  ).catch((e) => {
+    throw new Error(`${e.message}: ${last?.length} rows`);
+  });
+  // Each as too large, with the core's message (its size) as the title; the worker's answer.
+  for (const r of last) {
+    assert.equal(r.kind, 'too large');
+    assert.equal(r.verdict, '401 token_too_large');
+  }
+  const title = await panel.getAttribute('#list tbody tr:has(td.url[title$="wide=1"]) td.kind', 'title');
+  assert.equal(title, `token is ${wide.length} bytes; the limit is 16384`);
+  const h1 = await heap();
+  // Kept of each: a bounded part (about the core's limit, here and in the devtools page), never
+  // the token: a row costs a fraction of its token's size (each token is 400 KB in base64url).
+  const perRow = (h1 - h0) / (N + 1);
+  assert.ok(perRow < SZ / 3, `heap grew ${h1 - h0} bytes for ${N} tokens of ${SZ} bytes`);
+  const kept = await panel.evaluate(() => document.documentElement.outerHTML.length);
+  assert.ok(kept < 2_000_000, `the page holds ${kept} characters`);
+  // Selected: the core's message, nothing decoded (no claims table of 20,000 rows), no Pin.
+  await panel.click('#list tbody tr:has(td.url[title$="wide=1"])');
+  await panel.waitForSelector('#too-large');
+  assert.equal(
+    await panel.textContent('#too-large'),
+    `token_too_large: token is ${wide.length} bytes; the limit is 16384; not kept, not decoded here.`,
+  );
+  assert.equal(await panel.textContent('#parts'), '');
+  assert.equal(await panel.$('#pin'), null);
+  assert.match(await panel.textContent('#verdict-status'), /^HTTP 401 token_too_large/);
+  console.log(
+    `big tokens: ${N} × ${SZ} bytes and one of 20,000 claims (${wide.length} bytes): heap ${h0} -> ${h1}, ${Math.round(perRow)} bytes a row`,
+  );
+  await cdp.detach();
+  await app.close();
+  await panel.click('#clear');
+});
+
+test('at 500 px the list keeps its URL column: every cell on one line, cut ones ending in … with their text on hover', async () => {
+  const long = mint({ sub: 'a-rather-long-subject-name@example.com' });
+  PAGES.set(
+    '/narrow',
+    pageOf(
+      `await fetch('/api/users/some/rather/long/path/segment/here?with=query', { headers: { Authorization: 'Bearer ' + ${JSON.stringify(long)} } });`,
+    ),
+  );
+  const { app } = await load('/narrow', async () => (await rows()).some((r) => r.href?.includes('/segment/here')));
+  await panel.setViewportSize({ width: 500, height: 900 });
+  try {
+    const fit = await panel.evaluate(() => {
+      const table = document.getElementById('list');
+      const tr = [...table.tBodies[0].rows].find((r) => r.querySelector('td.url').title.includes('/segment/here'));
+      const line = parseFloat(getComputedStyle(tr.cells[0]).lineHeight) || 18;
+      return {
+        page: document.documentElement.scrollWidth - window.innerWidth,
+        url: tr.querySelector('td.url').getBoundingClientRect().width,
+        tall: [...tr.cells].filter((c) => c.getBoundingClientRect().height > 2 * line).map((c) => c.className),
+        cut: [...table.querySelectorAll('th, td')].filter((c) => c.scrollWidth > c.clientWidth && !c.title).map((c) => c.textContent),
+      };
+    });
+    assert.ok(fit.page <= 0, JSON.stringify(fit));
+    assert.ok(fit.url >= 80, `URL column ${fit.url} px wide`);
+    assert.deepEqual(fit.tall, []);
+    assert.deepEqual(fit.cut, []);
+    await panel.screenshot({ path: `${shots}/extension-500.png` });
+  } finally {
+    await panel.setViewportSize({ width: 1400, height: 900 });
+  }
+  await app.close();
+  await panel.click('#clear');
+});
+
+test("a key fetch answered by a redirect is the core's redirect failure, as the worker reports it; the redirect is not followed", async () => {
+  const hits = [];
+  const idp = await listen((req, res) => {
+    hits.push(req.url);
+    if (req.url === '/jwks') return res.writeHead(302, { location: '/moved' }).end();
+    res.writeHead(200, { 'content-type': 'application/json' }).end(JSON.stringify({ keys: [tg.publicJwk(key)] }));
+  });
+  const iss = `http://127.0.0.1:${idp.address().port}`;
+  allowed.push(`${iss}/`, 'chrome://');
+  const settings = await context.newPage();
+  await settings.goto('chrome://extensions/');
+  await settings.evaluate(([ext, pattern]) => chrome.developerPrivate.addHostPermission(ext, pattern), [id, `${iss}/*`]);
+  await panel.fill(
+    '#config',
+    JSON.stringify({ issuers: [{ issuer: iss, audience: 'api', jwksUri: `${iss}/jwks` }], routes: CONFIG.routes }),
+  );
+  await panel.fill('#keys', '');
+  await panel.click('#fetch-keys');
+  await panel.waitForSelector('#config-status:has-text("Keys:")', { timeout: 15_000 });
+  assert.equal(
+    await panel.textContent('#config-status'),
+    `Loaded: 1 issuer(s), 2 route(s). Keys: ${iss}: ${iss}/jwks: redirect: HTTP 300 redirect: not followed`,
+  );
+  assert.deepEqual(hits, ['/jwks']);
+  await settings.close();
+  idp.close();
 });
 
 test("fetching issuers' keys asks for host access to exactly their origins first, and fetches nothing before", async () => {
