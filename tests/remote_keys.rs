@@ -32,6 +32,7 @@ fn ok(etag: Option<&str>, cc: Option<&str>) -> Response {
         status: 200,
         etag: etag.map(str::to_owned),
         cache_control: cc.map(str::to_owned),
+        ..Response::default()
     }
 }
 
@@ -377,6 +378,15 @@ fn bad_answers_keep_previous_keys() {
         ),
         ("302", status(302), vec![], Reason::Redirect),
         ("307", status(307), vec![], Reason::Redirect),
+        (
+            "hidden redirect",
+            Response {
+                redirected: true,
+                ..status(0)
+            },
+            vec![],
+            Reason::Redirect,
+        ),
         ("500", status(500), vec![], Reason::HttpStatus),
         ("404", status(404), vec![], Reason::HttpStatus),
         ("204", status(204), vec![], Reason::HttpStatus),
@@ -1184,6 +1194,7 @@ fn a_fetched_set_is_written_over_the_stored_copy_only_when_it_tells_readers_some
                 status: 304,
                 etag: Some("\"v1\"".into()),
                 cache_control: Some("max-age=600".into()),
+                ..Response::default()
             },
             b"",
             at,
@@ -1287,4 +1298,31 @@ fn a_copy_dated_in_the_future_is_read_as_of_now() {
     assert_eq!(good().as_of(T0 - 61_000).fetched_at_ms, 0);
     let never = RemoteKeys::empty(ISS).as_of(now);
     assert_eq!((never.fetched_at_ms, never.attempted_at_ms), (0, 0));
+}
+
+/// A redirect the host saw but whose status it could not (a browser's opaque answer, status 0)
+/// is the core's redirect failure, worded without a status; the field defaults to false, so a
+/// host that sends only the status is read as before.
+#[test]
+fn a_redirect_whose_status_is_hidden_is_a_redirect() {
+    let hidden: Response = serde_json::from_str(r#"{"status":0,"redirected":true}"#).unwrap();
+    let before = good();
+    let (after, f) = before
+        .clone()
+        .after_fetch(URL, &hidden, &[], T0 + 1000, &policy());
+    let f = f.unwrap();
+    assert_eq!(f.reason, Reason::Redirect);
+    assert_eq!(
+        f.message,
+        "a redirect (its status hidden by the browser): not followed"
+    );
+    assert_eq!(after.keys, before.keys);
+    // A 3xx the host did see keeps its status in the message.
+    let seen: Response = serde_json::from_str(r#"{"status":302,"redirected":true}"#).unwrap();
+    let (_, f) = good().after_fetch(URL, &seen, &[], T0 + 1000, &policy());
+    assert_eq!(f.unwrap().message, "HTTP 302 redirect: not followed");
+    let plain: Response = serde_json::from_str(r#"{"status":0}"#).unwrap();
+    assert!(!plain.redirected);
+    let (_, f) = good().after_fetch(URL, &plain, &[], T0 + 1000, &policy());
+    assert_eq!(f.unwrap().reason, Reason::HttpStatus);
 }

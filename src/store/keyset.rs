@@ -49,6 +49,10 @@ pub struct Response {
     pub etag: Option<String>,
     #[serde(default)]
     pub cache_control: Option<String>,
+    /// The host saw a redirect but not its status (a browser's opaque answer to
+    /// `redirect: "manual"`, status 0): a redirect all the same, never followed.
+    #[serde(default)]
+    pub redirected: bool,
 }
 
 /// The stored document.
@@ -542,6 +546,12 @@ impl RemoteKeys {
         policy: &FetchPolicy,
     ) -> std::result::Result<Option<Accepted>, Failure> {
         check_url(url)?;
+        if response.redirected && !(300..=399).contains(&response.status) {
+            return Err(Failure::new(
+                Reason::Redirect,
+                "a redirect (its status hidden by the browser): not followed",
+            ));
+        }
         match response.status {
             200 => remote_jwks(body, policy).map(Some),
             304 if self.if_none_match(url).is_some() => Ok(None),
