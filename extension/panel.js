@@ -3,8 +3,8 @@
 // core, and shows what a tokengate worker with the loaded configuration would answer.
 // Opened outside DevTools (a tab on panel.html) it listens to every DevTools page of this
 // extension, which is how the tests drive it.
-import { inspect, verifyJws } from './lib/js/browser.js';
-import { el, audienceDiff, colouredToken, copyButton, prose, renderInspection, relative, verifyForm } from './components.js';
+import { inspect, maxTokenBytes, relativeTime, verifyJws } from './lib/js/browser.js';
+import { el, audienceDiff, colouredToken, copyButton, prose, renderInspection, verifyForm } from './components.js';
 import { candidates } from './capture.js';
 import { Gate } from './verdict.js';
 
@@ -36,10 +36,12 @@ function readsFrom(config) {
   };
 }
 
-// The core's token size limit, asked of the core once: it refuses a longer token with
-// `token_too_large` before reading any of it. A credential over it is listed as too large (the
-// core's message, with its size) and not kept: a hostile page cannot make each row cost its size.
-// Any key: the size is checked before the key is looked at.
+// The core's token size limit: it refuses a longer token with `token_too_large` before reading
+// any of it. A credential over it is listed as too large (the core's message, with its size) and
+// not kept: a hostile page cannot make each row cost its size.
+const LIMIT = maxTokenBytes();
+// The core's message for a credential over the limit. Any key: the size is checked before the
+// key is looked at.
 const PROBE = { kty: 'oct', alg: 'HS256', k: 'dG9rZW5nYXRlIHNpemUgcHJvYmUsIG5ldmVyIGEgcmVhbCBrZXk' };
 const overLimit = (v) => {
   try {
@@ -49,17 +51,6 @@ const overLimit = (v) => {
   }
   return null;
 };
-const LIMIT = (() => {
-  let lo = 0;
-  let hi = 1 << 22;
-  if (!overLimit('a'.repeat(hi))) return Infinity;
-  while (hi - lo > 1) {
-    const mid = (lo + hi) >>> 1;
-    if (overLimit('a'.repeat(mid))) hi = mid;
-    else lo = mid;
-  }
-  return lo;
-})();
 // Kept of a longer header value or URL: enough to still be over the limit (the worker's answer
 // drawn again after a configuration change), never the whole of it.
 const KEEP = LIMIT + 256;
@@ -290,11 +281,11 @@ function rowFor(g, id) {
   }
 }
 
-/** The expiry as the detail view words it (components.js `relative`), from now. */
+/** The expiry in the core's wording (as the detail view has it), from now. */
 function expText(expAt) {
   if (expAt === undefined) return '';
   const s = Math.round(expAt - nowSec());
-  return s >= 0 ? `expires ${relative(s)}` : `expired ${relative(s)}`;
+  return s >= 0 ? `expires ${relativeTime(s)}` : `expired ${relativeTime(s)}`;
 }
 // The expiry column follows the clock: every second the rows on screen (only those) are worded
 // again, and a cell is written only when its text changes.
@@ -557,6 +548,8 @@ $('load-config').addEventListener('click', loadConfig);
 $('fetch-keys').addEventListener('click', fetchKeys);
 $('redact').addEventListener('change', () => {
   document.body.classList.toggle('redacting', redact());
+  // What a verification printed (the subject, claims) is not kept in the page while redacting.
+  if (redact()) $('verify-out').replaceChildren();
   renderList();
 });
 verifyForm($('verify'), {
@@ -564,6 +557,16 @@ verifyForm($('verify'), {
   redactable: true,
   current: () => selected && { token: selected.cred.value, inspection: selected.r },
 });
+// Nor is a verification made while redacting (the key is hidden, its answer would be too).
+$('verify-form').addEventListener(
+  'submit',
+  (e) => {
+    if (!redact()) return;
+    e.preventDefault();
+    e.stopImmediatePropagation();
+  },
+  { capture: true },
+);
 $('extra-form').addEventListener('submit', (e) => {
   e.preventDefault();
   const name = $('extra-name').value.trim();

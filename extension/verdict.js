@@ -57,12 +57,13 @@ function headerReader(list) {
   return { get: (n) => m.get(String(n).toLowerCase()) ?? null };
 }
 
-// A browser hides a redirect from an extension's fetch (redirect 'manual' gives an opaque answer
-// of status 0, whichever 3xx it was): given to the core as a 3xx, so it is the core's redirect.
-const seeRedirects = async (url, init) => {
-  const res = await fetch(url, init);
-  return res.type === 'opaqueredirect' ? new Response(null, { status: 300 }) : res;
-};
+function parsedOrText(text) {
+  try {
+    return JSON.parse(text);
+  } catch {
+    return text;
+  }
+}
 
 export class Gate {
   /**
@@ -78,7 +79,8 @@ export class Gate {
   }
 
   setKeys(keys) {
-    const k = typeof keys === 'string' ? JSON.parse(keys) : keys;
+    // Text that is not JSON is kept as it is for every issuer: the core reads it and says why not.
+    const k = typeof keys === 'string' ? parsedOrText(keys) : keys;
     const perIssuer = k && !Array.isArray(k.keys) && !k.kty && this.config.issuers.some((i) => Object.hasOwn(k, i.issuer));
     for (const i of this.config.issuers) {
       const set = perIssuer ? k[i.issuer] : k;
@@ -112,11 +114,19 @@ export class Gate {
 
   /** Fetches an issuer's keys from `url` within the worker's fetch bounds. */
   async fetchKeys(issuer, url) {
+    // A browser hides a redirect from an extension's fetch (redirect 'manual' gives an opaque
+    // answer of status 0, whichever 3xx it was): the core is told it was one.
+    let redirected = false;
+    const seeRedirects = async (u, init) => {
+      const res = await fetch(u, init);
+      redirected = res.type === 'opaqueredirect';
+      return res;
+    };
     const r = await boundedFetch(url, { policy: this.config.remoteKeys, fetch: seeRedirects });
     // Judged as the worker judges a fetch of its keys (a 3xx is `redirect`, a bad body …).
     const failure = remoteKeys
       .open(issuer.issuer, null, url)
-      .afterFetch(url, JSON.stringify({ status: r.status }), r.body, Date.now(), JSON.stringify(this.config.remoteKeys ?? {}));
+      .afterFetch(url, JSON.stringify({ status: r.status, redirected }), r.body, Date.now(), JSON.stringify(this.config.remoteKeys ?? {}));
     if (failure) throw new Error(`${url}: ${failure.reason}: ${failure.message}`);
     // The body as text, checked by the core when a validator is made of it (problems()).
     this.keys.set(issuer.issuer, new TextDecoder().decode(r.body));

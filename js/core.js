@@ -972,6 +972,12 @@ export function answered(e, opts) {
 }
 
 /** The `WWW-Authenticate` value for a request with no credential (RFC 6750 §3.1). */
+/** The longest token the core reads, in bytes: a longer one is `token_too_large`, not decoded. */
+export const maxTokenBytes = () => wasm.maxTokenBytes();
+
+/** `seconds` from now (negative: past) in the core's wording: "in 4 min 10 s", "4 min 10 s ago", "now". */
+export const relativeTime = (seconds) => wasm.relativeTime(number(seconds, 'seconds'));
+
 export const bareChallenge = (realm) => wasm.bareChallenge(optionalText(realm, 'options_invalid', 'realm'));
 
 /**

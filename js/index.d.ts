@@ -547,6 +547,10 @@ export function rejection(code: ErrorCode, message: string, opts?: { realm?: str
  * that tells the client nothing of it (log `e`). Never a 500.
  */
 export function answered(e: TokengateError, opts?: { realm?: string }): TokengateError;
+/** The longest token the core reads, in bytes: a longer one is refused with `token_too_large` before any of it is decoded. */
+export function maxTokenBytes(): number;
+/** `seconds` from now (negative: in the past; a finite number, else `options_invalid`) in the core's wording: "in 4 min 10 s", "4 min 10 s ago", "now". */
+export function relativeTime(seconds: number): string;
 /** The `WWW-Authenticate` value for a request with no credential (RFC 6750 §3.1). */
 export function bareChallenge(realm?: string): string;
 

@@ -65,25 +65,6 @@ export function prose(text) {
   return out;
 }
 
-// Kept for callers that have only a number of seconds; what an inspection shows is worded by
-// the core (its times' `relative`, `expiresInText`, `lifetimeText`, `maxLifetimeText`).
-/** Seconds as a person says them: "54 min", "2 h 5 min", "3 days". */
-export function duration(seconds) {
-  const s = Math.abs(Math.round(seconds));
-  if (s < 60) return `${s} s`;
-  if (s < 3600) return `${Math.round(s / 60)} min`;
-  if (s < 86400) {
-    const h = Math.floor(s / 3600);
-    const m = Math.round((s % 3600) / 60);
-    return m ? `${h} h ${m} min` : `${h} h`;
-  }
-  const d = Math.round(s / 86400);
-  return d === 1 ? '1 day' : `${d} days`;
-}
-
-/** "in 54 min" or "54 min ago". */
-export const relative = (seconds) => (seconds >= 0 ? `in ${duration(seconds)}` : `${duration(seconds)} ago`);
-
 /** A copy-to-clipboard button for `value()` (read when clicked). */
 export function copyButton(label, value) {
   const b = el('button', { type: 'button', class: 'copy', 'aria-label': `Copy ${label}`, text: 'Copy' });

@@ -429,6 +429,7 @@ const API = [
   ],
   ['rejection', [A('invalid_request'), A('m'), A({ realm: 'api' }, ['realm'])], (c, m, o) => tg.rejection(c, m, o)],
   ['bareChallenge', [A('api')], (r) => tg.bareChallenge(r)],
+  ['relativeTime', [A(90)], (s) => tg.relativeTime(s)],
   ['new Validator (API keys only)', [A({ keys: null, issuer: ISS }, ['keys', 'issuer', 'realm', 'cache'])], (o) => new tg.Validator(o)],
   ['parseScopes', [A('users:read users:*')], (s) => tg.parseScopes(s)],
   ['sourceDigest', [A(['a', 'b'], ['0', '1'])], (i) => tg.sourceDigest(i)],

@@ -1226,6 +1226,20 @@ pub fn bare_challenge(realm: Option<String>) -> String {
     tokengate::bare_challenge(realm.as_deref().unwrap_or(tokengate::DEFAULT_REALM))
 }
 
+/// The longest token the core reads, in bytes (`Limits::default`): a longer one is refused
+/// with `token_too_large` before any of it is decoded.
+#[wasm_bindgen(js_name = maxTokenBytes)]
+pub fn max_token_bytes() -> u32 {
+    u32::try_from(tokengate::Limits::default().max_token_bytes).unwrap_or(u32::MAX)
+}
+
+/// `seconds` from now in the core's wording: "in 4 min 10 s", "4 min 10 s ago", "now".
+#[wasm_bindgen(js_name = relativeTime)]
+pub fn relative_time(seconds: f64) -> String {
+    // `as` saturates (NaN is 0): any number a page passes is worded.
+    tokengate::inspect::relative(seconds.round() as i64)
+}
+
 /// Every error code with status, OAuth error and description.
 #[wasm_bindgen(js_name = errorCodes)]
 pub fn error_codes() -> Result<JsValue, JsValue> {
