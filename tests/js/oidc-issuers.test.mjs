@@ -11,9 +11,9 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import * as tg from 'tokengate';
 import { remoteKeys } from 'tokengate/store';
-import { bundleWorker, startWorkerd, workerdOptions } from '../runtime/workerd.mjs';
-import { RESOURCES, signingKey, startIdp } from '../runtime/idp.mjs';
-import { now, waitFor } from '../runtime/helpers.mjs';
+import { bundleWorker } from '../runtime/workerd.mjs';
+import { delta, oidcConfig, startOidcWorker, until } from '../runtime/oidc-worker.mjs';
+import { signingKey, startIdp } from '../runtime/idp.mjs';
 
 const script = await bundleWorker('worker/index.js', 'oidc-issuers');
 const cleanup = [];
@@ -24,54 +24,13 @@ after(async () => {
 const e1 = signingKey('ES256', 'e1');
 const r1 = signingKey('RS256', 'r1');
 
-function config(idp, extra = {}) {
-  return {
-    realm: 'api',
-    protect: '/api/',
-    routes: [{ method: '*', path: '/api/*' }],
-    issuers: [{ issuer: idp.issuer, discovery: true, profile: 'rfc9068', audience: Object.values(RESOURCES) }],
-    cacheTtl: 60,
-    kidCooldown: 2,
-    keysMaxStale: 60,
-    remoteKeys: { minMaxAge: 60, maxMaxAge: 60, timeout: 1 },
-    ...extra,
-  };
-}
+const config = (idp, extra = {}) => oidcConfig(idp, { cacheTtl: 60, ...extra });
 
 async function worker(idp, extra = {}, persist, forged) {
-  const options = {
-    kvNamespaces: ['TOKENGATE'],
-    ...(persist && { kvPersist: persist }),
-    bindings: { TOKENGATE_CONFIG: JSON.stringify(config(idp, extra)) },
-  };
-  const mf = await startWorkerd(script, options);
-  cleanup.push(() => mf.dispose());
-  const kv = await mf.getKVNamespace('TOKENGATE');
-  if (!(await kv.get('revocations'))) {
-    await kv.put('revocations', JSON.stringify({ schema: 1, version: 1, generated_at: now() }));
-    await kv.put('grants', JSON.stringify({ schema: 1, version: 1, issuers: {}, tenants: {} }));
-  }
-  if (forged) await kv.put(remoteKeys.kvKey(idp.issuer), forged);
-  const call = async (token, path = '/api/x') => {
-    const res = await mf.dispatchFetch(`http://localhost${path}`, { headers: token ? { authorization: `Bearer ${token}` } : {} });
-    const text = await res.text();
-    let body = text;
-    try {
-      body = JSON.parse(text);
-    } catch {}
-    return { status: res.status, code: body?.code, body, challenge: res.headers.get('www-authenticate') };
-  };
-  const health = async (token) => (await call(token, '/.well-known/tokengate/health')).body;
-  const w = { mf, kv, call, health };
-  w.restart = async () => {
-    await mf.setOptions(workerdOptions(script, options));
-    w.kv = await mf.getKVNamespace('TOKENGATE');
-  };
+  const w = await startOidcWorker(script, config(idp, extra), { cleanup, persist });
+  if (forged) await w.kv.put(remoteKeys.kvKey(idp.issuer), forged);
   return w;
 }
-
-const until = (fn, ms = 15_000, what = 'condition') => waitFor(fn, { timeout: ms, message: `timed out waiting for ${what}` });
-const delta = (a, b) => ({ discovery: b.discovery - a.discovery, jwks: b.jwks - a.jwks });
 
 /** The claims of `token`, with `iss` replaced (signed by the provider's own key `e1`). */
 function reissued(token, iss) {

@@ -1,4 +1,4 @@
-// Issue 14 end to end: a real OpenID Provider (npm oidc-provider on 127.0.0.1) issues RFC 9068
+// End to end: a real OpenID Provider (npm oidc-provider on 127.0.0.1) issues RFC 9068
 // access tokens; the edge worker on workerd, configured with `discovery: true` and an empty KV,
 // fetches its keys, keeps them in KV, follows a rotation with one refetch, survives a provider
 // that is down or answers badly (previous keys kept, health names the reason), and fails closed
@@ -12,8 +12,9 @@ import { join } from 'node:path';
 import * as tg from 'tokengate';
 import { remoteKeys } from 'tokengate/store';
 import { bundleWorker, startWorkerd, workerdOptions } from '../runtime/workerd.mjs';
+import { delta, oidcConfig, startOidcWorker, until, withKid } from '../runtime/oidc-worker.mjs';
 import { RESOURCES, faults, signingKey, startIdp } from '../runtime/idp.mjs';
-import { clockPast, now, waitFor } from '../runtime/helpers.mjs';
+import { clockPast, now } from '../runtime/helpers.mjs';
 
 const script = await bundleWorker('worker/index.js', 'oidc');
 const cleanup = [];
@@ -25,63 +26,14 @@ const e1 = signingKey('ES256', 'e1');
 const r1 = signingKey('RS256', 'r1');
 const e2 = signingKey('ES256', 'e2');
 
-function config(idp, extra = {}) {
-  return {
-    realm: 'api',
-    protect: '/api/',
-    routes: [{ method: '*', path: '/api/*' }],
-    issuers: [{ issuer: idp.issuer, discovery: true, profile: 'rfc9068', audience: Object.values(RESOURCES) }],
-    cacheTtl: 1,
-    kidCooldown: 2,
-    keysMaxStale: 60,
-    remoteKeys: { minMaxAge: 1, maxMaxAge: 2, timeout: 1 },
-    ...extra,
-  };
-}
+// Max-age 1–2 s, so refreshes and staleness happen within a test.
+const config = (idp, extra = {}) => oidcConfig(idp, { remoteKeys: { minMaxAge: 1, maxMaxAge: 2, timeout: 1 }, ...extra });
 
 async function worker(idp, extra = {}, persist) {
-  const options = {
-    kvNamespaces: ['TOKENGATE'],
-    ...(persist && { kvPersist: persist }),
-    bindings: { TOKENGATE_CONFIG: JSON.stringify(config(idp, extra)) },
-  };
-  const mf = await startWorkerd(script, options);
-  cleanup.push(() => mf.dispose());
-  const kv = await mf.getKVNamespace('TOKENGATE');
-  if (!(await kv.get('revocations'))) {
-    await kv.put('revocations', JSON.stringify({ schema: 1, version: 1, generated_at: now() }));
-    await kv.put('grants', JSON.stringify({ schema: 1, version: 1, issuers: {}, tenants: {} }));
-  }
-  const call = async (token, path = '/api/x') => {
-    const res = await mf.dispatchFetch(`http://localhost${path}`, { headers: token ? { authorization: `Bearer ${token}` } : {} });
-    const text = await res.text();
-    let body = text;
-    try {
-      body = JSON.parse(text);
-    } catch {}
-    return { status: res.status, code: body?.code, body, retryAfter: res.headers.get('retry-after') };
-  };
-  const health = async (token) => (await call(token, '/.well-known/tokengate/health')).body.issuers[0];
-  const w = { mf, kv, call, health };
-  // A new isolate on the same KV and Cache API storage (workerd restarted; stubs re-created).
-  w.restart = async () => {
-    await mf.setOptions(workerdOptions(script, options));
-    w.kv = await mf.getKVNamespace('TOKENGATE');
-  };
+  const w = await startOidcWorker(script, config(idp, extra), { cleanup, persist });
+  w.health = w.issuerHealth;
   return w;
 }
-
-/** Polls `fn` until it returns a truthy value (a condition, not a sleep), up to `ms`. */
-const until = (fn, ms = 15_000, what = 'condition') => waitFor(fn, { timeout: ms, message: `timed out waiting for ${what}` });
-
-/** The same token with another `kid` in its header (signature no longer matters: kid first). */
-function withKid(token, kid) {
-  const [h, p, s] = token.split('.');
-  const header = { ...JSON.parse(Buffer.from(h, 'base64url')), kid };
-  return [Buffer.from(JSON.stringify(header)).toString('base64url'), p, s].join('.');
-}
-
-const delta = (a, b) => ({ discovery: b.discovery - a.discovery, jwks: b.jwks - a.jwks });
 
 test('discovery from an empty KV, 50 concurrent cold requests, one fetch; kept in KV across a restart with the provider down', async () => {
   const idp = await startIdp([e1, r1]);

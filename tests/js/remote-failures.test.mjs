@@ -8,9 +8,10 @@ import { test, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { Validator, TokengateError, mint, remoteJwks } from 'tokengate';
 import { remoteKeys } from 'tokengate/store';
-import { bundleWorker, startWorkerd, workerdOptions } from '../runtime/workerd.mjs';
+import { bundleWorker } from '../runtime/workerd.mjs';
+import { delta, oidcConfig, startOidcWorker, until } from '../runtime/oidc-worker.mjs';
 import { faults, signingKey, startIdp, RESOURCES } from '../runtime/idp.mjs';
-import { clockPast, freePort, listen, now, startCli, waitFor } from '../runtime/helpers.mjs';
+import { clockPast, freePort, listen, now, startCli } from '../runtime/helpers.mjs';
 
 const script = await bundleWorker('tests/runtime/remote-faults-worker.js', 'remote-faults');
 const cleanup = [];
@@ -22,52 +23,16 @@ const e1 = signingKey('ES256', 'e1');
 const r1 = signingKey('RS256', 'r1');
 const e2 = signingKey('ES256', 'e2');
 
-const delta = (a, b) => ({ discovery: b.discovery - a.discovery, jwks: b.jwks - a.jwks });
-const until = (fn, ms = 15_000, what = 'condition') => waitFor(fn, { timeout: ms, message: `timed out waiting for ${what}` });
-
 async function worker(idp, extra = {}) {
-  const config = {
-    realm: 'api',
-    protect: '/api/',
-    routes: [{ method: '*', path: '/api/*' }],
-    issuers: [{ issuer: idp.issuer, discovery: true, profile: 'rfc9068', audience: Object.values(RESOURCES) }],
-    cacheTtl: 1,
-    kidCooldown: 2,
-    keysMaxStale: 60,
-    remoteKeys: { minMaxAge: 60, maxMaxAge: 60, timeout: 1 },
-    ...extra,
-  };
-  const options = { kvNamespaces: ['TOKENGATE'], bindings: { TOKENGATE_CONFIG: JSON.stringify(config) } };
-  const mf = await startWorkerd(script, options);
-  cleanup.push(() => mf.dispose());
-  const kv = await mf.getKVNamespace('TOKENGATE');
-  await kv.put('revocations', JSON.stringify({ schema: 1, version: 1, generated_at: now() }));
-  await kv.put('grants', JSON.stringify({ schema: 1, version: 1, issuers: {}, tenants: {} }));
-  const call = async (token, path = '/api/x') => {
-    const res = await mf.dispatchFetch(`http://localhost${path}`, { headers: token ? { authorization: `Bearer ${token}` } : {} });
-    const text = await res.text();
-    let body = text;
-    try {
-      body = JSON.parse(text);
-    } catch {}
-    return { status: res.status, code: body?.code, body };
-  };
+  const w = await startOidcWorker(script, oidcConfig(idp, extra), { cleanup });
   const control = async (set) => {
     const init = set ? { method: 'POST', body: JSON.stringify(set) } : {};
-    return (await mf.dispatchFetch('http://localhost/__remote-faults', init)).json();
+    return (await w.mf.dispatchFetch('http://localhost/__remote-faults', init)).json();
   };
-  const w = {
-    kv,
-    call,
-    health: async (token) => (await call(token, '/.well-known/tokengate/health')).body.issuers[0],
-    faults: (set) => control(set),
-    calls: async () => (await control()).calls,
-    // A new isolate on the same KV and Cache API storage (its faults start off).
-    restart: async () => {
-      await mf.setOptions(workerdOptions(script, options));
-      w.kv = await mf.getKVNamespace('TOKENGATE');
-    },
-  };
+  w.health = w.issuerHealth;
+  w.faults = (set) => control(set);
+  w.calls = async () => (await control()).calls;
+  // w.restart(): a new isolate on the same KV and Cache API storage, its faults off.
   return w;
 }
 
