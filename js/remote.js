@@ -1,4 +1,4 @@
-// Remote key sets (issue 14): keys an identity provider publishes (OIDC discovery, a JWKS URL),
+// Remote key sets: keys an identity provider publishes (OIDC discovery, a JWKS URL),
 // judged by the core with the same key rules as any key set. `remoteKeys` are the core's rules
 // (URL, discovery document, fetch bounds, the KV document); `fetchRemoteKeys` moves the bytes
 // with the runtime's `fetch` (Node ≥ 20, browsers, workerd) inside those bounds. Nothing here

@@ -19,7 +19,7 @@ import { RevocationList, TokengateError, grantsDocument, lifecycle, revocations 
 
 // The worker configuration (the `config` document, or `TOKENGATE_CONFIG`) is part of the data model.
 export { issuerPolicy, parseConfig } from './config.js';
-// An identity provider's keys, fetched and kept in KV as `remote:<issuer>` (issue 14).
+// An identity provider's keys, fetched and kept in KV as `remote:<issuer>`.
 export { RemoteKeysError, boundedFetch, fetchRemoteKeys, jwksUrl, remoteKeys } from './remote.js';
 
 export const REVOCATIONS = 'revocations';

@@ -204,7 +204,7 @@ fn every_header_the_gate_sets_or_reads_is_its_own() {
 
 /// Cloudflare Access adds its header to every request after login: it is read whenever a
 /// cloudflare-access issuer is configured, besides any custom `credentials.header`, and only
-/// for those issuers (issue 14's outside-attacker findings).
+/// for those issuers.
 #[test]
 fn the_cloudflare_access_header_is_read_besides_a_custom_header_and_only_for_access_issuers() {
     let cf = "https://acme.cloudflareaccess.com";

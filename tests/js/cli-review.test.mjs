@@ -1,4 +1,4 @@
-// Findings of the outside review of the CLI (issue 17): an HMAC key is never published or put in
+// Findings of an outside review of the CLI: an HMAC key is never published or put in
 // KV, `mint --key` merges its flags with --claims and takes the core's --ttl rule, and `inspect`
 // of an API key that does not decode says why and exits 1.
 import { test } from 'node:test';

@@ -1,4 +1,4 @@
-// Issue 14 in Node: the JS remote-key functions (tokengate/store) and `tokengate verify
+// Identity providers in Node: the JS remote-key functions (tokengate/store) and `tokengate verify
 // --issuer-url / --jwks-url` against a real OpenID Provider (npm oidc-provider on 127.0.0.1),
 // with the same rules the worker follows: every verdict is the core's.
 import { test, after } from 'node:test';

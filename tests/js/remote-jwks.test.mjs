@@ -1,4 +1,4 @@
-// Issue 14, the library: `remoteJwks({ issuer, discovery: true } | { jwksUri })` as a Validator's
+// Remote keys in the library: `remoteJwks({ issuer, discovery: true } | { jwksUri })` as a Validator's
 // `keys` in Node, against a real OpenID Provider (npm oidc-provider on 127.0.0.1). Every fetch is
 // counted by the test's server in front of the provider; when to fetch, refresh, rediscover or
 // give up is the core's decision, and the counts below are what it decided.
