@@ -553,6 +553,19 @@ test('control and bidi characters from a token are drawn as escapes, the subject
   await panel.click('#clear');
 });
 
+// What a page keeps on its heap: the least of several samples after a full collection. The
+// extension's pages share one heap, and the devtools page's read of DevTools' HAR log (every
+// second) briefly holds every request in it.
+async function heapKept(cdp) {
+  const samples = [];
+  for (let i = 0; i < 6; i++) {
+    if (i) await new Promise((r) => setTimeout(r, 250));
+    await cdp.send('HeapProfiler.collectGarbage');
+    samples.push((await cdp.send('Runtime.getHeapUsage')).usedSize);
+  }
+  return Math.min(...samples);
+}
+
 test('a busy page: the list is bounded, says how many it dropped, is not redrawn when idle, and its heap does not grow', async () => {
   const before = Date.now();
   const { app } = await load('/busy', () => panel.isVisible('#dropped'));
@@ -581,10 +594,7 @@ test('a busy page: the list is bounded, says how many it dropped, is not redrawn
   // Idle (the devtools page reads the HAR log every second): no row is drawn again.
   await panel.evaluate(() => document.querySelectorAll('#list tbody tr').forEach((tr) => (tr.probe = true)));
   const cdp = await context.newCDPSession(panel);
-  const heap = async () => {
-    await cdp.send('HeapProfiler.collectGarbage');
-    return (await cdp.send('Runtime.getHeapUsage')).usedSize;
-  };
+  const heap = () => heapKept(cdp);
   const h0 = await heap();
   await new Promise((r) => setTimeout(r, 3000));
   const h1 = await heap();
@@ -701,10 +711,7 @@ test('tokens over the core size limit are listed as too large with their size, n
     }`),
   );
   const cdp = await context.newCDPSession(panel);
-  const heap = async () => {
-    await cdp.send('HeapProfiler.collectGarbage');
-    return (await cdp.send('Runtime.getHeapUsage')).usedSize;
-  };
+  const heap = () => heapKept(cdp);
   const h0 = await heap();
   const big = async () => (await rows()).filter((r) => /[?&](big|wide)=/.test(r.href ?? ''));
   let last;
