@@ -9,6 +9,17 @@ const AUD = 'api';
 const SCOPE = 'users:read';
 let impls = {};
 
+// WebCrypto's parameters per JWS alg: the floor row calls crypto.subtle.verify alone.
+const SUBTLE = {
+  HS256: { name: 'HMAC', hash: 'SHA-256' },
+  RS256: { name: 'RSASSA-PKCS1-v1_5', hash: 'SHA-256' },
+  PS256: { name: 'RSA-PSS', hash: 'SHA-256', saltLength: 32 },
+  ES256: { name: 'ECDSA', namedCurve: 'P-256', hash: 'SHA-256' },
+  ES384: { name: 'ECDSA', namedCurve: 'P-384', hash: 'SHA-384' },
+  EdDSA: { name: 'Ed25519' },
+};
+const unb64 = (s) => Uint8Array.from(atob(s.replace(/-/g, '+').replace(/_/g, '/')), (c) => c.charCodeAt(0));
+
 async function setup(m, only) {
   impls = {};
   for (const [alg, k] of Object.entries(m)) {
@@ -22,6 +33,19 @@ async function setup(m, only) {
       'tokengate cache hit': () => {
         const v = new tg.Validator({ ...opts, cache: true });
         return () => v.validateAsync(t, { scope: SCOPE });
+      },
+      // The floor of any WebCrypto validator: the signature check alone on bytes split beforehand
+      // (no parsing, no claims), so a ratio to jose shows how much of its time is the primitive.
+      'crypto.subtle.verify alone': async () => {
+        const p = SUBTLE[alg];
+        const { alg: _a, kid: _k, ...jwk } = k.publicJwk;
+        const key = await crypto.subtle.importKey('jwk', jwk, p, false, ['verify']);
+        const dot = t.lastIndexOf('.');
+        const data = new TextEncoder().encode(t.slice(0, dot));
+        const sig = unb64(t.slice(dot + 1));
+        return async () => {
+          if (!(await crypto.subtle.verify(p, key, sig, data))) throw new Error('signature');
+        };
       },
       jose: async () => {
         const key = await jose.importJWK(k.publicJwk, alg);
