@@ -3,7 +3,7 @@
 // core, and shows what a tokengate worker with the loaded configuration would answer.
 // Opened outside DevTools (a tab on panel.html) it listens to every DevTools page of this
 // extension, which is how the tests drive it.
-import { inspect, maxTokenBytes, relativeTime, verifyJws } from './lib/js/browser.js';
+import { expiryText, inspect, maxTokenBytes, verifyJws } from './lib/js/browser.js';
 import { el, audienceDiff, colouredToken, copyButton, prose, renderInspection, verifyForm } from './components.js';
 import { candidates } from './capture.js';
 import { Gate } from './verdict.js';
@@ -284,8 +284,7 @@ function rowFor(g, id) {
 /** The expiry in the core's wording (as the detail view has it), from now. */
 function expText(expAt) {
   if (expAt === undefined) return '';
-  const s = Math.round(expAt - nowSec());
-  return s >= 0 ? `expires ${relativeTime(s)}` : `expired ${relativeTime(s)}`;
+  return expiryText(expAt - nowSec());
 }
 // The expiry column follows the clock: every second the rows on screen (only those) are worded
 // again, and a cell is written only when its text changes.

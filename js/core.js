@@ -977,6 +977,7 @@ export const maxTokenBytes = () => wasm.maxTokenBytes();
 
 /** `seconds` from now (negative: past) in the core's wording: "in 4 min 10 s", "4 min 10 s ago", "now". */
 export const relativeTime = (seconds) => wasm.relativeTime(number(seconds, 'seconds'));
+export const expiryText = (seconds) => wasm.expiryText(number(seconds, 'seconds'));
 
 export const bareChallenge = (realm) => wasm.bareChallenge(optionalText(realm, 'options_invalid', 'realm'));
 

@@ -551,6 +551,8 @@ export function answered(e: TokengateError, opts?: { realm?: string }): Tokengat
 export function maxTokenBytes(): number;
 /** `seconds` from now (negative: in the past; a finite number, else `options_invalid`) in the core's wording: "in 4 min 10 s", "4 min 10 s ago", "now". */
 export function relativeTime(seconds: number): string;
+/** An expiry `seconds` from now in the core's wording: "expires in 54 min", "expired now" (at 0: expired, as an inspection's status), "expired 3 min ago". */
+export function expiryText(seconds: number): string;
 /** The `WWW-Authenticate` value for a request with no credential (RFC 6750 §3.1). */
 export function bareChallenge(realm?: string): string;
 

@@ -538,6 +538,17 @@ fn analyse_claims(claims: &Map<String, Value>, out: &mut Inspection, opts: &Opti
 
 pub use crate::codec::time::{duration, relative};
 
+/// An expiry `left` seconds from now as a list of tokens words it: "expires in 54 min",
+/// "expired now", "expired 3 min ago". At 0 the token is expired, as its status says (`exp <=
+/// now`).
+pub fn expiry_text(left: i64) -> String {
+    if left > 0 {
+        format!("expires {}", relative(left))
+    } else {
+        format!("expired {}", relative(left))
+    }
+}
+
 /// RFC 3339 UTC timestamp (days-from-civil, valid for 0000–9999).
 pub fn iso8601(unix: i64) -> String {
     let days = unix.div_euclid(86_400);

@@ -9,7 +9,7 @@
 mod common;
 use common::*;
 use serde_json::json;
-use tokengate::inspect::{inspect, iso8601, relative, Options};
+use tokengate::inspect::{expiry_text, inspect, iso8601, relative, Options};
 use tokengate::Alg;
 
 fn codes(i: &tokengate::inspect::Inspection) -> Vec<&str> {
@@ -160,6 +160,21 @@ fn time_rendering() {
     // Past a year, years: not "3650 d".
     assert_eq!(relative(3650 * 86_400), "in 10 years");
     assert_eq!(relative(-(366 * 86_400 + 3600)), "1 year 1 d ago");
+}
+
+/// A list's expiry column agrees with the status: at `exp == now` the token is expired.
+#[test]
+fn expiry_wording_follows_the_status() {
+    assert_eq!(expiry_text(3240), "expires in 54 min");
+    assert_eq!(expiry_text(1), "expires in 1 s");
+    assert_eq!(expiry_text(0), "expired now");
+    assert_eq!(expiry_text(-3600), "expired 1 h ago");
+    let k = key(Alg::ES256);
+    let mut c = claims();
+    c.insert("exp".into(), json!(NOW));
+    let i = inspect(&k.mint(&c).unwrap(), &Options::at(NOW));
+    assert_eq!(i.status, "expired");
+    assert_eq!(expiry_text(i.expires_in.unwrap()), "expired now");
 }
 
 /// Every duration a page shows comes worded by the core: expiry, lifetime, maximum lifetime.

@@ -1240,6 +1240,13 @@ pub fn relative_time(seconds: f64) -> String {
     tokengate::inspect::relative(seconds.round() as i64)
 }
 
+/// An expiry `seconds` from now in the core's wording: "expires in 54 min", "expired now",
+/// "expired 3 min ago" (expired at 0, as an inspection's status).
+#[wasm_bindgen(js_name = expiryText)]
+pub fn expiry_text(seconds: f64) -> String {
+    tokengate::inspect::expiry_text(seconds.round() as i64)
+}
+
 /// Every error code with status, OAuth error and description.
 #[wasm_bindgen(js_name = errorCodes)]
 pub fn error_codes() -> Result<JsValue, JsValue> {
