@@ -87,3 +87,47 @@ fn jws_with_arbitrary_payload_round_trips() {
     let (_, payload) = tokengate::verify_jws(&token, &set_for(&k), &Default::default()).unwrap();
     assert_eq!(payload, bytes);
 }
+
+/// HS256 secrets on both sides of SHA-256's 64-byte block (a longer key is hashed first): a
+/// verifier that keys HMAC once and reuses it accepts exactly the tags the signer made.
+#[test]
+fn hs256_secrets_around_the_block_size_verify_exactly_their_own_tags() {
+    let policy =
+        tokengate::Policy::from_json(r#"{"issuer": "https://issuer.example", "audience": "api"}"#)
+            .unwrap();
+    let mut others = Vec::new();
+    for len in [32, 63, 64, 65, 128, 300] {
+        let secret: Vec<u8> = (0..len).map(|i| (i * 7 + len) as u8).collect();
+        let jwk = json!({"kty": "oct", "k": b64(&secret), "alg": "HS256", "kid": "s"}).to_string();
+        let k = SigningKey::from_jwk(&jwk, None).unwrap();
+        let set = KeySet::from_json(&format!(r#"{{"keys": [{jwk}]}}"#)).unwrap();
+        let v = tokengate::Validator::new(set, policy.clone());
+        let token = k.mint(&claims()).unwrap();
+        assert!(code(&v, &token).is_ok(), "{len}-byte secret");
+        let (input, s) = token.rsplit_once('.').unwrap();
+        let sig = tokengate::b64::decode(s).unwrap();
+        let mut flipped = sig.clone();
+        flipped[31] ^= 0x80;
+        let mut longer = sig.clone();
+        longer.push(0);
+        for (what, tag) in [
+            ("flipped", flipped),
+            ("short", sig[..31].to_vec()),
+            ("long", longer),
+            ("empty", vec![]),
+        ] {
+            let e = code(&v, &format!("{input}.{}", b64(&tag))).unwrap_err();
+            assert!(
+                matches!(e, ErrorCode::SignatureInvalid | ErrorCode::TokenMalformed),
+                "{len}-byte secret, {what} tag: {e:?}"
+            );
+        }
+        others.push((v, token));
+    }
+    // Each secret verifies only its own tokens.
+    for (i, (v, _)) in others.iter().enumerate() {
+        for (j, (_, t)) in others.iter().enumerate() {
+            assert_eq!(code(v, t).is_ok(), i == j, "secret {i}, token {j}");
+        }
+    }
+}

@@ -7,6 +7,7 @@ use crate::error::{err, ErrorCode, Result};
 use crate::jose::alg::{Alg, Family};
 #[cfg(feature = "rust-crypto")]
 use crate::jose::alg::{Es384, Es512};
+use hmac::{Hmac, Mac};
 #[cfg(feature = "rust-crypto")]
 use jwt_compact::alg::{Ed25519, Es256, Rsa};
 use jwt_compact::alg::{Es256k, Hs256, Hs256Key, Hs384, Hs384Key, Hs512, Hs512Key};
@@ -50,10 +51,41 @@ mod typed {
     pub(crate) type Ed25519 = Host;
 }
 
+/// An HMAC secret with its HS256 key schedule (the padded key's first hash blocks) computed
+/// once, so a call hashes only its own input.
+#[derive(Clone)]
+pub(crate) struct HmacKey {
+    secret: Vec<u8>,
+    hs256: Option<Hmac<Sha256>>,
+}
+
+impl HmacKey {
+    fn new(secret: Vec<u8>) -> Self {
+        let hs256 = Hmac::<Sha256>::new_from_slice(&secret).ok();
+        HmacKey { secret, hs256 }
+    }
+
+    fn len(&self) -> usize {
+        self.secret.len()
+    }
+
+    /// HS256 in constant time over the whole tag (`verify_slice` refuses any other length).
+    fn verify_hs256(&self, input: &[u8], signature: &[u8]) -> bool {
+        match &self.hs256 {
+            Some(keyed) => {
+                let mut mac = keyed.clone();
+                mac.update(input);
+                mac.verify_slice(signature).is_ok()
+            }
+            None => run(Hs256, &Hs256Key::new(&self.secret), input, signature),
+        }
+    }
+}
+
 /// The typed public (or, for HMAC, secret) key material.
 #[derive(Clone)]
 pub(crate) enum Material {
-    Hmac(Vec<u8>),
+    Hmac(HmacKey),
     Rsa(typed::Rsa),
     P256(typed::P256),
     P384(typed::P384),
@@ -79,9 +111,13 @@ impl Material {
     /// algorithm: selection already prevents it, this keeps it impossible.
     pub(crate) fn verify(&self, alg: Alg, input: &[u8], signature: &[u8]) -> bool {
         match (alg, self) {
-            (Alg::HS256, Material::Hmac(k)) => run(Hs256, &Hs256Key::new(k), input, signature),
-            (Alg::HS384, Material::Hmac(k)) => run(Hs384, &Hs384Key::new(k), input, signature),
-            (Alg::HS512, Material::Hmac(k)) => run(Hs512, &Hs512Key::new(k), input, signature),
+            (Alg::HS256, Material::Hmac(k)) => k.verify_hs256(input, signature),
+            (Alg::HS384, Material::Hmac(k)) => {
+                run(Hs384, &Hs384Key::new(&k.secret), input, signature)
+            }
+            (Alg::HS512, Material::Hmac(k)) => {
+                run(Hs512, &Hs512Key::new(&k.secret), input, signature)
+            }
             #[cfg(feature = "rust-crypto")]
             (
                 Alg::RS256 | Alg::RS384 | Alg::RS512 | Alg::PS256 | Alg::PS384 | Alg::PS512,
@@ -249,7 +285,7 @@ impl Key {
                         ),
                     );
                 }
-                (Material::Hmac(k), vec!["k", "kty"])
+                (Material::Hmac(HmacKey::new(k)), vec!["k", "kty"])
             }
             "RSA" => (
                 Material::Rsa(rsa_public(jwk, &name)?),
