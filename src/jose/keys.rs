@@ -8,14 +8,14 @@ use crate::jose::alg::{Alg, Family};
 #[cfg(feature = "rust-crypto")]
 use crate::jose::alg::{Es384, Es512};
 use hmac::{Hmac, Mac};
+use jwt_compact::alg::Es256k;
 #[cfg(feature = "rust-crypto")]
 use jwt_compact::alg::{Ed25519, Es256, Rsa};
-use jwt_compact::alg::{Es256k, Hs256, Hs256Key, Hs384, Hs384Key, Hs512, Hs512Key};
 use jwt_compact::{Algorithm, AlgorithmSignature};
 #[cfg(feature = "rust-crypto")]
 use rsa::{traits::PublicKeyParts, BigUint, RsaPublicKey};
 use serde_json::{Map, Value};
-use sha2::{Digest, Sha256};
+use sha2::{Digest, Sha256, Sha384, Sha512};
 use std::collections::HashMap;
 
 /// RSA moduli below this are refused (RFC 7518 §3.3 requires 2048).
@@ -51,33 +51,54 @@ mod typed {
     pub(crate) type Ed25519 = Host;
 }
 
-/// An HMAC secret with its HS256 key schedule (the padded key's first hash blocks) computed
+/// An HMAC secret with its key schedule for each hash (the padded key's first blocks) computed
 /// once, so a call hashes only its own input.
 #[derive(Clone)]
 pub(crate) struct HmacKey {
     secret: Vec<u8>,
-    hs256: Option<Hmac<Sha256>>,
+    hs256: Hmac<Sha256>,
+    hs384: Hmac<Sha384>,
+    hs512: Hmac<Sha512>,
 }
 
 impl HmacKey {
-    fn new(secret: Vec<u8>) -> Self {
-        let hs256 = Hmac::<Sha256>::new_from_slice(&secret).ok();
-        HmacKey { secret, hs256 }
+    fn new(secret: Vec<u8>, name: &str) -> Result<Self> {
+        // HMAC takes a key of any length: a refusal here would be a library change, not the key.
+        match (
+            Hmac::new_from_slice(&secret),
+            Hmac::new_from_slice(&secret),
+            Hmac::new_from_slice(&secret),
+        ) {
+            (Ok(hs256), Ok(hs384), Ok(hs512)) => Ok(HmacKey {
+                secret,
+                hs256,
+                hs384,
+                hs512,
+            }),
+            _ => err(
+                ErrorCode::KeyInvalid,
+                format!("{name}: the HMAC implementation refused the key"),
+            ),
+        }
     }
 
     fn len(&self) -> usize {
         self.secret.len()
     }
 
-    /// HS256 in constant time over the whole tag (`verify_slice` refuses any other length).
-    fn verify_hs256(&self, input: &[u8], signature: &[u8]) -> bool {
-        match &self.hs256 {
-            Some(keyed) => {
-                let mut mac = keyed.clone();
-                mac.update(input);
-                mac.verify_slice(signature).is_ok()
-            }
-            None => run(Hs256, &Hs256Key::new(&self.secret), input, signature),
+    /// The tag over `input`, compared in constant time over its whole length (`verify_slice`
+    /// refuses any other length).
+    fn verify(&self, alg: Alg, input: &[u8], signature: &[u8]) -> bool {
+        fn check<M: Mac + Clone>(keyed: &M, input: &[u8], signature: &[u8]) -> bool {
+            let mut mac = keyed.clone();
+            mac.update(input);
+            mac.verify_slice(signature).is_ok()
+        }
+        match alg {
+            Alg::HS256 => check(&self.hs256, input, signature),
+            Alg::HS384 => check(&self.hs384, input, signature),
+            Alg::HS512 => check(&self.hs512, input, signature),
+            _ => false,
         }
     }
 }
@@ -85,7 +106,8 @@ impl HmacKey {
 /// The typed public (or, for HMAC, secret) key material.
 #[derive(Clone)]
 pub(crate) enum Material {
-    Hmac(HmacKey),
+    // Boxed: three keyed hash states would make every key the size of the largest.
+    Hmac(Box<HmacKey>),
     Rsa(typed::Rsa),
     P256(typed::P256),
     P384(typed::P384),
@@ -111,12 +133,8 @@ impl Material {
     /// algorithm: selection already prevents it, this keeps it impossible.
     pub(crate) fn verify(&self, alg: Alg, input: &[u8], signature: &[u8]) -> bool {
         match (alg, self) {
-            (Alg::HS256, Material::Hmac(k)) => k.verify_hs256(input, signature),
-            (Alg::HS384, Material::Hmac(k)) => {
-                run(Hs384, &Hs384Key::new(&k.secret), input, signature)
-            }
-            (Alg::HS512, Material::Hmac(k)) => {
-                run(Hs512, &Hs512Key::new(&k.secret), input, signature)
+            (Alg::HS256 | Alg::HS384 | Alg::HS512, Material::Hmac(k)) => {
+                k.verify(alg, input, signature)
             }
             #[cfg(feature = "rust-crypto")]
             (
@@ -285,7 +303,10 @@ impl Key {
                         ),
                     );
                 }
-                (Material::Hmac(HmacKey::new(k)), vec!["k", "kty"])
+                (
+                    Material::Hmac(Box::new(HmacKey::new(k, &name)?)),
+                    vec!["k", "kty"],
+                )
             }
             "RSA" => (
                 Material::Rsa(rsa_public(jwk, &name)?),
