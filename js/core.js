@@ -36,6 +36,16 @@ function wrap(e) {
   return e;
 }
 
+// A lean call's answer when the core refused the token; the refusal waits in `takeError`
+// (bindings/wasm/src/edge.rs REFUSED).
+const REFUSED = -3;
+
+/** A lean call's number, or its refusal thrown as a `TokengateError`. */
+function lean(v, r) {
+  if (r === REFUSED) throw wrap(v.takeError());
+  return r;
+}
+
 const nowSecs = () => Math.floor(Date.now() / 1000);
 
 // A remote key source given as `keys` (js/remote.js's `RemoteJwks`) answers to this symbol.
@@ -548,13 +558,13 @@ export class Validator {
     const bytes = utf8(token);
     // One call into wasm when no key can use the native primitive (HMAC secrets stay in wasm).
     if (!this.#native || prim === null || (this.#syncHandles(), this.#syncNone)) {
-      const r = call(() => v.run(bytes, now, ctx));
+      const r = lean(v, v.run(bytes, now, ctx));
       return r >= 0 ? hit(this.#results, r) : built(this.#out, this.#typeClaim, this.#results);
     }
-    const r = call(() => v.begin(bytes, now, ctx));
+    const r = lean(v, v.begin(bytes, now, ctx));
     if (r >= 0) return hit(this.#results, r);
     const ok = this.#signature(v, prim, bytes);
-    call(() => v.complete(ok, now, ctx));
+    lean(v, v.complete(ok, now, ctx));
     return built(this.#out, this.#typeClaim, this.#results);
   }
 
@@ -630,7 +640,7 @@ export class Validator {
     const descs = this.keys;
     if (this.#hostChecked !== true) await this.#checkHostKeys(v, handles, descs);
     const bytes = utf8(token);
-    const r = call(() => v.begin(bytes, now, this.#context(opts)));
+    const r = lean(v, v.begin(bytes, now, this.#context(opts)));
     if (r >= 0) return hit(results, r);
     // Copies: other calls reuse the token buffer and `out` while this one awaits.
     const o = mem();
@@ -654,7 +664,7 @@ export class Validator {
     }
     // The context is rebuilt here, synchronously with finish: other calls may have used the
     // scratch context while this one awaited.
-    call(() => v.finishOut(p, ok, now, this.#context(opts)));
+    lean(v, v.finishOut(p, ok, now, this.#context(opts)));
     return built(out, this.#typeClaim, results);
   }
 

@@ -350,7 +350,14 @@ pub struct Validator {
     empty: Context,
     cache: RefCell<Option<Cache>>,
     hot: RefCell<Hot>,
+    /// The last refusal of a lean call (`begin`, `complete`, `finishOut`, `run`), for `takeError`.
+    refused: RefCell<Option<JsValue>>,
 }
+
+/// What a lean call returns when it refused the token: the refusal waits in `takeError`. The
+/// lean calls return one number rather than a `Result`, which wasm-bindgen would hand back
+/// through memory: two more calls into the module and three reads per validation.
+const REFUSED: i32 = -3;
 
 /// Slots of `Hot::out` (js/core.js reads them by the same numbers).
 const OUT_ALG: usize = 0;
@@ -429,6 +436,7 @@ impl Validator {
             empty: Context::default(),
             cache: RefCell::new(None),
             hot: RefCell::new(Hot::default()),
+            refused: RefCell::new(None),
         })
     }
 
@@ -444,6 +452,7 @@ impl Validator {
             empty: Context::default(),
             cache: RefCell::new(None),
             hot: RefCell::new(Hot::default()),
+            refused: RefCell::new(None),
         })
     }
 
@@ -649,7 +658,29 @@ impl Validator {
     /// Cache hit → its slot (≥ 0). Otherwise the token is prepared and kept pending: `-1`, with
     /// `alg`, the signing input's length, the signature and the candidates in `out`; the caller
     /// checks a signature (`verifyPending` for keys it has no primitive for) and calls `complete`.
-    pub fn begin(&self, token: &[u8], now: f64, ctx: &Context) -> Result<i32, JsValue> {
+    /// A refusal: [`REFUSED`].
+    pub fn begin(&self, token: &[u8], now: f64, ctx: &Context) -> i32 {
+        let r = self.try_begin(token, now, ctx);
+        self.settle(r)
+    }
+
+    /// The refusal the last lean call answered [`REFUSED`] for (undefined if none is waiting).
+    #[wasm_bindgen(js_name = takeError)]
+    pub fn take_error(&self) -> JsValue {
+        self.refused
+            .borrow_mut()
+            .take()
+            .unwrap_or(JsValue::UNDEFINED)
+    }
+
+    fn settle(&self, r: Result<i32, JsValue>) -> i32 {
+        r.unwrap_or_else(|e| {
+            *self.refused.borrow_mut() = Some(e);
+            REFUSED
+        })
+    }
+
+    fn try_begin(&self, token: &[u8], now: f64, ctx: &Context) -> Result<i32, JsValue> {
         let token = utf8(token).map_err(|e| self.err(&e))?;
         let (now, c) = (now_secs(now), ctx.borrow());
         let mut key = None;
@@ -712,8 +743,13 @@ impl Validator {
     }
 
     /// Finishes the pending token (`verified`: the candidate whose signature verified, or
-    /// undefined) and writes the result to `out`.
-    pub fn complete(&self, verified: Option<u32>, now: f64, ctx: &Context) -> Result<(), JsValue> {
+    /// undefined) and writes the result to `out`: `0`, or [`REFUSED`].
+    pub fn complete(&self, verified: Option<u32>, now: f64, ctx: &Context) -> i32 {
+        let r = self.try_complete(verified, now, ctx);
+        self.settle(r.map(|()| 0))
+    }
+
+    fn try_complete(&self, verified: Option<u32>, now: f64, ctx: &Context) -> Result<(), JsValue> {
         let pending = self.hot.borrow_mut().pending.take();
         let Some(prepared) = pending else {
             return Err(self.err(&Error::new(
@@ -721,12 +757,24 @@ impl Validator {
                 "no token is awaiting its signature check",
             )));
         };
-        self.finish_out(prepared, verified, now, ctx)
+        self.try_finish_out(prepared, verified, now, ctx)
     }
 
-    /// `finish` for a `Prepared` from `prepareWith` (the async path), result in `out`.
+    /// `finish` for a `Prepared` from `prepareWith` (the async path), result in `out`: `0`, or
+    /// [`REFUSED`].
     #[wasm_bindgen(js_name = finishOut)]
     pub fn finish_out(
+        &self,
+        prepared: Prepared,
+        verified: Option<u32>,
+        now: f64,
+        ctx: &Context,
+    ) -> i32 {
+        let r = self.try_finish_out(prepared, verified, now, ctx);
+        self.settle(r.map(|()| 0))
+    }
+
+    fn try_finish_out(
         &self,
         prepared: Prepared,
         verified: Option<u32>,
@@ -748,9 +796,14 @@ impl Validator {
         Ok(())
     }
 
-    /// Full validation in wasm (no host primitive): a cache hit's slot (≥ 0), or `-2` with the
-    /// result in `out`.
-    pub fn run(&self, token: &[u8], now: f64, ctx: &Context) -> Result<i32, JsValue> {
+    /// Full validation in wasm (no host primitive): a cache hit's slot (≥ 0), `-2` with the
+    /// result in `out`, or [`REFUSED`].
+    pub fn run(&self, token: &[u8], now: f64, ctx: &Context) -> i32 {
+        let r = self.try_run(token, now, ctx);
+        self.settle(r)
+    }
+
+    fn try_run(&self, token: &[u8], now: f64, ctx: &Context) -> Result<i32, JsValue> {
         let token = utf8(token).map_err(|e| self.err(&e))?;
         let (now, c) = (now_secs(now), ctx.borrow());
         let mut guard = self.cache.borrow_mut();

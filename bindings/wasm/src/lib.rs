@@ -9,7 +9,8 @@
 //! validation hot path (`Validator::begin`/`complete`/`run`, edge.rs), where the token goes in as
 //! UTF-8 bytes and the result comes out as numbers in a Float64Array slot block plus byte ranges
 //! of this module's memory (the header and claims JSON the core accepted, which the engine's
-//! `JSON.parse` reads as is, and the granted scopes); long-lived
+//! `JSON.parse` reads as is, and the granted scopes), each call returning one number (a refusal
+//! waits for `takeError`); long-lived
 //! inputs (key sets, policies, revocation lists, routes, scope requirements) become handles
 //! parsed once. Names JS sees are camelCase; JSON documents keep their stored (snake_case) keys.
 //! Nothing here decides.
