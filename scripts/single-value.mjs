@@ -7,9 +7,42 @@
 // here returns multiple values), so the code is untouched.
 // Usage: node scripts/single-value.mjs IN.wasm OUT.wasm
 import { readFileSync, writeFileSync } from 'node:fs';
+import { pathToFileURL } from 'node:url';
 
-const [input, output] = process.argv.slice(2);
-const bytes = readFileSync(input);
+/** A cursor over `bytes` that reads LEB128 numbers (`u`) and skips bytes (`skip`). */
+export function reader(bytes, at = 0) {
+  const r = {
+    at,
+    u() {
+      let n = 0;
+      let shift = 0;
+      let b;
+      do {
+        b = bytes[r.at++];
+        n |= (b & 0x7f) << shift;
+        shift += 7;
+      } while (b & 0x80);
+      return n >>> 0;
+    },
+    skip(n) {
+      r.at += n;
+    },
+  };
+  return r;
+}
+
+/** The module's sections: `{ id, start, body, end }` (byte offsets; `body` after the size). */
+export function* sections(bytes) {
+  const r = reader(bytes, 8);
+  while (r.at < bytes.length) {
+    const start = r.at;
+    const id = bytes[r.at++];
+    const size = r.u();
+    yield { id, start, body: r.at, end: r.at + size };
+    r.at += size;
+  }
+}
+
 const leb = (n) => {
   const out = [];
   do {
@@ -20,50 +53,37 @@ const leb = (n) => {
   } while (n);
   return Buffer.from(out);
 };
-let p = 8;
-const read = () => {
-  let r = 0;
-  let s = 0;
-  let b;
-  do {
-    b = bytes[p++];
-    r |= (b & 0x7f) << s;
-    s += 7;
-  } while (b & 0x80);
-  return r >>> 0;
-};
-const parts = [bytes.subarray(0, 8)];
-let found = false;
-while (p < bytes.length) {
-  const start = p;
-  const id = bytes[p++];
-  const len = read();
-  const body = p;
-  const end = p + len;
-  let kept = bytes.subarray(start, end);
-  if (id === 0) {
-    const nameLen = read();
-    const name = bytes.toString('utf8', p, p + nameLen);
-    p += nameLen;
-    if (name === 'target_features') {
+
+function singleValue(bytes) {
+  const parts = [bytes.subarray(0, 8)];
+  let found = false;
+  for (const { id, start, body, end } of sections(bytes)) {
+    let kept = bytes.subarray(start, end);
+    const r = reader(bytes, body);
+    const nameLength = id === 0 ? r.u() : 0;
+    if (id === 0 && bytes.toString('utf8', r.at, r.at + nameLength) === 'target_features') {
       found = true;
-      const header = bytes.subarray(body, p);
-      const count = read();
+      r.skip(nameLength);
+      const header = bytes.subarray(body, r.at);
       const entries = [];
-      for (let i = 0; i < count; i++) {
-        const at = p;
-        p++; // prefix: '+' used, '-' disallowed, '=' required
-        const l = read();
-        const feature = bytes.toString('utf8', p, p + l);
-        p += l;
-        if (feature !== 'multivalue') entries.push(bytes.subarray(at, p));
+      for (let n = r.u(); n > 0; n--) {
+        const at = r.at;
+        r.skip(1); // prefix: '+' used, '-' disallowed, '=' required
+        const length = r.u();
+        const feature = bytes.toString('utf8', r.at, r.at + length);
+        r.skip(length);
+        if (feature !== 'multivalue') entries.push(bytes.subarray(at, r.at));
       }
       const payload = Buffer.concat([header, leb(entries.length), ...entries]);
       kept = Buffer.concat([Buffer.from([0]), leb(payload.length), payload]);
     }
+    parts.push(kept);
   }
-  parts.push(kept);
-  p = end;
+  if (!found) throw new Error('no target_features section');
+  return Buffer.concat(parts);
 }
-if (!found) throw new Error(`${input}: no target_features section`);
-writeFileSync(output, Buffer.concat(parts));
+
+if (import.meta.url === pathToFileURL(process.argv[1]).href) {
+  const [input, output] = process.argv.slice(2);
+  writeFileSync(output, singleValue(readFileSync(input)));
+}

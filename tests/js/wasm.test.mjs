@@ -5,6 +5,7 @@ import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import * as tg from '../../pkg/tokengate.js';
 import { NOW, claims as standardClaims } from '../runtime/helpers.mjs';
+import { reader, sections } from '../../scripts/single-value.mjs';
 
 tg.initSync({ module: readFileSync(new URL('../../pkg/tokengate_bg.wasm', import.meta.url)) });
 const claims = standardClaims({ jti: 't-1', scope: 'users:read' });
@@ -93,58 +94,41 @@ test('revocation handle, API keys and inspection', () => {
 
 /** Each export's number of results, read from the module's type, function and export sections. */
 function exportResults(bytes) {
-  let p = 8;
-  const u = () => {
-    let r = 0;
-    let s = 0;
-    let b;
-    do {
-      b = bytes[p++];
-      r |= (b & 0x7f) << s;
-      s += 7;
-    } while (b & 0x80);
-    return r >>> 0;
-  };
-  const skip = (n) => {
-    p += n;
-  };
   const results = [];
   const imported = [];
   const defined = [];
   const exports = {};
-  while (p < bytes.length) {
-    const id = bytes[p++];
-    const end = u() + p;
+  for (const { id, body } of sections(bytes)) {
+    const r = reader(bytes, body);
     if (id === 1) {
-      for (let n = u(); n > 0; n--) {
-        p++; // 0x60, a function type
-        skip(u()); // parameters, one byte each (numbers and externref)
-        results.push(u());
-        skip(results.at(-1));
+      for (let n = r.u(); n > 0; n--) {
+        r.skip(1); // 0x60, a function type
+        r.skip(r.u()); // parameters, one byte each (numbers and externref)
+        results.push(r.u());
+        r.skip(results.at(-1));
       }
     } else if (id === 2) {
-      for (let n = u(); n > 0; n--) {
-        skip(u()); // module
-        skip(u()); // name
-        const kind = bytes[p++];
-        if (kind === 0) imported.push(u());
-        else if (kind === 1) (p++, bytes[p++] & 1 ? (u(), u()) : u());
-        else if (kind === 2) bytes[p++] & 1 ? (u(), u()) : u();
-        else p += 2;
+      for (let n = r.u(); n > 0; n--) {
+        r.skip(r.u()); // module
+        r.skip(r.u()); // name
+        const kind = bytes[r.at++];
+        if (kind === 0) imported.push(r.u());
+        else if (kind === 1) (r.skip(1), bytes[r.at++] & 1 ? (r.u(), r.u()) : r.u());
+        else if (kind === 2) bytes[r.at++] & 1 ? (r.u(), r.u()) : r.u();
+        else r.skip(2);
       }
     } else if (id === 3) {
-      for (let n = u(); n > 0; n--) defined.push(u());
+      for (let n = r.u(); n > 0; n--) defined.push(r.u());
     } else if (id === 7) {
-      for (let n = u(); n > 0; n--) {
-        const length = u();
-        const name = new TextDecoder().decode(bytes.subarray(p, p + length));
-        p += length;
-        const kind = bytes[p++];
-        const index = u();
+      for (let n = r.u(); n > 0; n--) {
+        const length = r.u();
+        const name = new TextDecoder().decode(bytes.subarray(r.at, r.at + length));
+        r.skip(length);
+        const kind = bytes[r.at++];
+        const index = r.u();
         if (kind === 0) exports[name] = results[index < imported.length ? imported[index] : defined[index - imported.length]];
       }
     }
-    p = end;
   }
   return exports;
 }
