@@ -242,3 +242,36 @@ fn a_bad_scope_is_named_once_in_quotes() {
         ErrorCode::ScopeInvalid
     );
 }
+
+#[test]
+fn long_sets_decide_like_short_ones() {
+    // Past a few scopes a set indexes its entries; duplicates, coverage and narrowing must not
+    // change with its length.
+    for n in [1usize, 15, 16, 17, 40, 300] {
+        let mut scopes: Vec<String> = (0..n).map(|i| format!("s{i}:read")).collect();
+        scopes.push("s0:read".into());
+        scopes.push("team:*".into());
+        let granted = set(&scopes.join(" "));
+        assert_eq!(
+            granted.as_slice().len(),
+            n + 1,
+            "{n}: duplicates dropped once"
+        );
+        for i in 0..n {
+            assert!(granted.covers(&format!("s{i}:read")), "{n}: s{i}:read");
+        }
+        assert!(!granted.covers(&format!("s{n}:read")), "{n}: past the end");
+        assert!(!granted.covers("s0:write"), "{n}");
+        assert!(granted.covers("team:x"), "{n}: wildcard");
+        assert!(ok(
+            &format!("s{}:read and team:y", n - 1),
+            &scopes.join(" ")
+        ));
+        let narrowed = granted.intersect(&set(&format!("s{}:read team:a", n - 1)));
+        assert_eq!(
+            narrowed.as_slice(),
+            [format!("s{}:read", n - 1), "team:a".to_owned()],
+            "{n}"
+        );
+    }
+}

@@ -9,6 +9,8 @@ use std::collections::{BTreeMap, HashSet};
 /// Claims read for granted scopes, first present wins.
 pub const DEFAULT_SCOPE_CLAIMS: [&str; 3] = ["scope", "scp", "scopes"];
 const MAX_SCOPE_LEN: usize = 256;
+/// Up to this many scopes a set is searched by a scan, which beats hashing at these sizes.
+const SCAN_MAX: usize = 16;
 const MAX_EXPR_LEN: usize = 4096;
 const MAX_EXPR_DEPTH: usize = 16;
 
@@ -75,7 +77,9 @@ pub fn validate(scope: &str, allow_wildcard: bool) -> Result<()> {
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct ScopeSet {
     list: Vec<String>,
-    exact: HashSet<String>,
+    /// An index of `list` once it is long enough that a hash lookup beats a scan (a token's own
+    /// few scopes are scanned; a long claim or grants document does not make lookups quadratic).
+    index: Option<HashSet<String>>,
     /// `users:*` is stored as `users:`.
     prefixes: Vec<String>,
     all: bool,
@@ -88,7 +92,7 @@ impl ScopeSet {
         for s in scopes {
             let s = s.as_ref();
             validate(s, true)?;
-            if set.exact.contains(s) {
+            if set.has(s) {
                 continue;
             }
             if s == "*" {
@@ -96,10 +100,26 @@ impl ScopeSet {
             } else if let Some(prefix) = s.strip_suffix('*') {
                 set.prefixes.push(prefix.to_owned());
             }
-            set.exact.insert(s.to_owned());
             set.list.push(s.to_owned());
+            match &mut set.index {
+                Some(index) => {
+                    index.insert(s.to_owned());
+                }
+                None if set.list.len() > SCAN_MAX => {
+                    set.index = Some(set.list.iter().cloned().collect());
+                }
+                None => {}
+            }
         }
         Ok(set)
+    }
+
+    /// Whether `s` is in the list as written.
+    fn has(&self, s: &str) -> bool {
+        match &self.index {
+            Some(index) => index.contains(s),
+            None => self.list.iter().any(|x| x == s),
+        }
     }
 
     /// Parses a space-delimited scope string (RFC 6749 §3.3).
@@ -144,7 +164,7 @@ impl ScopeSet {
     /// Whether a concrete scope is granted: exactly, by `*`, or by a `prefix:*`.
     pub fn covers(&self, scope: &str) -> bool {
         self.all
-            || self.exact.contains(scope)
+            || self.has(scope)
             || self
                 .prefixes
                 .iter()
@@ -190,7 +210,7 @@ impl ScopeSet {
         match scope.strip_suffix('*') {
             Some(prefix) => {
                 self.all
-                    || self.exact.contains(scope)
+                    || self.has(scope)
                     || self
                         .prefixes
                         .iter()
