@@ -179,7 +179,7 @@ impl ScopeSet {
         self.list.is_empty()
     }
 
-    /// The scopes both sets grant (seed 003's per-tenant grants narrowing a token). A wildcard
+    /// The scopes both sets grant (per-tenant grants narrowing a token). A wildcard
     /// on one side keeps the other side's narrower entries.
     pub fn intersect(&self, grants: &ScopeSet) -> ScopeSet {
         let mut out: Vec<&str> = Vec::new();
@@ -196,8 +196,7 @@ impl ScopeSet {
                 );
             }
         }
-        let mut seen = HashSet::new();
-        out.retain(|s| seen.insert(*s));
+        // `new` drops the repeats, keeping each scope's first place.
         ScopeSet::new(&out).unwrap_or_default()
     }
 
