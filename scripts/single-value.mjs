@@ -1,8 +1,9 @@
 // Copies a wasm module with "multivalue" removed from its target_features section, so that
 // wasm-bindgen keeps results that travel through memory instead of rewriting most exports into
-// functions with multi-value results (86 of the edge module's 137, in 40 signatures). V8 (Node
-// 20) compiles a wrapper per such signature when the module is compiled, as its generic JS-to-wasm wrapper takes one result
-// only: in a fresh process that was about half of the module's compile + instantiate time.
+// functions with multi-value results (86 of the edge module's 137, in 40 signatures). V8
+// (Node 20) compiles a wrapper per such signature when the module is compiled, as its generic
+// JS-to-wasm wrapper takes one result only: in a fresh process that was about half of the
+// module's compile + instantiate time.
 // The section only describes the module (rustc's standard library lists the feature; nothing
 // here returns multiple values), so the code is untouched.
 // Usage: node scripts/single-value.mjs IN.wasm OUT.wasm
