@@ -89,6 +89,9 @@ impl HmacKey {
     /// The tag over `input`, compared in constant time over its whole length (`verify_slice`
     /// refuses any other length).
     fn verify(&self, alg: Alg, input: &[u8], signature: &[u8]) -> bool {
+        // Not inlined (nor is `run` below): V8 optimises a hot wasm function whole, so a verify
+        // holding all three hashes' code (and ES256K's) cost HS256 3 KB more of it.
+        #[inline(never)]
         fn check<M: Mac + Clone>(keyed: &M, input: &[u8], signature: &[u8]) -> bool {
             let mut mac = keyed.clone();
             mac.update(input);
@@ -173,6 +176,7 @@ pub(crate) fn rsa_alg(alg: Alg) -> Rsa {
     }
 }
 
+#[inline(never)]
 fn run<A: Algorithm>(alg: A, key: &A::VerifyingKey, input: &[u8], signature: &[u8]) -> bool {
     if let Some(len) = A::Signature::LENGTH {
         if signature.len() != len.get() {
