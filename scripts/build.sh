@@ -39,8 +39,8 @@ module() { # NAME OUT-DIR CARGO-PROFILE CARGO-ARGS...
   # Both keep a function with one caller out of line (-ocimfs 0, before -O3 so its passes see
   # it). V8 compiles a hot function whole when it tiers it up: inlined into one another, the
   # edge module's HS256 hot functions were 80 KB of code for its optimising compiler, with the
-  # error paths and the other algorithms' code; apart, 57 KB (bench/edge.mjs measures it). Each module is also about 5 KB
-  # smaller gzipped, at the same speed.
+  # error paths and the other algorithms' code; apart, 57 KB (bench/edge.mjs measures it).
+  # Each module is also about 5 KB smaller gzipped, at the same speed.
   local opt=(-ocimfs 0 -O3)
   if [ "$name" = edge ]; then opt+=(--converge); fi
   node_modules/.bin/wasm-opt "${opt[@]}" "${WASM_FEATURES[@]}" "$out" -o "$out.opt"

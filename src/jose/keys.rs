@@ -89,8 +89,8 @@ impl HmacKey {
     /// The tag over `input`, compared in constant time over its whole length (`verify_slice`
     /// refuses any other length).
     fn verify(&self, alg: Alg, input: &[u8], signature: &[u8]) -> bool {
-        // Not inlined (nor is `run` below): V8 optimises a hot wasm function whole, so a verify
-        // holding all three hashes' code (and ES256K's) cost HS256 3 KB more of it.
+        // Not inlined (nor is `run` below): V8 optimises a hot wasm function whole, and a verify
+        // holding all three hashes (and ES256K) gave HS256 3 KB more code to optimise.
         #[inline(never)]
         fn check<M: Mac + Clone>(keyed: &M, input: &[u8], signature: &[u8]) -> bool {
             let mut mac = keyed.clone();
