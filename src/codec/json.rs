@@ -56,6 +56,15 @@ pub fn to_map(members: &Members<'_>) -> Map<String, Value> {
 /// [`parse_object`] without the owned map: the same JSON is accepted and every refusal has the
 /// same text (one serde_json reader drives both, and the checks run at the same points).
 pub fn scan_object(bytes: &[u8], max_depth: usize) -> Result<Members<'_>, String> {
+    match scan(bytes, max_depth)? {
+        Raw::Object(members) => Ok(members),
+        _ => Err("expected a JSON object".into()),
+    }
+}
+
+/// Any JSON value under the same rules as [`scan_object`] (the documents' readers say what
+/// they expected instead).
+pub fn scan(bytes: &[u8], max_depth: usize) -> Result<Raw<'_>, String> {
     let text = std::str::from_utf8(bytes)
         .map_err(|e| format!("invalid UTF-8 at byte {}", e.valid_up_to()))?;
     let mut de = serde_json::Deserializer::from_str(text);
@@ -66,10 +75,7 @@ pub fn scan_object(bytes: &[u8], max_depth: usize) -> Result<Members<'_>, String
     .deserialize(&mut de)
     .map_err(|e| e.to_string())?;
     de.end().map_err(|e| e.to_string())?;
-    match value {
-        Raw::Object(members) => Ok(members),
-        _ => Err("expected a JSON object".into()),
-    }
+    Ok(value)
 }
 
 /// Objects with more members than this find duplicates through a sorted set, so a payload of

@@ -3,10 +3,12 @@
 //! agree. Unknown fields are refused (a misspelt option must not silently keep its default), and
 //! every problem found after parsing is reported, not just the first.
 
+use crate::codec::doc;
+use crate::codec::json::Raw;
 use crate::error::printable;
 use crate::error::{Error, ErrorCode, Result};
 use crate::policy::route::Router;
-use serde::{Deserialize, Serialize};
+use serde::Serialize;
 use std::collections::{BTreeMap, HashSet};
 
 fn default_realm() -> String {
@@ -30,9 +32,6 @@ fn default_kid_cooldown() -> u32 {
 fn default_keys_max_stale() -> u32 {
     crate::policy::remote::DEFAULT_KEYS_MAX_STALE
 }
-fn yes() -> bool {
-    true
-}
 /// Above the cron period (15 min) plus margin: the cron refreshes the list every 10 minutes.
 fn default_max_revocation_age() -> u32 {
     3600
@@ -48,29 +47,27 @@ fn default_health_scope() -> String {
 }
 
 /// Where credentials may come from besides `Authorization: Bearer`.
-#[derive(Debug, Clone, Serialize, Deserialize, PartialEq, Eq)]
-#[serde(rename_all = "camelCase", deny_unknown_fields)]
+#[derive(Debug, Clone, Serialize, PartialEq, Eq)]
+#[serde(rename_all = "camelCase")]
 pub struct Credentials {
-    #[serde(default)]
     pub cookie: Option<String>,
-    #[serde(default)]
     pub query: Option<String>,
-    #[serde(default = "default_api_key_header")]
+    /// `X-API-Key` unless configured; null turns API keys off.
     pub api_key_header: Option<String>,
     /// A header carrying a bare JWT (no `Bearer`) of any configured issuer.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub header: Option<String>,
     /// Derived, never configured: Cloudflare Access's header, read whenever a
     /// `cloudflare-access` issuer is configured (besides `header`), for those issuers only.
-    #[serde(default, skip_deserializing, skip_serializing_if = "Option::is_none")]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub access: Option<AccessHeader>,
 }
 
 /// Cloudflare Access adds `Cf-Access-Jwt-Assertion` to every request it lets through, so the
 /// gate reads it as an ambient credential: used when the request carries no other one (an
 /// app's own `Authorization: Bearer` wins), and checked only against these issuers.
-#[derive(Debug, Clone, Serialize, Deserialize, PartialEq, Eq)]
-#[serde(rename_all = "camelCase", deny_unknown_fields)]
+#[derive(Debug, Clone, Serialize, PartialEq, Eq)]
+#[serde(rename_all = "camelCase")]
 pub struct AccessHeader {
     pub name: String,
     pub issuers: Vec<String>,
@@ -89,8 +86,8 @@ impl Default for Credentials {
 }
 
 /// Names of the identity headers the origin receives.
-#[derive(Debug, Clone, Serialize, Deserialize, PartialEq, Eq)]
-#[serde(rename_all = "camelCase", deny_unknown_fields, default)]
+#[derive(Debug, Clone, Serialize, PartialEq, Eq)]
+#[serde(rename_all = "camelCase")]
 pub struct IdentityHeaders {
     pub subject: String,
     pub scopes: String,
@@ -112,12 +109,10 @@ impl Default for IdentityHeaders {
 }
 
 /// Seed 003's per-tenant module grants: which claims name the tenant and the module.
-#[derive(Debug, Clone, Serialize, Deserialize, PartialEq, Eq)]
-#[serde(rename_all = "camelCase", deny_unknown_fields)]
+#[derive(Debug, Clone, Serialize, PartialEq, Eq)]
+#[serde(rename_all = "camelCase")]
 pub struct TenantGrants {
-    #[serde(default = "tenant")]
     pub tenant_claim: String,
-    #[serde(default = "module")]
     pub module_claim: String,
 }
 
@@ -129,7 +124,7 @@ fn module() -> String {
 }
 
 /// Access-token profiles: presets an issuer's validator and keys follow.
-#[derive(Debug, Clone, Copy, Serialize, Deserialize, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, Serialize, PartialEq, Eq)]
 #[serde(rename_all = "kebab-case")]
 pub enum Profile {
     /// RFC 9068 JWT access tokens: `typ` `at+jwt`, required `iss sub aud exp iat jti client_id`.
@@ -142,85 +137,215 @@ pub enum Profile {
 /// One issuer the worker accepts tokens from. Absent lifetimes keep the validator's defaults.
 /// Its keys come from exactly one of `jwks` (a KV key the lifecycle commands publish), `jwksUri`
 /// or `discovery` (fetched, kept in KV under `remote:<issuer>`).
-#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
-#[serde(rename_all = "camelCase", deny_unknown_fields)]
+#[derive(Debug, Clone, Serialize, PartialEq)]
+#[serde(rename_all = "camelCase")]
 pub struct Issuer {
     pub issuer: String,
     /// The KV key of the published key set.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub jwks: Option<String>,
     /// A JWKS URL (https, or http to a loopback host).
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub jwks_uri: Option<String>,
     /// Find `jwks_uri` in the issuer's discovery document (OIDC, then RFC 8414).
-    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    #[serde(skip_serializing_if = "std::ops::Not::not")]
     pub discovery: bool,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub profile: Option<Profile>,
     /// Allowed `typ` headers (the `rfc9068` profile: `at+jwt`).
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub typ: Option<Vec<String>>,
     /// Claims every token must carry (the `rfc9068` profile adds its seven).
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub required_claims: Option<Vec<String>>,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub audience: Option<serde_json::Value>,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub token_types: Option<Vec<String>>,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub leeway: Option<f64>,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub max_lifetime: Option<f64>,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub tenant_grants: Option<TenantGrants>,
 }
 
 /// The whole configuration, with every default filled in.
-#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
-#[serde(rename_all = "camelCase", deny_unknown_fields)]
+#[derive(Debug, Clone, Serialize, PartialEq)]
+#[serde(rename_all = "camelCase")]
 pub struct Config {
-    #[serde(default = "default_realm")]
     pub realm: String,
     /// Paths under this prefix need a credential unless a route marks them anonymous.
-    #[serde(default = "default_protect")]
     pub protect: String,
     /// `builtin:echo` (echoes the identity headers), an http(s) URL, or the ORIGIN binding.
-    #[serde(default = "default_origin")]
     pub origin: String,
-    #[serde(default)]
     pub forward_authorization: bool,
-    #[serde(default)]
     pub credentials: Credentials,
-    #[serde(default)]
     pub identity_headers: IdentityHeaders,
-    #[serde(default)]
     pub claim_headers: BTreeMap<String, String>,
-    #[serde(default)]
     pub issuers: Vec<Issuer>,
-    #[serde(default)]
     pub routes: Vec<serde_json::Value>,
-    #[serde(default)]
     pub allow_unicode_paths: bool,
-    #[serde(default = "default_cache_ttl")]
     pub cache_ttl: u32,
-    #[serde(default = "default_kid_cooldown")]
     pub kid_cooldown: u32,
-    #[serde(default = "default_keys_max_stale")]
     pub keys_max_stale: u32,
-    #[serde(default = "yes")]
     pub persist_keys: bool,
-    #[serde(default = "default_max_revocation_age")]
     pub max_revocation_age: u32,
-    #[serde(default = "default_rotation_days")]
     pub rotation_days: u32,
-    #[serde(default = "default_max_active_keys")]
     pub max_active_keys: u32,
     /// The scope a credential needs for the health details (anyone gets ok/not-ok).
-    #[serde(default = "default_health_scope")]
     pub health_scope: String,
     /// Bounds of every remote key fetch (timeout, size, max-age clamp).
-    #[serde(default)]
     pub remote_keys: crate::policy::remote::FetchPolicy,
+}
+
+// The readers: every field of each document, its default and how it is read. Field lists are
+// in declaration order, as refusals of unknown fields list them.
+
+impl Config {
+    const FIELDS: &'static [&'static str] = &[
+        "realm",
+        "protect",
+        "origin",
+        "forwardAuthorization",
+        "credentials",
+        "identityHeaders",
+        "claimHeaders",
+        "issuers",
+        "routes",
+        "allowUnicodePaths",
+        "cacheTtl",
+        "kidCooldown",
+        "keysMaxStale",
+        "persistKeys",
+        "maxRevocationAge",
+        "rotationDays",
+        "maxActiveKeys",
+        "healthScope",
+        "remoteKeys",
+    ];
+
+    fn read(raw: &Raw<'_>) -> doc::Result<Config> {
+        let o = doc::object(raw, "struct Config", Self::FIELDS)?;
+        let uint = |name: &str, default: u32| o.or(name, default, doc::uint32);
+        let flag = |name: &str, default: bool| o.or(name, default, doc::boolean);
+        let text = |name: &str, default: String| o.or(name, default, doc::string);
+        Ok(Config {
+            realm: text("realm", default_realm())?,
+            protect: text("protect", default_protect())?,
+            origin: text("origin", default_origin())?,
+            forward_authorization: flag("forwardAuthorization", false)?,
+            credentials: o.or("credentials", Credentials::default(), Credentials::read)?,
+            identity_headers: o.or(
+                "identityHeaders",
+                IdentityHeaders::default(),
+                IdentityHeaders::read,
+            )?,
+            claim_headers: o.or("claimHeaders", BTreeMap::new(), doc::string_map)?,
+            issuers: o.or("issuers", Vec::new(), |r| doc::array(r, Issuer::read))?,
+            routes: o.or("routes", Vec::new(), |r| doc::array(r, doc::value))?,
+            allow_unicode_paths: flag("allowUnicodePaths", false)?,
+            cache_ttl: uint("cacheTtl", default_cache_ttl())?,
+            kid_cooldown: uint("kidCooldown", default_kid_cooldown())?,
+            keys_max_stale: uint("keysMaxStale", default_keys_max_stale())?,
+            persist_keys: flag("persistKeys", true)?,
+            max_revocation_age: uint("maxRevocationAge", default_max_revocation_age())?,
+            rotation_days: uint("rotationDays", default_rotation_days())?,
+            max_active_keys: uint("maxActiveKeys", default_max_active_keys())?,
+            health_scope: text("healthScope", default_health_scope())?,
+            remote_keys: o.or("remoteKeys", Default::default(), |r| {
+                serde::Deserialize::deserialize(r.to_value()).map_err(|e| e.to_string())
+            })?,
+        })
+    }
+}
+
+impl Credentials {
+    fn read(raw: &Raw<'_>) -> doc::Result<Credentials> {
+        let fields = ["cookie", "query", "apiKeyHeader", "header"];
+        let o = doc::object(raw, "struct Credentials", &fields)?;
+        Ok(Credentials {
+            cookie: o.optional("cookie", doc::string)?,
+            query: o.optional("query", doc::string)?,
+            api_key_header: o.or("apiKeyHeader", default_api_key_header(), |r| {
+                doc::nullable(r, doc::string)
+            })?,
+            header: o.optional("header", doc::string)?,
+            access: None,
+        })
+    }
+}
+
+impl IdentityHeaders {
+    fn read(raw: &Raw<'_>) -> doc::Result<IdentityHeaders> {
+        let fields = ["subject", "scopes", "issuer", "tokenId", "kind"];
+        let o = doc::object(raw, "struct IdentityHeaders", &fields)?;
+        let d = IdentityHeaders::default();
+        let name = |field: &str, default: String| o.or(field, default, doc::string);
+        Ok(IdentityHeaders {
+            subject: name("subject", d.subject)?,
+            scopes: name("scopes", d.scopes)?,
+            issuer: name("issuer", d.issuer)?,
+            token_id: name("tokenId", d.token_id)?,
+            kind: name("kind", d.kind)?,
+        })
+    }
+}
+
+impl TenantGrants {
+    fn read(raw: &Raw<'_>) -> doc::Result<TenantGrants> {
+        let o = doc::object(raw, "struct TenantGrants", &["tenantClaim", "moduleClaim"])?;
+        Ok(TenantGrants {
+            tenant_claim: o.or("tenantClaim", tenant(), doc::string)?,
+            module_claim: o.or("moduleClaim", module(), doc::string)?,
+        })
+    }
+}
+
+impl Profile {
+    fn read(raw: &Raw<'_>) -> doc::Result<Profile> {
+        let i = doc::variant(raw, "enum Profile", &["rfc9068", "cloudflare-access"])?;
+        Ok(if i == 0 {
+            Profile::Rfc9068
+        } else {
+            Profile::CloudflareAccess
+        })
+    }
+}
+
+impl Issuer {
+    const FIELDS: &'static [&'static str] = &[
+        "issuer",
+        "jwks",
+        "jwksUri",
+        "discovery",
+        "profile",
+        "typ",
+        "requiredClaims",
+        "audience",
+        "tokenTypes",
+        "leeway",
+        "maxLifetime",
+        "tenantGrants",
+    ];
+
+    fn read(raw: &Raw<'_>) -> doc::Result<Issuer> {
+        let o = doc::object(raw, "struct Issuer", Self::FIELDS)?;
+        Ok(Issuer {
+            issuer: o.required("issuer", doc::string)?,
+            jwks: o.optional("jwks", doc::string)?,
+            jwks_uri: o.optional("jwksUri", doc::string)?,
+            discovery: o.or("discovery", false, doc::boolean)?,
+            profile: o.optional("profile", Profile::read)?,
+            typ: o.optional("typ", doc::strings)?,
+            required_claims: o.optional("requiredClaims", doc::strings)?,
+            audience: o.optional("audience", doc::value)?,
+            token_types: o.optional("tokenTypes", doc::strings)?,
+            leeway: o.optional("leeway", doc::number)?,
+            max_lifetime: o.optional("maxLifetime", doc::number)?,
+            tenant_grants: o.optional("tenantGrants", TenantGrants::read)?,
+        })
+    }
 }
 
 /// Whole seconds as a JSON integer (the policy reads integers); anything else as given, for the
@@ -353,7 +478,9 @@ impl Config {
 
     /// Parses and checks a configuration document (JSON text).
     pub fn from_json(text: &str) -> Result<Config> {
-        let mut config: Config = serde_json::from_str(text).map_err(|e| invalid(e.to_string()))?;
+        let mut config = doc::parse(text)
+            .and_then(|raw| Config::read(&raw))
+            .map_err(invalid)?;
         config.complete();
         let mut problems = Vec::new();
         config.check(&mut problems);

@@ -16,39 +16,56 @@
 //!   method no matching rule names is 405 `method_not_allowed` (default deny). `HEAD` follows
 //!   `GET` rules; `*` rules match every method; `OPTIONS` gets nothing implicitly.
 
+use crate::codec::doc;
+use crate::codec::json::Raw;
 use crate::error::printable;
 use crate::error::{Error, ErrorCode, Result};
 use crate::policy::scope::Requirement;
-use serde::Deserialize;
 
 const MAX_PATH: usize = 4096;
 const MAX_RULES: usize = 1024;
 
 /// One configured rule, as written in the worker configuration.
-#[derive(Debug, Deserialize)]
-#[serde(rename_all = "camelCase", deny_unknown_fields)]
+#[derive(Debug)]
 struct RuleInput {
-    #[serde(default)]
     method: Option<String>,
     path: String,
-    #[serde(default)]
     scope: Option<String>,
-    #[serde(default)]
     token_types: Option<Vec<String>>,
-    #[serde(default)]
     anonymous: bool,
 }
 
+impl RuleInput {
+    fn read(raw: &Raw<'_>) -> doc::Result<RuleInput> {
+        let fields = ["method", "path", "scope", "tokenTypes", "anonymous"];
+        let o = doc::object(raw, "struct RuleInput", &fields)?;
+        Ok(RuleInput {
+            method: o.optional("method", doc::string)?,
+            path: o.required("path", doc::string)?,
+            scope: o.optional("scope", doc::string)?,
+            token_types: o.optional("tokenTypes", doc::strings)?,
+            anonymous: o.or("anonymous", false, doc::boolean)?,
+        })
+    }
+}
+
 /// The route-related part of the worker configuration; other fields are ignored here.
-#[derive(Debug, Deserialize)]
-#[serde(rename_all = "camelCase")]
+#[derive(Debug)]
 struct RoutesInput {
-    #[serde(default = "default_protect")]
     protect: String,
-    #[serde(default)]
     routes: Vec<RuleInput>,
-    #[serde(default)]
     allow_unicode_paths: bool,
+}
+
+impl RoutesInput {
+    fn read(raw: &Raw<'_>) -> doc::Result<RoutesInput> {
+        let o = doc::lenient(raw, "struct RoutesInput")?;
+        Ok(RoutesInput {
+            protect: o.or("protect", default_protect(), doc::string)?,
+            routes: o.or("routes", Vec::new(), |r| doc::array(r, RuleInput::read))?,
+            allow_unicode_paths: o.or("allowUnicodePaths", false, doc::boolean)?,
+        })
+    }
 }
 
 fn default_protect() -> String {
@@ -135,7 +152,8 @@ impl Router {
     /// (JSON text). A rule with an unknown field, a bad method, a path not starting with `/`, a
     /// scope that does not parse, or both `anonymous` and a scope, is `options_invalid`.
     pub fn from_json(text: &str) -> Result<Router> {
-        let input: RoutesInput = serde_json::from_str(text)
+        let input = doc::parse(text)
+            .and_then(|raw| RoutesInput::read(&raw))
             .map_err(|e| config_error(format!("configuration routes: {e}")))?;
         if !input.protect.starts_with('/') || input.protect.len() > MAX_PATH {
             return Err(config_error(format!(
@@ -441,4 +459,62 @@ fn glob(pattern: &[u8], text: &[u8]) -> bool {
     pattern
         .get(p..)
         .is_some_and(|rest| rest.iter().all(|&c| c == b'*'))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// The derived readers these replaced: the reference for what is accepted and how a refusal
+    /// is worded.
+    mod before {
+        #[derive(serde::Deserialize)]
+        #[serde(rename_all = "camelCase", deny_unknown_fields)]
+        #[allow(dead_code)]
+        pub struct RuleInput {
+            #[serde(default)]
+            method: Option<String>,
+            path: String,
+            #[serde(default)]
+            scope: Option<String>,
+            #[serde(default)]
+            token_types: Option<Vec<String>>,
+            #[serde(default)]
+            anonymous: bool,
+        }
+        #[derive(serde::Deserialize)]
+        #[serde(rename_all = "camelCase")]
+        #[allow(dead_code)]
+        pub struct RoutesInput {
+            #[serde(default)]
+            protect: String,
+            #[serde(default)]
+            routes: Vec<RuleInput>,
+            #[serde(default)]
+            allow_unicode_paths: bool,
+        }
+    }
+
+    #[test]
+    fn routes_are_read_as_the_derived_reader_read_them() {
+        for text in [
+            r#"{}"#,
+            r#"{"protect":"/","other":1,"routes":[{"path":"/a","method":"GET","scope":"s","tokenTypes":["t"],"anonymous":false}]}"#,
+            r#"{"routes":[{"path":"/a","method":null,"scope":null,"tokenTypes":null}]}"#,
+            r#"{"routes":[{"method":"GET"}]}"#,
+            r#"{"routes":[{"path":"/a","bogus":1}]}"#,
+            r#"{"routes":[{"path":"/a","anonymous":null}]}"#,
+            r#"{"routes":[{"path":"/a","tokenTypes":"t"}]}"#,
+            r#"{"routes":{"path":"/a"}}"#,
+            r#"{"routes":null}"#,
+            r#"{"protect":5}"#,
+            r#"{"protect":null}"#,
+            r#"{"allowUnicodePaths":"yes"}"#,
+        ] {
+            let ours = doc::parse(text)
+                .and_then(|raw| RoutesInput::read(&raw))
+                .map(drop);
+            assert_eq!(ours, doc::derived::<before::RoutesInput>(text), "{text}");
+        }
+    }
 }

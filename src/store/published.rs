@@ -3,6 +3,8 @@
 //! `grant:<tenant>/<module>/<scope>` entries). Building, reading and adopting them is decided here,
 //! so the worker, its cron and the CLI agree on what a document holds.
 
+use crate::codec::doc;
+use crate::codec::json::Raw;
 use crate::codec::sort::sort_by;
 use crate::error::printable;
 use crate::error::{Error, ErrorCode, Result};
@@ -23,44 +25,59 @@ pub struct Listed {
 }
 
 /// The published key set: every stored key, active and retired, oldest first.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-#[serde(deny_unknown_fields)]
+#[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct KeySetDocument {
     pub schema: u32,
-    #[serde(default)]
     pub version: u64,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub generated_at: Option<i64>,
     /// The digest of the entries it was built from; absent in a document written by hand.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub source: Option<String>,
     pub keys: Vec<KeyEntry>,
 }
 
 /// A key as a hand-written document may hold it: status and creation time may be left out.
-#[derive(Deserialize)]
-#[serde(deny_unknown_fields)]
 struct HandWritten {
-    #[serde(default)]
     status: Option<Status>,
-    #[serde(default)]
     created_at: Option<i64>,
-    #[serde(default)]
     retired_at: Option<i64>,
     jwk: Map<String, Value>,
 }
 
-#[derive(Deserialize)]
-#[serde(deny_unknown_fields)]
 struct Wire {
     schema: u32,
-    #[serde(default)]
     version: u64,
-    #[serde(default)]
     generated_at: Option<i64>,
-    #[serde(default)]
     source: Option<String>,
     keys: Vec<HandWritten>,
+}
+
+impl HandWritten {
+    fn read(raw: &Raw<'_>) -> doc::Result<HandWritten> {
+        let fields = ["status", "created_at", "retired_at", "jwk"];
+        let o = doc::object(raw, "struct HandWritten", &fields)?;
+        Ok(HandWritten {
+            status: o.optional("status", Status::read)?,
+            created_at: o.optional("created_at", doc::int64)?,
+            retired_at: o.optional("retired_at", doc::int64)?,
+            jwk: o.required("jwk", doc::json_object)?,
+        })
+    }
+}
+
+impl Wire {
+    fn read(raw: &Raw<'_>) -> doc::Result<Wire> {
+        let fields = ["schema", "version", "generated_at", "source", "keys"];
+        let o = doc::object(raw, "struct Wire", &fields)?;
+        Ok(Wire {
+            schema: o.required("schema", doc::uint32)?,
+            version: o.or("version", 0, doc::uint64)?,
+            generated_at: o.optional("generated_at", doc::int64)?,
+            source: o.optional("source", doc::string)?,
+            keys: o.required("keys", |r| doc::array(r, HandWritten::read))?,
+        })
+    }
 }
 
 fn key_invalid(message: String) -> Error {
@@ -77,8 +94,9 @@ impl KeySetDocument {
                 printable(name)
             )
         };
-        let wire: Wire =
-            serde_json::from_str(text).map_err(|e| key_invalid(format!("{}: {e}", shape())))?;
+        let wire = doc::parse(text)
+            .and_then(|raw| Wire::read(&raw))
+            .map_err(|e| key_invalid(format!("{}: {e}", shape())))?;
         if wire.schema != 1 {
             return Err(key_invalid(shape()));
         }
@@ -206,11 +224,23 @@ impl KeySetDocument {
 }
 
 /// A grant entry's metadata: one scope for one tenant's module.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct GrantEntry {
     pub tenant: String,
     pub module: String,
     pub scope: String,
+}
+
+impl GrantEntry {
+    /// Its three strings; other members are ignored.
+    fn from_value(v: &Value) -> Option<GrantEntry> {
+        let text = |k: &str| v.get(k)?.as_str().map(str::to_owned);
+        Some(GrantEntry {
+            tenant: text("tenant")?,
+            module: text("module")?,
+            scope: text("scope")?,
+        })
+    }
 }
 
 impl Grants {
@@ -284,10 +314,10 @@ impl Grants {
                     ),
                 )
             };
-            let g: GrantEntry = l
+            let g = l
                 .entry
-                .clone()
-                .and_then(|v| serde_json::from_value(v).ok())
+                .as_ref()
+                .and_then(GrantEntry::from_value)
                 .ok_or_else(bad)?;
             if g.tenant.is_empty() || g.module.is_empty() || g.scope.is_empty() {
                 return Err(bad());
@@ -320,5 +350,88 @@ impl Grants {
             issuers: prev.map(|p| p.issuers.clone()).unwrap_or_default(),
             tenants,
         })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// The derived reader this replaced: the reference for what is accepted and how a refusal
+    /// is worded.
+    mod before {
+        use serde::Deserialize;
+        use serde_json::{Map, Value};
+
+        #[derive(Deserialize)]
+        #[serde(rename_all = "lowercase")]
+        pub enum Status {
+            Active,
+            Retired,
+        }
+        #[derive(Deserialize)]
+        #[serde(deny_unknown_fields)]
+        #[allow(dead_code)]
+        pub struct HandWritten {
+            #[serde(default)]
+            status: Option<Status>,
+            #[serde(default)]
+            created_at: Option<i64>,
+            #[serde(default)]
+            retired_at: Option<i64>,
+            jwk: Map<String, Value>,
+        }
+        #[derive(Deserialize)]
+        #[serde(deny_unknown_fields)]
+        #[allow(dead_code)]
+        pub struct Wire {
+            schema: u32,
+            #[serde(default)]
+            version: u64,
+            #[serde(default)]
+            generated_at: Option<i64>,
+            #[serde(default)]
+            source: Option<String>,
+            keys: Vec<HandWritten>,
+        }
+    }
+
+    #[test]
+    fn key_sets_are_read_as_the_derived_reader_read_them() {
+        for text in [
+            r#"{"schema":1,"keys":[]}"#,
+            r#"{"schema":1,"version":2,"generated_at":3,"source":"s","keys":[{"status":"retired","created_at":1,"retired_at":2,"jwk":{"kid":"a"}}]}"#,
+            r#"{"schema":1,"keys":[{"jwk":{"kid":"a"}}]}"#,
+            r#"{"schema":1,"keys":[{"status":null,"jwk":{}}]}"#,
+            r#"{"schema":1}"#,
+            r#"{"schema":1,"keys":{}}"#,
+            r#"{"schema":1,"keys":[{"kid":"a"}]}"#,
+            r#"{"schema":1,"keys":[{"status":"gone","jwk":{}}]}"#,
+            r#"{"schema":1,"keys":[],"jwks":[]}"#,
+            r#"{"keys":[]}"#,
+        ] {
+            let ours = doc::parse(text).and_then(|raw| Wire::read(&raw)).map(drop);
+            assert_eq!(ours, doc::derived::<before::Wire>(text), "{text}");
+        }
+    }
+
+    #[test]
+    fn a_grant_entry_is_its_three_strings() {
+        let e = |v: serde_json::Value| GrantEntry::from_value(&v);
+        let want = GrantEntry {
+            tenant: "t".into(),
+            module: "m".into(),
+            scope: "s".into(),
+        };
+        assert_eq!(
+            e(serde_json::json!({"tenant":"t","module":"m","scope":"s","x":1})),
+            Some(want)
+        );
+        assert_eq!(e(serde_json::json!({"tenant":"t","module":"m"})), None);
+        assert_eq!(
+            e(serde_json::json!({"tenant":"t","module":"m","scope":5})),
+            None
+        );
+        assert_eq!(e(serde_json::json!(["t", "m", "s"])), None);
     }
 }

@@ -2,6 +2,8 @@
 //! before T) and revoked API-key hashes. Entries are keyed by identifiers, never by token bytes:
 //! ECDSA signatures are malleable, so a hash of the token would miss a re-encoded copy.
 
+use crate::codec::doc;
+use crate::codec::json::Raw;
 use crate::codec::sort::sort_by;
 use crate::codec::time::duration;
 use crate::credential::Verified;
@@ -13,8 +15,7 @@ use std::collections::HashMap;
 /// Format version written in `schema`.
 pub const SCHEMA: u32 = 1;
 
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(deny_unknown_fields)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct JtiEntry {
     pub iss: String,
     pub jti: String,
@@ -22,8 +23,7 @@ pub struct JtiEntry {
     pub until: i64,
 }
 
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(deny_unknown_fields)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct SubjectEntry {
     pub iss: String,
     pub sub: String,
@@ -32,8 +32,7 @@ pub struct SubjectEntry {
     pub until: i64,
 }
 
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(deny_unknown_fields)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct ApiKeyEntry {
     /// Lowercase hex SHA-256 of the raw key.
     pub hash: String,
@@ -42,7 +41,7 @@ pub struct ApiKeyEntry {
 
 /// One revocation as the admin CLI stores it: its own KV entry (so concurrent writers never
 /// overwrite each other), folded into the snapshot the worker reads by [`snapshot`].
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 #[serde(tag = "kind", rename_all = "lowercase")]
 pub enum Entry {
     Jti(JtiEntry),
@@ -61,8 +60,9 @@ pub const MAX_ENTRY_LEN: usize = 64 * 1024;
 impl Entry {
     /// Parses and checks one entry; returns it with its canonical JSON.
     pub fn parse(text: &str) -> Result<(Entry, String)> {
-        let e: Entry =
-            serde_json::from_str(text).map_err(|e| invalid(format!("revocation entry: {e}")))?;
+        let e = doc::parse(text)
+            .and_then(|raw| Entry::read(&raw))
+            .map_err(|e| invalid(format!("revocation entry: {e}")))?;
         let empty = match &e {
             Entry::Jti(j) => j.iss.is_empty() || j.jti.is_empty(),
             Entry::Subject(s) => s.iss.is_empty() || s.sub.is_empty(),
@@ -354,21 +354,107 @@ impl Lifetimes {
     }
 }
 
-#[derive(Debug, Clone, Serialize, Deserialize)]
-#[serde(deny_unknown_fields)]
+#[derive(Debug, Clone, Serialize)]
 struct Wire {
     schema: u32,
     version: u64,
     generated_at: i64,
     /// Digest of the entries a compacted snapshot was built from (absent in hand-written lists).
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(skip_serializing_if = "Option::is_none")]
     source: Option<String>,
-    #[serde(default)]
     jti: Vec<JtiEntry>,
-    #[serde(default)]
     subjects: Vec<SubjectEntry>,
-    #[serde(default)]
     apikeys: Vec<ApiKeyEntry>,
+}
+
+// The readers of both documents, in serde's words (`codec::doc`).
+
+impl Wire {
+    fn read(raw: &Raw<'_>) -> doc::Result<Wire> {
+        let fields = [
+            "schema",
+            "version",
+            "generated_at",
+            "source",
+            "jti",
+            "subjects",
+            "apikeys",
+        ];
+        let o = doc::object(raw, "struct Wire", &fields)?;
+        Ok(Wire {
+            schema: o.required("schema", doc::uint32)?,
+            version: o.required("version", doc::uint64)?,
+            generated_at: o.required("generated_at", doc::int64)?,
+            source: o.optional("source", doc::string)?,
+            jti: o.or("jti", Vec::new(), |r| doc::array(r, JtiEntry::read))?,
+            subjects: o.or("subjects", Vec::new(), |r| {
+                doc::array(r, SubjectEntry::read)
+            })?,
+            apikeys: o.or("apikeys", Vec::new(), |r| doc::array(r, ApiKeyEntry::read))?,
+        })
+    }
+}
+
+impl Entry {
+    fn read(raw: &Raw<'_>) -> doc::Result<Entry> {
+        let (kind, o) = doc::tagged(raw, "struct Entry", "kind", &["jti", "subject", "apikey"])?;
+        Ok(match kind {
+            0 => {
+                o.only_besides("kind", JtiEntry::FIELDS)?;
+                Entry::Jti(JtiEntry::fields(&o)?)
+            }
+            1 => {
+                o.only_besides("kind", SubjectEntry::FIELDS)?;
+                Entry::Subject(SubjectEntry::fields(&o)?)
+            }
+            _ => {
+                o.only_besides("kind", ApiKeyEntry::FIELDS)?;
+                Entry::Apikey(ApiKeyEntry::fields(&o)?)
+            }
+        })
+    }
+}
+
+impl JtiEntry {
+    const FIELDS: &'static [&'static str] = &["iss", "jti", "until"];
+    fn read(raw: &Raw<'_>) -> doc::Result<JtiEntry> {
+        Self::fields(&doc::object(raw, "struct JtiEntry", Self::FIELDS)?)
+    }
+    fn fields(o: &doc::Object<'_, '_>) -> doc::Result<JtiEntry> {
+        Ok(JtiEntry {
+            iss: o.required("iss", doc::string)?,
+            jti: o.required("jti", doc::string)?,
+            until: o.required("until", doc::int64)?,
+        })
+    }
+}
+
+impl SubjectEntry {
+    const FIELDS: &'static [&'static str] = &["iss", "sub", "before", "until"];
+    fn read(raw: &Raw<'_>) -> doc::Result<SubjectEntry> {
+        Self::fields(&doc::object(raw, "struct SubjectEntry", Self::FIELDS)?)
+    }
+    fn fields(o: &doc::Object<'_, '_>) -> doc::Result<SubjectEntry> {
+        Ok(SubjectEntry {
+            iss: o.required("iss", doc::string)?,
+            sub: o.required("sub", doc::string)?,
+            before: o.required("before", doc::int64)?,
+            until: o.required("until", doc::int64)?,
+        })
+    }
+}
+
+impl ApiKeyEntry {
+    const FIELDS: &'static [&'static str] = &["hash", "until"];
+    fn read(raw: &Raw<'_>) -> doc::Result<ApiKeyEntry> {
+        Self::fields(&doc::object(raw, "struct ApiKeyEntry", Self::FIELDS)?)
+    }
+    fn fields(o: &doc::Object<'_, '_>) -> doc::Result<ApiKeyEntry> {
+        Ok(ApiKeyEntry {
+            hash: o.required("hash", doc::string)?,
+            until: o.required("until", doc::int64)?,
+        })
+    }
 }
 
 /// A loaded revocation list with O(1) lookups.
@@ -409,8 +495,9 @@ impl RevocationList {
 
     /// Parses the JSON form (see README "Revocation list format").
     pub fn from_json(text: &str) -> Result<RevocationList> {
-        let wire: Wire =
-            serde_json::from_str(text).map_err(|e| invalid(format!("revocation list: {e}")))?;
+        let wire = doc::parse(text)
+            .and_then(|raw| Wire::read(&raw))
+            .map_err(|e| invalid(format!("revocation list: {e}")))?;
         if wire.schema != SCHEMA {
             return Err(invalid(format!(
                 "revocation list schema {} is not supported (expected {SCHEMA})",
@@ -647,5 +734,112 @@ impl RevocationList {
             }
         }
         Ok(())
+    }
+}
+
+/// The derived readers these replaced, kept as the reference for what they accept and how they
+/// word a refusal.
+#[cfg(test)]
+mod before {
+    use serde::Deserialize;
+
+    #[derive(Deserialize)]
+    #[serde(deny_unknown_fields)]
+    #[allow(dead_code)]
+    pub struct JtiEntry {
+        iss: String,
+        jti: String,
+        until: i64,
+    }
+    #[derive(Deserialize)]
+    #[serde(deny_unknown_fields)]
+    #[allow(dead_code)]
+    pub struct SubjectEntry {
+        iss: String,
+        sub: String,
+        before: i64,
+        until: i64,
+    }
+    #[derive(Deserialize)]
+    #[serde(deny_unknown_fields)]
+    #[allow(dead_code)]
+    pub struct ApiKeyEntry {
+        hash: String,
+        until: i64,
+    }
+    #[derive(Deserialize)]
+    #[serde(tag = "kind", rename_all = "lowercase")]
+    #[allow(dead_code)]
+    pub enum Entry {
+        Jti(JtiEntry),
+        Subject(SubjectEntry),
+        Apikey(ApiKeyEntry),
+    }
+    #[derive(Deserialize)]
+    #[serde(deny_unknown_fields)]
+    #[allow(dead_code)]
+    pub struct Wire {
+        schema: u32,
+        version: u64,
+        generated_at: i64,
+        #[serde(default)]
+        source: Option<String>,
+        #[serde(default)]
+        jti: Vec<JtiEntry>,
+        #[serde(default)]
+        subjects: Vec<SubjectEntry>,
+        #[serde(default)]
+        apikeys: Vec<ApiKeyEntry>,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn entries_are_read_as_the_derived_reader_read_them() {
+        let h = "a".repeat(64);
+        for text in [
+            r#"{"kind":"jti","iss":"i","jti":"j","until":5}"#.to_owned(),
+            r#"{"iss":"i","kind":"subject","sub":"s","before":1,"until":-5}"#.to_owned(),
+            format!(r#"{{"kind":"apikey","hash":"{h}","until":5}}"#),
+            r#"{"iss":"i","jti":"j","until":5}"#.to_owned(),
+            r#"{"kind":"token","iss":"i"}"#.to_owned(),
+            r#"{"kind":"jti","iss":"i","jti":"j","until":5,"x":1}"#.to_owned(),
+            r#"{"kind":"jti","iss":"i","jti":"j"}"#.to_owned(),
+            r#"{"kind":"jti","iss":"i","jti":"j","until":1.5}"#.to_owned(),
+            r#"{"kind":"jti","iss":"i","jti":"j","until":"5"}"#.to_owned(),
+            r#"{"kind":"jti","iss":"i","jti":"j","until":9223372036854775808}"#.to_owned(),
+            r#"{"kind":"jti","iss":5,"jti":"j","until":5}"#.to_owned(),
+            r#"{"kind":"jti","iss":null,"jti":"j","until":5}"#.to_owned(),
+            r#"{"kind":"subject","iss":"i","sub":"s","until":5}"#.to_owned(),
+        ] {
+            let ours = doc::parse(&text)
+                .and_then(|raw| Entry::read(&raw))
+                .map(drop);
+            assert_eq!(ours, doc::derived::<before::Entry>(&text), "{text}");
+        }
+    }
+
+    #[test]
+    fn lists_are_read_as_the_derived_reader_read_them() {
+        for text in [
+            r#"{"schema":1,"version":2,"generated_at":3}"#,
+            r#"{"schema":1,"version":2,"generated_at":3,"source":null,"jti":[],"subjects":[],"apikeys":[]}"#,
+            r#"{"schema":1,"version":2,"generated_at":3,"jti":[{"iss":"i","jti":"j","until":5}]}"#,
+            r#"{"schema":1,"version":2}"#,
+            r#"{"schema":1,"version":-2,"generated_at":3}"#,
+            r#"{"schema":1,"version":2,"generated_at":3,"extra":1}"#,
+            r#"{"schema":1,"version":2,"generated_at":3,"jti":null}"#,
+            r#"{"schema":1,"version":2,"generated_at":3,"jti":[{"iss":"i","jti":"j"}]}"#,
+            r#"{"schema":1,"version":2,"generated_at":3,"jti":[{"kind":"jti","iss":"i","jti":"j","until":5}]}"#,
+            r#"{"schema":1,"version":2,"generated_at":3,"subjects":{}}"#,
+            r#"{"schema":"1","version":2,"generated_at":3}"#,
+            r#"{"schema":1,"version":2,"generated_at":3,"source":7}"#,
+        ] {
+            let ours = doc::parse(text).and_then(|raw| Wire::read(&raw)).map(drop);
+            assert_eq!(ours, doc::derived::<before::Wire>(text), "{text}");
+        }
     }
 }

@@ -3,11 +3,13 @@
 //! beyond the cap or too old, and which retired keys may be deleted because every token they
 //! signed has expired.
 
+use crate::codec::doc;
+use crate::codec::json::Raw;
 use crate::codec::sort::sort_by;
 use crate::error::printable;
 use crate::error::{Error, ErrorCode, Result};
 use crate::store::revocation::Lifetimes;
-use serde::{Deserialize, Serialize};
+use serde::Serialize;
 use serde_json::{Map, Value};
 use std::collections::BTreeMap;
 
@@ -15,7 +17,7 @@ const DAY: i64 = 86_400;
 /// Active keys older than this are retired by `keys cleanup` (while another active key remains).
 pub const DEFAULT_MAX_AGE: i64 = 180 * DAY;
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
 #[serde(rename_all = "lowercase")]
 pub enum Status {
     /// Signs new tokens and verifies.
@@ -25,14 +27,24 @@ pub enum Status {
 }
 
 /// One stored signing key (public JWK only).
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-#[serde(deny_unknown_fields)]
+#[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct KeyEntry {
     pub status: Status,
     pub created_at: i64,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub retired_at: Option<i64>,
     pub jwk: Map<String, Value>,
+}
+
+impl Status {
+    pub(crate) fn read(raw: &Raw<'_>) -> doc::Result<Status> {
+        let i = doc::variant(raw, "enum Status", &["active", "retired"])?;
+        Ok(if i == 0 {
+            Status::Active
+        } else {
+            Status::Retired
+        })
+    }
 }
 
 /// JWK members that carry private key material (RFC 7518 §6).
@@ -41,13 +53,26 @@ const PRIVATE: [&str; 7] = ["d", "k", "p", "q", "dp", "dq", "qi"];
 impl KeyEntry {
     /// Parses and checks one entry: a status, a creation time, a public JWK with a `kid`.
     pub fn from_json(text: &str) -> Result<KeyEntry> {
-        let e: KeyEntry = serde_json::from_str(text).map_err(|e| {
-            invalid(format!(
-                "key entry: {e} (needs {{status: active|retired, created_at, jwk with kid}})"
-            ))
-        })?;
+        let e = doc::parse(text)
+            .and_then(|raw| KeyEntry::read(&raw))
+            .map_err(|e| {
+                invalid(format!(
+                    "key entry: {e} (needs {{status: active|retired, created_at, jwk with kid}})"
+                ))
+            })?;
         e.check()?;
         Ok(e)
+    }
+
+    fn read(raw: &Raw<'_>) -> doc::Result<KeyEntry> {
+        let fields = ["status", "created_at", "retired_at", "jwk"];
+        let o = doc::object(raw, "struct KeyEntry", &fields)?;
+        Ok(KeyEntry {
+            status: o.required("status", Status::read)?,
+            created_at: o.required("created_at", doc::int64)?,
+            retired_at: o.optional("retired_at", doc::int64)?,
+            jwk: o.required("jwk", doc::json_object)?,
+        })
     }
 
     /// `entry` once it passes the same checks as a parsed one.
@@ -97,15 +122,28 @@ fn invalid(message: String) -> Error {
 }
 
 /// The schedule a plan follows (the worker configuration's `rotationDays` and `maxActiveKeys`).
-#[derive(Debug, Clone, Copy, Deserialize)]
-#[serde(rename_all = "camelCase", deny_unknown_fields)]
+#[derive(Debug, Clone, Copy)]
 pub struct Schedule {
     pub now: i64,
     pub rotation_days: i64,
     pub max_active: usize,
     /// Active keys older than this are retired by cleanup; default [`DEFAULT_MAX_AGE`].
-    #[serde(default)]
     pub max_age: Option<i64>,
+}
+
+impl Schedule {
+    /// Reads `{now, rotationDays, maxActive, maxAge?}` (JSON text).
+    pub fn from_json(text: &str) -> std::result::Result<Schedule, String> {
+        let raw = doc::parse(text)?;
+        let fields = ["now", "rotationDays", "maxActive", "maxAge"];
+        let o = doc::object(&raw, "struct Schedule", &fields)?;
+        Ok(Schedule {
+            now: o.required("now", doc::int64)?,
+            rotation_days: o.required("rotationDays", doc::int64)?,
+            max_active: o.required("maxActive", doc::size)?,
+            max_age: o.optional("maxAge", doc::int64)?,
+        })
+    }
 }
 
 /// What is due for a key set, by `kid`.
@@ -187,6 +225,75 @@ impl Plan {
             too_old: kids(&too_old),
             removable,
             removable_at,
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// The derived readers these replaced: the reference for what is accepted and how a refusal
+    /// is worded.
+    mod before {
+        use serde::Deserialize;
+        use serde_json::{Map, Value};
+
+        #[derive(Deserialize)]
+        #[serde(rename_all = "lowercase")]
+        pub enum Status {
+            Active,
+            Retired,
+        }
+        #[derive(Deserialize)]
+        #[serde(deny_unknown_fields)]
+        #[allow(dead_code)]
+        pub struct KeyEntry {
+            status: Status,
+            created_at: i64,
+            #[serde(default)]
+            retired_at: Option<i64>,
+            jwk: Map<String, Value>,
+        }
+        #[derive(Deserialize)]
+        #[serde(rename_all = "camelCase", deny_unknown_fields)]
+        #[allow(dead_code)]
+        pub struct Schedule {
+            now: i64,
+            rotation_days: i64,
+            max_active: usize,
+            #[serde(default)]
+            max_age: Option<i64>,
+        }
+    }
+
+    #[test]
+    fn entries_and_schedules_are_read_as_the_derived_readers_read_them() {
+        for text in [
+            r#"{"status":"active","created_at":1,"jwk":{"kid":"a"}}"#,
+            r#"{"status":"retired","created_at":1,"retired_at":null,"jwk":{}}"#,
+            r#"{"status":"Active","created_at":1,"jwk":{}}"#,
+            r#"{"status":"active","jwk":{}}"#,
+            r#"{"status":"active","created_at":1,"jwk":[]}"#,
+            r#"{"status":"active","created_at":1,"jwk":{},"kid":"a"}"#,
+            r#"{"status":"active","created_at":1.5,"jwk":{}}"#,
+            r#"{"created_at":1,"jwk":{}}"#,
+        ] {
+            let ours = doc::parse(text)
+                .and_then(|raw| KeyEntry::read(&raw))
+                .map(drop);
+            assert_eq!(ours, doc::derived::<before::KeyEntry>(text), "{text}");
+        }
+        for text in [
+            r#"{"now":1,"rotationDays":30,"maxActive":3}"#,
+            r#"{"now":1,"rotationDays":30,"maxActive":3,"maxAge":null}"#,
+            r#"{"now":1,"rotationDays":30,"maxActive":-3}"#,
+            r#"{"now":1,"rotationDays":30}"#,
+            r#"{"now":1,"rotationDays":30,"maxActive":3,"max_age":1}"#,
+            r#"{"now":"1","rotationDays":30,"maxActive":3}"#,
+        ] {
+            let ours = Schedule::from_json(text).map(drop);
+            assert_eq!(ours, doc::derived::<before::Schedule>(text), "{text}");
         }
     }
 }

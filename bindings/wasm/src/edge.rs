@@ -1210,7 +1210,7 @@ pub fn key_plan(keys: &str, schedule: &str, policy: &str) -> Result<JsValue, JsV
         .map(|k| tokengate::KeyEntry::from_json(&k.to_string()))
         .collect::<tokengate::Result<Vec<_>>>()
         .map_err(|e| js_error(&e, ""))?;
-    let schedule: tokengate::Schedule = serde_json::from_str(schedule).map_err(|e| {
+    let schedule = tokengate::Schedule::from_json(schedule).map_err(|e| {
         js_error(
             &Error::new(ErrorCode::OptionsInvalid, format!("schedule: {e}")),
             "",
