@@ -3,11 +3,13 @@
 //! rejects typos and garbage before any store lookup, as GitHub's token format does; base62
 //! keeps the key one "word" for double-click selection. Only the SHA-256 of the raw key is stored.
 
+use crate::codec::doc;
+use crate::codec::json::Raw;
 use crate::credential::Verified;
 use crate::error::{err, Error, ErrorCode, Result};
 use crate::policy::scope::ScopeSet;
 use rand_core::{OsRng, RngCore};
-use serde::{Deserialize, Serialize};
+use serde::Serialize;
 use sha2::{Digest, Sha256};
 use subtle::ConstantTimeEq;
 
@@ -112,7 +114,7 @@ pub fn parse(raw: &str) -> Result<String> {
 }
 
 /// Lifecycle state of a key record.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
 #[serde(rename_all = "lowercase")]
 pub enum State {
     Active,
@@ -120,25 +122,31 @@ pub enum State {
     Purged,
 }
 
+impl State {
+    fn read(raw: &Raw<'_>) -> doc::Result<State> {
+        let i = doc::variant(raw, "enum State", &["active", "revoked", "purged"])?;
+        Ok(match i {
+            0 => State::Active,
+            1 => State::Revoked,
+            _ => State::Purged,
+        })
+    }
+}
+
 /// What the store keeps for a key (never the raw key).
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(deny_unknown_fields)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct Record {
     pub id: String,
     /// Lowercase hex SHA-256 of the current raw key.
     pub hash: String,
     pub name: String,
-    #[serde(default)]
     pub description: String,
     pub owner: String,
-    #[serde(default)]
     pub scopes: Vec<String>,
     pub created_at: i64,
     pub expires_at: i64,
     pub state: State,
-    #[serde(default)]
     pub rotated_at: Option<i64>,
-    #[serde(default)]
     pub revoked_at: Option<i64>,
 }
 
@@ -163,10 +171,42 @@ fn new_id() -> Result<String> {
 }
 
 impl Record {
+    const FIELDS: &'static [&'static str] = &[
+        "id",
+        "hash",
+        "name",
+        "description",
+        "owner",
+        "scopes",
+        "created_at",
+        "expires_at",
+        "state",
+        "rotated_at",
+        "revoked_at",
+    ];
+
+    fn parse(text: &str) -> doc::Result<Record> {
+        let raw = doc::parse(text)?;
+        let o = doc::object(&raw, "struct Record", Self::FIELDS)?;
+        Ok(Record {
+            id: o.required("id", doc::string)?,
+            hash: o.required("hash", doc::string)?,
+            name: o.required("name", doc::string)?,
+            description: o.or("description", String::new(), doc::string)?,
+            owner: o.required("owner", doc::string)?,
+            scopes: o.or("scopes", Vec::new(), doc::strings)?,
+            created_at: o.required("created_at", doc::int64)?,
+            expires_at: o.required("expires_at", doc::int64)?,
+            state: o.required("state", State::read)?,
+            rotated_at: o.optional("rotated_at", doc::int64)?,
+            revoked_at: o.optional("revoked_at", doc::int64)?,
+        })
+    }
+
     /// A record as stored (JSON). One that does not parse is a server-side data problem
     /// (`record_invalid`), never "unknown key": the client's key may well be fine.
     pub fn from_json(text: &str) -> Result<Record> {
-        serde_json::from_str(text).map_err(|e| {
+        Record::parse(text).map_err(|e| {
             Error::new(
                 ErrorCode::RecordInvalid,
                 format!("stored API key record is invalid: {e}"),
@@ -197,7 +237,7 @@ impl Record {
         let Some(value) = value else {
             return Ok(None);
         };
-        let record: Record = serde_json::from_str(value).map_err(|e| bad(format!("{e}")))?;
+        let record = Record::parse(value).map_err(bad)?;
         ScopeSet::new(&record.scopes).map_err(|e| bad(e.message().to_owned()))?;
         if name.strip_prefix("apikey:") != Some(record.hash.as_str()) {
             return Err(bad(format!(
@@ -206,7 +246,7 @@ impl Record {
             )));
         }
         if let Some(meta) = metadata.filter(|m| m.trim() != "null") {
-            let listed: Record = serde_json::from_str(meta)
+            let listed = Record::parse(meta)
                 .map_err(|e| bad(format!("its metadata is not a record: {e}")))?;
             if listed != record {
                 return Err(bad(
@@ -329,5 +369,76 @@ impl Record {
             alg: None,
             kid: None,
         })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// The derived reader this replaced: the reference for what is accepted and how a refusal
+    /// is worded.
+    mod before {
+        use serde::Deserialize;
+
+        #[derive(Deserialize)]
+        #[serde(rename_all = "lowercase")]
+        pub enum State {
+            Active,
+            Revoked,
+            Purged,
+        }
+        #[derive(Deserialize)]
+        #[serde(deny_unknown_fields)]
+        #[allow(dead_code)]
+        pub struct Record {
+            id: String,
+            hash: String,
+            name: String,
+            #[serde(default)]
+            description: String,
+            owner: String,
+            #[serde(default)]
+            scopes: Vec<String>,
+            created_at: i64,
+            expires_at: i64,
+            state: State,
+            #[serde(default)]
+            rotated_at: Option<i64>,
+            #[serde(default)]
+            revoked_at: Option<i64>,
+        }
+    }
+
+    #[test]
+    fn records_are_read_as_the_derived_reader_read_them() {
+        let base = serde_json::json!({
+            "id": "ak_1", "hash": "h", "name": "n", "owner": "o",
+            "created_at": 1, "expires_at": 2, "state": "active",
+        });
+        for change in [
+            serde_json::json!({}),
+            serde_json::json!({ "description": "d", "scopes": ["a"], "rotated_at": 3, "revoked_at": null, "state": "purged" }),
+            serde_json::json!({ "state": "revoked", "revoked_at": 4 }),
+            serde_json::json!({ "state": "Active" }),
+            serde_json::json!({ "description": null }),
+            serde_json::json!({ "scopes": "a" }),
+            serde_json::json!({ "expires_at": 2.5 }),
+            serde_json::json!({ "raw": "tg_..." }),
+            serde_json::json!({ "owner": 7 }),
+        ] {
+            let mut record = base.clone();
+            if let (Some(r), Some(c)) = (record.as_object_mut(), change.as_object()) {
+                r.extend(c.clone());
+            }
+            let text = record.to_string();
+            let ours = Record::parse(&text).map(drop);
+            assert_eq!(ours, doc::derived::<before::Record>(&text), "{text}");
+        }
+        let missing = r#"{"id":"ak_1","hash":"h","name":"n"}"#;
+        assert_eq!(
+            Record::parse(missing).map(drop),
+            doc::derived::<before::Record>(missing)
+        );
     }
 }

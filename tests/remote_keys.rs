@@ -1305,7 +1305,7 @@ fn a_copy_dated_in_the_future_is_read_as_of_now() {
 /// host that sends only the status is read as before.
 #[test]
 fn a_redirect_whose_status_is_hidden_is_a_redirect() {
-    let hidden: Response = serde_json::from_str(r#"{"status":0,"redirected":true}"#).unwrap();
+    let hidden = Response::from_json(r#"{"status":0,"redirected":true}"#).unwrap();
     let before = good();
     let (after, f) = before
         .clone()
@@ -1318,10 +1318,10 @@ fn a_redirect_whose_status_is_hidden_is_a_redirect() {
     );
     assert_eq!(after.keys, before.keys);
     // A 3xx the host did see keeps its status in the message.
-    let seen: Response = serde_json::from_str(r#"{"status":302,"redirected":true}"#).unwrap();
+    let seen = Response::from_json(r#"{"status":302,"redirected":true}"#).unwrap();
     let (_, f) = good().after_fetch(URL, &seen, &[], T0 + 1000, &policy());
     assert_eq!(f.unwrap().message, "HTTP 302 redirect: not followed");
-    let plain: Response = serde_json::from_str(r#"{"status":0}"#).unwrap();
+    let plain = Response::from_json(r#"{"status":0}"#).unwrap();
     assert!(!plain.redirected);
     let (_, f) = good().after_fetch(URL, &plain, &[], T0 + 1000, &policy());
     assert_eq!(f.unwrap().reason, Reason::HttpStatus);

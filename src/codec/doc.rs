@@ -137,16 +137,37 @@ pub fn boolean(raw: &Raw<'_>) -> Result<bool> {
     }
 }
 
-pub fn uint32(raw: &Raw<'_>) -> Result<u32> {
+/// A JSON integer in `0..=max`, else refused as serde refuses a `ty` ("u32", …).
+fn unsigned(raw: &Raw<'_>, max: u64, ty: &str) -> Result<u64> {
     if let Raw::Number(n) = raw {
         if let Some(v) = n.as_u64() {
-            return u32::try_from(v).map_err(|_| invalid_value(Unexpected::Unsigned(v), "u32"));
+            return if v <= max {
+                Ok(v)
+            } else {
+                Err(invalid_value(Unexpected::Unsigned(v), ty))
+            };
         }
         if let Some(v) = n.as_i64() {
-            return Err(invalid_value(Unexpected::Signed(v), "u32"));
+            return Err(invalid_value(Unexpected::Signed(v), ty));
         }
     }
-    Err(invalid_type(raw, "u32"))
+    Err(invalid_type(raw, ty))
+}
+
+pub fn uint16(raw: &Raw<'_>) -> Result<u16> {
+    unsigned(raw, u16::MAX.into(), "u16").map(|v| v as u16)
+}
+
+pub fn uint32(raw: &Raw<'_>) -> Result<u32> {
+    unsigned(raw, u32::MAX.into(), "u32").map(|v| v as u32)
+}
+
+pub fn uint64(raw: &Raw<'_>) -> Result<u64> {
+    unsigned(raw, u64::MAX, "u64")
+}
+
+pub fn size(raw: &Raw<'_>) -> Result<usize> {
+    unsigned(raw, usize::MAX as u64, "usize").map(|v| v as usize)
 }
 
 pub fn int64(raw: &Raw<'_>) -> Result<i64> {
@@ -159,30 +180,6 @@ pub fn int64(raw: &Raw<'_>) -> Result<i64> {
         }
     }
     Err(invalid_type(raw, "i64"))
-}
-
-pub fn uint64(raw: &Raw<'_>) -> Result<u64> {
-    if let Raw::Number(n) = raw {
-        if let Some(v) = n.as_u64() {
-            return Ok(v);
-        }
-        if let Some(v) = n.as_i64() {
-            return Err(invalid_value(Unexpected::Signed(v), "u64"));
-        }
-    }
-    Err(invalid_type(raw, "u64"))
-}
-
-pub fn size(raw: &Raw<'_>) -> Result<usize> {
-    if let Raw::Number(n) = raw {
-        if let Some(v) = n.as_u64() {
-            return usize::try_from(v).map_err(|_| invalid_value(Unexpected::Unsigned(v), "usize"));
-        }
-        if let Some(v) = n.as_i64() {
-            return Err(invalid_value(Unexpected::Signed(v), "usize"));
-        }
-    }
-    Err(invalid_type(raw, "usize"))
 }
 
 /// Any JSON number, as f64.

@@ -1,13 +1,13 @@
 //! Claim policy (RFC 7519 §4.1 plus the checks token systems rely on: lifetime caps, token
 //! types, tenant binding). A `Policy` is validated once when built and reused for every token.
 
+use crate::codec::doc;
 use crate::codec::json::{Members, Raw};
 use crate::codec::time::duration;
 use crate::error::printable;
 use crate::error::{err, Error, ErrorCode, Result};
 use crate::jose::alg::Alg;
 use crate::jose::token::Limits;
-use serde::Deserialize;
 use serde_json::{Map, Value};
 use std::borrow::Cow;
 
@@ -41,9 +41,8 @@ pub const DEFAULT_LEEWAY: u64 = 60;
 /// Default maximum lifetime `exp - iat`: 30 days.
 pub const DEFAULT_MAX_LIFETIME: u64 = 30 * 24 * 3600;
 
-/// Accepts `"x"` or `["x", "y"]`.
-#[derive(Debug, Clone, Deserialize, Default)]
-#[serde(untagged)]
+/// Accepts `"x"` or `["x", "y"]` (null: neither).
+#[derive(Debug, Clone, Default)]
 pub enum OneOrMany {
     #[default]
     None,
@@ -52,6 +51,16 @@ pub enum OneOrMany {
 }
 
 impl OneOrMany {
+    fn read(raw: &Raw<'_>) -> doc::Result<OneOrMany> {
+        match raw {
+            Raw::Null => Ok(OneOrMany::None),
+            Raw::Str(s) => Ok(OneOrMany::One(s.as_ref().to_owned())),
+            _ => doc::strings(raw).map(OneOrMany::Many).map_err(|_| {
+                "data did not match any variant of untagged enum OneOrMany".to_owned()
+            }),
+        }
+    }
+
     /// The allowed values; `[]` is refused, because an empty allow-list would read as "not
     /// checked" (leave the option out for that) while meaning "nothing is allowed".
     fn into_vec(self, what: &str) -> Result<Vec<String>> {
@@ -68,8 +77,7 @@ impl OneOrMany {
 
 /// The JSON form of a policy (camelCase, as the JS API and CLI pass it). Unknown fields are
 /// an error so a typo never silently disables a check.
-#[derive(Debug, Clone, Deserialize, Default)]
-#[serde(rename_all = "camelCase", deny_unknown_fields, default)]
+#[derive(Debug, Clone, Default)]
 pub struct PolicyInput {
     pub algorithms: Option<Vec<String>>,
     pub issuer: OneOrMany,
@@ -95,6 +103,61 @@ pub struct PolicyInput {
     pub scope_claims: Option<Vec<String>>,
     /// Maximum age of the revocation list in seconds; older fails closed.
     pub max_revocation_age: Option<u64>,
+}
+
+impl PolicyInput {
+    const FIELDS: &'static [&'static str] = &[
+        "algorithms",
+        "issuer",
+        "audience",
+        "subject",
+        "typ",
+        "tokenTypeClaim",
+        "tokenTypes",
+        "requireExp",
+        "leeway",
+        "maxLifetime",
+        "maxAge",
+        "requiredClaims",
+        "claimValues",
+        "requireJti",
+        "maxTokenBytes",
+        "maxJsonDepth",
+        "crit",
+        "scope",
+        "scopeClaims",
+        "maxRevocationAge",
+    ];
+
+    /// Reads the JSON form: every field optional, unknown fields refused.
+    pub fn from_json(text: &str) -> doc::Result<PolicyInput> {
+        let raw = doc::parse(text)?;
+        let o = doc::object(&raw, "struct PolicyInput", Self::FIELDS)?;
+        let many = |name: &str| o.or(name, OneOrMany::None, OneOrMany::read);
+        let list = |name: &str| o.or(name, Vec::new(), doc::strings);
+        Ok(PolicyInput {
+            algorithms: o.optional("algorithms", doc::strings)?,
+            issuer: many("issuer")?,
+            audience: many("audience")?,
+            subject: o.optional("subject", doc::string)?,
+            typ: many("typ")?,
+            token_type_claim: o.optional("tokenTypeClaim", doc::string)?,
+            token_types: many("tokenTypes")?,
+            require_exp: o.optional("requireExp", doc::boolean)?,
+            leeway: o.optional("leeway", doc::uint64)?,
+            max_lifetime: o.optional("maxLifetime", doc::uint64)?,
+            max_age: o.optional("maxAge", doc::uint64)?,
+            required_claims: list("requiredClaims")?,
+            claim_values: o.or("claimValues", Map::new(), doc::json_object)?,
+            require_jti: o.optional("requireJti", doc::boolean)?,
+            max_token_bytes: o.optional("maxTokenBytes", doc::size)?,
+            max_json_depth: o.optional("maxJsonDepth", doc::size)?,
+            crit: list("crit")?,
+            scope: o.optional("scope", doc::string)?,
+            scope_claims: o.optional("scopeClaims", doc::strings)?,
+            max_revocation_age: o.optional("maxRevocationAge", doc::uint64)?,
+        })
+    }
 }
 
 /// A validated, reusable claim policy.
@@ -158,9 +221,8 @@ fn invalid(message: impl Into<String>) -> Error {
 impl Policy {
     /// Parses and validates the JSON form.
     pub fn from_json(text: &str) -> Result<Policy> {
-        let input: PolicyInput =
-            serde_json::from_str(if text.trim().is_empty() { "{}" } else { text })
-                .map_err(|e| invalid(format!("options: {e}")))?;
+        let input = PolicyInput::from_json(if text.trim().is_empty() { "{}" } else { text })
+            .map_err(|e| invalid(format!("options: {e}")))?;
         Policy::from_input(input)
     }
 
@@ -614,4 +676,84 @@ pub fn check(
         }
     }
     Ok((times, dates))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// The derived reader this replaced: the reference for what is accepted and how a refusal
+    /// is worded.
+    mod before {
+        use serde::Deserialize;
+        use serde_json::{Map, Value};
+
+        #[derive(Deserialize, Default)]
+        #[serde(untagged)]
+        pub enum OneOrMany {
+            #[default]
+            None,
+            #[allow(dead_code)]
+            One(String),
+            #[allow(dead_code)]
+            Many(Vec<String>),
+        }
+        #[derive(Deserialize, Default)]
+        #[serde(rename_all = "camelCase", deny_unknown_fields, default)]
+        #[allow(dead_code)]
+        pub struct PolicyInput {
+            algorithms: Option<Vec<String>>,
+            issuer: OneOrMany,
+            audience: OneOrMany,
+            subject: Option<String>,
+            typ: OneOrMany,
+            token_type_claim: Option<String>,
+            token_types: OneOrMany,
+            require_exp: Option<bool>,
+            leeway: Option<u64>,
+            max_lifetime: Option<u64>,
+            max_age: Option<u64>,
+            required_claims: Vec<String>,
+            claim_values: Map<String, Value>,
+            require_jti: Option<bool>,
+            max_token_bytes: Option<usize>,
+            max_json_depth: Option<usize>,
+            crit: Vec<String>,
+            scope: Option<String>,
+            scope_claims: Option<Vec<String>>,
+            max_revocation_age: Option<u64>,
+        }
+    }
+
+    #[test]
+    fn options_are_read_as_the_derived_reader_read_them() {
+        for text in [
+            r#"{}"#,
+            r#"{"algorithms":["HS256"],"issuer":"i","audience":["a","b"],"subject":"s","typ":null,"tokenTypeClaim":"t","tokenTypes":["x"],"requireExp":false,"leeway":1,"maxLifetime":null,"maxAge":3,"requiredClaims":["jti"],"claimValues":{"t":{"deep":[1,null]}},"requireJti":true,"maxTokenBytes":10,"maxJsonDepth":4,"crit":["b64"],"scope":"a","scopeClaims":["scp"],"maxRevocationAge":60}"#,
+            r#"{"issuer":5}"#,
+            r#"{"audience":[1]}"#,
+            r#"{"audience":{}}"#,
+            r#"{"audience":true}"#,
+            r#"{"leeway":1.5}"#,
+            r#"{"leeway":-1}"#,
+            r#"{"leeway":"60"}"#,
+            r#"{"requiredClaims":null}"#,
+            r#"{"claimValues":null}"#,
+            r#"{"claimValues":[]}"#,
+            r#"{"crit":"b64"}"#,
+            r#"{"requireExp":"yes"}"#,
+            r#"{"maxTokenBytes":-5}"#,
+            r#"{"issuers":"i"}"#,
+            r#""x""#,
+            "5",
+        ] {
+            let ours = PolicyInput::from_json(text).map(drop);
+            assert_eq!(ours, doc::derived::<before::PolicyInput>(text), "{text}");
+        }
+        // The derive also took the fields by position, from an array.
+        assert_eq!(
+            PolicyInput::from_json("[1]").map(drop),
+            Err("invalid type: sequence, expected struct PolicyInput".into())
+        );
+    }
 }

@@ -253,9 +253,11 @@ impl Config {
             rotation_days: uint("rotationDays", default_rotation_days())?,
             max_active_keys: uint("maxActiveKeys", default_max_active_keys())?,
             health_scope: text("healthScope", default_health_scope())?,
-            remote_keys: o.or("remoteKeys", Default::default(), |r| {
-                serde::Deserialize::deserialize(r.to_value()).map_err(|e| e.to_string())
-            })?,
+            remote_keys: o.or(
+                "remoteKeys",
+                Default::default(),
+                crate::policy::remote::FetchPolicy::read,
+            )?,
         })
     }
 }

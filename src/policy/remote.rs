@@ -3,6 +3,8 @@
 //! fresh, due for a background refresh, stale but usable, or too old to use. The edge worker
 //! only moves the bytes; every threshold and time here is the core's.
 
+use crate::codec::doc;
+use crate::codec::json::Raw;
 use crate::error::printable;
 use serde::{Deserialize, Serialize};
 
@@ -32,8 +34,8 @@ pub const CLOUDFLARE_ACCESS_HEADER: &str = "Cf-Access-Jwt-Assertion";
 pub const CLOUDFLARE_ACCESS_CERTS: &str = "/cdn-cgi/access/certs";
 
 /// The bounds of every remote key fetch (worker configuration `remoteKeys`).
-#[derive(Debug, Clone, Copy, Serialize, Deserialize, PartialEq, Eq)]
-#[serde(rename_all = "camelCase", deny_unknown_fields, default)]
+#[derive(Debug, Clone, Copy, Serialize, PartialEq, Eq)]
+#[serde(rename_all = "camelCase")]
 pub struct FetchPolicy {
     /// Seconds.
     pub timeout: u32,
@@ -60,6 +62,32 @@ impl Default for FetchPolicy {
 }
 
 impl FetchPolicy {
+    /// Reads `{timeout?, maxBytes?, minMaxAge?, maxMaxAge?, discoveryMaxAge?}` (JSON text), each
+    /// absent bound its default; [`FetchPolicy::check`] judges the values.
+    pub fn from_json(text: &str) -> std::result::Result<FetchPolicy, String> {
+        FetchPolicy::read(&doc::parse(text)?)
+    }
+
+    pub(crate) fn read(raw: &Raw<'_>) -> doc::Result<FetchPolicy> {
+        let fields = [
+            "timeout",
+            "maxBytes",
+            "minMaxAge",
+            "maxMaxAge",
+            "discoveryMaxAge",
+        ];
+        let o = doc::object(raw, "struct FetchPolicy", &fields)?;
+        let d = FetchPolicy::default();
+        let bound = |name: &str, default: u32| o.or(name, default, doc::uint32);
+        Ok(FetchPolicy {
+            timeout: bound("timeout", d.timeout)?,
+            max_bytes: bound("maxBytes", d.max_bytes)?,
+            min_max_age: bound("minMaxAge", d.min_max_age)?,
+            max_max_age: bound("maxMaxAge", d.max_max_age)?,
+            discovery_max_age: bound("discoveryMaxAge", d.discovery_max_age)?,
+        })
+    }
+
     /// Problems with the bounds themselves, as configuration messages.
     pub fn check(&self, problems: &mut Vec<String>) {
         if !(1..=30).contains(&self.timeout) {
@@ -444,36 +472,24 @@ pub fn may_force(last_forced: u64, now: u64, cooldown: u32) -> bool {
 /// A remote key source outside the worker (the JS `remoteJwks` for Node and browsers): where the
 /// keys are (`jwksUri`, or `discovery: true` for `issuer`) and the same timing the worker takes
 /// from its configuration (`kidCooldown`, `keysMaxStale`, `remoteKeys`), each defaulted here.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(rename_all = "camelCase", deny_unknown_fields)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "camelCase")]
 pub struct SourceOptions {
-    #[serde(default)]
     pub issuer: Option<String>,
-    #[serde(default)]
     pub discovery: bool,
-    #[serde(default)]
     pub jwks_uri: Option<String>,
-    #[serde(default = "default_kid_cooldown")]
     pub kid_cooldown: u32,
-    #[serde(default = "default_keys_max_stale")]
     pub keys_max_stale: u32,
-    #[serde(default)]
     pub remote_keys: FetchPolicy,
-}
-
-fn default_kid_cooldown() -> u32 {
-    DEFAULT_KID_COOLDOWN
-}
-fn default_keys_max_stale() -> u32 {
-    DEFAULT_KEYS_MAX_STALE
 }
 
 impl SourceOptions {
     /// The options with every default, or `options_invalid` naming each problem.
     pub fn parse(json: &str) -> crate::Result<SourceOptions> {
         let invalid = |m: String| crate::Error::new(crate::ErrorCode::OptionsInvalid, m);
-        let o: SourceOptions =
-            serde_json::from_str(json).map_err(|e| invalid(format!("remote key source: {e}")))?;
+        let o = doc::parse(json)
+            .and_then(|raw| SourceOptions::read(&raw))
+            .map_err(|e| invalid(format!("remote key source: {e}")))?;
         let mut problems: Vec<String> = Vec::new();
         match (o.discovery, o.jwks_uri.as_deref(), o.issuer.as_deref()) {
             (true, Some(_), _) => {
@@ -509,6 +525,26 @@ impl SourceOptions {
                 problems.join("; ")
             )))
         }
+    }
+
+    fn read(raw: &Raw<'_>) -> doc::Result<SourceOptions> {
+        let fields = [
+            "issuer",
+            "discovery",
+            "jwksUri",
+            "kidCooldown",
+            "keysMaxStale",
+            "remoteKeys",
+        ];
+        let o = doc::object(raw, "struct SourceOptions", &fields)?;
+        Ok(SourceOptions {
+            issuer: o.optional("issuer", doc::string)?,
+            discovery: o.or("discovery", false, doc::boolean)?,
+            jwks_uri: o.optional("jwksUri", doc::string)?,
+            kid_cooldown: o.or("kidCooldown", DEFAULT_KID_COOLDOWN, doc::uint32)?,
+            keys_max_stale: o.or("keysMaxStale", DEFAULT_KEYS_MAX_STALE, doc::uint32)?,
+            remote_keys: o.or("remoteKeys", FetchPolicy::default(), FetchPolicy::read)?,
+        })
     }
 
     /// The name its key set document is kept under: the issuer, else the JWKS URL.
@@ -562,6 +598,62 @@ pub fn must_persist(stored: Option<StoredCopy>, failed: bool, now_ms: u64, coold
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// The derived readers these replaced: the reference for what is accepted and how a refusal
+    /// is worded.
+    mod before {
+        use serde::Deserialize;
+
+        #[derive(Deserialize, Default)]
+        #[serde(rename_all = "camelCase", deny_unknown_fields, default)]
+        #[allow(dead_code)]
+        pub struct FetchPolicy {
+            timeout: u32,
+            max_bytes: u32,
+            min_max_age: u32,
+            max_max_age: u32,
+            discovery_max_age: u32,
+        }
+        #[derive(Deserialize)]
+        #[serde(rename_all = "camelCase", deny_unknown_fields)]
+        #[allow(dead_code)]
+        pub struct SourceOptions {
+            #[serde(default)]
+            issuer: Option<String>,
+            #[serde(default)]
+            discovery: bool,
+            #[serde(default)]
+            jwks_uri: Option<String>,
+            #[serde(default)]
+            kid_cooldown: u32,
+            #[serde(default)]
+            keys_max_stale: u32,
+            #[serde(default)]
+            remote_keys: FetchPolicy,
+        }
+    }
+
+    #[test]
+    fn options_are_read_as_the_derived_readers_read_them() {
+        for text in [
+            r#"{}"#,
+            r#"{"issuer":"i","discovery":true,"jwksUri":null,"kidCooldown":1,"keysMaxStale":2,"remoteKeys":{"timeout":1,"maxBytes":2,"minMaxAge":3,"maxMaxAge":4,"discoveryMaxAge":5}}"#,
+            r#"{"remoteKeys":{}}"#,
+            r#"{"remoteKeys":null}"#,
+            r#"{"remoteKeys":{"timeout":-1}}"#,
+            r#"{"remoteKeys":{"timeout":null}}"#,
+            r#"{"remoteKeys":{"max_bytes":1}}"#,
+            r#"{"kidCooldown":4294967296}"#,
+            r#"{"discovery":"true"}"#,
+            r#"{"jwks_uri":"x"}"#,
+            r#"{"issuer":["i"]}"#,
+        ] {
+            let ours = doc::parse(text)
+                .and_then(|raw| SourceOptions::read(&raw))
+                .map(drop);
+            assert_eq!(ours, doc::derived::<before::SourceOptions>(text), "{text}");
+        }
+    }
 
     const T: u64 = 1_000_000_000;
 

@@ -4,12 +4,14 @@
 //! goes through [`RemoteKeys::after_fetch`]: a good JWKS replaces the keys; anything else keeps
 //! the previous keys (their age still counting from their own fetch) and records why.
 
+use crate::codec::doc;
+use crate::codec::json::Raw;
 use crate::error::{printable, Error, ErrorCode, Result};
 use crate::jose::keys::KeySet;
 use crate::policy::remote::{
     check_url, json_object, must_persist, Action, Failure, FetchPolicy, Reason, StoredCopy, Times,
 };
-use serde::{Deserialize, Serialize};
+use serde::Serialize;
 use serde_json::{Map, Value};
 
 /// The document's schema version.
@@ -23,16 +25,14 @@ pub fn kv_key(issuer: &str) -> String {
 }
 
 /// A key that was in the fetched JWKS and is not used, and why.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(deny_unknown_fields)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct SkippedKey {
     pub kid: Option<String>,
     pub reason: String,
 }
 
 /// The last failed fetch.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(deny_unknown_fields)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct LastError {
     /// A stable [`Reason`] name.
     pub reason: String,
@@ -41,23 +41,33 @@ pub struct LastError {
 }
 
 /// An HTTP answer, as the worker received it (only what the core needs).
-#[derive(Debug, Clone, Default, PartialEq, Eq, Deserialize)]
-#[serde(rename_all = "camelCase", deny_unknown_fields)]
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct Response {
     pub status: u16,
-    #[serde(default)]
     pub etag: Option<String>,
-    #[serde(default)]
     pub cache_control: Option<String>,
     /// The host saw a redirect but not its status (a browser's opaque answer to
     /// `redirect: "manual"`, status 0): a redirect all the same, never followed.
-    #[serde(default)]
     pub redirected: bool,
 }
 
+impl Response {
+    /// Reads `{status, etag?, cacheControl?, redirected?}` (JSON text).
+    pub fn from_json(text: &str) -> std::result::Result<Response, String> {
+        let raw = doc::parse(text)?;
+        let fields = ["status", "etag", "cacheControl", "redirected"];
+        let o = doc::object(&raw, "struct Response", &fields)?;
+        Ok(Response {
+            status: o.required("status", doc::uint16)?,
+            etag: o.optional("etag", doc::string)?,
+            cache_control: o.optional("cacheControl", doc::string)?,
+            redirected: o.or("redirected", false, doc::boolean)?,
+        })
+    }
+}
+
 /// The stored document.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-#[serde(deny_unknown_fields)]
+#[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct RemoteKeys {
     pub schema: u32,
     pub issuer: String,
@@ -78,12 +88,70 @@ pub struct RemoteKeys {
     pub fetches: u64,
     pub failures: u64,
     /// The `jwks_uri` discovery gave (null: not discovered, or keys from a configured URL).
-    #[serde(default)]
     pub jwks_uri: Option<String>,
     /// When discovery gave it (0: never): it is used until `discoveryMaxAge` after, or until the
     /// JWKS at that URL fails; a copy never renews it.
-    #[serde(default)]
     pub discovered_at_ms: u64,
+}
+
+impl RemoteKeys {
+    const FIELDS: &'static [&'static str] = &[
+        "schema",
+        "issuer",
+        "source",
+        "keys",
+        "skipped",
+        "fetched_at_ms",
+        "max_age",
+        "etag",
+        "attempted_at_ms",
+        "last_error",
+        "fetches",
+        "failures",
+        "jwks_uri",
+        "discovered_at_ms",
+    ];
+
+    fn read(raw: &Raw<'_>) -> doc::Result<RemoteKeys> {
+        let o = doc::object(raw, "struct RemoteKeys", Self::FIELDS)?;
+        Ok(RemoteKeys {
+            schema: o.required("schema", doc::uint32)?,
+            issuer: o.required("issuer", doc::string)?,
+            source: o.optional("source", doc::string)?,
+            keys: o.required("keys", |r| doc::array(r, doc::json_object))?,
+            skipped: o.required("skipped", |r| doc::array(r, SkippedKey::read))?,
+            fetched_at_ms: o.required("fetched_at_ms", doc::uint64)?,
+            max_age: o.required("max_age", doc::uint32)?,
+            etag: o.optional("etag", doc::string)?,
+            attempted_at_ms: o.required("attempted_at_ms", doc::uint64)?,
+            last_error: o.optional("last_error", LastError::read)?,
+            fetches: o.required("fetches", doc::uint64)?,
+            failures: o.required("failures", doc::uint64)?,
+            jwks_uri: o.optional("jwks_uri", doc::string)?,
+            discovered_at_ms: o.or("discovered_at_ms", 0, doc::uint64)?,
+        })
+    }
+}
+
+impl SkippedKey {
+    fn read(raw: &Raw<'_>) -> doc::Result<SkippedKey> {
+        let o = doc::object(raw, "struct SkippedKey", &["kid", "reason"])?;
+        Ok(SkippedKey {
+            kid: o.optional("kid", doc::string)?,
+            reason: o.required("reason", doc::string)?,
+        })
+    }
+}
+
+impl LastError {
+    fn read(raw: &Raw<'_>) -> doc::Result<LastError> {
+        let o = doc::object(raw, "struct LastError", &["reason", "message", "at_ms"])?;
+        Ok(LastError {
+            reason: o.required("reason", doc::string)?,
+            message: o.required("message", doc::string)?,
+            at_ms: o.required("at_ms", doc::uint64)?,
+        })
+    }
 }
 
 /// The public keys taken from a JWKS, and those skipped.
@@ -227,7 +295,8 @@ impl RemoteKeys {
     /// Reads a stored document for `issuer`. Anything else than what [`RemoteKeys::after_fetch`]
     /// writes (another schema or issuer, keys the core refuses) is `data_unavailable`.
     pub fn from_json(text: &str, issuer: &str) -> Result<RemoteKeys> {
-        let doc: RemoteKeys = serde_json::from_str(text)
+        let doc = doc::parse(text)
+            .and_then(|raw| RemoteKeys::read(&raw))
             .map_err(|e| invalid(format!("remote key set document: {e}")))?;
         if doc.schema != SCHEMA {
             return Err(invalid(format!(
@@ -588,5 +657,122 @@ impl RemoteKeys {
             "jwksUri": self.jwks_uri,
             "discoveryAgeSeconds": (self.discovered_at_ms > 0).then(|| secs(now_ms.saturating_sub(self.discovered_at_ms))),
         })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// The derived readers these replaced: the reference for what is accepted and how a refusal
+    /// is worded.
+    mod before {
+        use serde::Deserialize;
+        use serde_json::{Map, Value};
+
+        #[derive(Deserialize)]
+        #[serde(deny_unknown_fields)]
+        #[allow(dead_code)]
+        pub struct SkippedKey {
+            kid: Option<String>,
+            reason: String,
+        }
+        #[derive(Deserialize)]
+        #[serde(deny_unknown_fields)]
+        #[allow(dead_code)]
+        pub struct LastError {
+            reason: String,
+            message: String,
+            at_ms: u64,
+        }
+        #[derive(Deserialize)]
+        #[serde(rename_all = "camelCase", deny_unknown_fields)]
+        #[allow(dead_code)]
+        pub struct Response {
+            status: u16,
+            #[serde(default)]
+            etag: Option<String>,
+            #[serde(default)]
+            cache_control: Option<String>,
+            #[serde(default)]
+            redirected: bool,
+        }
+        #[derive(Deserialize)]
+        #[serde(deny_unknown_fields)]
+        #[allow(dead_code)]
+        pub struct RemoteKeys {
+            schema: u32,
+            issuer: String,
+            source: Option<String>,
+            keys: Vec<Map<String, Value>>,
+            skipped: Vec<SkippedKey>,
+            fetched_at_ms: u64,
+            max_age: u32,
+            etag: Option<String>,
+            attempted_at_ms: u64,
+            last_error: Option<LastError>,
+            fetches: u64,
+            failures: u64,
+            #[serde(default)]
+            jwks_uri: Option<String>,
+            #[serde(default)]
+            discovered_at_ms: u64,
+        }
+    }
+
+    #[test]
+    fn responses_are_read_as_the_derived_reader_read_them() {
+        for text in [
+            r#"{"status":200}"#,
+            r#"{"status":304,"etag":"e","cacheControl":"max-age=1","redirected":true}"#,
+            r#"{"status":200,"etag":null,"cacheControl":null}"#,
+            r#"{"status":65536}"#,
+            r#"{"status":-1}"#,
+            r#"{"status":"200"}"#,
+            r#"{}"#,
+            r#"{"status":200,"headers":{}}"#,
+            r#"{"status":200,"redirected":null}"#,
+        ] {
+            let ours = Response::from_json(text).map(drop);
+            assert_eq!(ours, doc::derived::<before::Response>(text), "{text}");
+        }
+    }
+
+    #[test]
+    fn documents_are_read_as_the_derived_reader_read_them() {
+        let base = serde_json::json!({
+            "schema": 1, "issuer": "i", "keys": [], "skipped": [], "fetched_at_ms": 1,
+            "max_age": 2, "attempted_at_ms": 3, "fetches": 4, "failures": 5,
+        });
+        for change in [
+            serde_json::json!({}),
+            serde_json::json!({
+                "source": "u", "etag": "e", "jwks_uri": "j", "discovered_at_ms": 2,
+                "last_error": { "reason": "r", "message": "m", "at_ms": 1 },
+            }),
+            serde_json::json!({ "source": null, "etag": null, "last_error": null, "jwks_uri": null }),
+            serde_json::json!({ "keys": [{ "kid": "a" }], "skipped": [{ "kid": null, "reason": "r" }] }),
+            serde_json::json!({ "skipped": [{ "reason": "r", "why": 1 }] }),
+            serde_json::json!({ "last_error": { "reason": "r", "message": "m" } }),
+            serde_json::json!({ "keys": [[]] }),
+            serde_json::json!({ "extra": 1 }),
+            serde_json::json!({ "discovered_at_ms": null }),
+            serde_json::json!({ "max_age": 4294967296u64 }),
+        ] {
+            let mut document = base.clone();
+            if let (Some(d), Some(c)) = (document.as_object_mut(), change.as_object()) {
+                d.extend(c.clone());
+            }
+            let text = document.to_string();
+            let ours = doc::parse(&text)
+                .and_then(|raw| RemoteKeys::read(&raw))
+                .map(drop);
+            assert_eq!(ours, doc::derived::<before::RemoteKeys>(&text), "{text}");
+        }
+        let missing = r#"{"schema":1,"issuer":"i","keys":[],"skipped":[]}"#;
+        let ours = doc::parse(missing)
+            .and_then(|raw| RemoteKeys::read(&raw))
+            .map(drop);
+        assert_eq!(ours, doc::derived::<before::RemoteKeys>(missing));
     }
 }

@@ -951,20 +951,9 @@ fn policy_from_js(options: JsValue) -> tokengate::Result<tokengate::Policy> {
         serde_wasm_bindgen::from_value(options).map_err(|e| invalid(e.to_string()))?;
     // Back to text for the options parser the module has anyway (`Policy::from_json`, for the
     // worker's configuration): a second one over `serde_json::Value` was 12 KB of the edge
-    // module. The text is ours, so the parser's "at line 1 column N" would only mislead.
-    let input: tokengate::PolicyInput =
-        serde_json::from_str(&value.to_string()).map_err(|e| invalid(without_position(&e)))?;
+    // module.
+    let input = tokengate::PolicyInput::from_json(&value.to_string()).map_err(invalid)?;
     tokengate::Policy::from_input(input)
-}
-
-/// A serde_json error's message without the position it appends.
-fn without_position(e: &serde_json::Error) -> String {
-    let text = e.to_string();
-    let suffix = format!(" at line {} column {}", e.line(), e.column());
-    match text.strip_suffix(&suffix) {
-        Some(message) if e.line() > 0 => message.to_owned(),
-        _ => text,
-    }
 }
 
 /// Verifies a JWS with an arbitrary payload; returns `{header, payload}` (payload bytes).

@@ -16,7 +16,7 @@ fn failure(f: &Failure) -> JsValue {
 }
 
 fn policy(json: &str) -> Result<FetchPolicy, JsValue> {
-    serde_json::from_str(json).map_err(|e| {
+    FetchPolicy::from_json(json).map_err(|e| {
         js_error(
             &tokengate::Error::new(
                 tokengate::ErrorCode::OptionsInvalid,
@@ -210,7 +210,7 @@ impl RemoteKeySet {
         policy_json: &str,
     ) -> Result<JsValue, JsValue> {
         let p = policy(policy_json)?;
-        let r: Response = serde_json::from_str(response).map_err(|e| {
+        let r = Response::from_json(response).map_err(|e| {
             failure(&Failure::new(
                 Reason::HttpStatus,
                 format!("response description: {e}"),
