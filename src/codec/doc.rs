@@ -203,11 +203,17 @@ pub fn json_object(raw: &Raw<'_>) -> Result<serde_json::Map<String, serde_json::
     }
 }
 
+/// An array's elements, unread.
+pub fn items<'r, 'a>(raw: &'r Raw<'a>) -> Result<&'r [Raw<'a>]> {
+    match raw {
+        Raw::Array(items) => Ok(items),
+        _ => Err(invalid_type(raw, "a sequence")),
+    }
+}
+
 /// An array, each element read by `read`.
 pub fn array<T>(raw: &Raw<'_>, read: Read<T>) -> Result<Vec<T>> {
-    let Raw::Array(items) = raw else {
-        return Err(invalid_type(raw, "a sequence"));
-    };
+    let items = items(raw)?;
     let mut out = Vec::with_capacity(items.len());
     for item in items {
         out.push(read(item)?);

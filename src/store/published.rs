@@ -12,16 +12,28 @@ use crate::policy::scope::ScopeSet;
 use crate::store::grants::Grants;
 use crate::store::revocation::next_version;
 use crate::store::rotation::{KeyEntry, Status};
-use serde::{Deserialize, Serialize};
+use serde::Serialize;
 use serde_json::{Map, Value};
 use std::collections::{BTreeMap, HashSet};
 
 /// One listed KV entry: its name and metadata (`None` when it has none).
-#[derive(Debug, Clone, Deserialize)]
+#[derive(Debug, Clone)]
 pub struct Listed {
     pub name: String,
-    #[serde(default)]
     pub entry: Option<Value>,
+}
+
+impl Listed {
+    /// Reads `[{name, entry?}]` (JSON text, as the host lists KV); other members are ignored.
+    pub fn list_from_json(text: &str) -> std::result::Result<Vec<Listed>, String> {
+        doc::array(&doc::parse(text)?, |raw| {
+            let o = doc::lenient(raw, "struct Listed")?;
+            Ok(Listed {
+                name: o.required("name", doc::string)?,
+                entry: o.optional("entry", doc::value)?,
+            })
+        })
+    }
 }
 
 /// The published key set: every stored key, active and retired, oldest first.
@@ -413,6 +425,29 @@ mod tests {
             let ours = doc::parse(text).and_then(|raw| Wire::read(&raw)).map(drop);
             assert_eq!(ours, doc::derived::<before::Wire>(text), "{text}");
         }
+    }
+
+    #[test]
+    fn listed_entries_are_read_as_the_derived_reader_read_them() {
+        #[derive(serde::Deserialize)]
+        #[allow(dead_code)]
+        struct Listed {
+            name: String,
+            #[serde(default)]
+            entry: Option<Value>,
+        }
+        for text in [
+            r#"[]"#,
+            r#"[{"name":"a","entry":{"x":1}},{"name":"b"},{"name":"c","entry":null,"expiration":5}]"#,
+            r#"[{"entry":{}}]"#,
+            r#"[{"name":5}]"#,
+            r#"{"name":"a"}"#,
+        ] {
+            let ours = super::Listed::list_from_json(text).map(drop);
+            assert_eq!(ours, doc::derived::<Vec<Listed>>(text), "{text}");
+        }
+        // The derive also read an entry by position, from an array.
+        assert!(super::Listed::list_from_json(r#"[["a"]]"#).is_err());
     }
 
     #[test]

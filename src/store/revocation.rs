@@ -57,6 +57,20 @@ pub const KV_METADATA_MAX: usize = 1024;
 /// with [`stored_form`]'s marker as metadata, and read back by whoever lists them.
 pub const MAX_ENTRY_LEN: usize = 64 * 1024;
 
+/// Reads `[{name, entry}]` (JSON text: listed revocation entries with their metadata, any
+/// JSON, each read later by [`Entry::parse`]); other members are ignored.
+pub fn named_from_json(
+    text: &str,
+) -> std::result::Result<Vec<(String, serde_json::Value)>, String> {
+    doc::array(&doc::parse(text)?, |raw| {
+        let o = doc::lenient(raw, "struct NamedEntry")?;
+        Ok((
+            o.required("name", doc::string)?,
+            o.required("entry", doc::value)?,
+        ))
+    })
+}
+
 impl Entry {
     /// Parses and checks one entry; returns it with its canonical JSON.
     pub fn parse(text: &str) -> Result<(Entry, String)> {
@@ -819,6 +833,27 @@ mod tests {
                 .and_then(|raw| Entry::read(&raw))
                 .map(drop);
             assert_eq!(ours, doc::derived::<before::Entry>(&text), "{text}");
+        }
+    }
+
+    #[test]
+    fn named_entries_are_read_as_the_derived_reader_read_them() {
+        #[derive(serde::Deserialize)]
+        #[allow(dead_code)]
+        struct NamedEntry {
+            name: String,
+            entry: serde_json::Value,
+        }
+        for text in [
+            r#"[]"#,
+            r#"[{"name":"a","entry":{"kind":"jti"}},{"name":"b","entry":null,"other":1}]"#,
+            r#"[{"name":"a"}]"#,
+            r#"[{"entry":{}}]"#,
+            r#"[{"name":true,"entry":1}]"#,
+            r#"{}"#,
+        ] {
+            let ours = named_from_json(text).map(drop);
+            assert_eq!(ours, doc::derived::<Vec<NamedEntry>>(text), "{text}");
         }
     }
 

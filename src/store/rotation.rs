@@ -53,15 +53,29 @@ const PRIVATE: [&str; 7] = ["d", "k", "p", "q", "dp", "dq", "qi"];
 impl KeyEntry {
     /// Parses and checks one entry: a status, a creation time, a public JWK with a `kid`.
     pub fn from_json(text: &str) -> Result<KeyEntry> {
-        let e = doc::parse(text)
-            .and_then(|raw| KeyEntry::read(&raw))
-            .map_err(|e| {
-                invalid(format!(
-                    "key entry: {e} (needs {{status: active|retired, created_at, jwk with kid}})"
-                ))
-            })?;
+        doc::parse(text)
+            .map_err(|e| Self::unreadable(&e))
+            .and_then(|raw| Self::from_raw(&raw))
+    }
+
+    /// Reads a JSON array of entries, each as [`KeyEntry::from_json`] reads one.
+    pub fn list_from_json(text: &str) -> Result<Vec<KeyEntry>> {
+        let list = |e: String| invalid(format!("key entries: {e}"));
+        let raw = doc::parse(text).map_err(list)?;
+        let items = doc::items(&raw).map_err(list)?;
+        items.iter().map(Self::from_raw).collect()
+    }
+
+    fn from_raw(raw: &Raw<'_>) -> Result<KeyEntry> {
+        let e = KeyEntry::read(raw).map_err(|e| Self::unreadable(&e))?;
         e.check()?;
         Ok(e)
+    }
+
+    fn unreadable(e: &str) -> Error {
+        invalid(format!(
+            "key entry: {e} (needs {{status: active|retired, created_at, jwk with kid}})"
+        ))
     }
 
     fn read(raw: &Raw<'_>) -> doc::Result<KeyEntry> {

@@ -51,12 +51,6 @@ impl RevocationList {
     }
 }
 
-#[derive(serde::Deserialize)]
-struct NamedEntry {
-    name: String,
-    entry: serde_json::Value,
-}
-
 /// What to store for one revocation entry: `{value, metadata}` (JSON texts; see
 /// `Entry::stored_form`).
 #[wasm_bindgen(js_name = revocationStoredForm)]
@@ -74,20 +68,15 @@ pub fn revocation_stored_form(json: &str) -> Result<JsValue, JsValue> {
 /// never reported: it is not known to be over.
 #[wasm_bindgen(js_name = revocationExpired)]
 pub fn revocation_expired(entries: &str, now: f64) -> Result<Vec<String>, JsValue> {
-    let named: Vec<NamedEntry> = serde_json::from_str(entries).map_err(|e| {
-        revocation_js_error(&Error::new(
-            ErrorCode::RevocationInvalid,
-            format!("entries: {e}"),
-        ))
-    })?;
+    let named = entries_listed(entries)?;
     let now = now_secs(now);
     Ok(named
         .into_iter()
-        .filter(|n| {
-            tokengate::revocation::Entry::parse(&n.entry.to_string())
+        .filter(|(_, entry)| {
+            tokengate::revocation::Entry::parse(&entry.to_string())
                 .is_ok_and(|(e, _)| e.expired(now))
         })
-        .map(|n| n.name)
+        .map(|(name, _)| name)
         .collect())
 }
 
@@ -170,7 +159,7 @@ pub fn grants_adoptable(stored: &str, listed: &str) -> Result<JsValue, JsValue> 
 }
 
 fn listed_entries(listed: &str) -> Result<Vec<tokengate::Listed>, JsValue> {
-    serde_json::from_str(listed).map_err(|e| {
+    tokengate::Listed::list_from_json(listed).map_err(|e| {
         js_error(
             &Error::new(ErrorCode::OptionsInvalid, format!("listed entries: {e}")),
             "",
@@ -186,16 +175,11 @@ pub fn revocation_snapshot(
     now: f64,
     source: String,
 ) -> Result<String, JsValue> {
-    let named: Vec<NamedEntry> = serde_json::from_str(entries).map_err(|e| {
-        js_error(
-            &Error::new(ErrorCode::RevocationInvalid, format!("entries: {e}")),
-            "",
-        )
-    })?;
+    let named = entries_listed(entries)?;
     let mut parsed = Vec::with_capacity(named.len());
-    for n in named {
-        let (e, _) = tokengate::revocation::Entry::parse(&n.entry.to_string()).map_err(|e| {
-            let named = Error::new(e.code(), format!("{}: {}", n.name, e.message()));
+    for (name, entry) in named {
+        let (e, _) = tokengate::revocation::Entry::parse(&entry.to_string()).map_err(|e| {
+            let named = Error::new(e.code(), format!("{name}: {}", e.message()));
             js_error(&named, "")
         })?;
         parsed.push(e);
@@ -1188,17 +1172,7 @@ pub fn key_entry(text: &str) -> Result<String, JsValue> {
 /// maxActive, maxAge?}`) and an issuer's policy (`{leeway?, maxLifetime?}`), by `kid`.
 #[wasm_bindgen(js_name = keyPlan)]
 pub fn key_plan(keys: &str, schedule: &str, policy: &str) -> Result<JsValue, JsValue> {
-    let keys: Vec<serde_json::Value> = serde_json::from_str(keys).map_err(|e| {
-        js_error(
-            &Error::new(ErrorCode::KeyInvalid, format!("key entries: {e}")),
-            "",
-        )
-    })?;
-    let keys = keys
-        .iter()
-        .map(|k| tokengate::KeyEntry::from_json(&k.to_string()))
-        .collect::<tokengate::Result<Vec<_>>>()
-        .map_err(|e| js_error(&e, ""))?;
+    let keys = tokengate::KeyEntry::list_from_json(keys).map_err(|e| js_error(&e, ""))?;
     let schedule = tokengate::Schedule::from_json(schedule).map_err(|e| {
         js_error(
             &Error::new(ErrorCode::OptionsInvalid, format!("schedule: {e}")),
@@ -1308,23 +1282,24 @@ pub(crate) fn revocation_js_error(e: &Error) -> JsValue {
     js_error(e, "")
 }
 
-fn named_entries(entries: &str) -> Result<Vec<tokengate::revocation::Entry>, JsValue> {
-    let named: Vec<NamedEntry> = serde_json::from_str(entries).map_err(|e| {
+/// Listed revocation entries (`[{name, entry}]`, JSON text), unread.
+fn entries_listed(entries: &str) -> Result<Vec<(String, serde_json::Value)>, JsValue> {
+    tokengate::revocation::named_from_json(entries).map_err(|e| {
         revocation_js_error(&Error::new(
             ErrorCode::RevocationInvalid,
             format!("entries: {e}"),
         ))
-    })?;
-    named
+    })
+}
+
+fn named_entries(entries: &str) -> Result<Vec<tokengate::revocation::Entry>, JsValue> {
+    entries_listed(entries)?
         .into_iter()
-        .map(|n| {
-            tokengate::revocation::Entry::parse(&n.entry.to_string())
+        .map(|(name, entry)| {
+            tokengate::revocation::Entry::parse(&entry.to_string())
                 .map(|(e, _)| e)
                 .map_err(|e| {
-                    revocation_js_error(&Error::new(
-                        e.code(),
-                        format!("{}: {}", n.name, e.message()),
-                    ))
+                    revocation_js_error(&Error::new(e.code(), format!("{name}: {}", e.message())))
                 })
         })
         .collect()
