@@ -431,6 +431,17 @@ mod tests {
     }
 
     #[test]
+    fn a_unit_variant_is_a_string_only() {
+        // serde_json's derive also took `{"one":null}` (the externally tagged form).
+        let text = r#"{"name":"a","kind":{"one":null}}"#;
+        assert_eq!(derived::<Derived>(text), Ok(()));
+        assert_eq!(
+            ours(text),
+            Err("invalid type: map, expected enum Kind".into())
+        );
+    }
+
+    #[test]
     fn lists_expected_names_as_serde_does() {
         let one = |f: &[&str]| object(&parse(r#"{"x":1}"#).unwrap_or(Raw::Null), "s", f).err();
         assert_eq!(

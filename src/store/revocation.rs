@@ -411,7 +411,12 @@ impl Wire {
 
 impl Entry {
     fn read(raw: &Raw<'_>) -> doc::Result<Entry> {
-        let (kind, o) = doc::tagged(raw, "struct Entry", "kind", &["jti", "subject", "apikey"])?;
+        let (kind, o) = doc::tagged(
+            raw,
+            "internally tagged enum Entry",
+            "kind",
+            &["jti", "subject", "apikey"],
+        )?;
         Ok(match kind {
             0 => {
                 o.only_besides("kind", JtiEntry::FIELDS)?;
@@ -828,6 +833,8 @@ mod tests {
             r#"{"kind":"jti","iss":5,"jti":"j","until":5}"#.to_owned(),
             r#"{"kind":"jti","iss":null,"jti":"j","until":5}"#.to_owned(),
             r#"{"kind":"subject","iss":"i","sub":"s","until":5}"#.to_owned(),
+            "5".to_owned(),
+            "null".to_owned(),
         ] {
             let ours = doc::parse(&text)
                 .and_then(|raw| Entry::read(&raw))

@@ -8,6 +8,8 @@ import { readFileSync } from 'node:fs';
 const jwks = JSON.stringify({ keys: [{ kty: 'oct', k: 'AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA', alg: 'HS256' }] });
 const cyclic = { issuer: 'a' };
 cyclic.self = cyclic;
+let deep = {};
+for (let i = 0; i < 70; i++) deep = { a: deep };
 const expectSeq = 'invalid type: null, expected a sequence';
 const oneOrMany = 'data did not match any variant of untagged enum OneOrMany';
 const any = 'expected any valid JSON value';
@@ -47,6 +49,8 @@ const shapes = [
   [new Map([['issuer', 'i']]), null],
   [{ issuer: 'https://i', audience: ['a', 'b'], leeway: 30, claimValues: { t: { deep: [1, null] } } }, null],
   [cyclic, 'recursion limit exceeded'],
+  // The core's reader, its position in text the module made left out.
+  [{ claimValues: deep }, 'JSON nested deeper than 64 levels'],
 ];
 
 for (const dir of ['pkg', 'pkg-edge']) {

@@ -898,8 +898,8 @@ impl Validator {
 }
 
 /// serde-wasm-bindgen follows objects without a depth limit, so a cyclic options object would
-/// overflow the wasm stack (a trap, not an error). The same limit as serde_json's parser: past
-/// 128 levels of arrays, Maps and objects, the options are refused.
+/// overflow the wasm stack (a trap, not an error): past 128 levels of arrays, Maps and objects,
+/// the options are refused before they are read. (The core's reader refuses past 64.)
 fn nested_too_deep(v: &JsValue, depth: u32) -> bool {
     if depth > 128 {
         return true;
@@ -936,8 +936,28 @@ fn policy_from_js(options: JsValue) -> tokengate::Result<tokengate::Policy> {
     // Back to text for the options parser the module has anyway (`Policy::from_json`, for the
     // worker's configuration): a second one over `serde_json::Value` was 12 KB of the edge
     // module.
-    let input = tokengate::PolicyInput::from_json(&value.to_string()).map_err(invalid)?;
+    let input = tokengate::PolicyInput::from_json(&value.to_string())
+        .map_err(|e| invalid(without_position(e)))?;
     tokengate::Policy::from_input(input)
+}
+
+/// A message without the " at line L column C" the JSON scanner appends: the text is ours, so
+/// a position in it would only mislead.
+fn without_position(message: String) -> String {
+    let Some(at) = message.rfind(" at line ") else {
+        return message;
+    };
+    let tail = message.get(at + " at line ".len()..).unwrap_or_default();
+    let numbers = tail.split_once(" column ").is_some_and(|(l, c)| {
+        !l.is_empty()
+            && !c.is_empty()
+            && l.bytes().all(|b| b.is_ascii_digit())
+            && c.bytes().all(|b| b.is_ascii_digit())
+    });
+    match message.get(..at) {
+        Some(head) if numbers => head.to_owned(),
+        _ => message,
+    }
 }
 
 /// Verifies a JWS with an arbitrary payload; returns `{header, payload}` (payload bytes).
