@@ -385,6 +385,7 @@ export class Validator {
   #syncNone = false;
   #async = null;
   #hostChecked = null;
+  #allOct = null;
   #config;
   #source = null; // a remote key source (`remoteJwks`): its keys are adopted before each call
   #sourceVersion = 0;
@@ -439,6 +440,7 @@ export class Validator {
     this.#sync = null;
     this.#async = null;
     this.#hostChecked = null;
+    this.#allOct = null;
     this.#results = [];
   }
 
@@ -631,7 +633,10 @@ export class Validator {
     token = text(token, 'token_malformed', 'token', this.#config.realm);
     const opts = this.#options(options);
     const now = opts.now;
-    if (!this.#native || !webCryptoPrimitive.available) return this.#validate(token, opts);
+    // Nothing to await when every key is verified in wasm (HMAC secrets never leave it).
+    if (!this.#native || !webCryptoPrimitive.available || (this.#allOct ??= this.keys.every((k) => k.jwk.kty === 'oct'))) {
+      return this.#validate(token, opts);
+    }
     // Held across the awaits: a concurrent setKeys() must not mix key sets within one call.
     const v = this.#v;
     const results = this.#results;
