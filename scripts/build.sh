@@ -3,10 +3,10 @@
 # (npm `binaryen`):
 #   pkg/       the full module (default features): every algorithm in pure Rust, signing, key
 #              generation, the KV writers. Node and the CLI load it (js/node.js).
-#   pkg-edge/  the edge module (`--no-default-features`, cargo profile `edge`: optimised for
-#              size, see Cargo.toml): policy, parsing, HMAC and ES256K, with RSA/ECDSA/EdDSA
-#              signatures left to the host's WebCrypto. The `workerd` and `browser` entries load
-#              it, and it is what `wrangler deploy` uploads.
+#   pkg-edge/  the edge module (`--no-default-features --features edge`, cargo profile `edge`:
+#              optimised for size, see Cargo.toml): policy, parsing, HMAC and ES256K, with
+#              RSA/ECDSA/EdDSA signatures left to the host's WebCrypto. The `workerd` and
+#              `browser` entries load it, and it is what `wrangler deploy` uploads.
 # The edge module has its own target directory: both are cdylibs of one crate, and cargo would
 # otherwise overwrite one with the other (and relink both on every build).
 # Incremental: cargo rebuilds only when sources change, and the bindgen/wasm-opt steps run only
@@ -49,4 +49,4 @@ module() { # NAME OUT-DIR CARGO-PROFILE CARGO-ARGS...
 }
 
 module full pkg release
-module edge pkg-edge edge --target-dir target/edge --no-default-features
+module edge pkg-edge edge --target-dir target/edge --no-default-features --features edge

@@ -45,7 +45,7 @@ echo "== cargo clippy --all-targets -D warnings"
 cargo clippy --quiet --all-targets -- -D warnings
 # The wasm binding in both builds: full (Node, CLI, page) and edge (no signing or writers).
 cargo clippy --quiet -p tokengate-wasm --target wasm32-unknown-unknown -- -D warnings
-cargo clippy --quiet -p tokengate-wasm --target wasm32-unknown-unknown --no-default-features -- -D warnings
+cargo clippy --quiet -p tokengate-wasm --target wasm32-unknown-unknown --no-default-features --features edge -- -D warnings
 echo "== cargo test"
 log=$(mktemp)
 cargo test --quiet --tests -- --nocapture 2>&1 | tee "$log" | grep -v '^$'
