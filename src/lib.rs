@@ -59,7 +59,7 @@ pub mod b64 {
 /// claims before verification (to pick an issuer's keys; never to decide).
 pub mod jws {
     pub use crate::jose::token::{
-        decode_part, header_alg, parse, peek_claims, peek_issuer, split, Jws, KEY_REFERENCE_HEADERS,
+        decode_part, parse, peek_claims, peek_issuer, split, Jws, KEY_REFERENCE_HEADERS,
     };
 }
 

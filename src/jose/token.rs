@@ -3,6 +3,7 @@
 //! (WebCrypto / node:crypto) while every decision stays here.
 
 use crate::codec::b64;
+use crate::codec::json::{Members, Raw};
 use crate::error::printable;
 use crate::error::{err, Error, ErrorCode, Result};
 use crate::jose::alg::Alg;
@@ -36,13 +37,45 @@ pub const KEY_REFERENCE_HEADERS: [&str; 4] = ["jwk", "jku", "x5u", "x5c"];
 pub struct Jws<'a> {
     pub alg: Alg,
     pub kid: Option<String>,
-    pub header: Map<String, Value>,
-    /// The decoded header: the JSON text `header` was parsed from.
+    /// The header's `typ`, when it has one (always a string: anything else is refused).
+    pub typ: Option<String>,
+    /// The decoded header, as strict JSON that parsing accepted (see [`Jws::header`]).
     pub header_json: Vec<u8>,
     /// `BASE64URL(header) "." BASE64URL(payload)`: the bytes the signature covers.
     pub signing_input: &'a str,
     pub payload: Vec<u8>,
     pub signature: Vec<u8>,
+}
+
+impl Jws<'_> {
+    /// The header as an owned map. Validation reads the header where it lies and builds no map;
+    /// this is for callers that hand one out.
+    pub fn header(&self) -> Map<String, Value> {
+        header_map(&self.header_json)
+    }
+}
+
+/// The owned map of a header that [`parse`] accepted (so it parses again, within any depth
+/// limit that first parse met).
+pub(crate) fn header_map(header_json: &[u8]) -> Map<String, Value> {
+    crate::codec::json::parse_object(header_json, usize::MAX).unwrap_or_default()
+}
+
+/// A header member as scanned.
+fn member<'h>(header: &'h Members<'h>, name: &str) -> Option<&'h Raw<'h>> {
+    header.iter().find(|(k, _)| k == name).map(|(_, v)| v)
+}
+
+/// A header member that must be a string when present.
+fn string_member(header: &Members<'_>, name: &str) -> Result<Option<String>> {
+    match member(header, name) {
+        None => Ok(None),
+        Some(Raw::Str(v)) => Ok(Some(v.as_ref().to_owned())),
+        Some(_) => err(
+            ErrorCode::TokenMalformed,
+            format!("header: \"{name}\" must be a string"),
+        ),
+    }
 }
 
 fn malformed(part: &str, detail: impl std::fmt::Display) -> Error {
@@ -92,9 +125,9 @@ pub fn decode_part(part: &str, text: &str, offset: usize) -> Result<Vec<u8>> {
 }
 
 /// Reads `alg`; `none` in any casing, unknown and non-string values are `alg_not_allowed`.
-pub fn header_alg(header: &Map<String, Value>) -> Result<Alg> {
-    match header.get("alg") {
-        Some(Value::String(name)) => {
+fn header_alg(header: &Members<'_>) -> Result<Alg> {
+    match member(header, "alg") {
+        Some(Raw::Str(name)) => {
             if name.eq_ignore_ascii_case("none") {
                 return err(
                     ErrorCode::AlgNotAllowed,
@@ -123,28 +156,13 @@ pub fn parse<'a>(token: &'a str, limits: &Limits, understood_crit: &[String]) ->
         return err(ErrorCode::TokenMalformed, "header: empty");
     }
     let header_bytes = decode_part("header", h, 0)?;
-    let header = crate::codec::json::parse_object(&header_bytes, limits.max_json_depth)
+    let header = crate::codec::json::scan_object(&header_bytes, limits.max_json_depth)
         .map_err(|e| malformed("header", e))?;
     let alg = header_alg(&header)?;
-    let kid = match header.get("kid") {
-        None => None,
-        Some(Value::String(k)) => Some(k.clone()),
-        Some(_) => {
-            return err(
-                ErrorCode::TokenMalformed,
-                "header: \"kid\" must be a string",
-            )
-        }
-    };
-    if let Some(typ) = header.get("typ") {
-        if !typ.is_string() {
-            return err(
-                ErrorCode::TokenMalformed,
-                "header: \"typ\" must be a string",
-            );
-        }
-    }
+    let kid = string_member(&header, "kid")?;
+    let typ = string_member(&header, "typ")?;
     check_crit(&header, understood_crit)?;
+    drop(header);
     let payload = decode_part("payload", p, h.len() + 1)?;
     let signature = decode_part("signature", s, h.len() + p.len() + 2)?;
     if signature.is_empty() {
@@ -154,7 +172,7 @@ pub fn parse<'a>(token: &'a str, limits: &Limits, understood_crit: &[String]) ->
     Ok(Jws {
         alg,
         kid,
-        header,
+        typ,
         header_json: header_bytes,
         signing_input,
         payload,
@@ -164,25 +182,25 @@ pub fn parse<'a>(token: &'a str, limits: &Limits, understood_crit: &[String]) ->
 
 /// RFC 7515 §4.1.11: `crit` is a non-empty array of extension names; any name this validator
 /// does not understand makes the token invalid.
-fn check_crit(header: &Map<String, Value>, understood: &[String]) -> Result<()> {
-    let Some(crit) = header.get("crit") else {
+fn check_crit(header: &Members<'_>, understood: &[String]) -> Result<()> {
+    let Some(crit) = member(header, "crit") else {
         return Ok(());
     };
-    let list = crit
-        .as_array()
-        .filter(|a| !a.is_empty())
-        .ok_or_else(|| malformed("header", "\"crit\" must be a non-empty array"))?;
+    let list = match crit {
+        Raw::Array(a) if !a.is_empty() => a,
+        _ => return Err(malformed("header", "\"crit\" must be a non-empty array")),
+    };
     for name in list {
-        let name = name
-            .as_str()
-            .ok_or_else(|| malformed("header", "\"crit\" entries must be strings"))?;
+        let Raw::Str(name) = name else {
+            return Err(malformed("header", "\"crit\" entries must be strings"));
+        };
         if !understood.iter().any(|u| u == name) {
             return err(
                 ErrorCode::CritUnsupported,
                 format!("crit extension \"{}\" is not understood", printable(name)),
             );
         }
-        if !header.contains_key(name) {
+        if member(header, name).is_none() {
             return err(
                 ErrorCode::TokenMalformed,
                 format!("crit names \"{}\" but the header lacks it", printable(name)),

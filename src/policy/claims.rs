@@ -576,11 +576,11 @@ pub fn check_dates(policy: &Policy, dates: &Dates, now: i64) -> Result<Times> {
     })
 }
 
-/// Every claim check, in a fixed order so the same token always gets the same code. Returns
-/// the times and the dates they came from (for the cache).
+/// Every claim check, in a fixed order so the same token always gets the same code (`typ` is the
+/// header's). Returns the times and the dates they came from (for the cache).
 pub fn check(
     policy: &Policy,
-    header: &Map<String, Value>,
+    typ: Option<&str>,
     claims: ClaimsRef<'_>,
     now: i64,
 ) -> Result<(Times, Dates)> {
@@ -612,7 +612,7 @@ pub fn check(
         }
     }
     if !policy.typ.is_empty() {
-        let typ = header.get("typ").and_then(Value::as_str).unwrap_or("");
+        let typ = typ.unwrap_or("");
         if !policy.typ.iter().any(|t| typ_matches(typ, t)) {
             return err(
                 ErrorCode::TypNotAllowed,

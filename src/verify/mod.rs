@@ -28,7 +28,7 @@ pub struct Prepared {
     pub candidates: Vec<usize>,
     pub signing_input: String,
     pub signature: Vec<u8>,
-    header: Map<String, Value>,
+    typ: Option<String>,
     header_json: Vec<u8>,
     kid: Option<String>,
     payload: Vec<u8>,
@@ -71,9 +71,9 @@ impl Validator {
             .map(|a| a.verified)
     }
 
-    /// [`Validator::check_prepared`] for a caller that reads no claims map: the result's
-    /// `claims` is empty (every check ran on the payload as scanned), and what the cache keeps
-    /// comes with it.
+    /// [`Validator::check_prepared`] for a caller that reads no claims or header map: the
+    /// result's `claims` and `header` are empty (every check ran on the payload and header as
+    /// scanned; [`Prepared`] holds their JSON), and what the cache keeps comes with it.
     pub fn check_prepared_lean(
         &self,
         prepared: Prepared,
@@ -118,7 +118,7 @@ impl Validator {
             candidates,
             signing_input: jws.signing_input.to_owned(),
             signature: jws.signature,
-            header: jws.header,
+            typ: jws.typ,
             header_json: jws.header_json,
             kid: jws.kid,
             payload: jws.payload,
@@ -151,7 +151,7 @@ impl Validator {
             .map(|a| a.verified)
     }
 
-    /// [`Validator::finish`] for a caller that reads no claims map (see
+    /// [`Validator::finish`] for a caller that reads no claims or header map (see
     /// [`Validator::check_prepared_lean`]).
     pub fn finish_lean(
         &self,
@@ -164,7 +164,7 @@ impl Validator {
     }
 
     /// Every decision after the signature check. The claims are checked as scanned from the
-    /// payload (no owned map); `owned` builds the map the result hands out.
+    /// payload (no owned map); `owned` builds the maps the result hands out.
     fn accept(
         &self,
         prepared: Prepared,
@@ -180,7 +180,7 @@ impl Validator {
             crate::codec::json::scan_object(&prepared.payload, self.policy.limits.max_json_depth)
                 .map_err(|e| crate::Error::new(ErrorCode::TokenMalformed, format!("claims: {e}")))?;
         let claims = ClaimsRef::Scan(&members);
-        let (times, dates) = claims::check(&self.policy, &prepared.header, claims, now)?;
+        let (times, dates) = claims::check(&self.policy, prepared.typ.as_deref(), claims, now)?;
         let mut verified = Verified {
             kind: "jwt",
             subject: claims::string_claim(claims, "sub")?.map(str::to_owned),
@@ -195,7 +195,11 @@ impl Validator {
             alg: Some(prepared.alg.name().to_owned()),
             kid: prepared.kid,
             scopes: vec![],
-            header: prepared.header,
+            header: if owned {
+                token::header_map(&prepared.header_json)
+            } else {
+                Map::new()
+            },
             claims: if owned {
                 crate::codec::json::to_map(&members)
             } else {
@@ -270,7 +274,7 @@ pub fn verify_jws(
     jws.candidates(keys, &policy.algorithms)?;
     host_needed(jws.alg)?;
     jws.verify(keys, &policy.algorithms)?;
-    Ok((jws.header, jws.payload))
+    Ok((jws.header(), jws.payload))
 }
 
 /// The token type an API key has for `tokenTypes` policies.
@@ -518,7 +522,7 @@ mod tests {
                     crate::Error::new(ErrorCode::TokenMalformed, format!("claims: {e}"))
                 })?;
         let map = ClaimsRef::Map(&claims);
-        let (times, _) = claims::check(&v.policy, &p.header, map, NOW)?;
+        let (times, _) = claims::check(&v.policy, p.typ.as_deref(), map, NOW)?;
         let mut verified = Verified {
             kind: "jwt",
             subject: claims::string_claim(map, "sub")?.map(str::to_owned),
@@ -533,7 +537,7 @@ mod tests {
             alg: Some(p.alg.name().to_owned()),
             kid: p.kid,
             scopes: vec![],
-            header: p.header,
+            header: token::header_map(&p.header_json),
             claims: Map::new(),
         };
         let granted = ScopeSet::from_claims(&claims, &v.policy.scope_claims)?;
@@ -549,7 +553,7 @@ mod tests {
             candidates: vec![0],
             signing_input: String::new(),
             signature: vec![],
-            header: crate::codec::json::parse_object(&header_json, 8).unwrap(),
+            typ: Some("at+jwt".into()),
             header_json,
             kid: Some("k".into()),
             payload: payload.to_vec(),
@@ -706,6 +710,7 @@ mod tests {
                             accepted += 1;
                             let bare = Verified {
                                 claims: Map::new(),
+                                header: Map::new(),
                                 ..w.clone()
                             };
                             assert_eq!(a.verified, bare, "lean result of {shown}");
