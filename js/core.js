@@ -300,15 +300,22 @@ function hit(results, slot) {
   return r;
 }
 
-/** A CryptoKey per (key, alg), imported once; null when the core must verify instead. */
+/**
+ * A CryptoKey per (key, alg), imported once; null when the core must verify instead. A promise
+ * until the import settles, then the key itself, so a warm call awaits only the signature.
+ */
 function asyncHandle(handles, desc, index, alg) {
   const id = `${index}/${alg}`;
-  let h = handles.get(id);
-  if (h === undefined) {
-    h = desc.jwk.kty === 'oct' ? Promise.resolve(null) : webCryptoPrimitive.importKey(desc.jwk, alg).catch(() => null);
-    handles.set(id, h);
-  }
-  return h;
+  const entry = handles.get(id);
+  if (entry !== undefined) return entry.settled ? entry.key : entry.promise;
+  const promise = desc.jwk.kty === 'oct' ? Promise.resolve(null) : webCryptoPrimitive.importKey(desc.jwk, alg).catch(() => null);
+  const made = { settled: false, key: null, promise };
+  handles.set(id, made);
+  promise.then((key) => {
+    made.key = key;
+    made.settled = true;
+  });
+  return promise;
 }
 
 /** The wasm handle of a `RevocationList` (private: a forged or freed handle never reaches the core). */
@@ -614,8 +621,13 @@ export class Validator {
    * once) where the runtime has it: workerd and browsers. Keys WebCrypto cannot import (ES256K,
    * HMAC) are checked in wasm.
    */
-  async validateAsync(token, options) {
-    if (this.#source === null) return this.#validateAsync(token, options);
+  validateAsync(token, options) {
+    // Not an async function itself: returning #validateAsync's promise from one would cost
+    // extra microtask turns on every call.
+    return this.#source === null ? this.#validateAsync(token, options) : this.#remoteAsync(token, options);
+  }
+
+  async #remoteAsync(token, options) {
     // A remote source: waits for a fetch only when no keys are usable; an unknown kid forces
     // one refetch per cooldown, then this call is tried again with the new keys.
     await this.#source.ready();
@@ -658,7 +670,8 @@ export class Validator {
     let ok;
     try {
       for (const i of candidates) {
-        const h = await asyncHandle(handles, descs[i], i, alg);
+        let h = asyncHandle(handles, descs[i], i, alg);
+        if (h instanceof Promise) h = await h;
         if (h ? await webCryptoPrimitive.verify(alg, h, data, sig) : v.verifyCandidate(p, i)) {
           ok = i;
           break;

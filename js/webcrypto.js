@@ -32,6 +32,8 @@ function params(alg) {
 // Only the key material: the core already applied `alg`, `use` and `key_ops`, and WebCrypto's own
 // consistency checks on those members differ between runtimes.
 const MATERIAL = ['kty', 'n', 'e', 'crv', 'x', 'y'];
+// The verify parameters per alg, built once (WebCrypto reads them on each call).
+const VERIFY = new Map();
 
 export const webCryptoPrimitive = {
   available: subtle !== undefined,
@@ -43,6 +45,8 @@ export const webCryptoPrimitive = {
     return subtle.importKey('jwk', material, p[0], false, ['verify']);
   },
   verify(alg, key, data, signature) {
-    return subtle.verify(params(alg)[1], key, signature, data);
+    let p = VERIFY.get(alg);
+    if (p === undefined) VERIFY.set(alg, (p = params(alg)[1]));
+    return subtle.verify(p, key, signature, data);
   },
 };
