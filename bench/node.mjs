@@ -148,4 +148,18 @@ lines.push('|---|---|---|---|');
 for (const [name, r] of Object.entries(cold.table)) {
   lines.push(`| ${name} | ${r.map((x) => x.toFixed(0)).join(' | ')} |`);
 }
+if (cold.isolate) {
+  lines.push('');
+  lines.push(
+    "The same validations' CPU in ms, by workerd thread: the isolate's (where requests run, and what a request's CPU time counts) + V8's background threads (its optimising compiler and GC helpers), each read once the background threads were idle again:",
+  );
+  lines.push('');
+  lines.push('| | first 100 | first 1,000 | first 10,000 |');
+  lines.push('|---|---|---|---|');
+  for (const name of Object.keys(cold.table)) {
+    lines.push(
+      `| ${name} | ${[0, 1, 2].map((k) => `${cold.isolate[name][k].toFixed(0)} + ${cold.background[name][k].toFixed(0)}`).join(' | ')} |`,
+    );
+  }
+}
 console.log(lines.join('\n'));
