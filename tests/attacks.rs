@@ -321,6 +321,35 @@ fn crit_with_unknown_extension_is_rejected() {
     assert_eq!(code(&v, &sign_raw(&k, &h, &payload())), Ok(()));
 }
 
+/// A `crit` list as long as the token allows, over a header of as many members: each entry is
+/// decided as a short one would be (the lookup is once per understood name, not per entry).
+#[test]
+fn long_crit_lists_decide_like_short_ones() {
+    let k = key(Alg::HS256);
+    let v = validator(&k, json!({"crit": ["exp", "b64"], "maxTokenBytes": 65536}));
+    let kid = k.kid().unwrap();
+    let entries = vec!["\"exp\""; 2000].join(",");
+    let members: String = (0..1000).map(|i| format!(r#","m{i}":0"#)).collect();
+    let header = |crit: &str, last: &str| {
+        format!(r#"{{"alg":"HS256","kid":"{kid}","crit":[{crit}]{members}{last}}}"#)
+    };
+    let ok = header(&entries, r#","exp":1"#);
+    assert_eq!(code(&v, &sign_raw(&k, &ok, &payload())), Ok(()));
+    // Named but absent: malformed, however far down the list.
+    let absent = header(&format!(r#"{entries},"b64""#), r#","exp":1"#);
+    let e = v
+        .validate(&sign_raw(&k, &absent, &payload()), NOW, &Default::default())
+        .unwrap_err();
+    assert_eq!(e.code(), ErrorCode::TokenMalformed);
+    assert_eq!(e.message(), r#"crit names "b64" but the header lacks it"#);
+    // Not understood: refused as such, after the understood entries before it.
+    let unknown = header(&format!(r#"{entries},"zip""#), r#","exp":1,"zip":1"#);
+    assert_eq!(
+        code(&v, &sign_raw(&k, &unknown, &payload())),
+        Err(ErrorCode::CritUnsupported)
+    );
+}
+
 #[test]
 fn key_verifies_only_its_own_family_and_alg() {
     let k = key(Alg::PS256);

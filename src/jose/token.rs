@@ -49,7 +49,8 @@ pub struct Jws<'a> {
 
 impl Jws<'_> {
     /// The header as an owned map. Validation reads the header where it lies and builds no map;
-    /// this is for callers that hand one out.
+    /// this is for callers that hand one out. (Empty for a `Jws` built by hand around JSON that
+    /// [`parse`] would have refused.)
     pub fn header(&self) -> Map<String, Value> {
         header_map(&self.header_json)
     }
@@ -190,17 +191,23 @@ fn check_crit(header: &Members<'_>, understood: &[String]) -> Result<()> {
         Raw::Array(a) if !a.is_empty() => a,
         _ => return Err(malformed("header", "\"crit\" must be a non-empty array")),
     };
+    // Which understood names the header has, found once: a lookup per `crit` entry would cost
+    // entries × members, both as many as the token's size allows.
+    let present: Vec<bool> = understood
+        .iter()
+        .map(|u| member(header, u).is_some())
+        .collect();
     for name in list {
         let Raw::Str(name) = name else {
             return Err(malformed("header", "\"crit\" entries must be strings"));
         };
-        if !understood.iter().any(|u| u == name) {
+        let Some(known) = understood.iter().position(|u| u == name) else {
             return err(
                 ErrorCode::CritUnsupported,
                 format!("crit extension \"{}\" is not understood", printable(name)),
             );
-        }
-        if member(header, name).is_none() {
+        };
+        if !present.get(known).copied().unwrap_or(false) {
             return err(
                 ErrorCode::TokenMalformed,
                 format!("crit names \"{}\" but the header lacks it", printable(name)),

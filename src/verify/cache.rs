@@ -81,8 +81,8 @@ pub fn is_intrinsic(code: ErrorCode) -> bool {
 pub enum Outcome {
     /// `granted` is the token's scopes before any grant intersection.
     Valid {
-        /// `claims` is empty in an entry the bindings' lean path stored: they keep the result
-        /// they handed out themselves.
+        /// `claims` and `header` are empty in an entry the bindings' lean path stored: they keep
+        /// the result they handed out themselves.
         verified: Box<Verified>,
         /// The token's NumericDates, which a hit re-checks against the caller's clock.
         dates: Box<Dates>,
