@@ -623,8 +623,12 @@ export class Validator {
    */
   validateAsync(token, options) {
     // Not an async function itself: returning #validateAsync's promise from one would cost
-    // extra microtask turns on every call.
-    return this.#source === null ? this.#validateAsync(token, options) : this.#remoteAsync(token, options);
+    // extra microtask turns on every call. Whatever fails here still rejects, as it would there.
+    try {
+      return this.#source === null ? this.#validateAsync(token, options) : this.#remoteAsync(token, options);
+    } catch (e) {
+      return Promise.reject(e);
+    }
   }
 
   async #remoteAsync(token, options) {

@@ -700,6 +700,12 @@ test(`random combinations (seed ${SEED}, TG_BOUNDARY_SEED to replay)`, async (t)
   await stillDecides();
 });
 
+test('validateAsync only ever rejects: a wrong receiver too', async () => {
+  let p;
+  assert.doesNotThrow(() => (p = tg.Validator.prototype.validateAsync.call({}, good, { now: NOW })));
+  await assert.rejects(p, TypeError);
+});
+
 test('a wrong type is an error, never a decision', async () => {
   // The code the core gives for a wrong value there (or the error a hostile getter threw itself).
   const code = (c) => (e) => (e instanceof tg.TokengateError && e.code === c) || e instanceof Hostile;
