@@ -151,7 +151,7 @@ for (const [name, r] of Object.entries(cold.table)) {
 if (cold.isolate) {
   lines.push('');
   lines.push(
-    "The same validations' CPU in ms, by workerd thread: the isolate's (where requests run, and what a request's CPU time counts) + V8's background threads (its optimising compiler and GC helpers), each read once the background threads were idle again:",
+    "The same validations' CPU in ms, by workerd thread: the isolate's (where the requests run) + V8's background threads (its optimising compiler and GC helpers), each read once the background threads were idle again:",
   );
   lines.push('');
   lines.push('| | first 100 | first 1,000 | first 10,000 |');

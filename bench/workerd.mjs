@@ -66,8 +66,8 @@ export const COLD_IMPLS = ['tokengate WebCrypto', 'jose'];
 const COLD_RUNS = 3;
 
 // CPU by thread of the workerd processes this one started (Linux /proc; null elsewhere): the
-// isolate's thread, which runs the requests (a request's CPU time is this thread's), and V8's
-// background threads (its optimising compiler, for wasm and JS alike, and GC helpers).
+// isolate's thread, which runs the requests, and V8's background threads (its optimising
+// compiler, for wasm and JS alike, and GC helpers).
 const PROC = existsSync('/proc/self/task');
 
 function descendants(pid, out = []) {
