@@ -131,7 +131,9 @@ export async function converge(kv, { key, prefix, build, refreshAfter, attempts 
     const listed = await listAll(kv, prefix);
     await checkpoint('after-list');
     const source = digestOf(listed);
-    const now = Math.floor(Date.now() / 1000);
+    // Seconds with their fraction: a document rebuilt with no readable predecessor takes its
+    // version from the clock in milliseconds (the core's rule), above the chain it replaces.
+    const now = Date.now() / 1000;
     const fresh = refreshAfter === undefined || writes > 0 || (prev && now - (prev.generated_at ?? 0) < refreshAfter);
     if (prev && prev.source === source && fresh) return { doc: prev, writes };
     const doc = await build(listed, prev, now, source);

@@ -76,9 +76,9 @@ pub mod route {
 /// Revocation entries as stored in KV, the snapshot built from them, and their lifetimes.
 pub mod revocation {
     pub use crate::store::revocation::{
-        check_apikey_record, effective, named_from_json, next_version, snapshot, source_digest,
-        uncovered, ApiKeyEntry, Entry, JtiEntry, Lifetimes, Revoked, SubjectEntry,
-        DEFAULT_MINT_TTL, FUTURE_SKEW, KV_METADATA_MAX, MAX_ENTRY_LEN, NEVER, SCHEMA,
+        check_apikey_record, effective, named_from_json, next_version, next_version_at, snapshot,
+        snapshot_at, source_digest, uncovered, ApiKeyEntry, Entry, JtiEntry, Lifetimes, Revoked,
+        SubjectEntry, DEFAULT_MINT_TTL, FUTURE_SKEW, KV_METADATA_MAX, MAX_ENTRY_LEN, NEVER, SCHEMA,
     };
 }
 

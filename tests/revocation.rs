@@ -399,6 +399,17 @@ fn versions_never_go_backwards() {
     // 1000 snapshots in that second (the rebuilt one, then 999 more): still below the floor of
     // the next second.
     assert!(next_version(0, NOW + 1) > next_version(rebuilt.version + 998, NOW));
+    // The writers pass the clock in milliseconds: a chain begun in some second, then rebuilt
+    // after corruption in that same second, still moves forward.
+    use tokengate::revocation::{next_version_at, snapshot_at};
+    let start = NOW * 1000 + 120;
+    let first = snapshot_at(&[], 0, start, "s".into());
+    assert_eq!((first.version, first.generated_at), (start as u64, NOW));
+    let third = next_version_at(next_version_at(first.version, start + 300), start + 600);
+    let rebuilt = snapshot_at(&[], 0, start + 800, "s".into());
+    assert!(rebuilt.version > third, "{} after {third}", rebuilt.version);
+    assert_eq!(rebuilt.generated_at, NOW);
+    assert_eq!(next_version_at(0, -5), 1);
 }
 
 /// `t` is when the entry's `until` says it may go; returns the code at `t - 1` (entry present)

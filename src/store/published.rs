@@ -10,7 +10,7 @@ use crate::error::printable;
 use crate::error::{Error, ErrorCode, Result};
 use crate::policy::scope::ScopeSet;
 use crate::store::grants::Grants;
-use crate::store::revocation::next_version;
+use crate::store::revocation::next_version_at;
 use crate::store::rotation::{KeyEntry, Status};
 use serde::Serialize;
 use serde_json::{Map, Value};
@@ -147,6 +147,18 @@ impl KeySetDocument {
         now: i64,
         source: &str,
     ) -> Result<KeySetDocument> {
+        Self::build_at(listed, prev_version, now.saturating_mul(1000), source)
+    }
+
+    /// [`KeySetDocument::build`] with the clock in milliseconds (see
+    /// [`crate::revocation::next_version_at`]).
+    pub fn build_at(
+        listed: &[Listed],
+        prev_version: u64,
+        now_ms: i64,
+        source: &str,
+    ) -> Result<KeySetDocument> {
+        let now = now_ms.div_euclid(1000);
         let mut keys = listed
             .iter()
             .map(|l| {
@@ -167,7 +179,7 @@ impl KeySetDocument {
         });
         Ok(KeySetDocument {
             schema: 1,
-            version: next_version(prev_version, now),
+            version: next_version_at(prev_version, now_ms),
             generated_at: Some(now),
             source: Some(source.to_owned()),
             keys,
@@ -315,6 +327,18 @@ impl Grants {
         now: i64,
         source: &str,
     ) -> Result<Grants> {
+        Self::build_at(listed, prev, now.saturating_mul(1000), source)
+    }
+
+    /// [`Grants::build`] with the clock in milliseconds (see
+    /// [`crate::revocation::next_version_at`]).
+    pub fn build_at(
+        listed: &[Listed],
+        prev: Option<&Grants>,
+        now_ms: i64,
+        source: &str,
+    ) -> Result<Grants> {
+        let now = now_ms.div_euclid(1000);
         let mut tenants: BTreeMap<String, BTreeMap<String, Vec<String>>> = BTreeMap::new();
         for l in listed {
             let bad = || {
@@ -356,7 +380,7 @@ impl Grants {
         }
         Ok(Grants {
             schema: 1,
-            version: next_version(prev.map_or(0, |p| p.version), now),
+            version: next_version_at(prev.map_or(0, |p| p.version), now_ms),
             generated_at: Some(now),
             source: Some(source.to_owned()),
             issuers: prev.map(|p| p.issuers.clone()).unwrap_or_default(),

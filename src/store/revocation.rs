@@ -150,15 +150,22 @@ pub fn source_digest(names: &[String]) -> String {
 }
 
 /// The version of a snapshot written after one with `prev_version` (0: none could be read, as
-/// for the first snapshot or one rebuilt after corruption). Versions never go backwards: with a
-/// readable predecessor, one above it; without, a floor derived from the time (milliseconds),
-/// above any version written before, as long as fewer than 1000 snapshots a second were written
-/// (Workers KV takes about one write a second per key).
+/// for the first snapshot or one rebuilt after corruption), at `now` in seconds: see
+/// [`next_version_at`], which the writers call with the clock in milliseconds.
 pub fn next_version(prev_version: u64, now: i64) -> u64 {
+    next_version_at(prev_version, now.saturating_mul(1000))
+}
+
+/// [`next_version`] at `now_ms`, the clock in milliseconds. Versions never go backwards: with a
+/// readable predecessor, one above it; without, the time itself, which is above any version
+/// written before as long as the chain it replaces took fewer snapshots than milliseconds went by
+/// since it began (Workers KV takes about one write a second per key). A floor in seconds could
+/// not be: a chain begun in the same second starts at that floor.
+pub fn next_version_at(prev_version: u64, now_ms: i64) -> u64 {
     if prev_version > 0 {
         prev_version.saturating_add(1)
     } else {
-        u64::try_from(now).unwrap_or(0).saturating_mul(1000).max(1)
+        u64::try_from(now_ms).unwrap_or(0).max(1)
     }
 }
 
@@ -166,7 +173,18 @@ pub fn next_version(prev_version: u64, now: i64) -> u64 {
 /// past their `until` left out, `version` from [`next_version`], and `source` (see
 /// [`source_digest`]) naming the stored entries it covers.
 pub fn snapshot(entries: &[Entry], prev_version: u64, now: i64, source: String) -> RevocationList {
-    let mut list = RevocationList::new(next_version(prev_version, now), now);
+    snapshot_at(entries, prev_version, now.saturating_mul(1000), source)
+}
+
+/// [`snapshot`] with the clock in milliseconds (see [`next_version_at`]).
+pub fn snapshot_at(
+    entries: &[Entry],
+    prev_version: u64,
+    now_ms: i64,
+    source: String,
+) -> RevocationList {
+    let now = now_ms.div_euclid(1000);
+    let mut list = RevocationList::new(next_version_at(prev_version, now_ms), now);
     list.add_all(entries);
     list.prune(now);
     list.source = Some(source);

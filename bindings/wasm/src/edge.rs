@@ -1,7 +1,7 @@
 //! What an edge worker and the inspector call: validation, scopes, routes, revocation and
 //! API-key checks, the checks of every KV document the worker reads, inspection.
 
-use crate::{js_error, now_secs, set, to_js};
+use crate::{js_error, now_ms, now_secs, set, to_js};
 use serde::Serialize;
 use std::cell::RefCell;
 use std::rc::Rc;
@@ -116,7 +116,7 @@ pub fn key_set_build(
     } else {
         0
     };
-    let doc = tokengate::KeySetDocument::build(&listed, prev, now_secs(now), source)
+    let doc = tokengate::KeySetDocument::build_at(&listed, prev, now_ms(now), source)
         .map_err(|e| js_error(&e, ""))?;
     to_js(&doc)
 }
@@ -144,7 +144,7 @@ pub fn grants_build(
         .map(tokengate::Grants::from_json)
         .transpose()
         .map_err(|e| js_error(&e, ""))?;
-    let doc = tokengate::Grants::build(&listed, prev.as_ref(), now_secs(now), source)
+    let doc = tokengate::Grants::build_at(&listed, prev.as_ref(), now_ms(now), source)
         .map_err(|e| js_error(&e, ""))?;
     to_js(&doc)
 }
@@ -189,7 +189,7 @@ pub fn revocation_snapshot(
     } else {
         0
     };
-    Ok(tokengate::revocation::snapshot(&parsed, prev, now_secs(now), source).to_json())
+    Ok(tokengate::revocation::snapshot_at(&parsed, prev, now_ms(now), source).to_json())
 }
 
 /// Checks granted scopes (space-separated; wildcards allowed) and returns them de-duplicated.
@@ -1357,7 +1357,8 @@ pub fn revocation_uncovered(doc: &str, entries: &str) -> Result<String, JsValue>
     serde_json::to_string(&out).map_err(|e| JsValue::from_str(&e.to_string()))
 }
 
-/// The version of the next snapshot of any document (`revocation::next_version`).
+/// The version of the next snapshot of any document (`revocation::next_version_at`; `now` in
+/// seconds, its fraction kept).
 #[wasm_bindgen(js_name = snapshotVersion)]
 pub fn snapshot_version(prev_version: f64, now: f64) -> f64 {
     let prev = if prev_version.is_finite() && prev_version >= 1.0 {
@@ -1365,5 +1366,5 @@ pub fn snapshot_version(prev_version: f64, now: f64) -> f64 {
     } else {
         0
     };
-    tokengate::revocation::next_version(prev, now_secs(now)) as f64
+    tokengate::revocation::next_version_at(prev, now_ms(now)) as f64
 }

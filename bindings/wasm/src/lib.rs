@@ -57,6 +57,15 @@ pub(crate) fn to_js<T: Serialize>(v: &T) -> Result<JsValue, JsValue> {
     js_sys::JSON::parse(&text)
 }
 
+/// The clock in milliseconds, from seconds that may have a fraction (document versions).
+pub(crate) fn now_ms(now: f64) -> i64 {
+    if now.is_finite() {
+        (now * 1000.0).floor() as i64
+    } else {
+        0
+    }
+}
+
 pub(crate) fn now_secs(now: f64) -> i64 {
     if now.is_finite() {
         now.floor() as i64
