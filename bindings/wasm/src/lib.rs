@@ -74,6 +74,11 @@ pub(crate) fn now_secs(now: f64) -> i64 {
     }
 }
 
+// Single-threaded wasm only (talc's wasm allocator takes no lock); see Cargo.toml.
+#[cfg(all(not(target_feature = "atomics"), target_family = "wasm"))]
+#[global_allocator]
+static ALLOCATOR: talc::wasm::WasmDynamicTalc = talc::wasm::new_wasm_dynamic_allocator();
+
 mod edge;
 #[cfg(feature = "full")]
 mod full;
