@@ -21,6 +21,6 @@ pub struct Verified {
     pub expires_at: Option<i64>,
     pub issued_at: Option<i64>,
     pub token_type: Option<String>,
-    pub alg: Option<String>,
+    pub alg: Option<&'static str>,
     pub kid: Option<String>,
 }

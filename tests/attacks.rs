@@ -293,6 +293,38 @@ fn kid_with_path_traversal_and_quotes_is_only_a_string() {
 }
 
 #[test]
+fn a_kid_names_its_own_key_in_small_and_large_sets() {
+    // Small sets are searched by a scan, large ones through an index: both must pick the same
+    // key, miss the same kids and refuse the same duplicates.
+    for n in [1usize, 3, 16, 17, 40] {
+        let keys: Vec<tokengate::SigningKey> = (0..n)
+            .map(|i| tokengate::SigningKey::generate(Alg::HS256, Some(format!("k{i}")), None))
+            .collect::<Result<_, _>>()
+            .unwrap();
+        let jwks = json!({"keys": keys.iter().map(|k| k.private_jwk()).collect::<Vec<_>>()});
+        let set = KeySet::from_json(&jwks.to_string()).unwrap();
+        let v = Validator::new(set.clone(), Policy::default());
+        for (i, k) in keys.iter().enumerate() {
+            assert_eq!(set.get(&format!("k{i}")).and_then(|k| k.kid()), k.kid());
+            let p = v.prepare(&k.mint(&claims()).unwrap()).unwrap();
+            assert_eq!(p.candidates, vec![i], "{n} keys");
+        }
+        assert!(set.get("k").is_none() && set.get(&format!("k{n}")).is_none());
+        let stranger = tokengate::SigningKey::generate(Alg::HS256, Some("k".into()), None).unwrap();
+        let e = v.prepare(&stranger.mint(&claims()).unwrap()).unwrap_err();
+        assert_eq!(e.code(), ErrorCode::KeyNotFound, "{n} keys");
+        let mut twice = jwks.clone();
+        twice["keys"][n - 1]["kid"] = json!("k0");
+        let doubled = KeySet::from_json(&twice.to_string()).map(|_| ());
+        if n > 1 {
+            let e = doubled.unwrap_err();
+            assert_eq!(e.code(), ErrorCode::KeyInvalid);
+            assert!(e.message().contains("two keys with kid"), "{}", e.message());
+        }
+    }
+}
+
+#[test]
 fn crit_with_unknown_extension_is_rejected() {
     let k = key(Alg::HS256);
     let v = validator(&k, json!({}));

@@ -274,7 +274,7 @@ pub fn check_accepted(token: &str, v: &Verified, policy: &Policy, now: i64, ctx:
         token.len() <= policy.limits.max_token_bytes,
         "oversized token accepted"
     );
-    let alg = v.alg.as_deref().expect("an accepted JWT names its alg");
+    let alg = v.alg.expect("an accepted JWT names its alg");
     assert_eq!(v.header.get("alg").and_then(Value::as_str), Some(alg));
     if !policy.algorithms.is_empty() {
         assert!(

@@ -181,7 +181,12 @@ impl<'de> Visitor<'de> for Scan {
     }
     fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<Raw<'de>, A::Error> {
         self.check_depth()?;
-        let mut out: Members<'de> = Vec::new();
+        // A token's header or claims: room for a typical object at once, not 4, 8, then 16.
+        let mut out: Members<'de> = if self.depth == 1 {
+            Vec::with_capacity(LINEAR_NAMES)
+        } else {
+            Vec::new()
+        };
         let mut sorted: BTreeSet<Cow<'de, str>> = BTreeSet::new();
         while let Some(key) = map.next_key_seed(Name)? {
             let seen = if out.len() < LINEAR_NAMES {

@@ -658,9 +658,13 @@ pub struct Skipped {
 #[derive(Debug, Clone, Default)]
 pub struct KeySet {
     keys: Vec<Key>,
-    by_kid: HashMap<String, usize>,
+    /// Only for sets larger than [`KID_SCAN_MAX`]: a few keys are found faster by a scan than by
+    /// hashing the token's `kid` (and the hasher is then no code a fresh isolate compiles).
+    by_kid: Option<HashMap<String, usize>>,
     skipped: Vec<Skipped>,
 }
+
+const KID_SCAN_MAX: usize = 16;
 
 impl KeySet {
     /// Parses a JWKS (`{"keys":[...]}`) or a single JWK. Keys that cannot verify (wrong `use`,
@@ -752,8 +756,8 @@ impl KeySet {
             }
         }
         Ok(KeySet {
+            by_kid: (keys.len() > KID_SCAN_MAX).then_some(by_kid),
             keys,
-            by_kid,
             skipped: Vec::new(),
         })
     }
@@ -778,8 +782,8 @@ impl KeySet {
             .as_deref()
             .map(|kid| format!("key \"{}\"", printable(kid)))
             .unwrap_or_else(|| "key".into());
-        if let Some(kid) = &k.kid {
-            self.by_kid.remove(kid);
+        if let (Some(kid), Some(by_kid)) = (&k.kid, self.by_kid.as_mut()) {
+            by_kid.remove(kid);
         }
         self.skipped.push(Skipped {
             kid: k.kid.clone(),
@@ -809,14 +813,25 @@ impl KeySet {
     }
 
     pub fn get(&self, kid: &str) -> Option<&Key> {
-        self.by_kid.get(kid).and_then(|i| self.keys.get(*i))
+        self.position(kid).and_then(|i| self.keys.get(i))
+    }
+
+    /// The index of the key named `kid`, unless the host refused it.
+    fn position(&self, kid: &str) -> Option<usize> {
+        match &self.by_kid {
+            Some(by_kid) => by_kid.get(kid).copied(),
+            None => self
+                .keys
+                .iter()
+                .position(|k| !k.refused && k.kid.as_deref() == Some(kid)),
+        }
     }
 
     /// Indices of the keys to try for a token, by `kid` or (without one) by `alg`.
     pub(crate) fn candidates(&self, alg: Alg, kid: Option<&str>) -> Result<Vec<usize>> {
         match kid {
             Some(kid) => {
-                let Some(&i) = self.by_kid.get(kid) else {
+                let Some(i) = self.position(kid) else {
                     let why = self
                         .skipped
                         .iter()

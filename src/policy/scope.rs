@@ -38,10 +38,9 @@ pub fn validate(scope: &str, allow_wildcard: bool) -> Result<()> {
             ),
         );
     }
-    let segs: Vec<&str> = scope.split(':').collect();
-    let last = segs.len().saturating_sub(1);
-    for (i, seg) in segs.iter().enumerate() {
-        if *seg == "*" {
+    let mut segs = scope.split(':').peekable();
+    while let Some(seg) = segs.next() {
+        if seg == "*" {
             if !allow_wildcard {
                 return err(
                     ErrorCode::ScopeInvalid,
@@ -51,7 +50,7 @@ pub fn validate(scope: &str, allow_wildcard: bool) -> Result<()> {
                     ),
                 );
             }
-            if i != last {
+            if segs.peek().is_some() {
                 return err(
                     ErrorCode::ScopeInvalid,
                     format!(
@@ -88,9 +87,13 @@ pub struct ScopeSet {
 impl ScopeSet {
     /// Builds a set from granted scopes (wildcards allowed).
     pub fn new<S: AsRef<str>>(scopes: &[S]) -> Result<ScopeSet> {
+        ScopeSet::build(&mut scopes.iter().map(AsRef::as_ref))
+    }
+
+    /// One body for every caller's kind of list (`dyn`: this is not hot enough to copy).
+    fn build(scopes: &mut dyn Iterator<Item = &str>) -> Result<ScopeSet> {
         let mut set = ScopeSet::default();
         for s in scopes {
-            let s = s.as_ref();
             validate(s, true)?;
             if set.has(s) {
                 continue;
@@ -124,12 +127,7 @@ impl ScopeSet {
 
     /// Parses a space-delimited scope string (RFC 6749 §3.3).
     pub fn parse(text: &str) -> Result<ScopeSet> {
-        ScopeSet::new(
-            &text
-                .split(' ')
-                .filter(|s| !s.is_empty())
-                .collect::<Vec<_>>(),
-        )
+        ScopeSet::build(&mut text.split(' ').filter(|s| !s.is_empty()))
     }
 
     /// Reads granted scopes from the first present claim of `names`. A string is
@@ -173,6 +171,11 @@ impl ScopeSet {
 
     pub fn as_slice(&self) -> &[String] {
         &self.list
+    }
+
+    /// The scopes, in their first places (what `as_slice` shows), without a copy.
+    pub fn into_list(self) -> Vec<String> {
+        self.list
     }
 
     pub fn is_empty(&self) -> bool {

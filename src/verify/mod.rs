@@ -192,7 +192,7 @@ impl Validator {
                 .map(str::to_owned),
             expires_at: times.exp,
             issued_at: times.iat,
-            alg: Some(prepared.alg.name().to_owned()),
+            alg: Some(prepared.alg.name()),
             kid: prepared.kid,
             scopes: vec![],
             header: if owned {
@@ -211,7 +211,7 @@ impl Validator {
             list.check_token(&verified)?;
         }
         let granted = ScopeSet::from_claims(claims, &self.policy.scope_claims)?;
-        self.grant(&mut verified, &granted, ctx)?;
+        let granted = self.grant(&mut verified, granted, ctx)?;
         Ok(Accepted {
             verified,
             granted,
@@ -226,19 +226,31 @@ impl Validator {
         granted: ScopeSet,
         ctx: &Context<'_>,
     ) -> Result<()> {
-        self.grant(verified, &granted, ctx)
+        self.grant(verified, granted, ctx).map(drop)
     }
 
-    fn grant(&self, verified: &mut Verified, granted: &ScopeSet, ctx: &Context<'_>) -> Result<()> {
+    /// Sets `verified.scopes`. Returns `granted` when grants narrowed it; `None` when the scopes
+    /// are `granted`'s own, moved rather than copied.
+    fn grant(
+        &self,
+        verified: &mut Verified,
+        granted: ScopeSet,
+        ctx: &Context<'_>,
+    ) -> Result<Option<ScopeSet>> {
         let requirement = ctx.scope.or(self.policy.scope.as_ref());
         if let Some(req) = requirement {
-            req.check(granted, ctx.grants)?;
+            req.check(&granted, ctx.grants)?;
         }
-        verified.scopes = match ctx.grants {
-            Some(g) => granted.intersect(g).as_slice().to_vec(),
-            None => granted.as_slice().to_vec(),
-        };
-        Ok(())
+        Ok(match ctx.grants {
+            Some(g) => {
+                verified.scopes = granted.intersect(g).into_list();
+                Some(granted)
+            }
+            None => {
+                verified.scopes = granted.into_list();
+                None
+            }
+        })
     }
 }
 
@@ -420,7 +432,7 @@ impl Validator {
         ctx: &Context<'_>,
     ) -> Option<usize> {
         match result {
-            Ok(a) => self.store(cache, token, &a.verified, a.dates, a.granted.clone(), ctx),
+            Ok(a) => self.store(cache, token, &a.verified, a.dates, a.granted(), ctx),
             Err(e) => self.store_failure(cache, token, e, now),
         }
     }
@@ -491,9 +503,21 @@ impl Validator {
 #[derive(Debug)]
 pub struct Accepted {
     pub verified: Verified,
-    /// The token's scopes before any grant intersection.
-    granted: ScopeSet,
+    /// The token's scopes before any grant intersection, when grants narrowed them (otherwise
+    /// they are `verified.scopes`).
+    granted: Option<ScopeSet>,
     dates: Dates,
+}
+
+impl Accepted {
+    /// The token's scopes before any grant intersection.
+    fn granted(&self) -> ScopeSet {
+        match &self.granted {
+            Some(g) => g.clone(),
+            // The list a set kept builds the same set again.
+            None => ScopeSet::new(&self.verified.scopes).unwrap_or_default(),
+        }
+    }
 }
 
 /// The outcome of [`Validator::validate_cached`].
@@ -534,7 +558,7 @@ mod tests {
                 .map(str::to_owned),
             expires_at: times.exp,
             issued_at: times.iat,
-            alg: Some(p.alg.name().to_owned()),
+            alg: Some(p.alg.name()),
             kid: p.kid,
             scopes: vec![],
             header: token::header_map(&p.header_json),
@@ -717,7 +741,7 @@ mod tests {
                             let dates = claims::Dates::read(&w.claims).unwrap();
                             assert_eq!(a.dates, dates, "dates of {shown}");
                             let granted = ScopeSet::from_claims(&w.claims, &v.policy.scope_claims);
-                            assert_eq!(Ok(a.granted), granted, "scopes of {shown}");
+                            assert_eq!(Ok(a.granted()), granted, "scopes of {shown}");
                         }
                         (w, lean) => {
                             refused += 1;

@@ -863,7 +863,6 @@ impl Validator {
             out,
             OUT_ALG,
             v.alg
-                .as_deref()
                 .and_then(tokengate::Alg::from_name)
                 .map_or(-1.0, alg_index),
         );
