@@ -73,6 +73,37 @@ const CASES = [
     },
   ],
   [
+    'validateAsync calls in flight together decide as they do one at a time',
+    async ({ tg, fx }) => {
+      // Each call keeps its parsed token in the core while its signature is checked; calls that
+      // overlap must never finish with another's token, and refused ones free their place.
+      for (const [alg, k] of Object.entries(fx.algs)) {
+        const v = new tg.Validator({ issuer: fx.ISS, audience: AUD, keys: jwks(k.publicJwk) });
+        const flipped = k.token.slice(0, -2) + (k.token.at(-2) === 'A' ? 'B' : 'A') + k.token.at(-1);
+        const tokens = [k.token, flipped, 'not.a.token', fx.algs[alg === 'HS256' ? 'ES256' : 'HS256'].token];
+        const one = [];
+        for (const t of tokens) one.push(await outcome(() => v.validateAsync(t, { now: fx.NOW })));
+        eq(one.slice(0, 3), ['ok', 'signature_invalid', 'token_malformed'], alg);
+        const calls = Array.from({ length: 48 }, (_, i) => tokens[(i * 7) % tokens.length]);
+        const together = await Promise.all(calls.map((t) => outcome(() => v.validateAsync(t, { now: fx.NOW }))));
+        eq(
+          together,
+          calls.map((t) => one[tokens.indexOf(t)]),
+          alg,
+        );
+        const r = await Promise.all([
+          v.validateAsync(k.token, { now: fx.NOW }),
+          v.validateAsync(k.token, { now: fx.NOW, scope: 'users:read' }),
+        ]);
+        eq(
+          r.map((x) => x.subject),
+          ['user-1', 'user-1'],
+          alg,
+        );
+      }
+    },
+  ],
+  [
     'tokengate-minted tokens verify in jose',
     async ({ fx, jose }) => {
       for (const [alg, k] of Object.entries(fx.algs)) {
