@@ -306,3 +306,38 @@ fn time_messages_spell_durations() {
         assert_eq!(message(&with(&k, changes)), expected);
     }
 }
+
+#[test]
+fn identity_claims_refuse_surrounding_whitespace_and_control_characters() {
+    // sub, iss and jti become the gate's identity headers: an HTTP hop trims whitespace and
+    // cannot carry control characters, so either would make two consumers read two identities.
+    let k = key(Alg::HS256);
+    let v = validator(&k, json!({}));
+    for bad in [
+        " user-1",
+        "user-1 ",
+        "\tuser-1",
+        "user-1\n",
+        "\u{a0}user-1",
+        "user-1\u{2003}",
+        "\u{3000}user-1",
+        "us\u{7}er",
+        "us\u{85}er",
+        "us\u{7f}er",
+    ] {
+        for name in ["sub", "jti"] {
+            assert_eq!(
+                code(&v, &with(&k, json!({ name: bad }))),
+                Err(ErrorCode::ClaimInvalid),
+                "{name} {bad:?}"
+            );
+        }
+    }
+    for good in ["user 1", "ユーザー", "a\u{a0}b", "é"] {
+        assert_eq!(
+            code(&v, &with(&k, json!({ "sub": good }))),
+            Ok(()),
+            "{good:?}"
+        );
+    }
+}
