@@ -90,6 +90,8 @@ pub struct Error {
 }
 
 impl Error {
+    #[cold]
+    #[inline(never)]
     pub fn new(code: ErrorCode, message: impl Into<String>) -> Self {
         Error {
             code,
@@ -201,6 +203,8 @@ impl std::error::Error for Error {}
 pub type Result<T> = std::result::Result<T, Error>;
 
 /// Shorthand used across the crate.
+#[cold]
+#[inline(never)]
 pub(crate) fn err<T>(code: ErrorCode, message: impl Into<String>) -> Result<T> {
     Err(Error::new(code, message))
 }
