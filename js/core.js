@@ -92,6 +92,9 @@ const optionalNumber = (v, what, realm) => (v === undefined || v === null ? unde
 /** Unix seconds; absent means the clock. */
 const time = (v, what, realm) => (v === undefined || v === null ? nowSecs() : number(v, what, realm));
 
+/** `time` with the clock's fraction when left out: a snapshot's version floor is in milliseconds. */
+const clock = (v, what) => (v === undefined || v === null ? Date.now() / 1000 : number(v, what));
+
 /** An integer the binding takes as u32 (so it is not silently wrapped). */
 function u32(v, what, realm) {
   if (Number.isInteger(v) && v >= 0 && v <= 0xffffffff) return v;
@@ -865,7 +868,7 @@ export const revocations = {
     const args = [
       jsonText(entries, 'revocation_invalid', 'entries'),
       prevVersion === undefined || prevVersion === null ? 0 : number(prevVersion, 'prevVersion'),
-      time(now, 'now'),
+      clock(now, 'now'),
       text(source, 'options_invalid', 'source'),
     ];
     return JSON.parse(call(() => wasm.revocationSnapshot(...args)));
@@ -910,7 +913,7 @@ export const lifecycle = {
   buildKeySet: (listed, opts) => {
     const { prevVersion, now, source } = bag(opts, 'options');
     const prev = typeof prevVersion === 'number' ? prevVersion : 0;
-    const args = [jsonText(listed, 'key_invalid', 'entries'), prev, time(now, 'now'), text(source, 'options_invalid', 'source')];
+    const args = [jsonText(listed, 'key_invalid', 'entries'), prev, clock(now, 'now'), text(source, 'options_invalid', 'source')];
     return call(() => wasm.keySetBuild(...args));
   },
   /** The keys of a hand-written key set (stored text) that no listed entry has yet. */
@@ -929,7 +932,7 @@ export const lifecycle = {
   buildGrants: (listed, prev, opts) => {
     const { now, source } = bag(opts, 'options');
     const p = prev === null || prev === undefined ? undefined : jsonText(prev, 'scope_invalid', 'grants document');
-    const args = [jsonText(listed, 'scope_invalid', 'entries'), p, time(now, 'now'), text(source, 'options_invalid', 'source')];
+    const args = [jsonText(listed, 'scope_invalid', 'entries'), p, clock(now, 'now'), text(source, 'options_invalid', 'source')];
     return call(() => wasm.grantsBuild(...args));
   },
   /** Names of the revocation entries `[{ name, entry }]` past their `until` (an unreadable entry is never reported). */
@@ -957,7 +960,7 @@ export const lifecycle = {
     return JSON.parse(call(() => wasm.revocationUncovered(d, e)));
   },
   /** The next version of any snapshot after `prev` (0 or undefined: none readable). */
-  nextVersion: (prev, now) => wasm.snapshotVersion(typeof prev === 'number' ? prev : 0, time(now, 'now')),
+  nextVersion: (prev, now) => wasm.snapshotVersion(typeof prev === 'number' ? prev : 0, clock(now, 'now')),
   /**
    * The API-key record KV holds under `name` (`apikey:<hash>`), from its value and metadata
    * (objects or JSON texts; null/undefined: none), checked as one record by the core: valid,

@@ -32,6 +32,25 @@ test('a published key set is read as the core decides: a snapshot behind its ent
   });
 });
 
+test('snapshot builders without `now` take their version floor from the clock in milliseconds', () => {
+  // A rebuilt snapshot (no readable predecessor) starts at the clock's floor; in whole seconds, a
+  // rebuild in the second a chain began would go below versions that chain already gave out.
+  const jwk = tg.publicJwk(tg.generateKey('EdDSA', { kid: 'k1' }));
+  const builders = {
+    nextVersion: () => tg.lifecycle.nextVersion(0),
+    buildKeySet: () =>
+      tg.lifecycle.buildKeySet([{ name: 'key:jwks:main:k1', entry: { status: 'active', created_at: NOW, jwk } }], { source: 's' }).version,
+    buildGrants: () => tg.lifecycle.buildGrants([], null, { source: 's' }).version,
+    snapshot: () => tg.revocations.snapshot([], { source: 's' }).version,
+  };
+  for (const [name, build] of Object.entries(builders)) {
+    const before = Date.now();
+    const version = build();
+    const after = Date.now();
+    assert.ok(version >= before && version <= after, `${name}: ${version} outside ${before}..${after}`);
+  }
+});
+
 test('audit metadata fits KV metadata in bytes', () => {
   const small = { at: 'now', actor: 'ops', action: 'keys.rotate' };
   assert.deepEqual(tg.lifecycle.auditMetadata(small), small);
