@@ -502,7 +502,9 @@ impl Validator {
 /// A validation's result with what a cache entry keeps of it.
 #[derive(Debug)]
 pub struct Accepted {
-    pub verified: Verified,
+    /// Private: when no grants narrowed the scopes, the cache reads the token's granted scopes
+    /// from here, so a caller must not be able to change them before `remember_accepted`.
+    verified: Verified,
     /// The token's scopes before any grant intersection, when grants narrowed them (otherwise
     /// they are `verified.scopes`).
     granted: Option<ScopeSet>,
@@ -510,6 +512,15 @@ pub struct Accepted {
 }
 
 impl Accepted {
+    /// The result.
+    pub fn verified(&self) -> &Verified {
+        &self.verified
+    }
+
+    pub fn into_verified(self) -> Verified {
+        self.verified
+    }
+
     /// The token's scopes before any grant intersection.
     fn granted(&self) -> ScopeSet {
         match &self.granted {

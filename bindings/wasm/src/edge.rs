@@ -776,7 +776,7 @@ impl Validator {
             _ => None,
         };
         let v = result.map_err(|e| self.err(&e))?;
-        self.write_result(&v.verified, slot);
+        self.write_result(v.verified(), slot);
         Ok(())
     }
 
@@ -815,7 +815,7 @@ impl Validator {
             .as_mut()
             .and_then(|cache| self.inner.remember_accepted(cache, token, &result, now, &c));
         let v = result.map_err(|e| self.err(&e))?;
-        self.write_result(&v.verified, slot);
+        self.write_result(v.verified(), slot);
         Ok(-2)
     }
 
