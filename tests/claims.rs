@@ -325,7 +325,7 @@ fn identity_claims_refuse_surrounding_whitespace_and_control_characters() {
         "us\u{85}er",
         "us\u{7f}er",
     ] {
-        for name in ["sub", "jti"] {
+        for name in ["sub", "iss", "jti"] {
             assert_eq!(
                 code(&v, &with(&k, json!({ name: bad }))),
                 Err(ErrorCode::ClaimInvalid),

@@ -116,6 +116,40 @@ mod edge {
     }
 
     #[test]
+    fn a_refused_key_is_gone_from_small_and_large_sets_alike() {
+        // Up to 16 keys a kid is found by a scan, beyond by an index: a refusal must take the
+        // kid out of both.
+        let (public, _) = wycheproof_rs256();
+        let token = |kid: &str| {
+            let header = json!({"alg": "RS256", "kid": kid}).to_string();
+            let enc = tokengate::b64::encode;
+            format!("{}.{}.AAAA", enc(header.as_bytes()), enc(b"{}"))
+        };
+        for n in [3usize, 16, 17, 40] {
+            let keys: Vec<Value> = (0..n)
+                .map(|i| {
+                    let mut k = public.clone();
+                    k["kid"] = json!(format!("k{i}"));
+                    k
+                })
+                .collect();
+            let mut set = KeySet::from_json(&json!({ "keys": keys }).to_string()).unwrap();
+            set.refuse(1, "refused by WebCrypto");
+            assert!(set.get("k1").is_none(), "{n} keys");
+            let last = format!("k{}", n - 1);
+            assert!(
+                set.get("k0").is_some() && set.get(&last).is_some(),
+                "{n} keys"
+            );
+            let v = Validator::new(set, policy());
+            let e = v.prepare(&token("k1")).unwrap_err();
+            assert_eq!(e.code(), ErrorCode::KeyNotFound, "{n} keys");
+            assert!(e.message().contains("it was not loaded"), "{}", e.message());
+            assert_eq!(v.prepare(&token(&last)).unwrap().candidates, vec![n - 1]);
+        }
+    }
+
+    #[test]
     fn a_key_the_host_refuses_is_skipped_as_the_full_build_skips_it() {
         let (public, jws) = wycheproof_rs256();
         let mut other = public.clone();
